@@ -1,0 +1,1 @@
+"""Candidacy: candidates and their candidacies; publishes cqp.candidacy.events."""

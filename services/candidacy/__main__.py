@@ -1,0 +1,22 @@
+"""The candidacy process: python -m services.candidacy"""
+
+from shared.contracts.candidacy import TOPIC
+from shared.contracts.catalog import TOPIC as CATALOG_TOPIC
+from shared.service import ServiceDefinition, Subscription, run
+
+from services.candidacy import api, catalog_view
+from services.candidacy.application import CandidacyApplication
+from services.candidacy.contracts import to_contract
+
+DEFINITION = ServiceDefinition(
+    name="candidacy",
+    application=CandidacyApplication,
+    topic=TOPIC,
+    to_contract=to_contract,
+    commands=api.commands,
+    subscriptions=lambda pool: [Subscription(CATALOG_TOPIC, catalog_view.apply)],
+    migrations=catalog_view.MIGRATIONS,
+)
+
+if __name__ == "__main__":
+    run(DEFINITION)

@@ -1,0 +1,1 @@
+"""Catalog: branches, certifications and their référentiels; publishes cqp.catalog.events."""

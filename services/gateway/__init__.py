@@ -1,0 +1,1 @@
+"""Gateway: one GraphQL API over read models built from the event topics."""

@@ -1,0 +1,13 @@
+"""The gateway process: python -m services.gateway"""
+
+import uvicorn
+
+from shared import logs
+from shared.settings import Settings
+
+from services.gateway.app import build_asgi
+
+if __name__ == "__main__":
+    settings = Settings()
+    logs.configure("gateway", settings.log_level)
+    uvicorn.run(build_asgi(settings), host=settings.host, port=settings.port, log_config=None)

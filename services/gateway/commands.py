@@ -1,0 +1,74 @@
+"""Forwarding mutations to the owning service, then waiting for the read models (read-your-writes)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+
+from shared.context import Actor
+from shared.errors import CommandRefused
+from shared.inbox import Inbox
+
+
+class RemoteRefusal(CommandRefused):
+    """A typed error as the owning service answered it."""
+
+    def __init__(self, type_: str, status: int, message: str, details: dict):
+        super().__init__(message, **details)
+        self._type = type_
+        self.status = status
+
+    @property
+    def type(self) -> str:
+        return self._type
+
+
+class ServiceUnavailable(CommandRefused):
+    status = 503
+
+
+class ReadModelTimeout(CommandRefused):
+    """The command was accepted, but the read models did not show it in time."""
+
+    status = 504
+
+
+class CommandClient:
+    def __init__(self, http: httpx.AsyncClient, service_urls: dict[str, str], inbox: Inbox, timeout: float):
+        self.http = http
+        self.service_urls = service_urls
+        self.inbox = inbox
+        self.timeout = timeout
+
+    async def send(
+        self, service: str, command: str, body: dict, actor: Actor, idempotency_key: str, correlation_id: str
+    ) -> dict:
+        headers = {
+            "idempotency-key": idempotency_key,
+            "x-actor-user": actor.user_id,
+            "x-actor-organisation": actor.organisation_id,
+            "x-actor-role": actor.role,
+            "x-correlation-id": correlation_id,
+        }
+        try:
+            response = await self.http.post(f"{self.service_urls[service]}/commands/{command}", json=body, headers=headers)
+        except httpx.TransportError as error:
+            raise ServiceUnavailable(f"the {service} service did not answer", reason=type(error).__name__) from None
+        answer = response.json()
+        if response.status_code != 200:
+            error = answer["error"]
+            raise RemoteRefusal(error["type"], response.status_code, error["message"], error.get("details") or {})
+        await self.wait_until_applied(answer["events"])
+        return answer
+
+    async def wait_until_applied(self, event_ids: list[str]) -> None:
+        deadline = time.monotonic() + self.timeout
+        while not await self.inbox.has_applied(event_ids):
+            if time.monotonic() > deadline:
+                raise ReadModelTimeout(
+                    "the command was accepted but the read models have not caught up yet; query again shortly",
+                    events=event_ids,
+                )
+            await asyncio.sleep(0.02)

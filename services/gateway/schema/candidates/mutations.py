@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from shared.errors import CommandRefused
+
+from services.gateway.schema.candidates.types import Candidate
+from services.gateway.schema.errors import result_union, to_graphql
+
+
+@strawberry.input
+class RegisterCandidateInput:
+    given_name: str
+    family_name: str
+    email: str
+    certification_code: str
+
+
+@strawberry.type
+class CandidateRegistered:
+    candidate: Candidate
+
+
+RegisterCandidateResult = result_union("RegisterCandidateResult", CandidateRegistered)
+
+
+@strawberry.type
+class CandidateMutations:
+    @strawberry.mutation(description="Register a candidate for a certification of the catalog (candidacy)")
+    async def register_candidate(
+        self, info: Info, input: RegisterCandidateInput, idempotency_key: str
+    ) -> RegisterCandidateResult:
+        body = strawberry.asdict(input)
+        try:
+            answer = await info.context.send("candidacy", "register-candidate", body, idempotency_key)
+        except CommandRefused as refusal:
+            return to_graphql(refusal)
+        row = await info.context.pool.fetchrow("SELECT * FROM candidates WHERE id = $1::uuid", answer["id"])
+        return CandidateRegistered(candidate=Candidate.from_row(row))

@@ -1,0 +1,73 @@
+"""Typed errors of mutations: each result is a union of a success type and these."""
+
+from __future__ import annotations
+
+from typing import Annotated, Union
+
+import strawberry
+
+from shared.errors import CommandRefused
+
+
+@strawberry.interface(description="Why a mutation changed nothing")
+class Error:
+    code: str = strawberry.field(description="The precise error, e.g. UnknownCertification")
+    message: str
+
+
+@strawberry.type
+class Problem:
+    field: str
+    problem: str
+
+
+@strawberry.type
+class InvalidInput(Error):
+    problems: list[Problem]
+
+
+@strawberry.type
+class Unauthenticated(Error):
+    pass
+
+
+@strawberry.type
+class NotFound(Error):
+    pass
+
+
+@strawberry.type
+class Conflict(Error):
+    pass
+
+
+@strawberry.type
+class Refused(Error):
+    pass
+
+
+@strawberry.type
+class ServiceUnavailable(Error):
+    pass
+
+
+@strawberry.type
+class ReadModelTimeout(Error):
+    pass
+
+
+ERRORS = (InvalidInput, Unauthenticated, NotFound, Conflict, Refused, ServiceUnavailable, ReadModelTimeout)
+_BY_STATUS = {401: Unauthenticated, 404: NotFound, 409: Conflict, 422: Refused, 503: ServiceUnavailable,
+              504: ReadModelTimeout}
+
+
+def to_graphql(refusal: CommandRefused) -> Error:
+    if refusal.status == 400:
+        problems = [Problem(**p) for p in refusal.details.get("problems", [])]
+        return InvalidInput(code=refusal.type, message=refusal.message, problems=problems)
+    return _BY_STATUS.get(refusal.status, Refused)(code=refusal.type, message=refusal.message)
+
+
+def result_union(name: str, success: type):
+    """The GraphQL union `name` of a mutation's success type and every typed error."""
+    return Annotated[Union[(success, *ERRORS)], strawberry.union(name)]  # noqa: UP007

@@ -1,0 +1,1 @@
+"""Jury: evaluations, jury sessions, decisions, certificates; publishes cqp.jury.events."""

@@ -1,0 +1,39 @@
+"""Who does a thing, for which organisation, and why: carried by every command and event."""
+
+from __future__ import annotations
+
+import contextvars
+import uuid
+
+from pydantic import BaseModel, ConfigDict, Field
+
+correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("correlation_id", default="")
+
+
+class Actor(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str = Field(min_length=1)
+    organisation_id: str = Field(min_length=1)
+    role: str = Field(min_length=1)
+
+
+class CommandContext(BaseModel):
+    """Stored on every domain event a command causes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    actor: Actor
+    correlation_id: str
+    causation_id: str  # the command's idempotency key
+
+    @classmethod
+    def new(cls, actor: Actor, idempotency_key: str, correlation: str | None = None) -> CommandContext:
+        return cls(
+            actor=actor,
+            correlation_id=correlation or str(uuid.uuid4()),
+            causation_id=idempotency_key,
+        )
+
+    def as_event_data(self) -> dict:
+        return self.model_dump()

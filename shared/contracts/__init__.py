@@ -1,0 +1,1 @@
+"""Public event contracts, one module per producing service."""

@@ -1,0 +1,65 @@
+"""The public event envelope, and the base of every public event contract."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.context import Actor
+
+
+class Contract(BaseModel):
+    """A public event payload: a past-tense fact with an explicit version."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_type: ClassVar[str]
+    version: ClassVar[int] = 1
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.event_type = cls.__name__
+
+
+class Envelope(BaseModel):
+    """What goes on a Kafka topic: the payload, and who, when, why and from where."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: uuid.UUID = Field(description="Stable: the same stored event always has the same id")
+    type: str
+    version: int
+    producer: str = Field(description="The service that recorded the event")
+    position: int = Field(description="The event's position in its producer's notification log")
+    aggregate_id: uuid.UUID
+    aggregate_version: int
+    occurred_at: datetime
+    actor: Actor
+    correlation_id: str
+    causation_id: str
+    payload: dict
+
+
+def event_id_for(aggregate_id: uuid.UUID, aggregate_version: int) -> uuid.UUID:
+    """One id per stored event, whoever computes it: what lets consumers drop redeliveries."""
+    return uuid.uuid5(aggregate_id, str(aggregate_version))
+
+
+class ContractRegistry:
+    """The contracts of one topic, by type and version."""
+
+    def __init__(self, topic: str, *contracts: type[Contract]):
+        self.topic = topic
+        self._by_key = {(c.event_type, c.version): c for c in contracts}
+
+    @property
+    def contracts(self) -> list[type[Contract]]:
+        return list(self._by_key.values())
+
+    def parse(self, envelope: Envelope) -> Contract | None:
+        """The typed payload, or None for a type this consumer does not know (newer producer)."""
+        contract = self._by_key.get((envelope.type, envelope.version))
+        return contract.model_validate(envelope.payload) if contract else None

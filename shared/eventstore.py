@@ -1,0 +1,100 @@
+"""The services' event stores: eventsourcing applications on PostgreSQL, with idempotent commands.
+
+Every command saves, in the same transaction as its domain events, a CommandRecord aggregate
+whose id derives from the idempotency key. A second command with the same key collides on that
+id, so the same key twice has one effect, even under races or after a crash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import IntegrityError
+
+from shared.context import CommandContext
+from shared.envelope import event_id_for
+from shared.errors import IdempotencyKeyReused
+
+_KEYS = uuid.UUID("6f1c7f5e-2d0a-4b8e-9a55-0c1b8f3c2e71")
+
+
+class CommandRecord(Aggregate):
+    """The trace of one accepted command: who asked what, and what it answered."""
+
+    @staticmethod
+    def create_id(service: str, idempotency_key: str, **_: Any) -> uuid.UUID:
+        return uuid.uuid5(_KEYS, f"{service}:{idempotency_key}")
+
+    @event("Accepted")
+    def __init__(self, service: str, idempotency_key: str, command: str, fingerprint: str, result: dict, context: dict):
+        self.service = service
+        self.idempotency_key = idempotency_key
+        self.command = command
+        self.fingerprint = fingerprint
+        self.result = result
+        self.context = context
+
+
+@dataclass(frozen=True)
+class CommandOutcome:
+    result: dict
+    event_ids: list[str]
+    position: int | None  # last notification id written; None when the key was replayed
+    replayed: bool
+
+    def as_json(self) -> dict:
+        return {**self.result, "events": self.event_ids, "position": self.position, "replayed": self.replayed}
+
+
+def fingerprint(command: str, body: dict) -> str:
+    return hashlib.sha256(json.dumps([command, body], sort_keys=True, default=str).encode()).hexdigest()
+
+
+class ServiceApplication(Application):
+    """Base of the services' applications: commands go through `execute`."""
+
+    def execute(
+        self,
+        command: str,
+        body: dict,
+        context: CommandContext,
+        decide: Callable[[], tuple[Sequence[Aggregate], dict]],
+    ) -> CommandOutcome:
+        """Run `decide` (which returns the changed aggregates and the answer) once per idempotency key."""
+        key = context.causation_id
+        record_id = CommandRecord.create_id(self.name, key)
+        print_ = fingerprint(command, body)
+        if (earlier := self._earlier(record_id, print_)) is not None:
+            return earlier
+        aggregates, result = decide()
+        event_ids = [str(event_id_for(e.originator_id, e.originator_version)) for a in aggregates for e in a.pending_events]
+        record = CommandRecord(self.name, key, command, print_, {**result, "events": event_ids}, context.as_event_data())
+        try:
+            recordings = self.save(*aggregates, record)
+        except IntegrityError:
+            # A concurrent twin won the race: answer what it answered, or refuse a different command.
+            if (earlier := self._earlier(record_id, print_)) is not None:
+                return earlier
+            raise
+        return CommandOutcome(result, event_ids, max(r.notification.id for r in recordings), replayed=False)
+
+    def _earlier(self, record_id: uuid.UUID, print_: str) -> CommandOutcome | None:
+        try:
+            record: CommandRecord = self.repository.get(record_id)
+        except AggregateNotFoundError:
+            return None
+        if record.fingerprint != print_:
+            raise IdempotencyKeyReused(
+                "this idempotency key was already used for another command",
+                command=record.command,
+            )
+        result = dict(record.result)
+        event_ids = result.pop("events")
+        return CommandOutcome(result, event_ids, None, replayed=True)

@@ -1,0 +1,95 @@
+"""Running a command service: its schema, event store, relay, consumers and HTTP API in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import anyio
+import asyncpg
+import uvicorn
+from faststream.kafka import KafkaBroker
+from starlette.applications import Starlette
+
+from shared import logs
+from shared.eventstore import ServiceApplication
+from shared.http import Command, command_app
+from shared.inbox import Handler, Inbox, subscribe
+from shared.relay import Relay, ToContract
+from shared.settings import Settings
+
+
+async def ensure_schema(dsn: str, schema: str) -> None:
+    """The event store needs its schema before it starts (eventsourcing creates only tables)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+    finally:
+        await conn.close()
+
+
+@dataclass
+class Subscription:
+    topic: str  # public topic name, before the settings' prefix
+    handle: Handler
+
+
+@dataclass
+class ServiceDefinition:
+    name: str
+    application: type[ServiceApplication]
+    topic: str
+    to_contract: ToContract
+    # Builds the commands from the running parts (the application, a database pool).
+    commands: Callable[[ServiceApplication, asyncpg.Pool], dict[str, Command]]
+    subscriptions: Callable[[asyncpg.Pool], list[Subscription]] = lambda pool: []
+    migrations: list[str] = field(default_factory=list)
+
+
+def build_asgi(definition: ServiceDefinition, settings: Settings) -> Starlette:
+    schema = definition.name
+    commands: dict[str, Command] = {}  # filled once the lifespan has built the application
+    relays: list[Relay] = []
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette):
+        await ensure_schema(settings.postgres_dsn, schema)
+        pool = await asyncpg.create_pool(settings.postgres_dsn, min_size=1, max_size=settings.pool_size,
+                                         server_settings={"search_path": schema})
+        for statement in definition.migrations:
+            await pool.execute(statement)
+        app = await anyio.to_thread.run_sync(lambda: definition.application(env=settings.eventsourcing_env(schema)))
+        relay = Relay(app, definition.name, settings.topic(definition.topic), definition.to_contract,
+                      settings.postgres_dsn, schema, settings.kafka_bootstrap, settings.relay_poll_seconds)
+        commands.update(definition.commands(app, pool))
+        relays.append(relay)
+        broker = KafkaBroker(settings.kafka_bootstrap, logger=None)
+        subscriptions = definition.subscriptions(pool)
+        if subscriptions:
+            inbox = Inbox(pool, schema)
+            await inbox.migrate()
+            for sub in subscriptions:
+                subscribe(broker, settings.topic(sub.topic), settings.topic(f"cqp.{definition.name}"), inbox, sub.handle)
+            await broker.start()
+        relay_task = asyncio.create_task(relay.run(), name="relay")
+        try:
+            yield
+        finally:
+            relay_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay_task
+            await broker.stop()
+            await anyio.to_thread.run_sync(app.close)
+            await pool.close()
+
+    return command_app(definition.name, commands, lifespan=lifespan, on_written=lambda: relays[0].wake.set())
+
+
+def run(definition: ServiceDefinition) -> None:
+    settings = Settings()
+    logs.configure(definition.name, settings.log_level)
+    logging.getLogger(definition.name).info("listening", extra={"fields": {"port": settings.port}})
+    uvicorn.run(build_asgi(definition, settings), host=settings.host, port=settings.port, log_config=None)
