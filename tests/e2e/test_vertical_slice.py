@@ -1,0 +1,114 @@
+"""Through GraphQL only: a certification created in the catalog, a candidate registered for it."""
+
+import pytest
+import pytest_asyncio
+
+from tests.harness import System
+
+CREATE = """
+mutation($input: CreateCertificationInput!, $key: String!) {
+  createCertification(input: $input, idempotencyKey: $key) {
+    __typename
+    ... on CertificationCreated { certification { id code kind title branch blocks { code title } } }
+    ... on Error { code message }
+    ... on InvalidInput { problems { field problem } }
+  }
+}"""
+REGISTER = """
+mutation($input: RegisterCandidateInput!, $key: String!) {
+  registerCandidate(input: $input, idempotencyKey: $key) {
+    __typename
+    ... on CandidateRegistered { candidate { id givenName familyName certification { code } } }
+    ... on Error { code message }
+    ... on InvalidInput { problems { field problem } }
+  }
+}"""
+CERTIFICATION = {
+    "code": "RNCP34174", "kind": "CQPM", "branch": "UIMM",
+    "title": "CQPM conduite d'installations automatisées",
+    "blocks": [
+        {"code": "RNCP34174BC01", "title": "La conduite et la surveillance de la production"},
+        {"code": "RNCP34174BC02", "title": "Les interventions de maintenance de niveau 2"},
+    ],
+}
+CANDIDATE = {"givenName": "Camille", "familyName": "Martin", "email": "camille.martin@example.org",
+             "certificationCode": "RNCP34174"}
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def running():
+    system = await System.create()
+    await system.start()
+    yield system
+    system.stop()
+
+
+async def events_in(system, service: str) -> int:
+    rows = await system.sql(f"SELECT count(*) AS n FROM {service}.{service}_events")
+    return rows[0]["n"]
+
+
+async def test_a_created_certification_is_readable_as_soon_as_the_mutation_answers(running):
+    data = await running.graphql(CREATE, {"input": CERTIFICATION, "key": "create-34174"})
+    result = data["createCertification"]
+    assert result["__typename"] == "CertificationCreated"
+    assert [b["code"] for b in result["certification"]["blocks"]] == ["RNCP34174BC01", "RNCP34174BC02"]
+
+    read = await running.graphql('{ certification(code: "RNCP34174") { kind branch blocks { title } } certifications { code } }')
+    assert read["certification"]["kind"] == "CQPM"
+    assert read["certification"]["blocks"][1]["title"] == "Les interventions de maintenance de niveau 2"
+    assert [c["code"] for c in read["certifications"]] == ["RNCP34174"]
+
+
+async def test_a_candidate_is_registered_for_a_certification_the_candidacy_service_learnt_from_the_catalog(running):
+    data = await running.graphql(REGISTER, {"input": CANDIDATE, "key": "register-camille"})
+    result = data["registerCandidate"]
+    assert result["__typename"] == "CandidateRegistered", result
+    candidate_id = result["candidate"]["id"]
+
+    read = await running.graphql("query($id: ID!) { candidate(id: $id) { familyName certification { code } } }",
+                                 {"id": candidate_id})
+    assert read["candidate"] == {"familyName": "Martin", "certification": {"code": "RNCP34174"}}
+
+
+async def test_the_same_idempotency_key_registers_once(running):
+    first = await running.graphql(REGISTER, {"input": {**CANDIDATE, "email": "a@example.org"}, "key": "register-a"})
+    written = await events_in(running, "candidacy")
+    again = await running.graphql(REGISTER, {"input": {**CANDIDATE, "email": "a@example.org"}, "key": "register-a"})
+    assert again["registerCandidate"]["candidate"]["id"] == first["registerCandidate"]["candidate"]["id"]
+    assert await events_in(running, "candidacy") == written
+
+
+async def test_an_unknown_certification_is_a_typed_error_that_writes_nothing(running):
+    written = await events_in(running, "candidacy")
+    data = await running.graphql(REGISTER, {"input": {**CANDIDATE, "certificationCode": "RNCP00000"}, "key": "k-unknown"})
+    assert data["registerCandidate"] == {
+        "__typename": "NotFound", "code": "UnknownCertification", "message": "no such certification in the catalog",
+    }
+    assert await events_in(running, "candidacy") == written
+
+
+async def test_malformed_input_is_a_typed_error_naming_the_field_and_writes_nothing(running):
+    written = await events_in(running, "candidacy")
+    data = await running.graphql(REGISTER, {"input": {**CANDIDATE, "email": "not-an-address"}, "key": "k-bad"})
+    result = data["registerCandidate"]
+    assert result["__typename"] == "InvalidInput"
+    assert [p["field"] for p in result["problems"]] == ["email"]
+    assert await events_in(running, "candidacy") == written
+
+
+async def test_a_duplicate_certification_code_is_a_conflict_and_the_services_keep_serving(running):
+    written = await events_in(running, "catalog")
+    data = await running.graphql(CREATE, {"input": CERTIFICATION, "key": "create-34174-again"})
+    assert data["createCertification"]["__typename"] == "Conflict"
+    assert data["createCertification"]["code"] == "CertificationAlreadyExists"
+    assert await events_in(running, "catalog") == written
+    other = {**CERTIFICATION, "code": "RNCP37250", "blocks": []}
+    data = await running.graphql(CREATE, {"input": other, "key": "create-37250"})
+    assert data["createCertification"]["__typename"] == "CertificationCreated"
+
+
+@pytest.mark.parametrize("token", [None, "forged.token"])
+async def test_a_mutation_without_a_valid_token_is_refused(running, token):
+    data = await running.graphql(REGISTER, {"input": CANDIDATE, "key": f"k-anon-{token}"}, token=token)
+    assert data["registerCandidate"]["__typename"] == "Unauthenticated"

@@ -1,0 +1,182 @@
+"""Real processes on real Kafka and PostgreSQL, for integration and end-to-end tests.
+
+scripts/test starts the broker and the database and passes them in CQP_TEST_KAFKA_BOOTSTRAP and
+CQP_TEST_POSTGRES_DSN. Each System gets its own database and topic prefix, so tests never meet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+
+from shared.auth import issue_token
+from shared.context import Actor
+from shared.topics import ensure_topics
+
+ROOT = Path(__file__).resolve().parent.parent
+LOGS = ROOT / ".run" / "test" / "logs"
+
+
+def infrastructure() -> tuple[str, str]:
+    kafka = os.environ.get("CQP_TEST_KAFKA_BOOTSTRAP")
+    dsn = os.environ.get("CQP_TEST_POSTGRES_DSN")
+    if not kafka or not dsn:
+        raise RuntimeError(
+            "integration tests need real Kafka and PostgreSQL: run them with scripts/test "
+            "(or set CQP_TEST_KAFKA_BOOTSTRAP and CQP_TEST_POSTGRES_DSN)"
+        )
+    return kafka, dsn
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def fresh_database(dsn: str) -> str:
+    name = f"cqp_test_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    url = urlsplit(dsn)
+    return urlunsplit(url._replace(path=f"/{name}"))
+
+
+class Process:
+    def __init__(self, name: str, env: dict[str, str], port: int):
+        self.name = name
+        self.env = env
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.popen: subprocess.Popen | None = None
+
+    def start(self, **extra_env: str) -> Process:
+        LOGS.mkdir(parents=True, exist_ok=True)
+        log = open(LOGS / f"{self.env['CQP_TOPIC_PREFIX']}{self.name}.log", "ab")
+        env = {**os.environ, **self.env, "CQP_PORT": str(self.port), **extra_env}
+        self.popen = subprocess.Popen(
+            [sys.executable, "-m", f"services.{self.name}"], cwd=ROOT, env=env, stdout=log, stderr=log
+        )
+        return self
+
+    async def wait_healthy(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient() as http:
+            while time.monotonic() < deadline:
+                if self.popen.poll() is not None:
+                    raise RuntimeError(f"{self.name} exited with {self.popen.returncode}; see {LOGS}")
+                try:
+                    if (await http.get(f"{self.url}/health")).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise TimeoutError(f"{self.name} not healthy after {timeout}s")
+
+    async def wait_exit(self, timeout: float = 30) -> int:
+        deadline = time.monotonic() + timeout
+        while self.popen.poll() is None:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.name} still running after {timeout}s")
+            await asyncio.sleep(0.05)
+        return self.popen.returncode
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.popen and self.popen.poll() is None:
+            self.popen.send_signal(sig)
+            self.popen.wait(30)
+
+
+class System:
+    """The four processes on a fresh database and topic prefix."""
+
+    def __init__(self, kafka: str, dsn: str):
+        self.kafka = kafka
+        self.dsn = dsn
+        self.prefix = f"t{uuid.uuid4().hex[:8]}."
+        self.secret = secrets.token_hex(16)
+        ports = {name: free_port() for name in ("catalog", "candidacy", "jury", "gateway")}
+        env = {
+            "CQP_KAFKA_BOOTSTRAP": kafka,
+            "CQP_POSTGRES_DSN": dsn,
+            "CQP_TOPIC_PREFIX": self.prefix,
+            "CQP_AUTH_SECRET": self.secret,
+            "CQP_RELAY_POLL_SECONDS": "0.2",
+            **{f"CQP_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in ports.items()},
+        }
+        self.processes = {name: Process(name, env, port) for name, port in ports.items()}
+        self.graphql_url = f"{self.processes['gateway'].url}/graphql"
+
+    @classmethod
+    async def create(cls) -> System:
+        kafka, dsn = infrastructure()
+        system = cls(kafka, await fresh_database(dsn))
+        await ensure_topics(kafka, system.prefix)
+        return system
+
+    def __getitem__(self, name: str) -> Process:
+        return self.processes[name]
+
+    async def start(self, *names: str, **extra_env: str) -> None:
+        names = names or tuple(self.processes)
+        for name in names:
+            self.processes[name].start(**extra_env)
+        await asyncio.gather(*(self.processes[name].wait_healthy() for name in names))
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            process.kill(signal.SIGTERM)
+
+    def topic(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    def token(self, organisation: str = "UIMM", role: str = "branch-admin") -> str:
+        return issue_token(self.secret, Actor(user_id="tester", organisation_id=organisation, role=role))
+
+    async def graphql(self, query: str, variables: dict | None = None, token: str | None = "default") -> dict:
+        headers = {"authorization": f"Bearer {self.token() if token == 'default' else token}"} if token else {}
+        async with httpx.AsyncClient(timeout=60) as http:
+            answer = await http.post(self.graphql_url, json={"query": query, "variables": variables or {}}, headers=headers)
+        body = answer.json()
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+    async def command(self, service: str, command: str, body: dict, key: str) -> httpx.Response:
+        headers = {"idempotency-key": key, "x-actor-user": "tester", "x-actor-organisation": "UIMM",
+                   "x-actor-role": "branch-admin"}
+        async with httpx.AsyncClient(timeout=30) as http:
+            return await http.post(f"{self[service].url}/commands/{command}", json=body, headers=headers)
+
+    async def sql(self, query: str, *args):
+        conn = await asyncpg.connect(self.dsn)
+        try:
+            return await conn.fetch(query, *args)
+        finally:
+            await conn.close()
+
+
+async def eventually(check, timeout: float = 30, interval: float = 0.1):
+    """Wait until `check()` (async) returns a truthy value; return it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"condition not met after {timeout}s (last: {result!r})")
+        await asyncio.sleep(interval)
