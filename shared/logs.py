@@ -35,6 +35,7 @@ def configure(service: str, level: str = "INFO") -> None:
     logging.getLogger("aiokafka").setLevel("WARNING")
     logging.getLogger("faststream").setLevel("WARNING")
     logging.getLogger("uvicorn.access").setLevel("WARNING")
+    logging.getLogger("httpx").setLevel("WARNING")
     logging.getLogger(service).info("starting", extra={"fields": {"service": service}})
 
 
