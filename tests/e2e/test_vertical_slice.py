@@ -112,3 +112,13 @@ async def test_a_duplicate_certification_code_is_a_conflict_and_the_services_kee
 async def test_a_mutation_without_a_valid_token_is_refused(running, token):
     data = await running.graphql(REGISTER, {"input": CANDIDATE, "key": f"k-anon-{token}"}, token=token)
     assert data["registerCandidate"]["__typename"] == "Unauthenticated"
+
+
+async def test_a_command_without_idempotency_key_is_refused_by_the_service_which_keeps_serving(running):
+    written = await events_in(running, "candidacy")
+    body = {"given_name": "Ana", "family_name": "Lopes", "email": "ana@example.org", "certification_code": "RNCP34174"}
+    answer = await running.command("candidacy", "register-candidate", body, key="")
+    assert answer.status_code == 400 and answer.json()["error"]["type"] == "MissingIdempotencyKey"
+    assert await events_in(running, "candidacy") == written
+    answer = await running.command("candidacy", "register-candidate", body, key="k-ana")
+    assert answer.status_code == 200
