@@ -19,11 +19,11 @@ def document() -> str:
     broker = KafkaBroker("127.0.0.1:9092")
     for registry in REGISTRIES:
         for contract in registry.contracts:
-            message = create_model(f"{contract.event_type}V{contract.version}", __base__=Envelope, payload=(contract, ...))
+            message = create_model(f"{contract.event_type}V{contract.contract_version}", __base__=Envelope, payload=(contract, ...))
             broker.publisher(
                 registry.topic,
                 title=f"{registry.topic}:{contract.event_type}",
-                description=f"{contract.event_type} v{contract.version}, published by {PRODUCERS[registry.topic]}"
+                description=f"{contract.event_type} v{contract.contract_version}, published by {PRODUCERS[registry.topic]}"
                 " and keyed by aggregate id. " + (contract.__doc__ or "").strip(),
                 schema=message,
             )

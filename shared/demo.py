@@ -1,7 +1,7 @@
 """A small demo data set, loaded through the public GraphQL API like any client would.
 
-Real certifications from the France Compétences open data (UIMM CQPM fiches). Idempotent:
-each mutation carries a fixed idempotency key, so loading twice changes nothing.
+Real blocks of a UIMM CQPM from the France Compétences open data. Idempotent: each mutation has a
+fixed idempotency key, so loading twice changes nothing.
 """
 
 from __future__ import annotations
@@ -11,45 +11,57 @@ import httpx
 from shared.auth import issue_token
 from shared.context import Actor
 
-CERTIFICATIONS = [
-    {
-        "code": "RNCP34174",
-        "kind": "CQPM",
-        "title": "CQPM RNCP34174 (conduite d'installations automatisées et maintenance de niveau 2)",
-        "branch": "UIMM",
-        "blocks": [
-            {"code": "RNCP34174BC01", "title": "La conduite et la surveillance de la production de plusieurs"
-             " installations automatisées ou robotisées de moyenne ou grande série"},
-            {"code": "RNCP34174BC02", "title": "Les interventions de maintenance de niveau 2"},
-            {"code": "RNCP34174BC03", "title": "La contribution à l’amélioration continue"},
-        ],
-    },
-]
+BRANCH = {"code": "UIMM", "name": "Union des industries et métiers de la métallurgie", "idcc": ["3109"],
+          "cpne": "Commission paritaire nationale de l'emploi de la métallurgie"}
+CENTRE = {"name": "Centre d'évaluation de démonstration", "kinds": ["EVALUATION_CENTRE", "TRAINING_ORGANISATION"]}
+CERTIFICATION = {
+    "code": "RNCP34174",
+    "kind": "CQPM",
+    "title": "CQPM conduite d'installations automatisées et maintenance de niveau 2",
+    "owners": ["UIMM"],
+    "effectiveFrom": "2020-01-01",
+    "blocks": [
+        {"code": "RNCP34174BC01", "title": "La conduite et la surveillance de la production de plusieurs"
+         " installations automatisées ou robotisées de moyenne ou grande série"},
+        {"code": "RNCP34174BC02", "title": "Les interventions de maintenance de niveau 2"},
+        {"code": "RNCP34174BC03", "title": "La contribution à l\u2019amélioration continue"},
+    ],
+}
+CANDIDATE = {"givenName": "Camille", "familyName": "Martin", "email": "camille.martin@example.org",
+             "certificationCode": "RNCP34174"}
 
-CANDIDATES = [
-    {"givenName": "Camille", "familyName": "Martin", "email": "camille.martin@example.org",
-     "certificationCode": "RNCP34174"},
+STEPS = [
+    ("createBranch", "CreateBranchInput", BRANCH, "demo-branch-UIMM", "branch { code }"),
+    ("registerOrganisation", "RegisterOrganisationInput", CENTRE, "demo-centre", "organisation { id }"),
+    ("createCertification", "CreateCertificationInput", CERTIFICATION, "demo-certification-RNCP34174",
+     "certification { code }"),
+    ("accredit", "AccreditInput", None, "demo-accreditation", "accreditation { id }"),
+    ("registerCandidate", "RegisterCandidateInput", CANDIDATE, "demo-candidate-camille", "candidate { id }"),
 ]
-
-CREATE = """mutation($input: CreateCertificationInput!, $key: String!) {
-  createCertification(input: $input, idempotencyKey: $key) {
-    __typename ... on Error { code message } } }"""
-REGISTER = """mutation($input: RegisterCandidateInput!, $key: String!) {
-  registerCandidate(input: $input, idempotencyKey: $key) {
-    __typename ... on Error { code message } } }"""
 
 
 async def load(graphql_url: str, auth_secret: str) -> int:
     token = issue_token(auth_secret, Actor(user_id="demo-loader", organisation_id="UIMM", role="branch-admin"))
-    failures = 0
+    done, results = 0, {}
     async with httpx.AsyncClient(timeout=60, headers={"authorization": f"Bearer {token}"}) as http:
-        steps = [(CREATE, c, f"demo-certification-{c['code']}") for c in CERTIFICATIONS]
-        steps += [(REGISTER, c, f"demo-candidate-{c['email']}") for c in CANDIDATES]
-        for query, data, key in steps:
+        for mutation, input_type, data, key, selection in STEPS:
+            if mutation == "accredit":
+                data = {"organisationId": results["registerOrganisation"]["organisation"]["id"], "branch": "UIMM",
+                        "certifications": ["RNCP34174"], "scope": "EVALUATION", "validFrom": "2024-01-01"}
+            query = (f"mutation($input: {input_type}!, $key: String!) {{ {mutation}(input: $input, idempotencyKey: $key)"
+                     f" {{ __typename ... on Error {{ code message }} ... on {_success(mutation)} {{ {selection} }} }} }}")
             answer = (await http.post(graphql_url, json={"query": query, "variables": {"input": data, "key": key}})).json()
-            result = next(iter((answer.get("data") or {}).values()), None)
-            if not result or "code" in result:
-                failures += 1
-                print(f"demo: {key}: {result or answer.get('errors')}")
-    print(f"demo data loaded ({len(steps) - failures}/{len(steps)} commands accepted)")
-    return 1 if failures else 0
+            result = (answer.get("data") or {}).get(mutation)
+            if not result or result["__typename"] != _success(mutation):
+                print(f"demo: {mutation} failed: {result or answer.get('errors')}")
+                return 1
+            results[mutation] = result
+            done += 1
+    print(f"demo data loaded ({done} commands accepted)")
+    return 0
+
+
+def _success(mutation: str) -> str:
+    return {"createBranch": "BranchCreated", "registerOrganisation": "OrganisationRegistered",
+            "createCertification": "CertificationChanged", "accredit": "AccreditationChanged",
+            "registerCandidate": "CandidateRegistered"}[mutation]

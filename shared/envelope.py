@@ -17,7 +17,7 @@ class Contract(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     event_type: ClassVar[str]
-    version: ClassVar[int] = 1
+    contract_version: ClassVar[int] = 1
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -53,7 +53,7 @@ class ContractRegistry:
 
     def __init__(self, topic: str, *contracts: type[Contract]):
         self.topic = topic
-        self._by_key = {(c.event_type, c.version): c for c in contracts}
+        self._by_key = {(c.event_type, c.contract_version): c for c in contracts}
 
     @property
     def contracts(self) -> list[type[Contract]]:

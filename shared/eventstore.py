@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from datetime import date
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, event
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
 from shared.context import CommandContext
 from shared.envelope import event_id_for
@@ -57,8 +58,23 @@ def fingerprint(command: str, body: dict) -> str:
     return hashlib.sha256(json.dumps([command, body], sort_keys=True, default=str).encode()).hexdigest()
 
 
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
 class ServiceApplication(Application):
     """Base of the services' applications: commands go through `execute`."""
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
 
     def execute(
         self,

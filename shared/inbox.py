@@ -61,27 +61,34 @@ class Inbox:
         try:
             envelope = Envelope.model_validate_json(body)
         except ValidationError as error:
-            async with self.pool.acquire() as conn:
-                await conn.execute(
-                    f'INSERT INTO "{self.schema}".dead_letters (topic, partition, "offset", reason, body)'
-                    " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                    topic, partition, offset, str(error)[:2000], body,
-                )
-            logger.error("dead letter", extra={"fields": {"topic": topic, "partition": partition, "offset": offset}})
+            await self._dead_letter(topic, partition, offset, str(error), body)
             return False
         correlation_id.set(envelope.correlation_id)
-        async with self.pool.acquire() as conn, conn.transaction():
-            first_time = await conn.fetchval(
-                f'INSERT INTO "{self.schema}".inbox (event_id, topic, partition, "offset", type)'
-                " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING RETURNING true",
-                envelope.event_id, topic, partition, offset, envelope.type,
-            )
-            if not first_time:
-                return False
-            await handle(conn, envelope)
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                first_time = await conn.fetchval(
+                    f'INSERT INTO "{self.schema}".inbox (event_id, topic, partition, "offset", type)'
+                    " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING RETURNING true",
+                    envelope.event_id, topic, partition, offset, envelope.type,
+                )
+                if not first_time:
+                    return False
+                await handle(conn, envelope)
+        except ValidationError as error:
+            # A payload that breaks its own contract: retrying cannot help, so keep it aside.
+            await self._dead_letter(topic, partition, offset, f"{envelope.type}: {error}", body)
+            return False
         crash_point("consumer_after_commit")
         log(logger, "applied", type=envelope.type, event_id=str(envelope.event_id), topic=topic)
         return True
+
+    async def _dead_letter(self, topic: str, partition: int, offset: int, reason: str, body: bytes) -> None:
+        await self.pool.execute(
+            f'INSERT INTO "{self.schema}".dead_letters (topic, partition, "offset", reason, body)'
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            topic, partition, offset, reason[:2000], body,
+        )
+        logger.error("dead letter", extra={"fields": {"topic": topic, "partition": partition, "offset": offset}})
 
     async def has_applied(self, event_ids: list[str]) -> bool:
         count = await self.pool.fetchval(

@@ -35,7 +35,7 @@ def to_envelope(producer: str, position: int, domain_event, contract: Contract) 
     return Envelope(
         event_id=event_id_for(domain_event.originator_id, domain_event.originator_version),
         type=contract.event_type,
-        version=contract.version,
+        version=contract.contract_version,
         producer=producer,
         position=position,
         aggregate_id=domain_event.originator_id,

@@ -14,7 +14,6 @@ MIGRATIONS = [
         id uuid NOT NULL,
         kind text NOT NULL,
         title text NOT NULL,
-        block_codes text[] NOT NULL,
         updated_at timestamptz NOT NULL
     )
     """
@@ -25,10 +24,13 @@ async def apply(conn: asyncpg.Connection, envelope: Envelope) -> None:
     fact = catalog.REGISTRY.parse(envelope)
     if isinstance(fact, catalog.CertificationCreated):
         await conn.execute(
-            "INSERT INTO catalog_certifications (code, id, kind, title, block_codes, updated_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (code) DO NOTHING",
-            fact.code, envelope.aggregate_id, fact.kind, fact.title, [b.code for b in fact.blocks],
-            envelope.occurred_at,
+            "INSERT INTO catalog_certifications (code, id, kind, title, updated_at) VALUES ($1, $2, $3, $4, $5)",
+            fact.code, envelope.aggregate_id, fact.kind, fact.title, envelope.occurred_at,
+        )
+    elif isinstance(fact, catalog.CertificationRetitled):
+        await conn.execute(
+            "UPDATE catalog_certifications SET title = $2, updated_at = $3 WHERE code = $1",
+            fact.code, fact.title, envelope.occurred_at,
         )
 
 

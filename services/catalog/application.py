@@ -2,20 +2,229 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
 from shared.context import CommandContext
 from shared.eventstore import CommandOutcome, ServiceApplication
 
-from services.catalog.domain import Certification, CertificationAlreadyExists
+from services.catalog.domain import (
+    Branch,
+    BranchAlreadyExists,
+    Certification,
+    CertificationAlreadyExists,
+    Organisation,
+    OrganisationAlreadyExists,
+    UnknownBranch,
+    UnknownCertification,
+    UnknownOrganisation,
+)
+
+FRANCE_COMPETENCES = "FRANCE_COMPETENCES"
+
+
+def kind_from_title(title: str) -> str:
+    """CQPM and CQPI say so in their titles; every other imported fiche is taken as a CQP."""
+    for kind in ("CQPM", "CQPI"):
+        if re.search(rf"\b{kind}\b", title, re.IGNORECASE):
+            return kind
+    return "CQP"
 
 
 class CatalogApplication(ServiceApplication):
     name = "catalog"
 
+    # --- lookups -------------------------------------------------------------------------------
+
+    def certification(self, code: str) -> Certification:
+        try:
+            return self.repository.get(Certification.create_id(code))
+        except AggregateNotFoundError:
+            raise UnknownCertification("no such certification in the catalog", code=code) from None
+
+    def branch(self, code: str) -> Branch:
+        try:
+            return self.repository.get(Branch.create_id(code))
+        except AggregateNotFoundError:
+            raise UnknownBranch("no such branch", branch=code) from None
+
+    def organisation(self, organisation_id: str) -> Organisation:
+        try:
+            return self.repository.get(UUID(organisation_id))
+        except (AggregateNotFoundError, ValueError):
+            raise UnknownOrganisation("no such organisation", organisation_id=organisation_id) from None
+
+    def check_branches(self, codes: list[str]) -> None:
+        for code in codes:
+            self.branch(code)
+
+    # --- commands --------------------------------------------------------------------------------
+
+    def create_branch(self, command: dict, context: CommandContext) -> CommandOutcome:
+        def decide():
+            if Branch.create_id(command["code"]) in self.repository:
+                raise BranchAlreadyExists("a branch with this code exists", code=command["code"])
+            branch = Branch.create(**command, context=context.as_event_data())
+            return [branch], {"id": str(branch.id), "code": branch.code}
+
+        return self.execute("create-branch", command, context, decide)
+
+    def register_organisation(self, command: dict, context: CommandContext) -> CommandOutcome:
+        def decide():
+            if command["siret"] and Organisation.create_id(command["siret"]) in self.repository:
+                raise OrganisationAlreadyExists("an organisation with this SIRET exists", siret=command["siret"])
+            organisation = Organisation.register(**command, context=context.as_event_data())
+            return [organisation], {"id": str(organisation.id)}
+
+        return self.execute("register-organisation", command, context, decide)
+
     def create_certification(self, command: dict, context: CommandContext) -> CommandOutcome:
         def decide():
             if Certification.create_id(command["code"]) in self.repository:
                 raise CertificationAlreadyExists("a certification with this code exists", code=command["code"])
-            certification = Certification.create(**command, context=context.as_event_data())
+            self.check_branches(command["owners"])
+            data = context.as_event_data()
+            certification = Certification.create(command["code"], command["kind"], command["title"],
+                                                 command["owners"], data)
+            if command["blocks"]:
+                certification.publish_version(command["blocks"], command["settings"],
+                                              command["effective_from"] or date.today(), data)
             return [certification], {"id": str(certification.id), "code": certification.code}
 
         return self.execute("create-certification", command, context, decide)
+
+    def publish_version(self, command: dict, context: CommandContext) -> CommandOutcome:
+        def decide():
+            certification = self.certification(command["code"])
+            number = certification.publish_version(command["blocks"], command["settings"],
+                                                   command["effective_from"] or date.today(),
+                                                   context.as_event_data())
+            return [certification], {"id": str(certification.id), "code": certification.code, "version": number}
+
+        return self.execute("publish-version", command, context, decide)
+
+    def change_owners(self, command: dict, context: CommandContext) -> CommandOutcome:
+        def decide():
+            certification = self.certification(command["code"])
+            self.check_branches(command["owners"])
+            certification.change_owners(command["owners"], context.as_event_data())
+            return [certification], {"id": str(certification.id), "code": certification.code}
+
+        return self.execute("change-owners", command, context, decide)
+
+    def record_registration(self, command: dict, context: CommandContext) -> CommandOutcome:
+        def decide():
+            certification = self.certification(command["code"])
+            registration = {k: v for k, v in command.items() if k != "code"}
+            certification.record_registration(registration, context.as_event_data())
+            return [certification], {"id": str(certification.id), "code": certification.code}
+
+        return self.execute("record-registration", command, context, decide)
+
+    def declare_succession(self, command: dict, context: CommandContext) -> CommandOutcome:
+        """`successor` replaces `predecessor`: both record it, in one transaction."""
+
+        def decide():
+            old, new = self.certification(command["predecessor"]), self.certification(command["successor"])
+            data = context.as_event_data()
+            if new.code not in old.successors:
+                old.record_succession(old.predecessors, [*old.successors, new.code], data)
+            if old.code not in new.predecessors:
+                new.record_succession([*new.predecessors, old.code], new.successors, data)
+            return [old, new], {"id": str(new.id), "code": new.code}
+
+        return self.execute("declare-succession", command, context, decide)
+
+    def declare_equivalence(self, command: dict, context: CommandContext) -> CommandOutcome:
+        def decide():
+            certification = self.certification(command["code"])
+            target = self.certification(command["target"])
+            if command["target_block"] not in [b["code"] for b in (target.current_version or {}).get("blocks", [])]:
+                raise UnknownCertification("the target block is not in the target's current version",
+                                           target=target.code, target_block=command["target_block"])
+            certification.declare_equivalence(command["block"], target.code, command["target_block"], "BRANCH",
+                                               context.as_event_data())
+            return [certification], {"id": str(certification.id), "code": certification.code}
+
+        return self.execute("declare-equivalence", command, context, decide)
+
+    def accredit(self, command: dict, context: CommandContext) -> CommandOutcome:
+        def decide():
+            organisation = self.organisation(command["organisation_id"])
+            branch = self.branch(command["branch"])
+            certifications = [self.certification(code) for code in command["certifications"]]
+            accreditation_id = organisation.accredit(branch, certifications, command["scope"], command["valid_from"],
+                                                     command["valid_until"], context.as_event_data())
+            return [organisation], {"id": str(organisation.id), "accreditation_id": accreditation_id}
+
+        return self.execute("accredit", command, context, decide)
+
+    def withdraw_accreditation(self, command: dict, context: CommandContext) -> CommandOutcome:
+        def decide():
+            organisation = self.organisation(command["organisation_id"])
+            organisation.withdraw(command["accreditation_id"], command["on"], command["reason"], context.as_event_data())
+            return [organisation], {"id": str(organisation.id), "accreditation_id": command["accreditation_id"]}
+
+        return self.execute("withdraw-accreditation", command, context, decide)
+
+    def import_fiche(self, command: dict, context: CommandContext) -> CommandOutcome:
+        """Create or update a certification from a France Compétences fiche; only what changed is written."""
+
+        def decide():
+            fiche, owners = command["fiche"], command["owners"]
+            data = context.as_event_data()
+            self.check_branches(owners)
+            code = fiche["number"]
+            created = Certification.create_id(code) not in self.repository
+            if created:
+                certification = Certification.create(code, command["kind"] or kind_from_title(fiche["title"]),
+                                                     fiche["title"], owners, data)
+            else:
+                certification = self.certification(code)
+                if fiche["title"] != certification.title:
+                    certification.retitle(fiche["title"], data)
+                if owners and sorted(set(owners) | set(certification.owners)) != sorted(certification.owners):
+                    certification.change_owners(sorted(set(owners) | set(certification.owners)), data)
+            apply_fiche(certification, fiche, data)
+            changed = bool(certification.pending_events)
+            status = "created" if created else ("updated" if changed else "unchanged")
+            return ([certification] if changed else []), {"id": str(certification.id), "code": code, "status": status}
+
+        return self.execute("import-fiche", command, context, decide)
+
+
+def apply_fiche(certification: Certification, fiche: dict, context: dict) -> None:
+    """Record each part of the fiche that differs from what the certification holds."""
+    blocks = [{"code": b["code"], "title": b["title"], "competences": b["competences"], "modalities": b["modalities"]}
+              for b in fiche["blocks"]]
+    current = certification.current_version
+    if blocks and (current is None or current["blocks"] != blocks):
+        settings = current["settings"] if current else {}
+        effective = fiche["effect_date"] or fiche["decision_date"] or date.today()
+        certification.publish_version(blocks, settings, effective, context)
+    registration = {
+        "registry": "RS" if fiche["number"].startswith("RS") else "RNCP",
+        "number": fiche["number"],
+        "level": fiche["level"],
+        "active": fiche["active"],
+        "state": fiche["state"],
+        "registration_type": fiche["registration_type"],
+        "decision_date": fiche["decision_date"],
+        "effect_date": fiche["effect_date"],
+        "end_date": fiche["end_date"],
+        "delivery_deadline": fiche["delivery_deadline"],
+        "routes": fiche["routes"],
+    }
+    if certification.registration != registration:
+        certification.record_registration(registration, context)
+    if certification.certifiers != fiche["certifiers"]:
+        certification.record_certifiers(fiche["certifiers"], context)
+    if (certification.predecessors, certification.successors) != (fiche["predecessors"], fiche["successors"]):
+        certification.record_succession(fiche["predecessors"], fiche["successors"], context)
+    equivalences = [{"block": c["block"], "target": c["target_fiche"], "target_block": c["target_block"],
+                     "source": FRANCE_COMPETENCES} for c in fiche["correspondences"]]
+    if [e for e in certification.equivalences if e["source"] == FRANCE_COMPETENCES] != equivalences:
+        certification.replace_equivalences_from(FRANCE_COMPETENCES, equivalences, context)

@@ -1,20 +1,42 @@
-"""Catalog aggregates and their domain events."""
+"""Catalog aggregates and their domain events: branches, organisations, certifications.
+
+Every event method takes `context`: who did it, for which organisation, and why (correlation).
+"""
 
 from __future__ import annotations
 
 import re
 import uuid
+from datetime import date
 
 from eventsourcing.domain import Aggregate, event
 
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared.errors import CommandRefused, Conflict, InvalidInput, NotFound
 
 KINDS = ("CQP", "CQPM", "CQPI")
-_CERTIFICATIONS = uuid.UUID("2b8f0c7e-43a4-4f0e-8d47-5b7c6a1f9e10")
+REGISTRIES = ("RNCP", "RS")
+SCOPES = ("EVALUATION", "TRAINING")
+ORGANISATION_KINDS = ("CERTIFIER", "EVALUATION_CENTRE", "TRAINING_ORGANISATION", "FUNDER", "EMPLOYER")
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9_.-]{1,63}$")
+_IDS = uuid.UUID("2b8f0c7e-43a4-4f0e-8d47-5b7c6a1f9e10")
+
+DEFAULT_SETTINGS = {
+    "vae_min_experience_months": 12,  # DOMAIN.md: one year by default, may be zero
+    "block_validity_months": None,  # None: a validated block stays acquired for life
+    "jury_quorum": 2,
+    "jury_rule": "PARITAIRE",  # equal colleges, president and vice-president from different colleges
+}
 
 
 class CertificationAlreadyExists(Conflict):
+    pass
+
+
+class BranchAlreadyExists(Conflict):
+    pass
+
+
+class OrganisationAlreadyExists(Conflict):
     pass
 
 
@@ -22,42 +44,244 @@ class UnknownCertification(NotFound):
     pass
 
 
-class Certification(Aggregate):
-    """A CQP, CQPM or CQPI, known by its code (one aggregate per code)."""
+class UnknownBranch(NotFound):
+    pass
+
+
+class UnknownOrganisation(NotFound):
+    pass
+
+
+class UnknownAccreditation(NotFound):
+    pass
+
+
+class CqpiNeedsSeveralBranches(CommandRefused):
+    pass
+
+
+class BranchDoesNotOwnCertification(CommandRefused):
+    pass
+
+
+class CertificationExpired(CommandRefused):
+    pass
+
+
+class AccreditationAlreadyWithdrawn(CommandRefused):
+    pass
+
+
+def check_code(code: str, what: str = "code") -> None:
+    if not CODE.match(code):
+        raise InvalidInput(f"a {what} is 2 to 64 capitals, digits, '.', '_' or '-'", **{what: code})
+
+
+class Branch(Aggregate):
+    """A professional branch (e.g. UIMM), creating its CQPs through its CPNE."""
 
     @staticmethod
     def create_id(code: str, **_) -> uuid.UUID:
-        return uuid.uuid5(_CERTIFICATIONS, code)
+        return uuid.uuid5(_IDS, f"branch:{code}")
 
     @event("Created")
-    def __init__(self, code: str, kind: str, title: str, branch: str, blocks: list[dict], context: dict):
+    def __init__(self, code: str, name: str, idcc: list[str], cpne: str, context: dict):
+        self.code = code
+        self.name = name
+        self.idcc = idcc
+        self.cpne = cpne
+
+    @classmethod
+    def create(cls, code: str, name: str, idcc: list[str], cpne: str, context: dict) -> Branch:
+        check_code(code)
+        if bad := [c for c in idcc if not re.fullmatch(r"\d{1,4}", c)]:
+            raise InvalidInput("an IDCC code is 1 to 4 digits", idcc=bad)
+        return cls(code=code, name=name, idcc=idcc, cpne=cpne, context=context)
+
+
+class Organisation(Aggregate):
+    """A legal entity of the field: certifier body, evaluation centre, training organisation, funder, employer."""
+
+    @staticmethod
+    def create_id(siret: str | None = None, **_) -> uuid.UUID:
+        return uuid.uuid5(_IDS, f"siret:{siret}") if siret else uuid.uuid4()
+
+    @event("Registered")
+    def __init__(self, name: str, siret: str | None, kinds: list[str], context: dict):
+        self.name = name
+        self.siret = siret
+        self.kinds = kinds
+        self.accreditations: dict[str, dict] = {}
+
+    @classmethod
+    def register(cls, name: str, siret: str | None, kinds: list[str], context: dict) -> Organisation:
+        if siret is not None and not re.fullmatch(r"\d{14}", siret):
+            raise InvalidInput("a SIRET is 14 digits", siret=siret)
+        if unknown := sorted(set(kinds) - set(ORGANISATION_KINDS)):
+            raise InvalidInput(f"an organisation kind is one of {', '.join(ORGANISATION_KINDS)}", kinds=unknown)
+        return cls(name=name, siret=siret, kinds=sorted(set(kinds)), context=context)
+
+    def accredit(self, branch: Branch, certifications: list[Certification], scope: str,
+                 valid_from: date, valid_until: date | None, context: dict) -> str:
+        if scope not in SCOPES:
+            raise InvalidInput(f"an accreditation scope is one of {', '.join(SCOPES)}", scope=scope)
+        if valid_until is not None and valid_until < valid_from:
+            raise InvalidInput("an accreditation ends after it starts", valid_from=str(valid_from), valid_until=str(valid_until))
+        for certification in certifications:
+            certification.check_owned_by(branch.code)
+            certification.check_in_force(valid_from)
+        accreditation_id = str(uuid.uuid4())
+        self._accredited(accreditation_id=accreditation_id, branch=branch.code,
+                         certifications=[c.code for c in certifications], scope=scope,
+                         valid_from=valid_from, valid_until=valid_until, context=context)
+        return accreditation_id
+
+    @event("Accredited")
+    def _accredited(self, accreditation_id: str, branch: str, certifications: list[str], scope: str,
+                    valid_from: date, valid_until: date | None, context: dict) -> None:
+        self.accreditations[accreditation_id] = {
+            "branch": branch, "certifications": certifications, "scope": scope,
+            "valid_from": valid_from, "valid_until": valid_until, "withdrawn_on": None,
+        }
+
+    def withdraw(self, accreditation_id: str, on: date, reason: str, context: dict) -> None:
+        accreditation = self.accreditations.get(accreditation_id)
+        if accreditation is None:
+            raise UnknownAccreditation("no such accreditation for this organisation", accreditation_id=accreditation_id)
+        if accreditation["withdrawn_on"] is not None:
+            raise AccreditationAlreadyWithdrawn("this accreditation was already withdrawn",
+                                                withdrawn_on=str(accreditation["withdrawn_on"]))
+        self._withdrawn(accreditation_id=accreditation_id, on=on, reason=reason, context=context)
+
+    @event("AccreditationWithdrawn")
+    def _withdrawn(self, accreditation_id: str, on: date, reason: str, context: dict) -> None:
+        self.accreditations[accreditation_id]["withdrawn_on"] = on
+
+
+class Certification(Aggregate):
+    """A CQP, CQPM or CQPI, known by its code; its référentiel is a chain of immutable versions."""
+
+    @staticmethod
+    def create_id(code: str, **_) -> uuid.UUID:
+        return uuid.uuid5(_IDS, code)
+
+    @event("Created")
+    def __init__(self, code: str, kind: str, title: str, owners: list[str], context: dict):
         self.code = code
         self.kind = kind
         self.title = title
-        self.branch = branch
-        self.blocks = blocks
-        self.context = context
+        self.owners = owners
+        self.versions: list[dict] = []
+        self.registration: dict | None = None
+        self.certifiers: list[dict] = []
+        self.predecessors: list[str] = []
+        self.successors: list[str] = []
+        self.equivalences: list[dict] = []
 
     @classmethod
-    def create(cls, code: str, kind: str, title: str, branch: str, blocks: list[dict], context: dict) -> Certification:
-        cls.check_code(code)
-        cls.check_kind(kind)
-        cls.check_blocks(blocks)
-        return cls(code=code, kind=kind, title=title.strip(), branch=branch.strip(), blocks=blocks, context=context)
-
-    @staticmethod
-    def check_code(code: str) -> None:
-        if not CODE.match(code):
-            raise InvalidInput("a certification code is 2 to 64 capitals, digits, '.', '_' or '-'", code=code)
-
-    @staticmethod
-    def check_kind(kind: str) -> None:
+    def create(cls, code: str, kind: str, title: str, owners: list[str], context: dict) -> Certification:
+        check_code(code)
         if kind not in KINDS:
             raise InvalidInput(f"a certification is one of {', '.join(KINDS)}", kind=kind)
+        cls.check_owners(kind, owners)
+        return cls(code=code, kind=kind, title=title, owners=owners, context=context)
 
     @staticmethod
-    def check_blocks(blocks: list[dict]) -> None:
+    def check_owners(kind: str, owners: list[str]) -> None:
+        if kind == "CQPI" and len(set(owners)) < 2:
+            raise CqpiNeedsSeveralBranches("a CQPI is owned and recognised by at least two branches", owners=owners)
+
+    def check_owned_by(self, branch: str) -> None:
+        # A CQPI is recognised by each of its branches: any of them may accredit for it.
+        if branch not in self.owners:
+            raise BranchDoesNotOwnCertification(
+                "only a branch that owns or recognises a certification may accredit for it",
+                branch=branch, certification=self.code, owners=self.owners,
+            )
+
+    def is_expired(self, on: date) -> bool:
+        end = self.registration and self.registration.get("end_date")
+        return bool(end and end < on)
+
+    def check_in_force(self, on: date) -> None:
+        if self.is_expired(on):
+            raise CertificationExpired("the certification's registration has expired", certification=self.code,
+                                       end_date=str(self.registration["end_date"]))
+
+    @property
+    def current_version(self) -> dict | None:
+        return self.versions[-1] if self.versions else None
+
+    def publish_version(self, blocks: list[dict], settings: dict, effective_from: date, context: dict) -> int:
         codes = [block["code"] for block in blocks]
-        duplicates = sorted({code for code in codes if codes.count(code) > 1})
-        if duplicates:
-            raise InvalidInput("each block code appears once in a certification", duplicates=duplicates)
+        if duplicates := sorted({code for code in codes if codes.count(code) > 1}):
+            raise InvalidInput("each block code appears once in a version", duplicates=duplicates)
+        settings = {**DEFAULT_SETTINGS, **settings}
+        if settings["vae_min_experience_months"] < 0 or settings["jury_quorum"] < 2:
+            raise InvalidInput("VAE experience is zero or more months; a jury quorum is at least 2", settings=settings)
+        number = len(self.versions) + 1
+        self._version_published(code=self.code, number=number, blocks=blocks, settings=settings,
+                                effective_from=effective_from, context=context)
+        return number
+
+    @event("VersionPublished")
+    def _version_published(self, code: str, number: int, blocks: list[dict], settings: dict,
+                           effective_from: date, context: dict) -> None:
+        self.versions.append({"number": number, "blocks": blocks, "settings": settings,
+                              "effective_from": effective_from})
+
+    def retitle(self, title: str, context: dict) -> None:
+        self._retitled(code=self.code, title=title, context=context)
+
+    @event("Retitled")
+    def _retitled(self, code: str, title: str, context: dict) -> None:
+        self.title = title
+
+    def change_owners(self, owners: list[str], context: dict) -> None:
+        self.check_owners(self.kind, owners)
+        self._owners_changed(code=self.code, owners=owners, context=context)
+
+    @event("OwnersChanged")
+    def _owners_changed(self, code: str, owners: list[str], context: dict) -> None:
+        self.owners = owners
+
+    def record_registration(self, registration: dict, context: dict) -> None:
+        if registration["registry"] not in REGISTRIES:
+            raise InvalidInput("a registry is RNCP or RS", registry=registration["registry"])
+        self._registration_recorded(code=self.code, registration=registration, context=context)
+
+    @event("RegistrationRecorded")
+    def _registration_recorded(self, code: str, registration: dict, context: dict) -> None:
+        self.registration = registration
+
+    def record_certifiers(self, certifiers: list[dict], context: dict) -> None:
+        self._certifiers_recorded(code=self.code, certifiers=certifiers, context=context)
+
+    @event("CertifiersRecorded")
+    def _certifiers_recorded(self, code: str, certifiers: list[dict], context: dict) -> None:
+        self.certifiers = certifiers
+
+    def record_succession(self, predecessors: list[str], successors: list[str], context: dict) -> None:
+        self._succession_recorded(code=self.code, predecessors=predecessors, successors=successors, context=context)
+
+    @event("SuccessionRecorded")
+    def _succession_recorded(self, code: str, predecessors: list[str], successors: list[str], context: dict) -> None:
+        self.predecessors = predecessors
+        self.successors = successors
+
+    def declare_equivalence(self, block: str, target: str, target_block: str, source: str, context: dict) -> None:
+        version = self.current_version
+        if version is None or block not in [b["code"] for b in version["blocks"]]:
+            raise InvalidInput("the block is not in the certification's current version", block=block)
+        equivalence = {"block": block, "target": target, "target_block": target_block, "source": source}
+        if equivalence in self.equivalences:
+            raise Conflict("this equivalence is already declared", **equivalence)
+        self._equivalences_recorded(code=self.code, equivalences=[*self.equivalences, equivalence], context=context)
+
+    @event("EquivalencesRecorded")
+    def _equivalences_recorded(self, code: str, equivalences: list[dict], context: dict) -> None:
+        self.equivalences = equivalences
+
+    def replace_equivalences_from(self, source: str, equivalences: list[dict], context: dict) -> None:
+        kept = [e for e in self.equivalences if e["source"] != source]
+        self._equivalences_recorded(code=self.code, equivalences=kept + equivalences, context=context)

@@ -21,6 +21,7 @@ from shared.settings import Settings
 from services.gateway import readmodels
 from services.gateway.commands import CommandClient
 from services.gateway.schema import schema
+from services.gateway.schema.catalog.loaders import catalog_loaders
 from services.gateway.schema.context import Context, new_correlation_id
 
 
@@ -33,7 +34,8 @@ class GatewayGraphQL(GraphQL):
     async def get_context(self, request: Request, response=None) -> Context:
         cid = new_correlation_id(request)
         correlation_id.set(cid)
-        return Context(request, self.state["pool"], self.state["commands"], self.settings.auth_secret, cid)
+        pool = self.state["pool"]
+        return Context(request, pool, self.state["commands"], self.settings.auth_secret, cid, catalog_loaders(pool))
 
 
 def build_asgi(settings: Settings) -> Starlette:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import enum
+import json
 import time
+from datetime import date
 
 import httpx
 
@@ -35,6 +38,15 @@ class ReadModelTimeout(CommandRefused):
     status = 504
 
 
+def _plain(value):
+    """GraphQL inputs carry enums and dates; commands travel as plain JSON."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"cannot send {type(value).__name__} in a command")
+
+
 class CommandClient:
     def __init__(self, http: httpx.AsyncClient, service_urls: dict[str, str], inbox: Inbox, timeout: float):
         self.http = http
@@ -46,6 +58,7 @@ class CommandClient:
         self, service: str, command: str, body: dict, actor: Actor, idempotency_key: str, correlation_id: str
     ) -> dict:
         headers = {
+            "content-type": "application/json",
             "idempotency-key": idempotency_key,
             "x-actor-user": actor.user_id,
             "x-actor-organisation": actor.organisation_id,
@@ -53,7 +66,8 @@ class CommandClient:
             "x-correlation-id": correlation_id,
         }
         try:
-            response = await self.http.post(f"{self.service_urls[service]}/commands/{command}", json=body, headers=headers)
+            response = await self.http.post(f"{self.service_urls[service]}/commands/{command}",
+                                            content=json.dumps(body, default=_plain), headers=headers)
         except httpx.TransportError as error:
             raise ServiceUnavailable(f"the {service} service did not answer", reason=type(error).__name__) from None
         answer = response.json()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -13,19 +14,143 @@ TOPIC = "cqp.catalog.events"
 CertificationKind = Literal["CQP", "CQPM", "CQPI"]
 
 
-class Block(BaseModel):
+class _Value(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+
+class Block(_Value):
     code: str
     title: str
+    competences: str | None = None
+    modalities: str | None = None
+
+
+class VersionSettings(_Value):
+    vae_min_experience_months: int
+    block_validity_months: int | None
+    jury_quorum: int
+    jury_rule: str
+
+
+class Registration(_Value):
+    registry: Literal["RNCP", "RS"]
+    number: str
+    level: str | None
+    active: bool
+    state: str | None
+    registration_type: str | None
+    decision_date: date | None
+    effect_date: date | None
+    end_date: date | None
+    delivery_deadline: date | None
+    routes: list[str]
+
+
+class Certifier(_Value):
+    siret: str | None
+    name: str
+
+
+class Equivalence(_Value):
+    block: str
+    target: str
+    target_block: str
+    source: Literal["FRANCE_COMPETENCES", "BRANCH"]
+
+
+class BranchCreated(Contract):
+    code: str
+    name: str
+    idcc: list[str]
+    cpne: str
+
+
+class OrganisationRegistered(Contract):
+    organisation_id: str
+    name: str
+    siret: str | None
+    kinds: list[str]
+
+
+class OrganisationAccredited(Contract):
+    organisation_id: str
+    accreditation_id: str
+    branch: str
+    certifications: list[str]
+    scope: Literal["EVALUATION", "TRAINING"]
+    valid_from: date
+    valid_until: date | None
+
+
+class AccreditationWithdrawn(Contract):
+    organisation_id: str
+    accreditation_id: str
+    on: date
+    reason: str
 
 
 class CertificationCreated(Contract):
     code: str
     kind: CertificationKind
     title: str
-    branch: str
+    owners: list[str]
+
+
+class CertificationRetitled(Contract):
+    code: str
+    title: str
+
+
+class CertificationOwnersChanged(Contract):
+    code: str
+    owners: list[str]
+
+
+class ReferentialVersionPublished(Contract):
+    """A new version of the référentiel; earlier versions stay as they were."""
+
+    code: str
+    version: int
+    effective_from: date
     blocks: list[Block]
+    settings: VersionSettings
 
 
-REGISTRY = ContractRegistry(TOPIC, CertificationCreated)
+class RegistrationRecorded(Contract):
+    code: str
+    registration: Registration
+
+
+class CertifiersRecorded(Contract):
+    code: str
+    certifiers: list[Certifier]
+
+
+class SuccessionRecorded(Contract):
+    code: str
+    predecessors: list[str]
+    successors: list[str]
+
+
+class BlockEquivalencesRecorded(Contract):
+    """The whole set of the certification's block equivalences, as it now stands."""
+
+    code: str
+    equivalences: list[Equivalence]
+
+
+REGISTRY = ContractRegistry(
+    TOPIC,
+    BranchCreated,
+    OrganisationRegistered,
+    OrganisationAccredited,
+    AccreditationWithdrawn,
+    CertificationCreated,
+    CertificationRetitled,
+    CertificationOwnersChanged,
+    ReferentialVersionPublished,
+    RegistrationRecorded,
+    CertifiersRecorded,
+    SuccessionRecorded,
+    BlockEquivalencesRecorded,
+)

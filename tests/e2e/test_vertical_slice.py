@@ -9,7 +9,7 @@ CREATE = """
 mutation($input: CreateCertificationInput!, $key: String!) {
   createCertification(input: $input, idempotencyKey: $key) {
     __typename
-    ... on CertificationCreated { certification { id code kind title branch blocks { code title } } }
+    ... on CertificationChanged { certification { id code kind title owners { code } blocks { code title } } }
     ... on Error { code message }
     ... on InvalidInput { problems { field problem } }
   }
@@ -23,8 +23,12 @@ mutation($input: RegisterCandidateInput!, $key: String!) {
     ... on InvalidInput { problems { field problem } }
   }
 }"""
+CREATE_BRANCH = """
+mutation($input: CreateBranchInput!, $key: String!) {
+  createBranch(input: $input, idempotencyKey: $key) { __typename ... on Error { code message } }
+}"""
 CERTIFICATION = {
-    "code": "RNCP34174", "kind": "CQPM", "branch": "UIMM",
+    "code": "RNCP34174", "kind": "CQPM", "owners": ["UIMM"],
     "title": "CQPM conduite d'installations automatisées",
     "blocks": [
         {"code": "RNCP34174BC01", "title": "La conduite et la surveillance de la production"},
@@ -39,6 +43,9 @@ CANDIDATE = {"givenName": "Camille", "familyName": "Martin", "email": "camille.m
 async def running():
     system = await System.create()
     await system.start()
+    branch = {"code": "UIMM", "name": "UIMM", "idcc": ["3109"]}
+    data = await system.graphql(CREATE_BRANCH, {"input": branch, "key": "branch-uimm"})
+    assert data["createBranch"]["__typename"] == "BranchCreated"
     yield system
     system.stop()
 
@@ -51,13 +58,15 @@ async def events_in(system, service: str) -> int:
 async def test_a_created_certification_is_readable_as_soon_as_the_mutation_answers(running):
     data = await running.graphql(CREATE, {"input": CERTIFICATION, "key": "create-34174"})
     result = data["createCertification"]
-    assert result["__typename"] == "CertificationCreated"
+    assert result["__typename"] == "CertificationChanged"
+    assert result["certification"]["owners"] == [{"code": "UIMM"}]
     assert [b["code"] for b in result["certification"]["blocks"]] == ["RNCP34174BC01", "RNCP34174BC02"]
 
-    read = await running.graphql('{ certification(code: "RNCP34174") { kind branch blocks { title } } certifications { code } }')
+    read = await running.graphql(
+        '{ certification(code: "RNCP34174") { kind blocks { title } } certifications { edges { node { code } } } }')
     assert read["certification"]["kind"] == "CQPM"
     assert read["certification"]["blocks"][1]["title"] == "Les interventions de maintenance de niveau 2"
-    assert [c["code"] for c in read["certifications"]] == ["RNCP34174"]
+    assert [e["node"]["code"] for e in read["certifications"]["edges"]] == ["RNCP34174"]
 
 
 async def test_a_candidate_is_registered_for_a_certification_the_candidacy_service_learnt_from_the_catalog(running):
@@ -105,7 +114,7 @@ async def test_a_duplicate_certification_code_is_a_conflict_and_the_services_kee
     assert await events_in(running, "catalog") == written
     other = {**CERTIFICATION, "code": "RNCP37250", "blocks": []}
     data = await running.graphql(CREATE, {"input": other, "key": "create-37250"})
-    assert data["createCertification"]["__typename"] == "CertificationCreated"
+    assert data["createCertification"]["__typename"] == "CertificationChanged"
 
 
 @pytest.mark.parametrize("token", [None, "forged.token"])

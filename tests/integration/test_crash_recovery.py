@@ -9,12 +9,12 @@ from aiokafka.admin import AIOKafkaAdminClient
 from shared.topics import PARTITIONS
 from tests.harness import eventually
 
-CERTIFICATION = {"code": "RNCP34174", "kind": "CQPM", "title": "CQPM", "branch": "UIMM",
-                 "blocks": [{"code": "RNCP34174BC01", "title": "Conduite"}]}
+BRANCH = {"code": "UIMM", "name": "UIMM", "idcc": ["3109"]}
 
 
 def certification(code: str) -> dict:
-    return {**CERTIFICATION, "code": code, "blocks": [{"code": f"{code}BC01", "title": "Bloc 1"}]}
+    """A command that writes exactly one event."""
+    return {"code": code, "kind": "CQPM", "title": f"CQPM {code}", "owners": ["UIMM"]}
 
 
 async def published_event_ids(system, topic: str) -> list[str]:
@@ -44,7 +44,7 @@ async def audit_rows(system, event_id: str) -> int:
 async def test_a_relay_killed_after_publishing_republishes_and_the_read_model_holds_each_event_once(system):
     await system.start("gateway", "candidacy", "jury")
     await system.start("catalog", CQP_CRASH_AT="relay_after_publish")
-    answer = await system.command("catalog", "create-certification", CERTIFICATION, "k1")
+    answer = await system.command("catalog", "create-branch", BRANCH, "k1")
     assert answer.status_code == 200
     (event_id,) = answer.json()["events"]
 
@@ -56,8 +56,8 @@ async def test_a_relay_killed_after_publishing_republishes_and_the_read_model_ho
     assert ids.count(event_id) == 2  # published before the crash, and again after
     await eventually(lambda: caught_up(system, "cqp.gateway"))  # both copies consumed
     assert await audit_rows(system, event_id) == 1
-    rows = await system.sql("SELECT code FROM gateway.certifications")
-    assert [r["code"] for r in rows] == ["RNCP34174"]
+    rows = await system.sql("SELECT code FROM gateway.branches")
+    assert [r["code"] for r in rows] == ["UIMM"]
 
 
 async def _twice(system, event_id):
@@ -85,7 +85,7 @@ async def caught_up(system, group: str, topic: str = "cqp.catalog.events") -> bo
 async def test_a_consumer_killed_after_its_transaction_gets_the_event_again_and_applies_nothing_twice(system):
     await system.start("catalog", "candidacy", "jury")
     await system.start("gateway", CQP_CRASH_AT="consumer_after_commit")
-    answer = await system.command("catalog", "create-certification", CERTIFICATION, "k1")
+    answer = await system.command("catalog", "create-branch", BRANCH, "k1")
     (event_id,) = answer.json()["events"]
 
     assert await system["gateway"].wait_exit() == -signal.SIGKILL
@@ -96,14 +96,14 @@ async def test_a_consumer_killed_after_its_transaction_gets_the_event_again_and_
     await eventually(lambda: committed_offsets(system, "cqp.gateway"))  # redelivered, then committed
     assert await committed_offsets(system, "cqp.gateway") == 1
     assert await audit_rows(system, event_id) == 1
-    rows = await system.sql("SELECT count(*) AS n FROM gateway.certifications")
+    rows = await system.sql("SELECT count(*) AS n FROM gateway.branches")
     assert rows[0]["n"] == 1
 
 
 async def test_services_killed_mid_stream_resume_from_their_position_with_nothing_lost(system):
     await system.start()
     codes = [f"RNCP9{n:04d}" for n in range(40)]
-    accepted = {}
+    accepted = {"UIMM": (await system.command("catalog", "create-branch", BRANCH, "k-branch")).json()["events"][0]}
     for index, code in enumerate(codes):
         if index == 15:
             system["catalog"].kill()  # mid-stream: some events relayed, some perhaps not

@@ -1,15 +1,17 @@
+from datetime import date
+
 import pytest
 
 from shared.errors import InvalidInput
-from services.catalog.domain import Certification
+from services.catalog.domain import Certification, CqpiNeedsSeveralBranches
 
 CONTEXT = {"actor": {"user_id": "u1", "organisation_id": "UIMM", "role": "branch-admin"},
            "correlation_id": "c1", "causation_id": "k1"}
+BLOCKS = [{"code": "RNCP34174BC01", "title": "Conduite"}, {"code": "RNCP34174BC02", "title": "Maintenance"}]
 
 
-def create(**overrides):
-    fields = {"code": "RNCP34174", "kind": "CQPM", "title": "CQPM", "branch": "UIMM",
-              "blocks": [{"code": "RNCP34174BC01", "title": "Conduite"}], "context": CONTEXT}
+def create(**overrides) -> Certification:
+    fields = {"code": "RNCP34174", "kind": "CQPM", "title": "CQPM", "owners": ["UIMM"], "context": CONTEXT}
     return Certification.create(**{**fields, **overrides})
 
 
@@ -18,10 +20,12 @@ def test_a_certification_is_identified_by_its_code():
     assert create(code="RNCP34175").id != create().id
 
 
-def test_the_creation_event_records_who_did_it():
-    (created,) = create().collect_events()
-    assert created.context["actor"]["organisation_id"] == "UIMM"
-    assert created.timestamp is not None
+def test_every_event_records_who_did_it():
+    certification = create()
+    certification.publish_version(BLOCKS, {}, date(2024, 1, 1), CONTEXT)
+    for event in certification.collect_events():
+        assert event.context["actor"]["organisation_id"] == "UIMM"
+        assert event.timestamp is not None
 
 
 @pytest.mark.parametrize("kind", ["BTS", "cqp", ""])
@@ -36,8 +40,36 @@ def test_refuses_a_malformed_code(code):
         create(code=code)
 
 
+def test_a_cqpi_is_owned_by_at_least_two_branches():
+    with pytest.raises(CqpiNeedsSeveralBranches):
+        create(kind="CQPI", owners=["UIMM"])
+    assert create(kind="CQPI", owners=["UIMM", "LEEM"]).owners == ["UIMM", "LEEM"]
+
+
 def test_refuses_a_block_code_given_twice():
-    blocks = [{"code": "B1", "title": "a"}, {"code": "B1", "title": "b"}]
     with pytest.raises(InvalidInput) as refusal:
-        create(blocks=blocks)
+        create().publish_version([{"code": "B1", "title": "a"}, {"code": "B1", "title": "b"}], {}, date.today(), CONTEXT)
     assert refusal.value.details == {"duplicates": ["B1"]}
+
+
+def test_a_version_takes_default_settings_one_year_of_vae_experience_and_blocks_for_life():
+    certification = create()
+    certification.publish_version(BLOCKS, {}, date(2024, 1, 1), CONTEXT)
+    settings = certification.current_version["settings"]
+    assert settings["vae_min_experience_months"] == 12 and settings["block_validity_months"] is None
+
+
+def test_a_later_version_leaves_the_earlier_one_as_it_was():
+    certification = create()
+    certification.publish_version(BLOCKS, {}, date(2024, 1, 1), CONTEXT)
+    certification.publish_version(BLOCKS[:1], {"block_validity_months": 60}, date(2025, 1, 1), CONTEXT)
+    first, second = certification.versions
+    assert first["blocks"] == BLOCKS and first["settings"]["block_validity_months"] is None
+    assert second["number"] == 2 and second["blocks"] == BLOCKS[:1]
+
+
+def test_a_certification_whose_registration_has_ended_is_expired():
+    certification = create()
+    certification.record_registration({"registry": "RNCP", "end_date": date(2021, 7, 21)}, CONTEXT)
+    assert certification.is_expired(date(2021, 7, 22))
+    assert not certification.is_expired(date(2021, 7, 21))

@@ -9,8 +9,8 @@ from services.catalog import api
 from services.catalog.application import CatalogApplication
 
 HEADERS = {"idempotency-key": "k1", "x-actor-user": "u1", "x-actor-organisation": "UIMM", "x-actor-role": "admin"}
-BODY = {"code": "RNCP34174", "kind": "CQPM", "title": "CQPM", "branch": "UIMM",
-        "blocks": [{"code": "RNCP34174BC01", "title": "Conduite"}]}
+BODY = {"code": "UIMM", "name": "Union des industries et métiers de la métallurgie", "idcc": ["3109"],
+        "cpne": "CPNE de la métallurgie"}
 
 
 @pytest.fixture
@@ -26,16 +26,16 @@ def events_written(app) -> int:
 
 def test_a_command_answers_its_id_and_events(service):
     app, client = service
-    answer = client.post("/commands/create-certification", json=BODY, headers=HEADERS)
+    answer = client.post("/commands/create-branch", json=BODY, headers=HEADERS)
     assert answer.status_code == 200
-    assert answer.json()["code"] == "RNCP34174" and len(answer.json()["events"]) == 1
+    assert answer.json()["code"] == "UIMM" and len(answer.json()["events"]) == 1
     assert answer.json()["position"] == events_written(app)
 
 
 def test_a_missing_idempotency_key_is_a_typed_error_and_writes_nothing(service):
     app, client = service
     headers = {k: v for k, v in HEADERS.items() if k != "idempotency-key"}
-    answer = client.post("/commands/create-certification", json=BODY, headers=headers)
+    answer = client.post("/commands/create-branch", json=BODY, headers=headers)
     assert answer.status_code == 400
     assert answer.json()["error"]["type"] == "MissingIdempotencyKey"
     assert events_written(app) == 0
@@ -43,20 +43,20 @@ def test_a_missing_idempotency_key_is_a_typed_error_and_writes_nothing(service):
 
 def test_a_missing_actor_is_refused(service):
     app, client = service
-    answer = client.post("/commands/create-certification", json=BODY, headers={"idempotency-key": "k1"})
+    answer = client.post("/commands/create-branch", json=BODY, headers={"idempotency-key": "k1"})
     assert answer.status_code == 401 and answer.json()["error"]["type"] == "Unauthenticated"
     assert events_written(app) == 0
 
 
 @pytest.mark.parametrize("body", [
-    {**BODY, "title": ""},
-    {**BODY, "blocks": [{"code": "B1"}]},
+    {**BODY, "name": ""},
+    {**BODY, "idcc": "3109"},
     {k: v for k, v in BODY.items() if k != "code"},
     {**BODY, "unexpected": 1},
 ])
 def test_malformed_input_names_each_problem_and_writes_nothing(service, body):
     app, client = service
-    answer = client.post("/commands/create-certification", json=body, headers=HEADERS)
+    answer = client.post("/commands/create-branch", json=body, headers=HEADERS)
     assert answer.status_code == 400
     error = answer.json()["error"]
     assert error["type"] == "InvalidInput" and error["details"]["problems"]
@@ -65,7 +65,7 @@ def test_malformed_input_names_each_problem_and_writes_nothing(service, body):
 
 def test_a_body_that_is_not_json_is_a_typed_error(service):
     app, client = service
-    answer = client.post("/commands/create-certification", content=b"{not json", headers=HEADERS)
+    answer = client.post("/commands/create-branch", content=b"{not json", headers=HEADERS)
     assert answer.status_code == 400 and answer.json()["error"]["type"] == "InvalidInput"
 
 

@@ -8,7 +8,14 @@ from services.catalog.application import CatalogApplication
 from services.catalog.domain import CertificationAlreadyExists
 
 ACTOR = Actor(user_id="u1", organisation_id="UIMM", role="branch-admin")
-COMMAND = {"code": "RNCP34174", "kind": "CQPM", "title": "CQPM", "branch": "UIMM", "blocks": []}
+COMMAND = {"code": "RNCP34174", "kind": "CQPM", "title": "CQPM", "owners": ["UIMM"], "blocks": [], "settings": {},
+           "effective_from": None}
+
+
+def catalog() -> CatalogApplication:
+    app = CatalogApplication()
+    app.create_branch({"code": "UIMM", "name": "UIMM", "idcc": ["3109"], "cpne": ""}, context("branch"))
+    return app
 
 
 def context(key: str) -> CommandContext:
@@ -20,7 +27,7 @@ def events_written(app) -> int:
 
 
 def test_the_same_key_twice_has_one_effect():
-    app = CatalogApplication()
+    app = catalog()
     first = app.create_certification(COMMAND, context("k1"))
     written = events_written(app)
     again = app.create_certification(COMMAND, context("k1"))
@@ -30,14 +37,14 @@ def test_the_same_key_twice_has_one_effect():
 
 
 def test_answers_the_position_and_ids_of_the_events_written():
-    app = CatalogApplication()
+    app = catalog()
     outcome = app.create_certification(COMMAND, context("k1"))
     assert outcome.position == events_written(app)
     assert len(outcome.event_ids) == 1
 
 
 def test_a_key_reused_for_another_command_is_refused_and_writes_nothing():
-    app = CatalogApplication()
+    app = catalog()
     app.create_certification(COMMAND, context("k1"))
     written = events_written(app)
     with pytest.raises(IdempotencyKeyReused):
@@ -46,7 +53,7 @@ def test_a_key_reused_for_another_command_is_refused_and_writes_nothing():
 
 
 def test_a_second_certification_with_the_same_code_is_refused_and_writes_nothing():
-    app = CatalogApplication()
+    app = catalog()
     app.create_certification(COMMAND, context("k1"))
     written = events_written(app)
     with pytest.raises(CertificationAlreadyExists):
@@ -55,7 +62,7 @@ def test_a_second_certification_with_the_same_code_is_refused_and_writes_nothing
 
 
 def test_the_command_record_keeps_who_asked():
-    app = CatalogApplication()
+    app = catalog()
     app.create_certification(COMMAND, context("k1"))
     notifications = app.recorder.select_notifications(1, 10)
     record = app.mapper.to_domain_event(notifications[-1])

@@ -7,17 +7,17 @@ from strawberry.extensions import MaxTokensLimiter, QueryDepthLimiter
 
 from services.gateway.schema.candidates.mutations import CandidateMutations
 from services.gateway.schema.candidates.queries import CandidateQueries
-from services.gateway.schema.certifications.mutations import CertificationMutations
-from services.gateway.schema.certifications.queries import CertificationQueries
+from services.gateway.schema.catalog.mutations import CatalogMutations
+from services.gateway.schema.catalog.queries import CatalogQueries
 
 
 @strawberry.type
-class Query(CertificationQueries, CandidateQueries):
+class Query(CatalogQueries, CandidateQueries):
     pass
 
 
 @strawberry.type
-class Mutation(CertificationMutations, CandidateMutations):
+class Mutation(CatalogMutations, CandidateMutations):
     pass
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 from starlette.requests import Request
+from strawberry.dataloader import DataLoader
 
 from shared.auth import verify_token
 from shared.context import Actor
@@ -22,6 +23,7 @@ class Context:
     commands: CommandClient
     auth_secret: str
     correlation_id: str
+    loaders: dict[str, DataLoader] = field(default_factory=dict)
 
     def actor(self) -> Actor:
         """The caller, from the bearer token; mutations need one."""

@@ -3,10 +3,9 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from shared.errors import CommandRefused
-
 from services.gateway.schema.candidates.types import Candidate
-from services.gateway.schema.errors import result_union, to_graphql
+from services.gateway.schema.errors import result_union
+from services.gateway.schema.forward import command_body, forward
 
 
 @strawberry.input
@@ -31,10 +30,8 @@ class CandidateMutations:
     async def register_candidate(
         self, info: Info, input: RegisterCandidateInput, idempotency_key: str
     ) -> RegisterCandidateResult:
-        body = strawberry.asdict(input)
-        try:
-            answer = await info.context.send("candidacy", "register-candidate", body, idempotency_key)
-        except CommandRefused as refusal:
-            return to_graphql(refusal)
-        row = await info.context.pool.fetchrow("SELECT * FROM candidates WHERE id = $1::uuid", answer["id"])
-        return CandidateRegistered(candidate=Candidate.from_row(row))
+        async def answer(result):
+            row = await info.context.pool.fetchrow("SELECT * FROM candidates WHERE id = $1::uuid", result["id"])
+            return CandidateRegistered(candidate=Candidate.from_row(row))
+
+        return await forward(info, "candidacy", "register-candidate", command_body(input), idempotency_key, answer)

@@ -5,7 +5,7 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
-from services.gateway.schema.certifications.types import Certification
+from services.gateway.schema.catalog.types import Certification
 
 
 @strawberry.type
@@ -19,7 +19,7 @@ class Candidate:
 
     @strawberry.field
     async def certification(self, info: Info) -> Certification | None:
-        row = await info.context.pool.fetchrow("SELECT * FROM certifications WHERE code = $1", self.certification_code)
+        row = await info.context.loaders["certification"].load(self.certification_code)
         return Certification.from_row(row) if row else None
 
     @classmethod

@@ -1,0 +1,233 @@
+from __future__ import annotations
+
+import enum
+import json
+from datetime import date, datetime
+
+import strawberry
+from strawberry.types import Info
+
+
+@strawberry.enum
+class CertificationKind(enum.Enum):
+    CQP = "CQP"
+    CQPM = "CQPM"
+    CQPI = "CQPI"
+
+
+@strawberry.enum
+class Registry(enum.Enum):
+    RNCP = "RNCP"
+    RS = "RS"
+
+
+@strawberry.enum
+class AccreditationScope(enum.Enum):
+    EVALUATION = "EVALUATION"
+    TRAINING = "TRAINING"
+
+
+@strawberry.type
+class Branch:
+    code: str
+    name: str
+    idcc: list[str]
+    cpne: str
+
+    @classmethod
+    def from_row(cls, row) -> Branch:
+        return cls(code=row["code"], name=row["name"], idcc=list(row["idcc"]), cpne=row["cpne"])
+
+
+@strawberry.type
+class Organisation:
+    id: strawberry.ID
+    name: str
+    siret: str | None
+    kinds: list[str]
+
+    @classmethod
+    def from_row(cls, row) -> Organisation:
+        return cls(id=strawberry.ID(str(row["id"])), name=row["name"], siret=row["siret"], kinds=list(row["kinds"]))
+
+
+@strawberry.type
+class Accreditation:
+    id: strawberry.ID
+    organisation_id: strawberry.Private[str]
+    branch: str
+    certifications: list[str]
+    scope: AccreditationScope
+    valid_from: date
+    valid_until: date | None
+    withdrawn_on: date | None
+    withdrawal_reason: str | None
+
+    @strawberry.field
+    async def organisation(self, info: Info) -> Organisation | None:
+        row = await info.context.loaders["organisation"].load(self.organisation_id)
+        return Organisation.from_row(row) if row else None
+
+    @strawberry.field(description="In force on the given day (today by default)")
+    def in_force(self, on: date | None = None) -> bool:
+        on = on or date.today()
+        return (self.valid_from <= on and (self.valid_until is None or on <= self.valid_until)
+                and (self.withdrawn_on is None or on < self.withdrawn_on))
+
+    @classmethod
+    def from_row(cls, row) -> Accreditation:
+        return cls(id=strawberry.ID(str(row["id"])), organisation_id=str(row["organisation_id"]), branch=row["branch"],
+                   certifications=list(row["certifications"]), scope=AccreditationScope(row["scope"]),
+                   valid_from=row["valid_from"], valid_until=row["valid_until"], withdrawn_on=row["withdrawn_on"],
+                   withdrawal_reason=row["withdrawal_reason"])
+
+
+@strawberry.type
+class Block:
+    code: str
+    title: str
+    competences: str | None
+    modalities: str | None
+
+
+@strawberry.type
+class VersionSettings:
+    vae_min_experience_months: int
+    block_validity_months: int | None = strawberry.field(description="None: blocks stay acquired for life")
+    jury_quorum: int
+    jury_rule: str
+
+
+@strawberry.type
+class ReferentialVersion:
+    number: int
+    effective_from: date
+    published_at: datetime
+    blocks: list[Block]
+    settings: VersionSettings
+
+    @classmethod
+    def from_row(cls, row) -> ReferentialVersion:
+        return cls(number=row["version"], effective_from=row["effective_from"], published_at=row["published_at"],
+                   blocks=[Block(**b) for b in json.loads(row["blocks"])],
+                   settings=VersionSettings(**json.loads(row["settings"])))
+
+
+@strawberry.type
+class Registration:
+    registry: Registry
+    number: str
+    level: str | None
+    active: bool
+    state: str | None
+    registration_type: str | None
+    decision_date: date | None
+    effect_date: date | None
+    end_date: date | None
+    delivery_deadline: date | None
+    routes: list[str]
+
+
+@strawberry.type
+class Certifier:
+    siret: str | None
+    name: str
+
+
+@strawberry.type
+class BlockEquivalence:
+    block: str
+    target: str
+    target_block: str
+    source: str
+
+
+@strawberry.type
+class Certification:
+    id: strawberry.ID
+    code: str
+    kind: CertificationKind
+    title: str
+    owner_codes: strawberry.Private[list[str]]
+    registration: Registration | None
+    certifiers: list[Certifier]
+    equivalences: list[BlockEquivalence]
+    predecessor_codes: list[str] = strawberry.field(description="As the registry lists them, in the catalog or not")
+    successor_codes: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+    @strawberry.field(description="The branches that own it (several for a CQPI, each recognising it)")
+    async def owners(self, info: Info) -> list[Branch]:
+        rows = await info.context.loaders["branch"].load_many(self.owner_codes)
+        return [Branch.from_row(row) for row in rows if row]
+
+    @strawberry.field
+    async def versions(self, info: Info) -> list[ReferentialVersion]:
+        return [ReferentialVersion.from_row(r) for r in await info.context.loaders["versions"].load(self.code)]
+
+    @strawberry.field(description="The version in force for new candidacies")
+    async def current_version(self, info: Info) -> ReferentialVersion | None:
+        versions = await self.versions(info)
+        return versions[-1] if versions else None
+
+    @strawberry.field(description="Blocks of the current version")
+    async def blocks(self, info: Info) -> list[Block]:
+        current = await self.current_version(info)
+        return current.blocks if current else []
+
+    @strawberry.field(description="Its registration has ended (on the given day, today by default)")
+    def expired(self, on: date | None = None) -> bool:
+        end = self.registration.end_date if self.registration else None
+        return bool(end and end < (on or date.today()))
+
+    @strawberry.field(description="VAE possible: RNCP registration in force with the VAE route open")
+    def vae_open(self, on: date | None = None) -> bool:
+        r = self.registration
+        return bool(r and r.registry == Registry.RNCP and "VAE" in r.routes and not self.expired(on))
+
+    @strawberry.field
+    async def accreditations(self, info: Info) -> list[Accreditation]:
+        return [Accreditation.from_row(r) for r in await info.context.loaders["accreditations"].load(self.code)]
+
+    @strawberry.field(description="Organisations accredited for it and in force today")
+    async def accredited_organisations(self, info: Info, scope: AccreditationScope | None = None) -> list[Organisation]:
+        accreditations = [a for a in await self.accreditations(info)
+                          if a.in_force() and (scope is None or a.scope == scope)]
+        rows = await info.context.loaders["organisation"].load_many(
+            list(dict.fromkeys(a.organisation_id for a in accreditations)))
+        return [Organisation.from_row(r) for r in rows if r]
+
+    @strawberry.field(description="The certifications it replaced that are in the catalog")
+    async def predecessors(self, info: Info) -> list[Certification]:
+        return await _certifications(info, self.predecessor_codes)
+
+    @strawberry.field(description="The certifications that replace it that are in the catalog")
+    async def successors(self, info: Info) -> list[Certification]:
+        return await _certifications(info, self.successor_codes)
+
+    @classmethod
+    def from_row(cls, row) -> Certification:
+        registration = json.loads(row["registration"]) if row["registration"] else None
+        return cls(
+            id=strawberry.ID(str(row["id"])),
+            code=row["code"],
+            kind=CertificationKind(row["kind"]),
+            title=row["title"],
+            owner_codes=list(row["owners"]),
+            registration=Registration(**{**registration, "registry": Registry(registration["registry"]),
+                                         **{k: date.fromisoformat(v) for k, v in registration.items()
+                                            if k.endswith("_date") or k == "delivery_deadline" if v}})
+            if registration else None,
+            certifiers=[Certifier(**c) for c in json.loads(row["certifiers"])],
+            equivalences=[BlockEquivalence(**e) for e in json.loads(row["equivalences"])],
+            predecessor_codes=list(row["predecessors"]),
+            successor_codes=list(row["successors"]),
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+        )
+
+
+async def _certifications(info: Info, codes: list[str]) -> list[Certification]:
+    rows = await info.context.loaders["certification"].load_many(codes)
+    return [Certification.from_row(row) for row in rows if row]
