@@ -5,6 +5,8 @@
     cqp token --user U --organisation O --role R   print a bearer token for the gateway
     cqp demo [--graphql URL]                   load the demo data set through the GraphQL API
     cqp contracts write|check                  regenerate or verify the checked-in SDL and AsyncAPI
+    cqp catalog import PATH [--owner UIMM] [--all] [--fiche RNCP34174]
+                                               import a France Compétences export (XML, CSV zip or folder)
 """
 
 from __future__ import annotations
@@ -58,6 +60,16 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--graphql", default="http://127.0.0.1:8000/graphql")
     contract = sub.add_parser("contracts", help="the checked-in SDL and AsyncAPI")
     contract.add_argument("action", choices=("write", "check"))
+    catalog = sub.add_parser("catalog", help="catalog operations").add_subparsers(dest="action", required=True)
+    importing = catalog.add_parser("import", help="import a France Compétences export through the catalog's API")
+    importing.add_argument("path", type=Path)
+    importing.add_argument("--owner", action="append", default=[], help="branch owning the imported certifications")
+    importing.add_argument("--kind", choices=("CQP", "CQPM", "CQPI"), help="default: from each fiche's title")
+    importing.add_argument("--all", action="store_true", help="every fiche, not only those whose title names a CQP")
+    importing.add_argument("--fiche", action="append", default=[], help="only this fiche number (repeatable)")
+    importing.add_argument("--user", default="catalog-importer")
+    importing.add_argument("--organisation", default="CATALOG")
+    importing.add_argument("--role", default="catalog-admin")
     args = parser.parse_args(argv)
 
     settings = Settings()
@@ -80,6 +92,14 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(load(args.graphql, settings.auth_secret))
     elif args.command == "contracts":
         return contracts(args.action)
+    elif args.command == "catalog":
+        from services.catalog.importer import import_export
+        from shared.context import Actor
+
+        actor = Actor(user_id=args.user, organisation_id=args.organisation, role=args.role)
+        summary = asyncio.run(import_export(args.path, settings.catalog_url, actor, args.owner, args.kind, args.all,
+                                            set(args.fiche)))
+        print("\n".join(summary.lines()))
     return 0
 
 

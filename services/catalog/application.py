@@ -224,7 +224,7 @@ def apply_fiche(certification: Certification, fiche: dict, context: dict) -> Non
         certification.record_certifiers(fiche["certifiers"], context)
     if (certification.predecessors, certification.successors) != (fiche["predecessors"], fiche["successors"]):
         certification.record_succession(fiche["predecessors"], fiche["successors"], context)
-    equivalences = [{"block": c["block"], "target": c["target_fiche"], "target_block": c["target_block"],
+    equivalences = [{"blocks": c["blocks"], "target": c["target_fiche"], "target_blocks": c["target_blocks"],
                      "source": FRANCE_COMPETENCES} for c in fiche["correspondences"]]
     if [e for e in certification.equivalences if e["source"] == FRANCE_COMPETENCES] != equivalences:
         certification.replace_equivalences_from(FRANCE_COMPETENCES, equivalences, context)

@@ -273,7 +273,7 @@ class Certification(Aggregate):
         version = self.current_version
         if version is None or block not in [b["code"] for b in version["blocks"]]:
             raise InvalidInput("the block is not in the certification's current version", block=block)
-        equivalence = {"block": block, "target": target, "target_block": target_block, "source": source}
+        equivalence = {"blocks": [block], "target": target, "target_blocks": [target_block], "source": source}
         if equivalence in self.equivalences:
             raise Conflict("this equivalence is already declared", **equivalence)
         self._equivalences_recorded(code=self.code, equivalences=[*self.equivalences, equivalence], context=context)

@@ -52,9 +52,11 @@ class Certifier(_Value):
 
 
 class Equivalence(_Value):
-    block: str
+    """These blocks, together, count for those of the target (an empty list: the whole certification)."""
+
+    blocks: list[str]
     target: str
-    target_block: str
+    target_blocks: list[str]
     source: Literal["FRANCE_COMPETENCES", "BRANCH"]
 
 

@@ -134,11 +134,11 @@ class Certifier:
     name: str
 
 
-@strawberry.type
+@strawberry.type(description="These blocks, together, count for those of the target (none listed: the whole)")
 class BlockEquivalence:
-    block: str
+    blocks: list[str]
     target: str
-    target_block: str
+    target_blocks: list[str]
     source: str
 
 
