@@ -1,5 +1,6 @@
 """Through GraphQL only: a certification created in the catalog, a candidate registered for it."""
 
+import httpx
 import pytest
 import pytest_asyncio
 
@@ -131,3 +132,10 @@ async def test_a_command_without_idempotency_key_is_refused_by_the_service_which
     assert await events_in(running, "candidacy") == written
     answer = await running.command("candidacy", "register-candidate", body, key="k-ana")
     assert answer.status_code == 200
+
+
+async def test_reading_a_candidate_needs_a_token(running):
+    async with httpx.AsyncClient() as http:
+        answer = await http.post(running.graphql_url, json={
+            "query": 'query { candidate(id: "00000000-0000-0000-0000-000000000000") { familyName } }'})
+    assert answer.json()["errors"][0]["message"].startswith("a bearer token is required")

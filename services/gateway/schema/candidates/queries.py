@@ -6,11 +6,12 @@ import strawberry
 from strawberry.types import Info
 
 from services.gateway.schema.candidates.types import Candidate
+from services.gateway.schema.permissions import Authenticated
 
 
 @strawberry.type
 class CandidateQueries:
-    @strawberry.field
+    @strawberry.field(permission_classes=[Authenticated], description="A candidate (needs a bearer token)")
     async def candidate(self, info: Info, id: strawberry.ID) -> Candidate | None:
         try:
             candidate_id = uuid.UUID(str(id))
