@@ -3,6 +3,7 @@
     cqp serve catalog|candidacy|jury|gateway   run one process (same as python -m services.<name>)
     cqp topics                                 create the event topics that are missing
     cqp token --user U --organisation O --role R   print a bearer token for the gateway
+    cqp cipher-key                             print a new key for CQP_CIPHER_KEY
     cqp demo [--graphql URL]                   load the demo data set through the GraphQL API
     cqp contracts write|check                  regenerate or verify the checked-in SDL and AsyncAPI
     cqp catalog import PATH [--owner UIMM] [--all] [--fiche RNCP34174]
@@ -52,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run one process")
     serve.add_argument("process", choices=PROCESSES)
     sub.add_parser("topics", help="create the event topics")
+    sub.add_parser("cipher-key", help="print a new key for CQP_CIPHER_KEY")
     token = sub.add_parser("token", help="print a bearer token")
     token.add_argument("--user", required=True)
     token.add_argument("--organisation", required=True)
@@ -81,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
 
         created = asyncio.run(ensure_topics(settings.kafka_bootstrap, settings.topic_prefix))
         print("created: " + (", ".join(created) or "none (all present)"))
+    elif args.command == "cipher-key":
+        from eventsourcing.cryptography import AESCipher
+
+        print(AESCipher.create_key(32))
     elif args.command == "token":
         from shared.auth import issue_token
         from shared.context import Actor

@@ -28,7 +28,7 @@ CERTIFICATION = {
     ],
 }
 CANDIDATE = {"givenName": "Camille", "familyName": "Martin", "email": "camille.martin@example.org",
-             "certificationCode": "RNCP34174"}
+             "status": "EMPLOYEE"}
 
 STEPS = [
     ("createBranch", "CreateBranchInput", BRANCH, "demo-branch-UIMM", "branch { code }"),
@@ -37,6 +37,7 @@ STEPS = [
      "certification { code }"),
     ("accredit", "AccreditInput", None, "demo-accreditation", "accreditation { id }"),
     ("registerCandidate", "RegisterCandidateInput", CANDIDATE, "demo-candidate-camille", "candidate { id }"),
+    ("openCandidacy", "OpenCandidacyInput", None, "demo-candidacy-camille", "candidacy { id }"),
 ]
 
 
@@ -45,9 +46,13 @@ async def load(graphql_url: str, auth_secret: str) -> int:
     done, results = 0, {}
     async with httpx.AsyncClient(timeout=60, headers={"authorization": f"Bearer {token}"}) as http:
         for mutation, input_type, data, key, selection in STEPS:
+            centre = results.get("registerOrganisation", {}).get("organisation", {}).get("id")
             if mutation == "accredit":
-                data = {"organisationId": results["registerOrganisation"]["organisation"]["id"], "branch": "UIMM",
-                        "certifications": ["RNCP34174"], "scope": "EVALUATION", "validFrom": "2024-01-01"}
+                data = {"organisationId": centre, "branch": "UIMM", "certifications": ["RNCP34174"],
+                        "scope": "EVALUATION", "validFrom": "2024-01-01"}
+            elif mutation == "openCandidacy":
+                data = {"candidateId": results["registerCandidate"]["candidate"]["id"], "certification": "RNCP34174",
+                        "route": "TRAINING", "evaluatorId": centre, "trainerId": centre}
             query = (f"mutation($input: {input_type}!, $key: String!) {{ {mutation}(input: $input, idempotencyKey: $key)"
                      f" {{ __typename ... on Error {{ code message }} ... on {_success(mutation)} {{ {selection} }} }} }}")
             answer = (await http.post(graphql_url, json={"query": query, "variables": {"input": data, "key": key}})).json()
@@ -64,4 +69,4 @@ async def load(graphql_url: str, auth_secret: str) -> int:
 def _success(mutation: str) -> str:
     return {"createBranch": "BranchCreated", "registerOrganisation": "OrganisationRegistered",
             "createCertification": "CertificationChanged", "accredit": "AccreditationChanged",
-            "registerCandidate": "CandidateRegistered"}[mutation]
+            "registerCandidate": "CandidateRegistered", "openCandidacy": "CandidacyChanged"}[mutation]

@@ -45,8 +45,24 @@ class ServiceDefinition:
     to_contract: ToContract
     # Builds the commands from the running parts (the application, a database pool).
     commands: Callable[[ServiceApplication, asyncpg.Pool], dict[str, Command]]
-    subscriptions: Callable[[asyncpg.Pool], list[Subscription]] = lambda pool: []
+    subscriptions: Callable[[ServiceApplication, asyncpg.Pool], list[Subscription]] = lambda app, pool: []
     migrations: list[str] = field(default_factory=list)
+    # Encrypt the stored events with the library's AES cipher (personal data), key from CQP_CIPHER_KEY.
+    encrypted: bool = False
+
+
+class MissingCipherKey(RuntimeError):
+    pass
+
+
+def eventsourcing_env(definition: ServiceDefinition, settings: Settings) -> dict[str, str]:
+    env = settings.eventsourcing_env(definition.name)
+    if definition.encrypted:
+        if not settings.cipher_key:
+            raise MissingCipherKey(f"the {definition.name} service stores personal data encrypted: set "
+                                   "CQP_CIPHER_KEY (`cqp cipher-key` prints a new one)")
+        env.update(CIPHER_TOPIC="eventsourcing.cryptography:AESCipher", CIPHER_KEY=settings.cipher_key)
+    return env
 
 
 def build_asgi(definition: ServiceDefinition, settings: Settings) -> Starlette:
@@ -61,13 +77,13 @@ def build_asgi(definition: ServiceDefinition, settings: Settings) -> Starlette:
                                          server_settings={"search_path": schema})
         for statement in definition.migrations:
             await pool.execute(statement)
-        app = await anyio.to_thread.run_sync(lambda: definition.application(env=settings.eventsourcing_env(schema)))
+        app = await anyio.to_thread.run_sync(lambda: definition.application(env=eventsourcing_env(definition, settings)))
         relay = Relay(app, definition.name, settings.topic(definition.topic), definition.to_contract,
                       settings.postgres_dsn, schema, settings.kafka_bootstrap, settings.relay_poll_seconds)
         commands.update(definition.commands(app, pool))
         relays.append(relay)
         broker = KafkaBroker(settings.kafka_bootstrap, logger=None)
-        subscriptions = definition.subscriptions(pool)
+        subscriptions = definition.subscriptions(app, pool)
         if subscriptions:
             inbox = Inbox(pool, schema)
             await inbox.migrate()

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     read_your_writes_timeout: float = 10.0
     # HMAC key of the gateway's bearer tokens; scripts/dev generates one per machine.
     auth_secret: str = ""
+    # AES key (base64) of the services that store personal data encrypted; never committed.
+    cipher_key: str = ""
     # Fault injection for crash tests only: a named point where the process SIGKILLs itself.
     crash_at: str = ""
 

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
+from eventsourcing.cryptography import AESCipher
 
 from shared.auth import issue_token
 from shared.context import Actor
@@ -116,6 +117,7 @@ class System:
             "CQP_POSTGRES_DSN": dsn,
             "CQP_TOPIC_PREFIX": self.prefix,
             "CQP_AUTH_SECRET": self.secret,
+            "CQP_CIPHER_KEY": AESCipher.create_key(32),
             "CQP_RELAY_POLL_SECONDS": "0.2",
             **{f"CQP_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in ports.items()},
         }

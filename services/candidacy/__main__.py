@@ -2,9 +2,10 @@
 
 from shared.contracts.candidacy import TOPIC
 from shared.contracts.catalog import TOPIC as CATALOG_TOPIC
+from shared.contracts.jury import TOPIC as JURY_TOPIC
 from shared.service import ServiceDefinition, Subscription, run
 
-from services.candidacy import api, catalog_view
+from services.candidacy import api, catalog_view, jury_events
 from services.candidacy.application import CandidacyApplication
 from services.candidacy.contracts import to_contract
 
@@ -14,8 +15,12 @@ DEFINITION = ServiceDefinition(
     topic=TOPIC,
     to_contract=to_contract,
     commands=api.commands,
-    subscriptions=lambda pool: [Subscription(CATALOG_TOPIC, catalog_view.apply)],
+    subscriptions=lambda app, pool: [
+        Subscription(CATALOG_TOPIC, catalog_view.apply_catalog),
+        Subscription(JURY_TOPIC, jury_events.handler(app)),
+    ],
     migrations=catalog_view.MIGRATIONS,
+    encrypted=True,
 )
 
 if __name__ == "__main__":

@@ -1,6 +1,12 @@
-"""Candidacy command inputs and endpoints."""
+"""Candidacy command inputs and endpoints. Commands that decide on catalog facts read them first
+from the service's own views, as they stand today."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Literal
 
 import anyio
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,20 +17,143 @@ from services.candidacy import catalog_view
 from services.candidacy.application import CandidacyApplication
 from services.candidacy.domain import UnknownCertification
 
+Id = Field(min_length=1, max_length=64)
 
-class RegisterCandidate(BaseModel):
+
+class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+
+class RegisterCandidate(Input):
     given_name: str = Field(min_length=1, max_length=200)
     family_name: str = Field(min_length=1, max_length=200)
+    birth_date: date | None = None
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)
-    certification_code: str = Field(min_length=1, max_length=64)
+    phone: str | None = Field(default=None, max_length=40)
+    status: Literal["EMPLOYEE", "JOB_SEEKER", "INITIAL_TRAINING", "WORK_STUDY"]
+    employer_id: str | None = Field(default=None, max_length=64)
+
+
+class ExperiencePeriod(Input):
+    start: date
+    end: date
+    activity: str = Field(min_length=1, max_length=2000)
+    kind: Literal["PAID", "VOLUNTEER", "UNION", "ELECTED", "SPORT", "INTERNSHIP"] = "PAID"
+
+
+class OpenCandidacy(Input):
+    candidate_id: str = Id
+    certification: str = Field(min_length=2, max_length=64)
+    route: Literal["TRAINING", "VAE", "DIRECT_ACCESS"]
+    evaluator_id: str = Id
+    trainer_id: str | None = None
+    employer_id: str | None = None
+    experience: list[ExperiencePeriod] = Field(default_factory=list, max_length=100)
+    blocks: list[str] = Field(default_factory=list, max_length=100, description="VAE only: the blocks targeted")
+
+
+class OnCandidacy(Input):
+    candidacy_id: str = Id
+
+
+class DeclareExperience(OnCandidacy):
+    periods: list[ExperiencePeriod] = Field(max_length=100)
+
+
+class PathBlock(Input):
+    block: str = Field(min_length=1, max_length=64)
+    hours: int = Field(ge=0, le=5000)
+    modules: list[str] = Field(default_factory=list, max_length=50)
+
+
+class SetPath(OnCandidacy):
+    blocks: list[PathBlock] = Field(max_length=100)
+
+
+class RequestFunding(OnCandidacy):
+    funder: Literal["OPCO", "EMPLOYER_SKILLS_PLAN", "CPF", "BRANCH", "TRANSITIONS_PRO"]
+    funder_id: str | None = None
+    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
+
+
+class DecideFunding(OnCandidacy):
+    funding_id: str = Id
+    granted: bool
+    granted_amount: Decimal | None = Field(default=None, gt=0, max_digits=12, decimal_places=2)
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class DecideAdmissibility(OnCandidacy):
+    admissible: bool
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class Transfer(OnCandidacy):
+    evaluator_id: str = Id
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class Withdraw(OnCandidacy):
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 def commands(app: CandidacyApplication, pool) -> dict[str, Command]:
-    async def register_candidate(body: RegisterCandidate, context):
-        if not await catalog_view.certification_exists(pool, body.certification_code):
-            raise UnknownCertification("no such certification in the catalog", code=body.certification_code)
-        return await anyio.to_thread.run_sync(app.register_candidate, body.model_dump(), context)
+    async def facts_for(code: str):
+        facts = await catalog_view.certification_facts(pool, code, date.today())
+        if facts is None:
+            raise UnknownCertification("no such certification in the catalog", code=code)
+        return facts
 
-    return {"register-candidate": Command(RegisterCandidate, register_candidate)}
+    async def facts_of_candidacy(candidacy_id: str):
+        candidacy = await anyio.to_thread.run_sync(app.candidacy, candidacy_id)
+        return candidacy, await facts_for(candidacy.certification)
+
+    def simple(model: type[Input], method: Callable) -> Command:
+        async def run(body: Input, context):
+            return await anyio.to_thread.run_sync(method, body.model_dump(), context)
+
+        return Command(model, run)
+
+    async def open_candidacy(body: OpenCandidacy, context):
+        facts = await facts_for(body.certification)
+        return await anyio.to_thread.run_sync(app.open_candidacy, body.model_dump(), facts, date.today(), context)
+
+    async def check_eligibility(body: OnCandidacy, context):
+        _, facts = await facts_of_candidacy(body.candidacy_id)
+        return await anyio.to_thread.run_sync(app.check_eligibility, body.model_dump(), facts, date.today(), context)
+
+    async def position(body: OnCandidacy, context):
+        candidacy, facts = await facts_of_candidacy(body.candidacy_id)
+        held = await catalog_view.held_blocks(pool, candidacy.candidate_id)
+        return await anyio.to_thread.run_sync(app.position, body.model_dump(), facts, held, date.today(), context)
+
+    async def decide_admissibility(body: DecideAdmissibility, context):
+        _, facts = await facts_of_candidacy(body.candidacy_id)
+        return await anyio.to_thread.run_sync(app.decide_admissibility, body.model_dump(), facts, date.today(),
+                                              context)
+
+    async def transfer(body: Transfer, context):
+        _, facts = await facts_of_candidacy(body.candidacy_id)
+        return await anyio.to_thread.run_sync(app.transfer, body.model_dump(), facts, context)
+
+    async def funding(body: RequestFunding | DecideFunding, context, method):
+        # Amounts travel and are stored as exact decimal strings.
+        data = body.model_dump()
+        data.update({k: str(v) for k, v in data.items() if isinstance(v, Decimal)})
+        return await anyio.to_thread.run_sync(method, data, context)
+
+    return {
+        "register-candidate": simple(RegisterCandidate, app.register_candidate),
+        "open-candidacy": Command(OpenCandidacy, open_candidacy),
+        "check-eligibility": Command(OnCandidacy, check_eligibility),
+        "declare-experience": simple(DeclareExperience, app.declare_experience),
+        "position": Command(OnCandidacy, position),
+        "set-path": simple(SetPath, app.set_path),
+        "request-funding": Command(RequestFunding, lambda b, c: funding(b, c, app.request_funding)),
+        "decide-funding": Command(DecideFunding, lambda b, c: funding(b, c, app.decide_funding)),
+        "file-admissibility": simple(OnCandidacy, app.file_admissibility),
+        "decide-admissibility": Command(DecideAdmissibility, decide_admissibility),
+        "submit-validation-file": simple(OnCandidacy, app.submit_validation_file),
+        "transfer": Command(Transfer, transfer),
+        "withdraw": simple(Withdraw, app.withdraw),
+    }

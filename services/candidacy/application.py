@@ -1,19 +1,137 @@
-"""Candidacy commands."""
+"""Candidacy commands: get, decide, save. Catalog facts arrive as arguments, read from the views."""
 
 from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
 
 from shared.context import CommandContext
 from shared.eventstore import CommandOutcome, ServiceApplication
 
-from services.candidacy.domain import Candidate
+from services.candidacy.domain import (
+    Candidacy,
+    Candidate,
+    CertificationFacts,
+    HeldBlock,
+    UnknownCandidacy,
+    UnknownCandidate,
+    check_periods,
+)
 
 
 class CandidacyApplication(ServiceApplication):
     name = "candidacy"
 
+    def candidate(self, candidate_id: str) -> Candidate:
+        try:
+            aggregate = self.repository.get(UUID(candidate_id))
+        except (AggregateNotFoundError, ValueError):
+            aggregate = None
+        if not isinstance(aggregate, Candidate):
+            raise UnknownCandidate("no such candidate", candidate_id=candidate_id)
+        return aggregate
+
+    def candidacy(self, candidacy_id: str) -> Candidacy:
+        try:
+            aggregate = self.repository.get(UUID(candidacy_id))
+        except (AggregateNotFoundError, ValueError):
+            aggregate = None
+        if not isinstance(aggregate, Candidacy):
+            raise UnknownCandidacy("no such candidacy", candidacy_id=candidacy_id)
+        return aggregate
+
+    def _on_candidacy(self, name: str, command: dict, context: CommandContext, change) -> CommandOutcome:
+        """A command changing one candidacy: `change(candidacy, event_context)` returns extra answer fields."""
+
+        def decide():
+            candidacy = self.candidacy(command["candidacy_id"])
+            extra = change(candidacy, context.as_event_data()) or {}
+            return [candidacy], {"id": str(candidacy.id), **extra}
+
+        return self.execute(name, command, context, decide)
+
+    # --- candidates ---
+
     def register_candidate(self, command: dict, context: CommandContext) -> CommandOutcome:
         def decide():
-            candidate = Candidate(**command, context=context.as_event_data())
+            candidate = Candidate.register(context.as_event_data(), **command)
             return [candidate], {"id": str(candidate.id)}
 
         return self.execute("register-candidate", command, context, decide)
+
+    # --- candidacies ---
+
+    def open_candidacy(self, command: dict, facts: CertificationFacts, on: date,
+                       context: CommandContext) -> CommandOutcome:
+        def decide():
+            candidate = self.candidate(command["candidate_id"])
+            candidacy = Candidacy.open(
+                candidate, facts, command["route"], command["evaluator_id"], command["trainer_id"],
+                command["employer_id"] or candidate.employer_id, command["experience"], command["blocks"], on,
+                context.as_event_data())
+            return [candidacy, candidate], {"id": str(candidacy.id)}
+
+        return self.execute("open-candidacy", command, context, decide)
+
+    def check_eligibility(self, command: dict, facts: CertificationFacts, on: date,
+                          context: CommandContext) -> CommandOutcome:
+        return self._on_candidacy("check-eligibility", command, context,
+                                  lambda c, ctx: c.check_eligibility(facts, on, ctx))
+
+    def declare_experience(self, command: dict, context: CommandContext) -> CommandOutcome:
+        check_periods(command["periods"])
+        return self._on_candidacy("declare-experience", command, context,
+                                  lambda c, ctx: c.declare_experience(command["periods"], ctx))
+
+    def position(self, command: dict, facts: CertificationFacts, held: list[HeldBlock], on: date,
+                 context: CommandContext) -> CommandOutcome:
+        return self._on_candidacy("position", command, context,
+                                  lambda c, ctx: {"blocks": c.position(facts, held, on, ctx)})
+
+    def set_path(self, command: dict, context: CommandContext) -> CommandOutcome:
+        return self._on_candidacy("set-path", command, context, lambda c, ctx: c.set_path(command["blocks"], ctx))
+
+    def request_funding(self, command: dict, context: CommandContext) -> CommandOutcome:
+        return self._on_candidacy("request-funding", command, context, lambda c, ctx: {
+            "funding_id": c.request_funding(command["funder"], command["funder_id"], command["amount"], ctx)})
+
+    def decide_funding(self, command: dict, context: CommandContext) -> CommandOutcome:
+        return self._on_candidacy("decide-funding", command, context, lambda c, ctx: c.decide_funding(
+            command["funding_id"], command["granted"], command["granted_amount"], command["reason"], ctx))
+
+    def file_admissibility(self, command: dict, context: CommandContext) -> CommandOutcome:
+        return self._on_candidacy("file-admissibility", command, context, lambda c, ctx: c.file_admissibility(ctx))
+
+    def decide_admissibility(self, command: dict, facts: CertificationFacts, on: date,
+                             context: CommandContext) -> CommandOutcome:
+        return self._on_candidacy("decide-admissibility", command, context, lambda c, ctx: c.decide_admissibility(
+            command["admissible"], command["reason"], facts, on, ctx))
+
+    def submit_validation_file(self, command: dict, context: CommandContext) -> CommandOutcome:
+        return self._on_candidacy("submit-validation-file", command, context,
+                                  lambda c, ctx: c.submit_validation_file(ctx))
+
+    def transfer(self, command: dict, facts: CertificationFacts, context: CommandContext) -> CommandOutcome:
+        return self._on_candidacy("transfer", command, context, lambda c, ctx: c.transfer(
+            facts, command["evaluator_id"], command["reason"], ctx))
+
+    def withdraw(self, command: dict, context: CommandContext) -> CommandOutcome:
+        return self._ending("withdraw", command, context, lambda c, candidate, ctx: c.withdraw(
+            candidate, command["reason"], ctx))
+
+    def close_candidacy(self, command: dict, context: CommandContext) -> CommandOutcome:
+        return self._ending("close-candidacy", command, context, lambda c, candidate, ctx: c.close(
+            candidate, command["reason"], ctx))
+
+    def _ending(self, name: str, command: dict, context: CommandContext, end) -> CommandOutcome:
+        """Ending a candidacy frees the candidate to open another for the same certification."""
+
+        def decide():
+            candidacy = self.candidacy(command["candidacy_id"])
+            candidate = self.candidate(candidacy.candidate_id)
+            end(candidacy, candidate, context.as_event_data())
+            return [candidacy, candidate], {"id": str(candidacy.id)}
+
+        return self.execute(name, command, context, decide)

@@ -4,16 +4,46 @@ from __future__ import annotations
 
 from shared.contracts import candidacy as public
 
-from services.candidacy.domain import Candidate
+from services.candidacy.domain import Candidacy, Candidate, experience_months
 
 
-def to_contract(domain_event) -> public.Contract | None:
-    if isinstance(domain_event, Candidate.Registered):
-        return public.CandidateRegistered(
-            candidate_id=str(domain_event.originator_id),
-            given_name=domain_event.given_name,
-            family_name=domain_event.family_name,
-            email=domain_event.email,
-            certification_code=domain_event.certification_code,
-        )
+def to_contract(e) -> public.Contract | None:
+    candidacy_id = str(e.originator_id)  # for candidacy events
+    match e:
+        case Candidate.Registered():
+            return public.CandidateRegistered(candidate_id=str(e.originator_id), given_name=e.given_name,
+                                              family_name=e.family_name, status=e.status, employer_id=e.employer_id)
+        case Candidacy.Opened():
+            return public.CandidacyOpened(
+                candidacy_id=candidacy_id, candidate_id=e.candidate_id, certification=e.certification,
+                version=e.version, route=e.route, blocks=e.blocks, evaluator_id=e.evaluator_id,
+                trainer_id=e.trainer_id, employer_id=e.employer_id)
+        case Candidacy.EligibilityConfirmed():
+            return public.EligibilityConfirmed(candidacy_id=candidacy_id, on=e.on)
+        case Candidacy.ExperienceDeclared():
+            return public.ExperienceDeclared(candidacy_id=candidacy_id, periods=len(e.periods),
+                                             months=experience_months(e.periods))
+        case Candidacy.Positioned():
+            return public.CandidacyPositioned(candidacy_id=candidacy_id, blocks=e.blocks)
+        case Candidacy.PathSet():
+            return public.PathSet(candidacy_id=candidacy_id, blocks=e.blocks)
+        case Candidacy.FundingRequested():
+            return public.FundingRequested(candidacy_id=candidacy_id, funding_id=e.funding_id, funder=e.funder,
+                                           funder_id=e.funder_id, amount=e.amount)
+        case Candidacy.FundingDecided():
+            return public.FundingDecided(candidacy_id=candidacy_id, funding_id=e.funding_id, granted=e.granted,
+                                         granted_amount=e.granted_amount, reason=e.reason)
+        case Candidacy.AdmissibilityFiled():
+            return public.AdmissibilityFiled(candidacy_id=candidacy_id)
+        case Candidacy.AdmissibilityDecided():
+            return public.AdmissibilityDecided(candidacy_id=candidacy_id, admissible=e.admissible, reason=e.reason)
+        case Candidacy.ValidationFileSubmitted():
+            return public.ValidationFileSubmitted(candidacy_id=candidacy_id)
+        case Candidacy.Transferred():
+            return public.CandidacyTransferred(candidacy_id=candidacy_id, from_evaluator_id=e.from_id,
+                                               to_evaluator_id=e.to_id, reason=e.reason)
+        case Candidacy.Withdrawn():
+            return public.CandidacyWithdrawn(candidacy_id=candidacy_id, reason=e.reason)
+        case Candidacy.Closed():
+            return public.CandidacyClosed(candidacy_id=candidacy_id, reason=e.reason)
     return None

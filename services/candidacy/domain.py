@@ -1,23 +1,370 @@
-"""Candidacy aggregates and their domain events."""
+"""Candidates and their candidacies: aggregates, their events and rules.
+
+Every event method takes `context`: who did it, for which organisation, and why (correlation).
+Facts about the catalog (accreditations, registrations, versions) and about blocks already held come
+in as plain values from the service's own views; the rules deciding on them live here.
+"""
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
 from eventsourcing.domain import Aggregate, event
 
-from shared.errors import NotFound
+from shared.errors import CommandRefused, Conflict, InvalidInput, NotFound
+
+STATUSES = ("EMPLOYEE", "JOB_SEEKER", "INITIAL_TRAINING", "WORK_STUDY")
+ROUTES = ("TRAINING", "VAE", "DIRECT_ACCESS")
+FUNDERS = ("OPCO", "EMPLOYER_SKILLS_PLAN", "CPF", "BRANCH", "TRANSITIONS_PRO")
+EXPERIENCE_KINDS = ("PAID", "VOLUNTEER", "UNION", "ELECTED", "SPORT", "INTERNSHIP")
 
 
 class UnknownCertification(NotFound):
     pass
 
 
+class UnknownCandidate(NotFound):
+    pass
+
+
+class UnknownCandidacy(NotFound):
+    pass
+
+
+class CandidacyAlreadyOpen(Conflict):
+    pass
+
+
+class NotEligible(CommandRefused):
+    """Carries every reason the candidacy is not eligible, not only the first."""
+
+
+class TransitionRefused(CommandRefused):
+    """The step makes no sense from the candidacy's current state."""
+
+
+class UnknownFunding(NotFound):
+    pass
+
+
+# --- facts from the catalog, as the candidacy service's view holds them ---------------------------
+
+
+@dataclass(frozen=True)
+class CertificationFacts:
+    code: str
+    registry: str | None
+    end_date: date | None
+    routes: list[str]
+    current_version: int | None
+    versions: dict[int, dict]  # number → {"blocks": [...], "settings": {...}}
+    accredited_evaluators: set[str]  # organisation ids accredited to evaluate, in force today
+    equivalences: list[dict] = field(default_factory=list)
+
+    def expired(self, on: date) -> bool:
+        return self.end_date is not None and self.end_date < on
+
+
+@dataclass(frozen=True)
+class HeldBlock:
+    """A block the candidate validated earlier (known from the jury's events)."""
+
+    certification: str
+    block: str
+    valid_until: date | None  # None: for life
+
+
+def experience_months(periods: list[dict]) -> int:
+    """Whole months of experience, overlapping periods counted once."""
+    days: set[date] = set()
+    for period in periods:
+        start, end = period["start"], period["end"]
+        days.update(start + timedelta(n) for n in range((end - start).days + 1))
+    return len(days) * 12 // 365
+
+
+def eligibility_failures(route: str, facts: CertificationFacts, evaluator: str, experience: list[dict],
+                         on: date) -> list[dict]:
+    """Every reason a candidacy on this route is not eligible on this day (empty: eligible)."""
+    failures = []
+    if facts.expired(on):
+        failures.append({"rule": "CertificationExpired", "end_date": str(facts.end_date)})
+    if evaluator not in facts.accredited_evaluators:
+        failures.append({"rule": "EvaluatorNotAccredited", "organisation_id": evaluator})
+    if facts.current_version is None:
+        failures.append({"rule": "NoReferentialVersion"})
+    if route == "VAE":
+        if facts.registry != "RNCP":
+            failures.append({"rule": "VaeNeedsRncpRegistration", "registry": facts.registry})
+        elif "VAE" not in facts.routes:
+            failures.append({"rule": "VaeRouteNotOpen"})
+        if facts.current_version is not None:
+            needed = facts.versions[facts.current_version]["settings"]["vae_min_experience_months"]
+            if (declared := experience_months(experience)) < needed:
+                failures.append({"rule": "NotEnoughExperience", "needed_months": needed, "declared_months": declared})
+    return failures
+
+
+def check_periods(periods: list[dict]) -> None:
+    for period in periods:
+        if period["end"] < period["start"]:
+            raise InvalidInput("an experience period ends after it starts", period=str(period))
+        if period["kind"] not in EXPERIENCE_KINDS:
+            raise InvalidInput(f"an experience is one of {', '.join(EXPERIENCE_KINDS)}", kind=period["kind"])
+
+
+# --- aggregates ----------------------------------------------------------------------------------
+
+
 class Candidate(Aggregate):
-    """A person seeking a certification."""
+    """A person seeking a certification. Personal data: the event store encrypts it."""
 
     @event("Registered")
-    def __init__(self, given_name: str, family_name: str, email: str, certification_code: str, context: dict):
+    def __init__(self, given_name: str, family_name: str, birth_date: date | None, email: str, phone: str | None,
+                 status: str, employer_id: str | None, context: dict):
         self.given_name = given_name
         self.family_name = family_name
+        self.birth_date = birth_date
         self.email = email
-        self.certification_code = certification_code
-        self.context = context
+        self.phone = phone
+        self.status = status
+        self.employer_id = employer_id
+        self.open_candidacies: dict[str, str] = {}  # certification code → candidacy id
+
+    @classmethod
+    def register(cls, context: dict, **identity) -> Candidate:
+        if identity["status"] not in STATUSES:
+            raise InvalidInput(f"a candidate's status is one of {', '.join(STATUSES)}", status=identity["status"])
+        return cls(**identity, context=context)
+
+    def check_no_open_candidacy(self, certification: str) -> None:
+        if certification in self.open_candidacies:
+            raise CandidacyAlreadyOpen("this candidate already has an open candidacy for this certification",
+                                       certification=certification, candidacy_id=self.open_candidacies[certification])
+
+    @event("CandidacyStarted")
+    def candidacy_started(self, certification: str, candidacy_id: str, context: dict) -> None:
+        self.open_candidacies[certification] = candidacy_id
+
+    @event("CandidacyEnded")
+    def candidacy_ended(self, certification: str, candidacy_id: str, context: dict) -> None:
+        self.open_candidacies.pop(certification, None)
+
+
+class Candidacy(Aggregate):
+    """One candidate seeking one certification, under the référentiel version in force at opening."""
+
+    @event("Opened")
+    def __init__(self, candidate_id: str, certification: str, version: int, route: str, blocks: list[str],
+                 evaluator_id: str, trainer_id: str | None, employer_id: str | None, experience: list[dict],
+                 context: dict):
+        self.candidate_id = candidate_id
+        self.certification = certification
+        self.version = version
+        self.route = route
+        self.evaluator_id = evaluator_id
+        self.trainer_id = trainer_id
+        self.employer_id = employer_id
+        self.experience = experience
+        self.status = "OPEN"
+        self.blocks = {code: {"state": "PENDING"} for code in blocks}
+        self.path: list[dict] = []
+        self.fundings: dict[str, dict] = {}
+        self.admissibility: dict | None = None
+        self.validation_file_submitted = False
+
+    @classmethod
+    def open(cls, candidate: Candidate, facts: CertificationFacts, route: str, evaluator_id: str,
+             trainer_id: str | None, employer_id: str | None, experience: list[dict], target_blocks: list[str],
+             on: date, context: dict) -> Candidacy:
+        if route not in ROUTES:
+            raise InvalidInput(f"a route is one of {', '.join(ROUTES)}", route=route)
+        check_periods(experience)
+        candidate.check_no_open_candidacy(facts.code)
+        if failures := eligibility_failures(route, facts, evaluator_id, experience, on):
+            raise NotEligible("the candidacy is not eligible", failures=failures)
+        version_blocks = [b["code"] for b in facts.versions[facts.current_version]["blocks"]]
+        if unknown := sorted(set(target_blocks) - set(version_blocks)):
+            raise InvalidInput("these blocks are not in the certification's current version", blocks=unknown)
+        if target_blocks and route != "VAE":
+            raise InvalidInput("only a VAE candidacy may target some blocks of the certification")
+        candidacy = cls(candidate_id=str(candidate.id), certification=facts.code, version=facts.current_version,
+                        route=route, blocks=[b for b in version_blocks if not target_blocks or b in target_blocks],
+                        evaluator_id=evaluator_id, trainer_id=trainer_id, employer_id=employer_id,
+                        experience=experience, context=context)
+        candidate.candidacy_started(certification=facts.code, candidacy_id=str(candidacy.id), context=context)
+        return candidacy
+
+    # --- states ---
+
+    def check_in(self, allowed: tuple[str, ...], step: str) -> None:
+        if self.status not in allowed:
+            raise TransitionRefused(f"a candidacy cannot {step} when it is {self.status}", status=self.status,
+                                    allowed=list(allowed))
+
+    LIVE = ("OPEN", "POSITIONED", "ADMISSIBILITY_FILED", "ADMISSIBLE", "VALIDATION_FILE_SUBMITTED")
+
+    # --- eligibility, again, on the facts of today ---
+
+    def check_eligibility(self, facts: CertificationFacts, on: date, context: dict) -> None:
+        self.check_in(self.LIVE, "be checked for eligibility")
+        if failures := eligibility_failures(self.route, facts, self.evaluator_id, self.experience, on):
+            raise NotEligible("the candidacy is not eligible", failures=failures)
+        self._eligibility_confirmed(on=on, context=context)
+
+    @event("EligibilityConfirmed")
+    def _eligibility_confirmed(self, on: date, context: dict) -> None:
+        pass
+
+    @event("ExperienceDeclared")
+    def declare_experience(self, periods: list[dict], context: dict) -> None:
+        self.experience = periods
+
+    # --- positioning and path ---
+
+    def position(self, facts: CertificationFacts, held: list[HeldBlock], on: date, context: dict) -> dict[str, str]:
+        """Each block: already HELD (validated earlier, still valid), RECOGNISED through an equivalence
+        with a block held elsewhere, or TO_ACQUIRE."""
+        self.check_in(("OPEN", "POSITIONED"), "be positioned")
+        valid = [h for h in held if h.valid_until is None or h.valid_until >= on]
+        states = {}
+        for code in self.blocks:
+            if any(h.certification == self.certification and h.block == code for h in valid):
+                states[code] = "HELD"
+            elif self._recognised(code, facts.equivalences, valid):
+                states[code] = "RECOGNISED"
+            else:
+                states[code] = "TO_ACQUIRE"
+        self._positioned(blocks=states, context=context)
+        return states
+
+    def _recognised(self, code: str, equivalences: list[dict], held: list[HeldBlock]) -> bool:
+        held_by_cert = {(h.certification, h.block) for h in held}
+        for e in equivalences:
+            if code in e["blocks"] and e["target_blocks"] and all((e["target"], b) in held_by_cert
+                                                                     for b in e["target_blocks"]):
+                return True
+        return False
+
+    @event("Positioned")
+    def _positioned(self, blocks: dict[str, str], context: dict) -> None:
+        for code, state in blocks.items():
+            self.blocks[code] = {"state": state}
+        if self.status == "OPEN":
+            self.status = "POSITIONED"
+
+    def set_path(self, blocks: list[dict], context: dict) -> None:
+        self.check_in(("POSITIONED", "ADMISSIBLE", "VALIDATION_FILE_SUBMITTED"), "have its path set")
+        to_acquire = {c for c, b in self.blocks.items() if b["state"] == "TO_ACQUIRE"}
+        if stray := sorted({b["block"] for b in blocks} - to_acquire):
+            raise InvalidInput("a path trains for blocks still to acquire", blocks=stray)
+        self._path_set(blocks=blocks, context=context)
+
+    @event("PathSet")
+    def _path_set(self, blocks: list[dict], context: dict) -> None:
+        self.path = blocks
+
+    # --- funding ---
+
+    def request_funding(self, funder: str, funder_id: str | None, amount: str, context: dict) -> str:
+        self.check_in(self.LIVE, "ask for funding")
+        if funder not in FUNDERS:
+            raise InvalidInput(f"a funder is one of {', '.join(FUNDERS)}", funder=funder)
+        funding_id = str(uuid.uuid4())
+        self._funding_requested(funding_id=funding_id, funder=funder, funder_id=funder_id, amount=amount,
+                                context=context)
+        return funding_id
+
+    @event("FundingRequested")
+    def _funding_requested(self, funding_id: str, funder: str, funder_id: str | None, amount: str,
+                           context: dict) -> None:
+        self.fundings[funding_id] = {"funder": funder, "funder_id": funder_id, "amount": amount,
+                                     "status": "REQUESTED", "granted_amount": None, "reason": None}
+
+    def decide_funding(self, funding_id: str, granted: bool, granted_amount: str | None, reason: str | None,
+                       context: dict) -> None:
+        funding = self.fundings.get(funding_id)
+        if funding is None:
+            raise UnknownFunding("no such funding request on this candidacy", funding_id=funding_id)
+        if funding["status"] != "REQUESTED":
+            raise TransitionRefused("this funding request was already decided", status=funding["status"])
+        if not granted and not reason:
+            raise InvalidInput("a refused funding says why")
+        self._funding_decided(funding_id=funding_id, granted=granted,
+                              granted_amount=(granted_amount or funding["amount"]) if granted else None,
+                              reason=reason, context=context)
+
+    @event("FundingDecided")
+    def _funding_decided(self, funding_id: str, granted: bool, granted_amount: str | None, reason: str | None,
+                         context: dict) -> None:
+        self.fundings[funding_id].update(status="GRANTED" if granted else "REFUSED", granted_amount=granted_amount,
+                                         reason=reason)
+
+    # --- VAE admissibility (Livret 1) and validation file (Livret 2) ---
+
+    def file_admissibility(self, context: dict) -> None:
+        if self.route != "VAE":
+            raise TransitionRefused("only a VAE candidacy files an admissibility request", route=self.route)
+        self.check_in(("OPEN", "POSITIONED", "INADMISSIBLE"), "file an admissibility request")
+        self._admissibility_filed(context=context)
+
+    @event("AdmissibilityFiled")
+    def _admissibility_filed(self, context: dict) -> None:
+        self.admissibility = {"status": "FILED", "reason": None}
+        self.status = "ADMISSIBILITY_FILED"
+
+    def decide_admissibility(self, admissible: bool, reason: str, facts: CertificationFacts, on: date,
+                             context: dict) -> None:
+        self.check_in(("ADMISSIBILITY_FILED",), "be declared admissible or not")
+        if admissible and (failures := eligibility_failures(self.route, facts, self.evaluator_id, self.experience, on)):
+            raise NotEligible("the candidacy is no longer eligible", failures=failures)
+        self._admissibility_decided(admissible=admissible, reason=reason, context=context)
+
+    @event("AdmissibilityDecided")
+    def _admissibility_decided(self, admissible: bool, reason: str, context: dict) -> None:
+        self.admissibility = {"status": "ADMISSIBLE" if admissible else "INADMISSIBLE", "reason": reason}
+        self.status = "ADMISSIBLE" if admissible else "INADMISSIBLE"
+
+    def submit_validation_file(self, context: dict) -> None:
+        self.check_in(("ADMISSIBLE",), "submit its validation file")
+        self._validation_file_submitted(context=context)
+
+    @event("ValidationFileSubmitted")
+    def _validation_file_submitted(self, context: dict) -> None:
+        self.validation_file_submitted = True
+        self.status = "VALIDATION_FILE_SUBMITTED"
+
+    # --- lifecycle ---
+
+    def withdraw(self, candidate: Candidate, reason: str, context: dict) -> None:
+        self.check_in((*self.LIVE, "INADMISSIBLE"), "be withdrawn")
+        self._withdrawn(reason=reason, context=context)
+        candidate.candidacy_ended(certification=self.certification, candidacy_id=str(self.id), context=context)
+
+    @event("Withdrawn")
+    def _withdrawn(self, reason: str, context: dict) -> None:
+        self.status = "WITHDRAWN"
+
+    def transfer(self, facts: CertificationFacts, evaluator_id: str, reason: str, context: dict) -> None:
+        self.check_in(self.LIVE, "be transferred")
+        if evaluator_id == self.evaluator_id:
+            raise InvalidInput("the candidacy is already with this organisation")
+        if evaluator_id not in facts.accredited_evaluators:
+            raise NotEligible("the new organisation is not accredited for this certification",
+                              failures=[{"rule": "EvaluatorNotAccredited", "organisation_id": evaluator_id}])
+        self._transferred(from_id=self.evaluator_id, to_id=evaluator_id, reason=reason, context=context)
+
+    @event("Transferred")
+    def _transferred(self, from_id: str, to_id: str, reason: str, context: dict) -> None:
+        self.evaluator_id = to_id
+
+    def close(self, candidate: Candidate, reason: str, context: dict) -> None:
+        self.check_in(self.LIVE, "be closed")
+        self._closed(reason=reason, context=context)
+        candidate.candidacy_ended(certification=self.certification, candidacy_id=str(self.id), context=context)
+
+    @event("Closed")
+    def _closed(self, reason: str, context: dict) -> None:
+        self.status = "CLOSED"

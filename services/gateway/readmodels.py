@@ -73,10 +73,30 @@ MIGRATIONS = [
         id uuid PRIMARY KEY,
         given_name text NOT NULL,
         family_name text NOT NULL,
-        email text NOT NULL,
-        certification_code text NOT NULL,
+        status text NOT NULL,
+        employer_id text,
         registered_at timestamptz NOT NULL
     );
+    CREATE TABLE IF NOT EXISTS candidacies (
+        id uuid PRIMARY KEY,
+        candidate_id uuid NOT NULL,
+        certification text NOT NULL,
+        version int NOT NULL,
+        route text NOT NULL,
+        status text NOT NULL,
+        evaluator_id text NOT NULL,
+        trainer_id text,
+        employer_id text,
+        blocks jsonb NOT NULL,
+        path jsonb NOT NULL DEFAULT '[]',
+        fundings jsonb NOT NULL DEFAULT '{}',
+        admissibility jsonb,
+        eligibility_confirmed_on date,
+        experience_months int,
+        opened_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS candidacies_candidate ON candidacies (candidate_id);
     -- Every event applied, as published: the audit history, replayable.
     CREATE TABLE IF NOT EXISTS audit_log (
         event_id uuid NOT NULL,
@@ -167,14 +187,64 @@ async def project_catalog(conn: asyncpg.Connection, envelope: Envelope) -> None:
 
 async def project_candidacy(conn: asyncpg.Connection, envelope: Envelope) -> None:
     await record_audit(conn, envelope)
-    fact = candidacy.REGISTRY.parse(envelope)
+    fact, at = candidacy.REGISTRY.parse(envelope), envelope.occurred_at
+    if fact is None:
+        return
     if isinstance(fact, candidacy.CandidateRegistered):
         await conn.execute(
-            "INSERT INTO candidates (id, given_name, family_name, email, certification_code, registered_at)"
+            "INSERT INTO candidates (id, given_name, family_name, status, employer_id, registered_at)"
             " VALUES ($1, $2, $3, $4, $5, $6)",
-            envelope.aggregate_id, fact.given_name, fact.family_name, fact.email,
-            fact.certification_code, envelope.occurred_at,
-        )
+            envelope.aggregate_id, fact.given_name, fact.family_name, fact.status, fact.employer_id, at)
+        return
+    if isinstance(fact, candidacy.CandidacyOpened):
+        await conn.execute(
+            "INSERT INTO candidacies (id, candidate_id, certification, version, route, status, evaluator_id,"
+            " trainer_id, employer_id, blocks, opened_at, updated_at)"
+            " VALUES ($1, $2::uuid, $3, $4, $5, 'OPEN', $6, $7, $8, $9, $10, $10)",
+            envelope.aggregate_id, fact.candidate_id, fact.certification, fact.version, fact.route,
+            fact.evaluator_id, fact.trainer_id, fact.employer_id,
+            json.dumps({code: "PENDING" for code in fact.blocks}), at)
+        return
+
+    async def update(assignments: str, *values) -> None:
+        await conn.execute(f"UPDATE candidacies SET {assignments}, updated_at = $2 WHERE id = $1",
+                           envelope.aggregate_id, at, *values)
+
+    match fact:
+        case candidacy.EligibilityConfirmed():
+            await update("eligibility_confirmed_on = $3", fact.on)
+        case candidacy.ExperienceDeclared():
+            await update("experience_months = $3", fact.months)
+        case candidacy.CandidacyPositioned():
+            await update("blocks = $3, status = CASE WHEN status = 'OPEN' THEN 'POSITIONED' ELSE status END",
+                         json.dumps(fact.blocks))
+        case candidacy.PathSet():
+            await update("path = $3", _json(fact.blocks))
+        case candidacy.FundingRequested():
+            funding = {"funder": fact.funder, "funder_id": fact.funder_id, "amount": fact.amount,
+                       "status": "REQUESTED", "granted_amount": None, "reason": None}
+            await update("fundings = fundings || jsonb_build_object($3::text, $4::jsonb)", fact.funding_id,
+                         json.dumps(funding))
+        case candidacy.FundingDecided():
+            decided = {"status": "GRANTED" if fact.granted else "REFUSED", "granted_amount": fact.granted_amount,
+                       "reason": fact.reason}
+            await update("fundings = jsonb_set(fundings, ARRAY[$3::text], fundings -> $3::text || $4::jsonb)",
+                         fact.funding_id, json.dumps(decided))
+        case candidacy.AdmissibilityFiled():
+            await update("admissibility = $3, status = 'ADMISSIBILITY_FILED'",
+                         json.dumps({"status": "FILED", "reason": None}))
+        case candidacy.AdmissibilityDecided():
+            status = "ADMISSIBLE" if fact.admissible else "INADMISSIBLE"
+            await update("admissibility = $3, status = $4", json.dumps({"status": status, "reason": fact.reason}),
+                         status)
+        case candidacy.ValidationFileSubmitted():
+            await update("status = 'VALIDATION_FILE_SUBMITTED'")
+        case candidacy.CandidacyTransferred():
+            await update("evaluator_id = $3", fact.to_evaluator_id)
+        case candidacy.CandidacyWithdrawn():
+            await update("status = 'WITHDRAWN'")
+        case candidacy.CandidacyClosed():
+            await update("status = 'CLOSED'")
 
 
 async def project_jury(conn: asyncpg.Connection, envelope: Envelope) -> None:

@@ -19,7 +19,7 @@ REGISTER = """
 mutation($input: RegisterCandidateInput!, $key: String!) {
   registerCandidate(input: $input, idempotencyKey: $key) {
     __typename
-    ... on CandidateRegistered { candidate { id givenName familyName certification { code } } }
+    ... on CandidateRegistered { candidate { id givenName familyName } }
     ... on Error { code message }
     ... on InvalidInput { problems { field problem } }
   }
@@ -37,7 +37,13 @@ CERTIFICATION = {
     ],
 }
 CANDIDATE = {"givenName": "Camille", "familyName": "Martin", "email": "camille.martin@example.org",
-             "certificationCode": "RNCP34174"}
+             "status": "EMPLOYEE"}
+OPEN = """
+mutation($input: OpenCandidacyInput!, $key: String!) {
+  openCandidacy(input: $input, idempotencyKey: $key) {
+    __typename ... on Error { code message } ... on CandidacyChanged { candidacy { id certification { code } } }
+  }
+}"""
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -70,15 +76,14 @@ async def test_a_created_certification_is_readable_as_soon_as_the_mutation_answe
     assert [e["node"]["code"] for e in read["certifications"]["edges"]] == ["RNCP34174"]
 
 
-async def test_a_candidate_is_registered_for_a_certification_the_candidacy_service_learnt_from_the_catalog(running):
+async def test_a_candidate_is_registered_and_read_back(running):
     data = await running.graphql(REGISTER, {"input": CANDIDATE, "key": "register-camille"})
     result = data["registerCandidate"]
     assert result["__typename"] == "CandidateRegistered", result
     candidate_id = result["candidate"]["id"]
 
-    read = await running.graphql("query($id: ID!) { candidate(id: $id) { familyName certification { code } } }",
-                                 {"id": candidate_id})
-    assert read["candidate"] == {"familyName": "Martin", "certification": {"code": "RNCP34174"}}
+    read = await running.graphql("query($id: ID!) { candidate(id: $id) { familyName status } }", {"id": candidate_id})
+    assert read["candidate"] == {"familyName": "Martin", "status": "EMPLOYEE"}
 
 
 async def test_the_same_idempotency_key_registers_once(running):
@@ -89,10 +94,13 @@ async def test_the_same_idempotency_key_registers_once(running):
     assert await events_in(running, "candidacy") == written
 
 
-async def test_an_unknown_certification_is_a_typed_error_that_writes_nothing(running):
+async def test_a_candidacy_for_a_certification_unknown_to_the_catalog_is_a_typed_error_that_writes_nothing(running):
+    candidate = (await running.graphql(REGISTER, {"input": CANDIDATE, "key": "register-for-unknown"}))
     written = await events_in(running, "candidacy")
-    data = await running.graphql(REGISTER, {"input": {**CANDIDATE, "certificationCode": "RNCP00000"}, "key": "k-unknown"})
-    assert data["registerCandidate"] == {
+    opening = {"candidateId": candidate["registerCandidate"]["candidate"]["id"], "certification": "RNCP00000",
+               "route": "TRAINING", "evaluatorId": "00000000-0000-0000-0000-000000000000"}
+    data = await running.graphql(OPEN, {"input": opening, "key": "k-unknown"})
+    assert data["openCandidacy"] == {
         "__typename": "NotFound", "code": "UnknownCertification", "message": "no such certification in the catalog",
     }
     assert await events_in(running, "candidacy") == written
@@ -126,7 +134,7 @@ async def test_a_mutation_without_a_valid_token_is_refused(running, token):
 
 async def test_a_command_without_idempotency_key_is_refused_by_the_service_which_keeps_serving(running):
     written = await events_in(running, "candidacy")
-    body = {"given_name": "Ana", "family_name": "Lopes", "email": "ana@example.org", "certification_code": "RNCP34174"}
+    body = {"given_name": "Ana", "family_name": "Lopes", "email": "ana@example.org", "status": "JOB_SEEKER"}
     answer = await running.command("candidacy", "register-candidate", body, key="")
     assert answer.status_code == 400 and answer.json()["error"]["type"] == "MissingIdempotencyKey"
     assert await events_in(running, "candidacy") == written

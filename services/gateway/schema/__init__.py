@@ -5,19 +5,19 @@ from __future__ import annotations
 import strawberry
 from strawberry.extensions import MaxTokensLimiter, QueryDepthLimiter
 
-from services.gateway.schema.candidates.mutations import CandidateMutations
-from services.gateway.schema.candidates.queries import CandidateQueries
+from services.gateway.schema.candidacy.mutations import CandidacyMutations
+from services.gateway.schema.candidacy.queries import CandidacyQueries
 from services.gateway.schema.catalog.mutations import CatalogMutations
 from services.gateway.schema.catalog.queries import CatalogQueries
 
 
 @strawberry.type
-class Query(CatalogQueries, CandidateQueries):
+class Query(CatalogQueries, CandidacyQueries):
     pass
 
 
 @strawberry.type
-class Mutation(CatalogMutations, CandidateMutations):
+class Mutation(CatalogMutations, CandidacyMutations):
     pass
 
 

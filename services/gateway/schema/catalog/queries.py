@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-import base64
 import enum
 import uuid
 
 import strawberry
 from strawberry.types import Info
 
+from services.gateway.schema.pagination import Conditions, PageInfo, cursor, page
 from services.gateway.schema.catalog.types import (
     Branch,
     Certification,
@@ -47,61 +47,33 @@ class CertificationEdge:
 
 
 @strawberry.type
-class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
-
-
-@strawberry.type
 class CertificationConnection:
     total_count: int
     edges: list[CertificationEdge]
     page_info: PageInfo
 
 
-def _cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
-
-
-def _offset(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    try:
-        return int(base64.urlsafe_b64decode(cursor.encode()).decode().removeprefix("offset:")) + 1
-    except ValueError:
-        raise ValueError("this cursor was not given by this API") from None
-
-
-def _where(f: CertificationFilter) -> tuple[str, list]:
-    clauses, args = [], []
-
-    def add(clause: str, value) -> None:
-        args.append(value)
-        clauses.append(clause.replace("?", f"${len(args)}"))
-
+def _conditions(f: CertificationFilter) -> Conditions:
+    c = Conditions()
     if f.branch:
-        add("owners @> ARRAY[?]::text[]", f.branch)
+        c.add("owners @> ARRAY[?]::text[]", f.branch)
     if f.kind:
-        add("kind = ?", f.kind.value)
+        c.add("kind = ?", f.kind.value)
     if f.level is not strawberry.UNSET:
-        if f.level is None:
-            clauses.append("level IS NULL")
-        else:
-            add("level = ?", f.level)
+        c.add("level IS NULL") if f.level is None else c.add("level = ?", f.level)
     if f.registry:
-        add("registry = ?", f.registry.value)
+        c.add("registry = ?", f.registry.value)
     expired = "(end_date IS NOT NULL AND end_date < current_date)"
     if f.status == RegistrationStatus.EXPIRED:
-        clauses.append(expired)
+        c.add(expired)
     elif f.status == RegistrationStatus.ACTIVE:
-        clauses.append(f"NOT {expired}")
+        c.add(f"NOT {expired}")
     if f.vae_open is not None:
         vae = f"(registry = 'RNCP' AND 'VAE' = ANY(routes) AND NOT {expired})"
-        clauses.append(vae if f.vae_open else f"NOT {vae}")
-    if f.text:
-        for word in f.text.split():
-            add("(title || ' ' || block_titles) ILIKE ?", f"%{word}%")
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+        c.add(vae if f.vae_open else f"NOT {vae}")
+    for word in (f.text or "").split():
+        c.add("(title || ' ' || block_titles) ILIKE ?", f"%{word}%")
+    return c
 
 
 @strawberry.type
@@ -121,15 +93,10 @@ class CatalogQueries:
         first: int = 50,
         after: str | None = None,
     ) -> CertificationConnection:
-        first = max(0, min(first, 200))
-        where, args = _where(filter or CertificationFilter())
         order = f"{sort.value} {'DESC' if descending else 'ASC'} NULLS LAST, code"
-        offset = _offset(after)
-        pool = info.context.pool
-        total = await pool.fetchval(f"SELECT count(*) FROM certifications{where}", *args)
-        rows = await pool.fetch(
-            f"SELECT * FROM certifications{where} ORDER BY {order} LIMIT {first} OFFSET {offset}", *args)
-        edges = [CertificationEdge(cursor=_cursor(offset + i), node=Certification.from_row(row))
+        total, rows, offset = await page(info.context.pool, "certifications",
+                                         _conditions(filter or CertificationFilter()), order, first, after)
+        edges = [CertificationEdge(cursor=cursor(offset + i), node=Certification.from_row(row))
                  for i, row in enumerate(rows)]
         return CertificationConnection(
             total_count=total, edges=edges,

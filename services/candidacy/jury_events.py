@@ -1,0 +1,33 @@
+"""What the candidacy service does with the jury's events: blocks held, and a full award closes the
+candidacy (a command of its own, keyed by the event, so a redelivery closes nothing twice)."""
+
+from __future__ import annotations
+
+import anyio
+import asyncpg
+
+from shared.context import Actor, CommandContext
+from shared.contracts import jury
+from shared.envelope import Envelope
+from shared.errors import CommandRefused
+
+from services.candidacy import catalog_view
+from services.candidacy.application import CandidacyApplication
+
+
+def handler(app: CandidacyApplication):
+    async def apply(conn: asyncpg.Connection, envelope: Envelope) -> None:
+        await catalog_view.apply_jury(conn, envelope)
+        fact = jury.REGISTRY.parse(envelope)
+        if isinstance(fact, jury.JuryDecided) and fact.decision == "FULL_AWARD":
+            actor = Actor(user_id=envelope.actor.user_id, organisation_id=envelope.actor.organisation_id,
+                          role=envelope.actor.role)
+            context = CommandContext(actor=actor, correlation_id=envelope.correlation_id,
+                                     causation_id=f"jury-event:{envelope.event_id}")
+            command = {"candidacy_id": fact.candidacy_id, "reason": f"certification awarded by session {fact.session_id}"}
+            try:
+                await anyio.to_thread.run_sync(app.close_candidacy, command, context)
+            except CommandRefused:
+                pass  # already withdrawn or closed: the award changes nothing here
+
+    return apply

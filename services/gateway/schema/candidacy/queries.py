@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import strawberry
+from strawberry.types import Info
+
+from services.gateway.schema.candidacy.types import Candidacy, CandidacyStatus, Candidate, Route
+from services.gateway.schema.pagination import Conditions, PageInfo, cursor, page
+from services.gateway.schema.permissions import Authenticated
+
+
+@strawberry.input
+class CandidacyFilter:
+    certification: str | None = None
+    organisation: strawberry.ID | None = strawberry.field(default=None, description="Evaluator or trainer")
+    branch: str | None = None
+    route: Route | None = None
+    status: CandidacyStatus | None = None
+    opened_from: date | None = None
+    opened_until: date | None = None
+    text: str | None = strawberry.field(default=None, description="Words of the candidate's name")
+
+
+@strawberry.type
+class CandidacyEdge:
+    cursor: str
+    node: Candidacy
+
+
+@strawberry.type
+class CandidacyConnection:
+    total_count: int
+    edges: list[CandidacyEdge]
+    page_info: PageInfo
+
+
+def _conditions(f: CandidacyFilter) -> Conditions:
+    c = Conditions()
+    if f.certification:
+        c.add("certification = ?", f.certification)
+    if f.organisation:
+        c.add("(evaluator_id = ? OR trainer_id = ?)", str(f.organisation), str(f.organisation))
+    if f.branch:
+        c.add("certification IN (SELECT code FROM certifications WHERE owners @> ARRAY[?]::text[])", f.branch)
+    if f.route:
+        c.add("route = ?", f.route.value)
+    if f.status:
+        c.add("status = ?", f.status.value)
+    if f.opened_from:
+        c.add("opened_at >= ?", f.opened_from)
+    if f.opened_until:
+        c.add("opened_at < (?::date + 1)", f.opened_until)
+    for word in (f.text or "").split():
+        c.add("candidate_id IN (SELECT id FROM candidates WHERE given_name || ' ' || family_name ILIKE ?)",
+              f"%{word}%")
+    return c
+
+
+def _uuid(value) -> str | None:
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return None
+
+
+@strawberry.type
+class CandidacyQueries:
+    @strawberry.field(permission_classes=[Authenticated], description="A candidate (needs a bearer token)")
+    async def candidate(self, info: Info, id: strawberry.ID) -> Candidate | None:
+        row = _uuid(id) and await info.context.pool.fetchrow("SELECT * FROM candidates WHERE id = $1::uuid", _uuid(id))
+        return Candidate.from_row(row) if row else None
+
+    @strawberry.field(permission_classes=[Authenticated], description="A candidacy (needs a bearer token)")
+    async def candidacy(self, info: Info, id: strawberry.ID) -> Candidacy | None:
+        row = _uuid(id) and await info.context.pool.fetchrow("SELECT * FROM candidacies WHERE id = $1::uuid", _uuid(id))
+        return Candidacy.from_row(row) if row else None
+
+    @strawberry.field(permission_classes=[Authenticated], description="Candidacies, filtered and paginated")
+    async def candidacies(self, info: Info, filter: CandidacyFilter | None = None, first: int = 50,
+                          after: str | None = None) -> CandidacyConnection:
+        total, rows, offset = await page(info.context.pool, "candidacies", _conditions(filter or CandidacyFilter()),
+                                         "opened_at, id", first, after)
+        edges = [CandidacyEdge(cursor=cursor(offset + i), node=Candidacy.from_row(r)) for i, r in enumerate(rows)]
+        return CandidacyConnection(total_count=total, edges=edges,
+                                   page_info=PageInfo(has_next_page=offset + len(rows) < total,
+                                                      end_cursor=edges[-1].cursor if edges else None))

@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+import enum
+import json
+from datetime import date, datetime
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from services.gateway.schema.catalog.types import Certification, Organisation
+
+
+@strawberry.enum
+class Route(enum.Enum):
+    TRAINING = "TRAINING"
+    VAE = "VAE"
+    DIRECT_ACCESS = "DIRECT_ACCESS"
+
+
+@strawberry.enum
+class CandidacyStatus(enum.Enum):
+    OPEN = "OPEN"
+    POSITIONED = "POSITIONED"
+    ADMISSIBILITY_FILED = "ADMISSIBILITY_FILED"
+    ADMISSIBLE = "ADMISSIBLE"
+    INADMISSIBLE = "INADMISSIBLE"
+    VALIDATION_FILE_SUBMITTED = "VALIDATION_FILE_SUBMITTED"
+    WITHDRAWN = "WITHDRAWN"
+    CLOSED = "CLOSED"
+
+
+@strawberry.type
+class Actor:
+    user_id: str
+    organisation_id: str
+    role: str
+
+
+@strawberry.type(description="One recorded change, as published: what, when, who, why")
+class HistoryEntry:
+    type: str
+    occurred_at: datetime
+    actor: Actor
+    correlation_id: str
+    causation_id: str
+    payload: JSON
+
+
+async def history(info: Info, aggregate_id: str) -> list[HistoryEntry]:
+    rows = await info.context.pool.fetch(
+        "SELECT * FROM audit_log WHERE aggregate_id = $1::uuid ORDER BY aggregate_version", aggregate_id)
+    return [HistoryEntry(type=r["type"], occurred_at=r["occurred_at"], actor=Actor(**json.loads(r["actor"])),
+                         correlation_id=r["correlation_id"], causation_id=r["causation_id"],
+                         payload=json.loads(r["payload"])) for r in rows]
+
+
+@strawberry.type
+class CandidacyBlock:
+    code: str
+    title: str | None
+    state: str = strawberry.field(description="PENDING, TO_ACQUIRE, HELD or RECOGNISED")
+
+
+@strawberry.type
+class PathBlock:
+    block: str
+    hours: int
+    modules: list[str]
+
+
+@strawberry.type
+class Funding:
+    id: strawberry.ID
+    funder: str
+    funder_id: str | None
+    amount: str
+    status: str
+    granted_amount: str | None
+    reason: str | None
+
+
+@strawberry.type
+class Admissibility:
+    status: str
+    reason: str | None
+
+
+@strawberry.type
+class Candidacy:
+    id: strawberry.ID
+    candidate_id: strawberry.ID
+    certification_code: str
+    version: int
+    route: Route
+    status: CandidacyStatus
+    evaluator_id: strawberry.ID
+    trainer_id: str | None
+    employer_id: str | None
+    block_states: strawberry.Private[dict]
+    path: list[PathBlock]
+    fundings: list[Funding]
+    admissibility: Admissibility | None
+    eligibility_confirmed_on: date | None
+    experience_months: int | None
+    opened_at: datetime
+    updated_at: datetime
+
+    @strawberry.field
+    async def certification(self, info: Info) -> Certification | None:
+        row = await info.context.loaders["certification"].load(self.certification_code)
+        return Certification.from_row(row) if row else None
+
+    @strawberry.field(description="The blocks of the candidacy's version, with their state")
+    async def blocks(self, info: Info) -> list[CandidacyBlock]:
+        versions = await info.context.loaders["versions"].load(self.certification_code)
+        titles = {b["code"]: b["title"] for v in versions if v["version"] == self.version
+                  for b in json.loads(v["blocks"])}
+        return [CandidacyBlock(code=code, title=titles.get(code), state=state)
+                for code, state in self.block_states.items()]
+
+    @strawberry.field
+    async def evaluator(self, info: Info) -> Organisation | None:
+        row = await info.context.loaders["organisation"].load(str(self.evaluator_id))
+        return Organisation.from_row(row) if row else None
+
+    @strawberry.field(description="Every change of the candidacy, with who made it and when")
+    async def history(self, info: Info) -> list[HistoryEntry]:
+        return await history(info, str(self.id))
+
+    @classmethod
+    def from_row(cls, row) -> Candidacy:
+        admissibility = json.loads(row["admissibility"]) if row["admissibility"] else None
+        return cls(
+            id=strawberry.ID(str(row["id"])), candidate_id=strawberry.ID(str(row["candidate_id"])),
+            certification_code=row["certification"], version=row["version"], route=Route(row["route"]),
+            status=CandidacyStatus(row["status"]), evaluator_id=strawberry.ID(row["evaluator_id"]),
+            trainer_id=row["trainer_id"], employer_id=row["employer_id"], block_states=json.loads(row["blocks"]),
+            path=[PathBlock(**p) for p in json.loads(row["path"])],
+            fundings=[Funding(id=strawberry.ID(k), **v) for k, v in json.loads(row["fundings"]).items()],
+            admissibility=Admissibility(**admissibility) if admissibility else None,
+            eligibility_confirmed_on=row["eligibility_confirmed_on"], experience_months=row["experience_months"],
+            opened_at=row["opened_at"], updated_at=row["updated_at"],
+        )
+
+
+@strawberry.type
+class Candidate:
+    id: strawberry.ID
+    given_name: str
+    family_name: str
+    status: str
+    employer_id: str | None
+    registered_at: datetime
+
+    @strawberry.field
+    async def candidacies(self, info: Info) -> list[Candidacy]:
+        rows = await info.context.pool.fetch(
+            "SELECT * FROM candidacies WHERE candidate_id = $1::uuid ORDER BY opened_at", str(self.id))
+        return [Candidacy.from_row(row) for row in rows]
+
+    @strawberry.field
+    async def history(self, info: Info) -> list[HistoryEntry]:
+        return await history(info, str(self.id))
+
+    @classmethod
+    def from_row(cls, row) -> Candidate:
+        return cls(id=strawberry.ID(str(row["id"])), given_name=row["given_name"], family_name=row["family_name"],
+                   status=row["status"], employer_id=row["employer_id"], registered_at=row["registered_at"])

@@ -1,0 +1,56 @@
+"""Cursor pagination shared by the list queries: opaque cursors over a stable order."""
+
+from __future__ import annotations
+
+import base64
+
+import strawberry
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+def cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
+
+
+def start_after(after: str | None) -> int:
+    """The offset of the first row after the given cursor."""
+    if not after:
+        return 0
+    try:
+        return int(base64.urlsafe_b64decode(after.encode()).decode().removeprefix("offset:")) + 1
+    except ValueError:
+        raise ValueError("this cursor was not given by this API") from None
+
+
+class Conditions:
+    """SQL conditions with numbered parameters, built from a filter."""
+
+    def __init__(self):
+        self.clauses: list[str] = []
+        self.args: list = []
+
+    def add(self, clause: str, *values) -> None:
+        for value in values:
+            self.args.append(value)
+            clause = clause.replace("?", f"${len(self.args)}", 1)
+        self.clauses.append(clause)
+
+    @property
+    def where(self) -> str:
+        return (" WHERE " + " AND ".join(self.clauses)) if self.clauses else ""
+
+
+async def page(pool, table_sql: str, conditions: Conditions, order: str, first: int, after: str | None):
+    """(total, rows, offset) of one page of `table_sql` under the conditions."""
+    first = max(0, min(first, 200))
+    offset = start_after(after)
+    total = await pool.fetchval(f"SELECT count(*) FROM {table_sql}{conditions.where}", *conditions.args)
+    rows = await pool.fetch(
+        f"SELECT * FROM {table_sql}{conditions.where} ORDER BY {order} LIMIT {first} OFFSET {offset}",
+        *conditions.args)
+    return total, rows, offset

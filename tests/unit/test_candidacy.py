@@ -1,0 +1,214 @@
+"""Candidacy rules on the library's in-memory event store: each refusal is a typed error that writes
+nothing; eligibility is decided on the catalog's facts of the day."""
+
+from datetime import date
+
+import pytest
+
+from shared.context import Actor, CommandContext
+from services.candidacy.application import CandidacyApplication
+from services.candidacy.domain import (
+    CandidacyAlreadyOpen,
+    CertificationFacts,
+    HeldBlock,
+    NotEligible,
+    TransitionRefused,
+    experience_months,
+)
+from shared.errors import InvalidInput
+
+ACTOR = Actor(user_id="u1", organisation_id="AFPI", role="evaluator")
+TODAY = date(2026, 11, 23)
+_keys = iter(range(10**6))
+EVALUATOR = "org-evaluator"
+SETTINGS = {"vae_min_experience_months": 12, "block_validity_months": None, "jury_quorum": 2, "jury_rule": "PARITAIRE"}
+
+
+def ctx() -> CommandContext:
+    return CommandContext.new(ACTOR, f"key-{next(_keys)}")
+
+
+def facts(**overrides) -> CertificationFacts:
+    fields = dict(
+        code="RNCP40344", registry="RNCP", end_date=date(2028, 3, 28), routes=["CA", "CQ", "VAE"], current_version=1,
+        versions={1: {"blocks": [{"code": f"RNCP40344BC0{n}"} for n in range(1, 5)], "settings": SETTINGS}},
+        accredited_evaluators={EVALUATOR},
+        equivalences=[{"blocks": ["RNCP40344BC01"], "target": "RNCP37507", "target_blocks": ["RNCP37507BC01"],
+                       "source": "FRANCE_COMPETENCES"}],
+    )
+    return CertificationFacts(**{**fields, **overrides})
+
+
+TWO_YEARS = [{"start": date(2022, 1, 1), "end": date(2023, 12, 31), "activity": "Auxiliaire", "kind": "PAID"}]
+
+
+@pytest.fixture
+def app():
+    return CandidacyApplication()
+
+
+def candidate(app) -> str:
+    return app.register_candidate({"given_name": "Camille", "family_name": "Martin", "birth_date": None,
+                                   "email": "c@example.org", "phone": None, "status": "EMPLOYEE",
+                                   "employer_id": None}, ctx()).result["id"]
+
+
+def opening(candidate_id, route="VAE", **overrides) -> dict:
+    return {"candidate_id": candidate_id, "certification": "RNCP40344", "route": route, "evaluator_id": EVALUATOR,
+            "trainer_id": None, "employer_id": None, "experience": TWO_YEARS if route == "VAE" else [],
+            "blocks": [], **overrides}
+
+
+def open_candidacy(app, **overrides) -> str:
+    return app.open_candidacy(opening(candidate(app), **overrides), facts(), TODAY, ctx()).result["id"]
+
+
+def events(app) -> int:
+    return app.recorder.max_notification_id() or 0
+
+
+def refused(app, error, method, *args):
+    written = events(app)
+    with pytest.raises(error) as refusal:
+        method(*args, ctx())
+    assert events(app) == written, "a refused command wrote events"
+    return refusal.value
+
+
+def rules_failed(refusal) -> list[str]:
+    return [f["rule"] for f in refusal.details["failures"]]
+
+
+def test_a_vae_candidacy_opens_under_the_version_in_force(app):
+    candidacy = app.candidacy(open_candidacy(app))
+    assert candidacy.version == 1 and candidacy.status == "OPEN"
+    assert list(candidacy.blocks) == [f"RNCP40344BC0{n}" for n in range(1, 5)]
+
+
+def test_an_unaccredited_evaluator_makes_the_candidacy_not_eligible(app):
+    refusal = refused(app, NotEligible, app.open_candidacy, opening(candidate(app), evaluator_id="someone"),
+                      facts(), TODAY)
+    assert rules_failed(refusal) == ["EvaluatorNotAccredited"]
+
+
+def test_an_expired_certification_is_not_eligible_and_every_reason_is_given(app):
+    refusal = refused(app, NotEligible, app.open_candidacy, opening(candidate(app), experience=[]),
+                      facts(end_date=date(2025, 1, 1), routes=["FC"]), TODAY)
+    assert rules_failed(refusal) == ["CertificationExpired", "VaeRouteNotOpen", "NotEnoughExperience"]
+
+
+def test_no_vae_for_a_certification_outside_the_rncp(app):
+    refusal = refused(app, NotEligible, app.open_candidacy, opening(candidate(app)), facts(registry="RS"), TODAY)
+    assert rules_failed(refusal) == ["VaeNeedsRncpRegistration"]
+
+
+def test_vae_needs_the_minimum_experience_of_the_version(app):
+    six_months = [{"start": date(2025, 1, 1), "end": date(2025, 6, 30), "activity": "Stage", "kind": "INTERNSHIP"}]
+    refusal = refused(app, NotEligible, app.open_candidacy, opening(candidate(app), experience=six_months),
+                      facts(), TODAY)
+    assert refusal.details["failures"] == [{"rule": "NotEnoughExperience", "needed_months": 12, "declared_months": 5}]
+    no_minimum = facts(versions={1: {"blocks": [{"code": "B1"}], "settings": {**SETTINGS, "vae_min_experience_months": 0}}})
+    app.open_candidacy(opening(candidate(app), experience=six_months), no_minimum, TODAY, ctx())
+
+
+def test_overlapping_experience_periods_count_once():
+    year = [{"start": date(2022, 1, 1), "end": date(2022, 12, 31)}]
+    assert experience_months(year) == 12
+    overlapping = [*year, {"start": date(2022, 6, 1), "end": date(2023, 5, 31)}]
+    assert experience_months(overlapping) == 16  # 516 days, not 730: whole months, rounded down
+
+
+def test_one_open_candidacy_per_candidate_and_certification(app):
+    person = candidate(app)
+    app.open_candidacy(opening(person), facts(), TODAY, ctx())
+    refused(app, CandidacyAlreadyOpen, app.open_candidacy, opening(person, route="TRAINING"), facts(), TODAY)
+
+
+def test_a_withdrawn_candidacy_frees_the_certification_for_a_new_one(app):
+    person = candidate(app)
+    first = app.open_candidacy(opening(person), facts(), TODAY, ctx()).result["id"]
+    app.withdraw({"candidacy_id": first, "reason": "moved abroad"}, ctx())
+    app.open_candidacy(opening(person), facts(), TODAY, ctx())
+    refused(app, TransitionRefused, app.withdraw, {"candidacy_id": first, "reason": "again"})
+
+
+def test_only_vae_may_target_some_blocks(app):
+    refused(app, InvalidInput, app.open_candidacy, opening(candidate(app), route="TRAINING", blocks=["RNCP40344BC01"]),
+            facts(), TODAY)
+    candidacy = app.open_candidacy(opening(candidate(app), blocks=["RNCP40344BC02"]), facts(), TODAY, ctx())
+    assert list(app.candidacy(candidacy.result["id"]).blocks) == ["RNCP40344BC02"]
+
+
+def test_positioning_recognises_held_and_equivalent_blocks_still_valid(app):
+    candidacy_id = open_candidacy(app)
+    held = [HeldBlock("RNCP40344", "RNCP40344BC02", None),
+            HeldBlock("RNCP40344", "RNCP40344BC03", date(2025, 1, 1)),  # validity over
+            HeldBlock("RNCP37507", "RNCP37507BC01", date(2030, 1, 1))]  # equivalent to BC01
+    outcome = app.position({"candidacy_id": candidacy_id}, facts(), held, TODAY, ctx())
+    assert outcome.result["blocks"] == {"RNCP40344BC01": "RECOGNISED", "RNCP40344BC02": "HELD",
+                                        "RNCP40344BC03": "TO_ACQUIRE", "RNCP40344BC04": "TO_ACQUIRE"}
+    assert app.candidacy(candidacy_id).status == "POSITIONED"
+
+
+def test_a_path_trains_only_for_blocks_to_acquire(app):
+    candidacy_id = open_candidacy(app)
+    app.position({"candidacy_id": candidacy_id}, facts(), [HeldBlock("RNCP40344", "RNCP40344BC02", None)], TODAY,
+                 ctx())
+    refused(app, InvalidInput, app.set_path,
+            {"candidacy_id": candidacy_id, "blocks": [{"block": "RNCP40344BC02", "hours": 35, "modules": []}]})
+    app.set_path({"candidacy_id": candidacy_id, "blocks": [{"block": "RNCP40344BC01", "hours": 35, "modules": ["M1"]}]},
+                 ctx())
+
+
+def test_funding_is_requested_then_decided_once_and_a_refusal_says_why(app):
+    candidacy_id = open_candidacy(app)
+    funding_id = app.request_funding({"candidacy_id": candidacy_id, "funder": "OPCO", "funder_id": None,
+                                      "amount": "1500.00"}, ctx()).result["funding_id"]
+    refused(app, InvalidInput, app.decide_funding, {"candidacy_id": candidacy_id, "funding_id": funding_id,
+                                                   "granted": False, "granted_amount": None, "reason": None})
+    app.decide_funding({"candidacy_id": candidacy_id, "funding_id": funding_id, "granted": True,
+                        "granted_amount": None, "reason": None}, ctx())
+    assert app.candidacy(candidacy_id).fundings[funding_id]["granted_amount"] == "1500.00"
+    refused(app, TransitionRefused, app.decide_funding, {"candidacy_id": candidacy_id, "funding_id": funding_id,
+                                                        "granted": True, "granted_amount": None, "reason": None})
+
+
+def test_vae_admissibility_then_validation_file_in_that_order(app):
+    candidacy_id = open_candidacy(app)
+    on = {"candidacy_id": candidacy_id}
+    refused(app, TransitionRefused, app.submit_validation_file, on)
+    refused(app, TransitionRefused, app.decide_admissibility, {**on, "admissible": True, "reason": "ok"}, facts(), TODAY)
+    app.file_admissibility(on, ctx())
+    app.decide_admissibility({**on, "admissible": True, "reason": "Livret 1 complet"}, facts(), TODAY, ctx())
+    app.submit_validation_file(on, ctx())
+    assert app.candidacy(candidacy_id).status == "VALIDATION_FILE_SUBMITTED"
+
+
+def test_admissibility_is_refused_when_the_registration_has_expired_since(app):
+    candidacy_id = open_candidacy(app)
+    app.file_admissibility({"candidacy_id": candidacy_id}, ctx())
+    refusal = refused(app, NotEligible, app.decide_admissibility,
+                      {"candidacy_id": candidacy_id, "admissible": True, "reason": "ok"},
+                      facts(end_date=date(2026, 1, 1)), TODAY)
+    assert rules_failed(refusal) == ["CertificationExpired"]
+
+
+def test_only_a_vae_candidacy_files_for_admissibility(app):
+    candidacy_id = open_candidacy(app, route="TRAINING")
+    refused(app, TransitionRefused, app.file_admissibility, {"candidacy_id": candidacy_id})
+
+
+def test_a_transfer_goes_to_an_accredited_organisation_with_a_reason(app):
+    candidacy_id = open_candidacy(app)
+    refused(app, NotEligible, app.transfer, {"candidacy_id": candidacy_id, "evaluator_id": "other", "reason": "move"},
+            facts())
+    app.transfer({"candidacy_id": candidacy_id, "evaluator_id": "other", "reason": "move"},
+                 facts(accredited_evaluators={EVALUATOR, "other"}), ctx())
+    assert app.candidacy(candidacy_id).evaluator_id == "other"
+
+
+def test_a_closed_candidacy_accepts_no_further_step(app):
+    candidacy_id = open_candidacy(app)
+    app.close_candidacy({"candidacy_id": candidacy_id, "reason": "awarded"}, ctx())
+    for step in (app.file_admissibility, app.submit_validation_file):
+        refused(app, TransitionRefused, step, {"candidacy_id": candidacy_id})
