@@ -72,6 +72,11 @@ class DateAsISO(Transcoding):
 class ServiceApplication(Application):
     """Base of the services' applications: commands go through `execute`."""
 
+    @staticmethod
+    def to_contract(domain_event) -> object | None:
+        """The public contract of a stored event, or None when it is not published (set per service)."""
+        return None
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
@@ -90,7 +95,9 @@ class ServiceApplication(Application):
         if (earlier := self._earlier(record_id, print_)) is not None:
             return earlier
         aggregates, result = decide()
-        event_ids = [str(event_id_for(e.originator_id, e.originator_version)) for a in aggregates for e in a.pending_events]
+        # The ids of what will be published: what a client may wait to see in the read models.
+        event_ids = [str(event_id_for(e.originator_id, e.originator_version))
+                     for a in aggregates for e in a.pending_events if self.to_contract(e) is not None]
         record = CommandRecord(self.name, key, command, print_, {**result, "events": event_ids}, context.as_event_data())
         try:
             recordings = self.save(*aggregates, record)

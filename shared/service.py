@@ -18,7 +18,7 @@ from shared import logs
 from shared.eventstore import ServiceApplication
 from shared.http import Command, command_app
 from shared.inbox import Handler, Inbox, subscribe
-from shared.relay import Relay, ToContract
+from shared.relay import Relay
 from shared.settings import Settings
 
 
@@ -42,7 +42,6 @@ class ServiceDefinition:
     name: str
     application: type[ServiceApplication]
     topic: str
-    to_contract: ToContract
     # Builds the commands from the running parts (the application, a database pool).
     commands: Callable[[ServiceApplication, asyncpg.Pool], dict[str, Command]]
     subscriptions: Callable[[ServiceApplication, asyncpg.Pool], list[Subscription]] = lambda app, pool: []
@@ -78,7 +77,7 @@ def build_asgi(definition: ServiceDefinition, settings: Settings) -> Starlette:
         for statement in definition.migrations:
             await pool.execute(statement)
         app = await anyio.to_thread.run_sync(lambda: definition.application(env=eventsourcing_env(definition, settings)))
-        relay = Relay(app, definition.name, settings.topic(definition.topic), definition.to_contract,
+        relay = Relay(app, definition.name, settings.topic(definition.topic), app.to_contract,
                       settings.postgres_dsn, schema, settings.kafka_bootstrap, settings.relay_poll_seconds)
         commands.update(definition.commands(app, pool))
         relays.append(relay)

@@ -7,13 +7,11 @@ from shared.service import ServiceDefinition, Subscription, run
 
 from services.candidacy import api, catalog_view, jury_events
 from services.candidacy.application import CandidacyApplication
-from services.candidacy.contracts import to_contract
 
 DEFINITION = ServiceDefinition(
     name="candidacy",
     application=CandidacyApplication,
     topic=TOPIC,
-    to_contract=to_contract,
     commands=api.commands,
     subscriptions=lambda app, pool: [
         Subscription(CATALOG_TOPIC, catalog_view.apply_catalog),

@@ -10,6 +10,7 @@ from eventsourcing.application import AggregateNotFoundError
 from shared.context import CommandContext
 from shared.eventstore import CommandOutcome, ServiceApplication
 
+from services.candidacy.contracts import to_contract
 from services.candidacy.domain import (
     Candidacy,
     Candidate,
@@ -23,6 +24,7 @@ from services.candidacy.domain import (
 
 class CandidacyApplication(ServiceApplication):
     name = "candidacy"
+    to_contract = staticmethod(to_contract)
 
     def candidate(self, candidate_id: str) -> Candidate:
         try:

@@ -17,7 +17,7 @@ def to_contract(e) -> public.Contract | None:
             return public.CandidacyOpened(
                 candidacy_id=candidacy_id, candidate_id=e.candidate_id, certification=e.certification,
                 version=e.version, route=e.route, blocks=e.blocks, evaluator_id=e.evaluator_id,
-                trainer_id=e.trainer_id, employer_id=e.employer_id)
+                trainer_id=e.trainer_id, employer_id=e.employer_id, experience_months=experience_months(e.experience))
         case Candidacy.EligibilityConfirmed():
             return public.EligibilityConfirmed(candidacy_id=candidacy_id, on=e.on)
         case Candidacy.ExperienceDeclared():

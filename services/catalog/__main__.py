@@ -5,13 +5,11 @@ from shared.service import ServiceDefinition, run
 
 from services.catalog import api
 from services.catalog.application import CatalogApplication
-from services.catalog.contracts import to_contract
 
 DEFINITION = ServiceDefinition(
     name="catalog",
     application=CatalogApplication,
     topic=TOPIC,
-    to_contract=to_contract,
     commands=api.commands,
 )
 

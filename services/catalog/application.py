@@ -11,6 +11,7 @@ from eventsourcing.application import AggregateNotFoundError
 from shared.context import CommandContext
 from shared.eventstore import CommandOutcome, ServiceApplication
 
+from services.catalog.contracts import to_contract
 from services.catalog.domain import (
     Branch,
     BranchAlreadyExists,
@@ -36,6 +37,7 @@ def kind_from_title(title: str) -> str:
 
 class CatalogApplication(ServiceApplication):
     name = "catalog"
+    to_contract = staticmethod(to_contract)
 
     # --- lookups -------------------------------------------------------------------------------
 

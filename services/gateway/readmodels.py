@@ -199,11 +199,11 @@ async def project_candidacy(conn: asyncpg.Connection, envelope: Envelope) -> Non
     if isinstance(fact, candidacy.CandidacyOpened):
         await conn.execute(
             "INSERT INTO candidacies (id, candidate_id, certification, version, route, status, evaluator_id,"
-            " trainer_id, employer_id, blocks, opened_at, updated_at)"
-            " VALUES ($1, $2::uuid, $3, $4, $5, 'OPEN', $6, $7, $8, $9, $10, $10)",
+            " trainer_id, employer_id, blocks, experience_months, opened_at, updated_at)"
+            " VALUES ($1, $2::uuid, $3, $4, $5, 'OPEN', $6, $7, $8, $9, $10, $11, $11)",
             envelope.aggregate_id, fact.candidate_id, fact.certification, fact.version, fact.route,
             fact.evaluator_id, fact.trainer_id, fact.employer_id,
-            json.dumps({code: "PENDING" for code in fact.blocks}), at)
+            json.dumps({code: "PENDING" for code in fact.blocks}), fact.experience_months, at)
         return
 
     async def update(assignments: str, *values) -> None:

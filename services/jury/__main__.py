@@ -9,7 +9,6 @@ DEFINITION = ServiceDefinition(
     name="jury",
     application=JuryApplication,
     topic=TOPIC,
-    to_contract=lambda domain_event: None,
     commands=lambda app, pool: {},
 )
 

@@ -45,6 +45,7 @@ class CandidacyOpened(Contract):
     evaluator_id: str
     trainer_id: str | None
     employer_id: str | None
+    experience_months: int  # declared for a VAE, overlaps counted once; the periods stay in the service
 
 
 class EligibilityConfirmed(Contract):

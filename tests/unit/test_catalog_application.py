@@ -76,7 +76,9 @@ def test_each_branch_owning_a_cqpi_may_accredit_for_it_and_no_other(app):
 def test_no_accreditation_for_an_expired_certification(app):
     app.create_certification(certification(), ctx())
     app.record_registration({"code": "RNCP34174", "registry": "RNCP", "number": "RNCP34174", "level": "NIV3",
-                             "end_date": date(2021, 7, 21), "routes": ["VAE"]}, ctx())
+                             "active": True, "state": None, "registration_type": None, "decision_date": None,
+                             "effect_date": None, "end_date": date(2021, 7, 21), "delivery_deadline": None,
+                             "routes": ["VAE"]}, ctx())
     refused(app, CertificationExpired, app.accredit,
             {"organisation_id": organisation(app), "branch": "UIMM", "certifications": ["RNCP34174"],
              "scope": "EVALUATION", "valid_from": date(2024, 1, 1), "valid_until": None})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Union
 
 import strawberry
+from strawberry.scalars import JSON
 
 from shared.errors import CommandRefused
 
@@ -13,6 +14,7 @@ from shared.errors import CommandRefused
 class Error:
     code: str = strawberry.field(description="The precise error, e.g. UnknownCertification")
     message: str
+    details: JSON = strawberry.field(description="The facts behind it, e.g. every failed eligibility rule")
 
 
 @strawberry.type
@@ -64,8 +66,8 @@ _BY_STATUS = {401: Unauthenticated, 404: NotFound, 409: Conflict, 422: Refused, 
 def to_graphql(refusal: CommandRefused) -> Error:
     if refusal.status == 400:
         problems = [Problem(**p) for p in refusal.details.get("problems", [])]
-        return InvalidInput(code=refusal.type, message=refusal.message, problems=problems)
-    return _BY_STATUS.get(refusal.status, Refused)(code=refusal.type, message=refusal.message)
+        return InvalidInput(code=refusal.type, message=refusal.message, details=refusal.details, problems=problems)
+    return _BY_STATUS.get(refusal.status, Refused)(code=refusal.type, message=refusal.message, details=refusal.details)
 
 
 def result_union(name: str, success: type):

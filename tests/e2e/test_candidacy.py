@@ -1,0 +1,181 @@
+"""A VAE candidacy end to end on real Kafka and PostgreSQL, through GraphQL only (SQL is read only to
+wait for the candidacy service's own view of the catalog)."""
+
+import pytest_asyncio
+
+from tests.harness import System, eventually
+
+OK = {"BranchCreated", "OrganisationRegistered", "CertificationChanged", "AccreditationChanged",
+      "CandidateRegistered", "CandidacyChanged"}
+CANDIDACY = """id status route version experienceMonths eligibilityConfirmedOn
+  certification { code } evaluator { name }
+  blocks { code title state } path { block hours modules }
+  fundings { id funder amount status grantedAmount reason }
+  admissibility { status reason }
+  history { type occurredAt actor { userId organisationId role } causationId }"""
+
+
+async def mutate(system, name, type_, data, key, selection="", token="default"):
+    query = (f"mutation($input: {type_}!, $key: String!) {{ {name}(input: $input, idempotencyKey: $key) {{"
+             f" __typename ... on Error {{ code message details }} ... on InvalidInput {{ problems {{ field problem }} }}"
+             f" {selection} }} }}")
+    return (await system.graphql(query, {"input": data, "key": key}, token=token))[name]
+
+
+async def ok(system, name, type_, data, key, selection=""):
+    result = await mutate(system, name, type_, data, key, selection)
+    assert result["__typename"] in OK, result
+    return result
+
+
+async def read_candidacy(system, candidacy_id):
+    query = f"query($id: ID!) {{ candidacy(id: $id) {{ {CANDIDACY} }} }}"
+    return (await system.graphql(query, {"id": candidacy_id}))["candidacy"]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def world():
+    system = await System.create()
+    await system.start()
+    await ok(system, "createBranch", "CreateBranchInput", {"code": "UIMM", "name": "Métallurgie", "idcc": ["3109"]}, "b")
+    centre = await ok(system, "registerOrganisation", "RegisterOrganisationInput",
+                      {"name": "AFPI Démo", "kinds": ["EVALUATION_CENTRE", "TRAINING_ORGANISATION"]}, "o",
+                      "... on OrganisationRegistered { organisation { id } }")
+    system.centre = centre["organisation"]["id"]
+    await ok(system, "createCertification", "CreateCertificationInput", {
+        "code": "RNCP34174", "kind": "CQPM", "title": "CQPM conduite d'installations automatisées", "owners": ["UIMM"],
+        "blocks": [{"code": "RNCP34174BC01", "title": "La conduite et la surveillance de la production"},
+                   {"code": "RNCP34174BC02", "title": "Les interventions de maintenance de niveau 2"},
+                   {"code": "RNCP34174BC03", "title": "La contribution à l’amélioration continue"}]}, "c")
+    await ok(system, "recordRegistration", "RecordRegistrationInput", {
+        "code": "RNCP34174", "registry": "RNCP", "number": "RNCP34174", "level": "NIV3", "decisionDate": "2024-01-15",
+        "endDate": "2029-01-15", "routes": ["FC", "CQ", "VAE"]}, "r")
+    await ok(system, "accredit", "AccreditInput", {"organisationId": system.centre, "branch": "UIMM",
+                                                     "certifications": ["RNCP34174"], "scope": "EVALUATION",
+                                                     "validFrom": "2024-01-01"}, "a")
+
+    async def candidacy_service_knows_it_all():
+        rows = await system.sql("SELECT c.end_date, (SELECT count(*) FROM candidacy.catalog_accreditations) AS a"
+                                " FROM candidacy.catalog_certifications c WHERE code = 'RNCP34174'")
+        return rows and rows[0]["end_date"] is not None and rows[0]["a"] == 1
+
+    await eventually(candidacy_service_knows_it_all)
+    yield system
+    system.stop()
+
+
+async def register(system, key):
+    result = await ok(system, "registerCandidate", "RegisterCandidateInput",
+                      {"givenName": "Camille", "familyName": "Martin", "email": "camille.martin@example.org",
+                       "birthDate": "1990-04-02", "status": "EMPLOYEE"}, key, "... on CandidateRegistered { candidate { id } }")
+    return result["candidate"]["id"]
+
+
+EXPERIENCE = [{"start": "2019-09-01", "end": "2024-08-31", "activity": "Conducteur de ligne automatisée"}]
+
+
+async def test_a_vae_candidacy_opened_positioned_and_declared_admissible(world):
+    candidate_id = await register(world, "cand-1")
+    opened = await ok(world, "openCandidacy", "OpenCandidacyInput", {
+        "candidateId": candidate_id, "certification": "RNCP34174", "route": "VAE", "evaluatorId": world.centre,
+        "experience": EXPERIENCE}, "open-1", "... on CandidacyChanged { candidacy { id status version } }")
+    candidacy_id = opened["candidacy"]["id"]
+    assert opened["candidacy"]["status"] == "OPEN" and opened["candidacy"]["version"] == 1
+
+    position = await ok(world, "positionCandidacy", "CandidacyInput", {"candidacyId": candidacy_id}, "pos-1")
+    assert position["__typename"] == "CandidacyChanged"
+    funding = await ok(world, "requestFunding", "RequestFundingInput",
+                       {"candidacyId": candidacy_id, "funder": "OPCO", "amount": "1800.00"}, "fund-1",
+                       "... on CandidacyChanged { candidacy { fundings { id } } }")
+    funding_id = funding["candidacy"]["fundings"][0]["id"]
+    await ok(world, "decideFunding", "DecideFundingInput",
+             {"candidacyId": candidacy_id, "fundingId": funding_id, "granted": True}, "fund-2")
+    await ok(world, "fileAdmissibility", "CandidacyInput", {"candidacyId": candidacy_id}, "adm-1")
+    await ok(world, "decideAdmissibility", "DecideAdmissibilityInput",
+             {"candidacyId": candidacy_id, "admissible": True, "reason": "Livret 1 complet et recevable"}, "adm-2")
+
+    candidacy = await read_candidacy(world, candidacy_id)
+    assert candidacy["status"] == "ADMISSIBLE" and candidacy["route"] == "VAE"
+    assert candidacy["experienceMonths"] == 60  # five years
+    assert candidacy["evaluator"] == {"name": "AFPI Démo"}
+    assert [(b["code"], b["state"]) for b in candidacy["blocks"]] == [
+        ("RNCP34174BC01", "TO_ACQUIRE"), ("RNCP34174BC02", "TO_ACQUIRE"), ("RNCP34174BC03", "TO_ACQUIRE")]
+    assert candidacy["blocks"][1]["title"] == "Les interventions de maintenance de niveau 2"
+    assert candidacy["fundings"][0] | {"id": None} == {"id": None, "funder": "OPCO", "amount": "1800.00",
+                                                      "status": "GRANTED", "grantedAmount": "1800.00", "reason": None}
+    assert candidacy["admissibility"] == {"status": "ADMISSIBLE", "reason": "Livret 1 complet et recevable"}
+    assert [h["type"] for h in candidacy["history"]] == [
+        "CandidacyOpened", "CandidacyPositioned", "FundingRequested", "FundingDecided", "AdmissibilityFiled",
+        "AdmissibilityDecided"]
+    assert {h["actor"]["organisationId"] for h in candidacy["history"]} == {"UIMM"}
+    assert candidacy["history"][0]["causationId"] == "open-1"
+
+    listed = await world.graphql('{ candidacies(filter: {route: VAE, status: ADMISSIBLE, branch: "UIMM", text: "martin"})'
+                                 ' { totalCount edges { node { id } } } }')
+    assert listed["candidacies"]["totalCount"] == 1 and listed["candidacies"]["edges"][0]["node"]["id"] == candidacy_id
+
+    # Personal data never travels in clear: the candidacy service's events are encrypted at rest.
+    rows = await world.sql("SELECT state FROM candidacy.candidacy_events")
+    assert rows and not any(b"Martin" in bytes(r["state"]) or b"1990-04-02" in bytes(r["state"]) for r in rows)
+
+
+async def test_a_second_candidacy_for_the_same_certification_is_refused_and_writes_nothing(world):
+    candidate_id = await register(world, "cand-2")
+    opening = {"candidateId": candidate_id, "certification": "RNCP34174", "route": "TRAINING",
+               "evaluatorId": world.centre}
+    await ok(world, "openCandidacy", "OpenCandidacyInput", opening, "open-2a")
+    written = (await world.sql("SELECT count(*) AS n FROM candidacy.candidacy_events"))[0]["n"]
+    again = await mutate(world, "openCandidacy", "OpenCandidacyInput", opening, "open-2b")
+    assert (again["__typename"], again["code"]) == ("Conflict", "CandidacyAlreadyOpen")
+    assert (await world.sql("SELECT count(*) AS n FROM candidacy.candidacy_events"))[0]["n"] == written
+
+
+async def test_a_vae_candidacy_without_enough_experience_is_not_eligible(world):
+    candidate_id = await register(world, "cand-3")
+    short = [{"start": "2024-01-01", "end": "2024-03-31", "activity": "Intérim"}]
+    result = await mutate(world, "openCandidacy", "OpenCandidacyInput", {
+        "candidateId": candidate_id, "certification": "RNCP34174", "route": "VAE", "evaluatorId": world.centre,
+        "experience": short}, "open-3")
+    assert (result["__typename"], result["code"]) == ("Refused", "NotEligible")
+    assert result["details"]["failures"] == [{"rule": "NotEnoughExperience", "needed_months": 12, "declared_months": 2}]
+
+
+async def test_a_step_out_of_order_is_a_typed_error(world):
+    candidate_id = await register(world, "cand-4")
+    opened = await ok(world, "openCandidacy", "OpenCandidacyInput", {
+        "candidateId": candidate_id, "certification": "RNCP34174", "route": "TRAINING", "evaluatorId": world.centre},
+        "open-4", "... on CandidacyChanged { candidacy { id } }")
+    result = await mutate(world, "submitValidationFile", "CandidacyInput",
+                          {"candidacyId": opened["candidacy"]["id"]}, "sub-4")
+    assert (result["__typename"], result["code"]) == ("Refused", "TransitionRefused")
+
+
+async def test_the_same_candidacy_is_refused_once_the_catalog_records_the_registration_as_expired(world):
+    candidate_id = await register(world, "cand-5")
+    opened = await ok(world, "openCandidacy", "OpenCandidacyInput", {
+        "candidateId": candidate_id, "certification": "RNCP34174", "route": "VAE", "evaluatorId": world.centre,
+        "experience": EXPERIENCE}, "open-5", "... on CandidacyChanged { candidacy { id } }")
+    candidacy_id = opened["candidacy"]["id"]
+    confirmed = await ok(world, "checkEligibility", "CandidacyInput", {"candidacyId": candidacy_id}, "elig-5a",
+                         "... on CandidacyChanged { candidacy { eligibilityConfirmedOn } }")
+    assert confirmed["candidacy"]["eligibilityConfirmedOn"] is not None
+
+    await ok(world, "recordRegistration", "RecordRegistrationInput", {
+        "code": "RNCP34174", "registry": "RNCP", "number": "RNCP34174", "level": "NIV3", "decisionDate": "2019-01-15",
+        "endDate": "2024-01-15", "routes": ["FC", "CQ", "VAE"]}, "r-expired")
+
+    async def candidacy_service_saw_it():
+        rows = await world.sql("SELECT end_date FROM candidacy.catalog_certifications WHERE code = 'RNCP34174'")
+        return str(rows[0]["end_date"]) == "2024-01-15"
+
+    await eventually(candidacy_service_saw_it)
+    written = (await world.sql("SELECT count(*) AS n FROM candidacy.candidacy_events"))[0]["n"]
+    refused = await mutate(world, "checkEligibility", "CandidacyInput", {"candidacyId": candidacy_id}, "elig-5b")
+    assert (refused["__typename"], refused["code"]) == ("Refused", "NotEligible")
+    assert refused["details"]["failures"] == [{"rule": "CertificationExpired", "end_date": "2024-01-15"}]
+    await ok(world, "fileAdmissibility", "CandidacyInput", {"candidacyId": candidacy_id}, "adm-5a")
+    refused = await mutate(world, "decideAdmissibility", "DecideAdmissibilityInput",
+                           {"candidacyId": candidacy_id, "admissible": True, "reason": "ok"}, "adm-5b")
+    assert refused["code"] == "NotEligible"
+    # Only the filing was written (its event and its command record), nothing of the refusals.
+    assert (await world.sql("SELECT count(*) AS n FROM candidacy.candidacy_events"))[0]["n"] == written + 2
