@@ -33,6 +33,11 @@ ACTOR_HEADERS = {"user_id": "x-actor-user", "organisation_id": "x-actor-organisa
 class Command:
     input: type[BaseModel]
     run: Callable[[BaseModel, CommandContext], Awaitable[CommandOutcome]]
+    roles: frozenset[str] = frozenset()  # the actor roles allowed; empty: any
+
+
+class Forbidden(CommandRefused):
+    status = 403
 
 
 def command_context(request: Request) -> CommandContext:
@@ -73,6 +78,8 @@ def command_app(
         try:
             context = command_context(request)
             correlation_id.set(context.correlation_id)
+            if command.roles and context.actor.role not in command.roles:
+                raise Forbidden(f"the role {context.actor.role!r} may not {name}", allowed=sorted(command.roles))
             body = await parse_input(request, command.input)
             outcome = await command.run(body, context)
         except CommandRefused as refusal:

@@ -4,6 +4,7 @@ from the service's own views, as they stand today."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Literal
@@ -97,6 +98,26 @@ class Withdraw(OnCandidacy):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+# Who may do each step (the actor's role); the service's README shows the same as a table.
+BRANCH, EVALUATOR, TRAINER, CERTIFIER, FUNDER, EMPLOYER = (
+    "branch-admin", "evaluator", "trainer", "certifier", "funder", "employer")
+ROLES = {
+    "register-candidate": {BRANCH, EVALUATOR, TRAINER},
+    "open-candidacy": {BRANCH, EVALUATOR},
+    "check-eligibility": {BRANCH, EVALUATOR, CERTIFIER},
+    "declare-experience": {BRANCH, EVALUATOR},
+    "position": {BRANCH, EVALUATOR},
+    "set-path": {BRANCH, EVALUATOR, TRAINER},
+    "request-funding": {BRANCH, EVALUATOR, TRAINER, EMPLOYER},
+    "decide-funding": {BRANCH, FUNDER},
+    "file-admissibility": {BRANCH, EVALUATOR},
+    "decide-admissibility": {BRANCH, CERTIFIER},
+    "submit-validation-file": {BRANCH, EVALUATOR},
+    "transfer": {BRANCH, EVALUATOR},
+    "withdraw": {BRANCH, EVALUATOR},
+}
+
+
 def commands(app: CandidacyApplication, pool) -> dict[str, Command]:
     async def facts_for(code: str):
         facts = await catalog_view.certification_facts(pool, code, date.today())
@@ -142,7 +163,7 @@ def commands(app: CandidacyApplication, pool) -> dict[str, Command]:
         data.update({k: str(v) for k, v in data.items() if isinstance(v, Decimal)})
         return await anyio.to_thread.run_sync(method, data, context)
 
-    return {
+    commands = {
         "register-candidate": simple(RegisterCandidate, app.register_candidate),
         "open-candidacy": Command(OpenCandidacy, open_candidacy),
         "check-eligibility": Command(OnCandidacy, check_eligibility),
@@ -157,3 +178,4 @@ def commands(app: CandidacyApplication, pool) -> dict[str, Command]:
         "transfer": Command(Transfer, transfer),
         "withdraw": simple(Withdraw, app.withdraw),
     }
+    return {name: replace(command, roles=frozenset(ROLES[name])) for name, command in commands.items()}

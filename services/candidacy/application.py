@@ -18,7 +18,6 @@ from services.candidacy.domain import (
     HeldBlock,
     UnknownCandidacy,
     UnknownCandidate,
-    check_periods,
 )
 
 
@@ -83,7 +82,6 @@ class CandidacyApplication(ServiceApplication):
                                   lambda c, ctx: c.check_eligibility(facts, on, ctx))
 
     def declare_experience(self, command: dict, context: CommandContext) -> CommandOutcome:
-        check_periods(command["periods"])
         return self._on_candidacy("declare-experience", command, context,
                                   lambda c, ctx: c.declare_experience(command["periods"], ctx))
 

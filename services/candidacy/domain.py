@@ -218,8 +218,13 @@ class Candidacy(Aggregate):
     def _eligibility_confirmed(self, on: date, context: dict) -> None:
         pass
 
-    @event("ExperienceDeclared")
     def declare_experience(self, periods: list[dict], context: dict) -> None:
+        self.check_in(self.LIVE, "declare experience")
+        check_periods(periods)
+        self._experience_declared(periods=periods, context=context)
+
+    @event("ExperienceDeclared")
+    def _experience_declared(self, periods: list[dict], context: dict) -> None:
         self.experience = periods
 
     # --- positioning and path ---

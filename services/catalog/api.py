@@ -121,13 +121,17 @@ class ImportFiche(Input):
     kind: Literal["CQP", "CQPM", "CQPI"] | None = None
 
 
+# The catalog is kept by the branches' administrators and the operators who import the registry.
+ROLES = frozenset({"branch-admin", "catalog-admin"})
+
+
 def commands(app: CatalogApplication, _pool) -> dict[str, Command]:
     def command(model: type[Input], method: Callable, to_dict: Callable[[Input], dict] | None = None) -> Command:
         async def run(body: Input, context):
             data = to_dict(body) if to_dict else body.model_dump()
             return await anyio.to_thread.run_sync(method, data, context)
 
-        return Command(model, run)
+        return Command(model, run, ROLES)
 
     def with_settings(body: Input) -> dict:
         return {**body.model_dump(), "settings": body.settings.given()}

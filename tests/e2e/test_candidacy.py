@@ -150,6 +150,25 @@ async def test_a_step_out_of_order_is_a_typed_error(world):
     assert (result["__typename"], result["code"]) == ("Refused", "TransitionRefused")
 
 
+async def test_each_step_is_for_the_roles_the_lifecycle_names(world):
+    candidate_id = await register(world, "cand-6")
+    opened = await ok(world, "openCandidacy", "OpenCandidacyInput", {
+        "candidateId": candidate_id, "certification": "RNCP34174", "route": "VAE", "evaluatorId": world.centre,
+        "experience": EXPERIENCE}, "open-6", "... on CandidacyChanged { candidacy { id } }")
+    candidacy = {"candidacyId": opened["candidacy"]["id"]}
+    evaluator = world.token(organisation="AFPI", role="evaluator")
+    assert (await mutate(world, "fileAdmissibility", "CandidacyInput", candidacy, "adm-6a", token=evaluator)
+            )["__typename"] == "CandidacyChanged"
+    decision = {**candidacy, "admissible": True, "reason": "recevable"}
+    refused = await mutate(world, "decideAdmissibility", "DecideAdmissibilityInput", decision, "adm-6b", token=evaluator)
+    assert (refused["__typename"], refused["details"]["allowed"]) == ("Forbidden", ["branch-admin", "certifier"])
+    certifier = world.token(organisation="UIMM", role="certifier")
+    accepted = await mutate(world, "decideAdmissibility", "DecideAdmissibilityInput", decision, "adm-6c",
+                            token=certifier, selection="... on CandidacyChanged { candidacy { history { actor { role } } } }")
+    assert [h["actor"]["role"] for h in accepted["candidacy"]["history"]][-2:] == ["evaluator", "certifier"]
+
+
+# Last: it makes the certification expired for every test after it.
 async def test_the_same_candidacy_is_refused_once_the_catalog_records_the_registration_as_expired(world):
     candidate_id = await register(world, "cand-5")
     opened = await ok(world, "openCandidacy", "OpenCandidacyInput", {
@@ -179,3 +198,4 @@ async def test_the_same_candidacy_is_refused_once_the_catalog_records_the_regist
     assert refused["code"] == "NotEligible"
     # Only the filing was written (its event and its command record), nothing of the refusals.
     assert (await world.sql("SELECT count(*) AS n FROM candidacy.candidacy_events"))[0]["n"] == written + 2
+

@@ -8,7 +8,8 @@ from shared.http import Command, command_app
 from services.catalog import api
 from services.catalog.application import CatalogApplication
 
-HEADERS = {"idempotency-key": "k1", "x-actor-user": "u1", "x-actor-organisation": "UIMM", "x-actor-role": "admin"}
+HEADERS = {"idempotency-key": "k1", "x-actor-user": "u1", "x-actor-organisation": "UIMM",
+           "x-actor-role": "branch-admin"}
 BODY = {"code": "UIMM", "name": "Union des industries et métiers de la métallurgie", "idcc": ["3109"],
         "cpne": "CPNE de la métallurgie"}
 
@@ -73,3 +74,11 @@ def test_an_unknown_command_is_a_typed_error(service):
     _, client = service
     answer = client.post("/commands/delete-everything", json={}, headers=HEADERS)
     assert answer.status_code == 404 and answer.json()["error"]["type"] == "UnknownCommand"
+
+
+def test_a_role_not_allowed_for_the_command_is_forbidden_and_writes_nothing(service):
+    app, client = service
+    answer = client.post("/commands/create-branch", json=BODY, headers={**HEADERS, "x-actor-role": "evaluator"})
+    assert answer.status_code == 403 and answer.json()["error"]["type"] == "Forbidden"
+    assert answer.json()["error"]["details"]["allowed"] == ["branch-admin", "catalog-admin"]
+    assert events_written(app) == 0

@@ -34,6 +34,11 @@ class Unauthenticated(Error):
 
 
 @strawberry.type
+class Forbidden(Error):
+    pass
+
+
+@strawberry.type
 class NotFound(Error):
     pass
 
@@ -58,8 +63,8 @@ class ReadModelTimeout(Error):
     pass
 
 
-ERRORS = (InvalidInput, Unauthenticated, NotFound, Conflict, Refused, ServiceUnavailable, ReadModelTimeout)
-_BY_STATUS = {401: Unauthenticated, 404: NotFound, 409: Conflict, 422: Refused, 503: ServiceUnavailable,
+ERRORS = (InvalidInput, Unauthenticated, Forbidden, NotFound, Conflict, Refused, ServiceUnavailable, ReadModelTimeout)
+_BY_STATUS = {401: Unauthenticated, 403: Forbidden, 404: NotFound, 409: Conflict, 422: Refused, 503: ServiceUnavailable,
               504: ReadModelTimeout}
 
 
