@@ -1,6 +1,6 @@
-"""The candidacy service's own view of the catalog and of blocks held, kept from the event topics.
-
-Eligibility and positioning are decided on these facts, as they stand at the time of the decision.
+"""The candidacy service's views: the catalog (shared/catalog_view.py) and the blocks a candidate holds,
+kept from the event topics. Eligibility and positioning are decided on these facts, as they stand at
+the time of the decision.
 """
 
 from __future__ import annotations
@@ -10,41 +10,15 @@ from datetime import date
 
 import asyncpg
 
-from shared.contracts import catalog, jury
+from shared import catalog_view
+from shared.contracts import jury
 from shared.envelope import Envelope
 
 from services.candidacy.domain import CertificationFacts, HeldBlock
 
 MIGRATIONS = [
+    *catalog_view.MIGRATIONS,
     """
-    CREATE TABLE IF NOT EXISTS catalog_certifications (
-        code text PRIMARY KEY,
-        id uuid NOT NULL,
-        kind text NOT NULL,
-        title text NOT NULL,
-        registry text,
-        end_date date,
-        routes text[] NOT NULL DEFAULT '{}',
-        current_version int,
-        equivalences jsonb NOT NULL DEFAULT '[]',
-        updated_at timestamptz NOT NULL
-    );
-    CREATE TABLE IF NOT EXISTS catalog_versions (
-        code text NOT NULL,
-        version int NOT NULL,
-        blocks jsonb NOT NULL,
-        settings jsonb NOT NULL,
-        PRIMARY KEY (code, version)
-    );
-    CREATE TABLE IF NOT EXISTS catalog_accreditations (
-        id uuid PRIMARY KEY,
-        organisation_id text NOT NULL,
-        certifications text[] NOT NULL,
-        scope text NOT NULL,
-        valid_from date NOT NULL,
-        valid_until date,
-        withdrawn_on date
-    );
     CREATE TABLE IF NOT EXISTS held_blocks (
         candidate_id text NOT NULL,
         certification text NOT NULL,
@@ -56,42 +30,7 @@ MIGRATIONS = [
     """
 ]
 
-
-async def apply_catalog(conn: asyncpg.Connection, envelope: Envelope) -> None:
-    fact, at = catalog.REGISTRY.parse(envelope), envelope.occurred_at
-    match fact:
-        case catalog.CertificationCreated():
-            await conn.execute(
-                "INSERT INTO catalog_certifications (code, id, kind, title, updated_at) VALUES ($1, $2, $3, $4, $5)",
-                fact.code, envelope.aggregate_id, fact.kind, fact.title, at)
-        case catalog.CertificationRetitled():
-            await conn.execute("UPDATE catalog_certifications SET title = $2, updated_at = $3 WHERE code = $1",
-                               fact.code, fact.title, at)
-        case catalog.ReferentialVersionPublished():
-            await conn.execute(
-                "INSERT INTO catalog_versions (code, version, blocks, settings) VALUES ($1, $2, $3, $4)",
-                fact.code, fact.version, json.dumps([b.model_dump() for b in fact.blocks]),
-                fact.settings.model_dump_json())
-            await conn.execute("UPDATE catalog_certifications SET current_version = $2, updated_at = $3"
-                               " WHERE code = $1", fact.code, fact.version, at)
-        case catalog.RegistrationRecorded():
-            r = fact.registration
-            await conn.execute(
-                "UPDATE catalog_certifications SET registry = $2, end_date = $3, routes = $4, updated_at = $5"
-                " WHERE code = $1", fact.code, r.registry, r.end_date, r.routes, at)
-        case catalog.BlockEquivalencesRecorded():
-            await conn.execute(
-                "UPDATE catalog_certifications SET equivalences = $2, updated_at = $3 WHERE code = $1",
-                fact.code, json.dumps([e.model_dump() for e in fact.equivalences]), at)
-        case catalog.OrganisationAccredited():
-            await conn.execute(
-                "INSERT INTO catalog_accreditations (id, organisation_id, certifications, scope, valid_from,"
-                " valid_until) VALUES ($1::uuid, $2, $3, $4, $5, $6)",
-                fact.accreditation_id, fact.organisation_id, fact.certifications, fact.scope, fact.valid_from,
-                fact.valid_until)
-        case catalog.AccreditationWithdrawn():
-            await conn.execute("UPDATE catalog_accreditations SET withdrawn_on = $2 WHERE id = $1::uuid",
-                               fact.accreditation_id, fact.on)
+apply_catalog = catalog_view.apply_catalog
 
 
 async def apply_jury(conn: asyncpg.Connection, envelope: Envelope) -> None:
@@ -104,23 +43,17 @@ async def apply_jury(conn: asyncpg.Connection, envelope: Envelope) -> None:
 
 
 async def certification_facts(pool: asyncpg.Pool, code: str, on: date) -> CertificationFacts | None:
-    row = await pool.fetchrow("SELECT * FROM catalog_certifications WHERE code = $1", code)
+    row = await catalog_view.certification(pool, code)
     if row is None:
         return None
-    versions = await pool.fetch("SELECT * FROM catalog_versions WHERE code = $1", code)
-    evaluators = await pool.fetch(
-        "SELECT organisation_id FROM catalog_accreditations WHERE $1 = ANY(certifications) AND scope = 'EVALUATION'"
-        " AND valid_from <= $2 AND (valid_until IS NULL OR $2 <= valid_until)"
-        " AND (withdrawn_on IS NULL OR $2 < withdrawn_on)", code, on)
     return CertificationFacts(
         code=code,
         registry=row["registry"],
         end_date=row["end_date"],
         routes=list(row["routes"]),
         current_version=row["current_version"],
-        versions={v["version"]: {"blocks": json.loads(v["blocks"]), "settings": json.loads(v["settings"])}
-                  for v in versions},
-        accredited_evaluators={r["organisation_id"] for r in evaluators},
+        versions=await catalog_view.versions(pool, code),
+        accredited_evaluators=await catalog_view.accredited_evaluators(pool, code, on),
         equivalences=json.loads(row["equivalences"]),
     )
 

@@ -1,0 +1,104 @@
+"""A service's own view of the catalog, kept from cqp.catalog.events in the service's schema.
+
+Services decide on these facts as they stand at the time of the decision (eligibility, who may
+evaluate, the blocks and settings of a référentiel version); each keeps its own copy of the tables.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import asyncpg
+
+from shared.contracts import catalog
+from shared.envelope import Envelope
+
+MIGRATIONS = [
+    """
+    CREATE TABLE IF NOT EXISTS catalog_certifications (
+        code text PRIMARY KEY,
+        id uuid NOT NULL,
+        kind text NOT NULL,
+        title text NOT NULL,
+        registry text,
+        end_date date,
+        routes text[] NOT NULL DEFAULT '{}',
+        current_version int,
+        equivalences jsonb NOT NULL DEFAULT '[]',
+        updated_at timestamptz NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS catalog_versions (
+        code text NOT NULL,
+        version int NOT NULL,
+        blocks jsonb NOT NULL,
+        settings jsonb NOT NULL,
+        PRIMARY KEY (code, version)
+    );
+    CREATE TABLE IF NOT EXISTS catalog_accreditations (
+        id uuid PRIMARY KEY,
+        organisation_id text NOT NULL,
+        certifications text[] NOT NULL,
+        scope text NOT NULL,
+        valid_from date NOT NULL,
+        valid_until date,
+        withdrawn_on date
+    );
+    """
+]
+
+
+async def apply_catalog(conn: asyncpg.Connection, envelope: Envelope) -> None:
+    fact, at = catalog.REGISTRY.parse(envelope), envelope.occurred_at
+    match fact:
+        case catalog.CertificationCreated():
+            await conn.execute(
+                "INSERT INTO catalog_certifications (code, id, kind, title, updated_at) VALUES ($1, $2, $3, $4, $5)",
+                fact.code, envelope.aggregate_id, fact.kind, fact.title, at)
+        case catalog.CertificationRetitled():
+            await conn.execute("UPDATE catalog_certifications SET title = $2, updated_at = $3 WHERE code = $1",
+                               fact.code, fact.title, at)
+        case catalog.ReferentialVersionPublished():
+            await conn.execute(
+                "INSERT INTO catalog_versions (code, version, blocks, settings) VALUES ($1, $2, $3, $4)",
+                fact.code, fact.version, json.dumps([b.model_dump() for b in fact.blocks]),
+                fact.settings.model_dump_json())
+            await conn.execute("UPDATE catalog_certifications SET current_version = $2, updated_at = $3"
+                               " WHERE code = $1", fact.code, fact.version, at)
+        case catalog.RegistrationRecorded():
+            r = fact.registration
+            await conn.execute(
+                "UPDATE catalog_certifications SET registry = $2, end_date = $3, routes = $4, updated_at = $5"
+                " WHERE code = $1", fact.code, r.registry, r.end_date, r.routes, at)
+        case catalog.BlockEquivalencesRecorded():
+            await conn.execute(
+                "UPDATE catalog_certifications SET equivalences = $2, updated_at = $3 WHERE code = $1",
+                fact.code, json.dumps([e.model_dump() for e in fact.equivalences]), at)
+        case catalog.OrganisationAccredited():
+            await conn.execute(
+                "INSERT INTO catalog_accreditations (id, organisation_id, certifications, scope, valid_from,"
+                " valid_until) VALUES ($1::uuid, $2, $3, $4, $5, $6)",
+                fact.accreditation_id, fact.organisation_id, fact.certifications, fact.scope, fact.valid_from,
+                fact.valid_until)
+        case catalog.AccreditationWithdrawn():
+            await conn.execute("UPDATE catalog_accreditations SET withdrawn_on = $2 WHERE id = $1::uuid",
+                               fact.accreditation_id, fact.on)
+
+
+async def certification(pool: asyncpg.Pool, code: str):
+    return await pool.fetchrow("SELECT * FROM catalog_certifications WHERE code = $1", code)
+
+
+async def versions(pool: asyncpg.Pool, code: str) -> dict[int, dict]:
+    """Version number → {"blocks": [...], "settings": {...}}."""
+    rows = await pool.fetch("SELECT * FROM catalog_versions WHERE code = $1", code)
+    return {r["version"]: {"blocks": json.loads(r["blocks"]), "settings": json.loads(r["settings"])} for r in rows}
+
+
+async def accredited_evaluators(pool: asyncpg.Pool, code: str, on: date) -> set[str]:
+    """The organisations accredited to evaluate for the certification on that day."""
+    rows = await pool.fetch(
+        "SELECT organisation_id FROM catalog_accreditations WHERE $1 = ANY(certifications) AND scope = 'EVALUATION'"
+        " AND valid_from <= $2 AND (valid_until IS NULL OR $2 <= valid_until)"
+        " AND (withdrawn_on IS NULL OR $2 < withdrawn_on)", code, on)
+    return {r["organisation_id"] for r in rows}
