@@ -1,15 +1,23 @@
 """The jury process: python -m services.jury"""
 
+from shared.contracts.candidacy import TOPIC as CANDIDACY_TOPIC
+from shared.contracts.catalog import TOPIC as CATALOG_TOPIC
 from shared.contracts.jury import TOPIC
-from shared.service import ServiceDefinition, run
+from shared.service import ServiceDefinition, Subscription, run
 
+from services.jury import api, views
 from services.jury.application import JuryApplication
 
 DEFINITION = ServiceDefinition(
     name="jury",
     application=JuryApplication,
     topic=TOPIC,
-    commands=lambda app, pool: {},
+    commands=api.commands,
+    subscriptions=lambda app, pool: [
+        Subscription(CATALOG_TOPIC, views.apply_catalog),
+        Subscription(CANDIDACY_TOPIC, views.apply_candidacy),
+    ],
+    migrations=views.MIGRATIONS,
 )
 
 if __name__ == "__main__":

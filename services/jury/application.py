@@ -1,7 +1,106 @@
-"""Jury commands (the evaluation and decision commands arrive with the jury issue)."""
+"""Jury commands: get, decide, save. Facts about candidacies and the catalog arrive as arguments."""
 
-from shared.eventstore import ServiceApplication
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from shared.context import CommandContext
+from shared.eventstore import CommandOutcome, ServiceApplication
+
+from services.jury.contracts import to_contract
+from services.jury.domain import CandidacyFacts, Certificate, Dossier, JurySession, UnknownSession
 
 
 class JuryApplication(ServiceApplication):
     name = "jury"
+    to_contract = staticmethod(to_contract)
+
+    def session(self, session_id: str) -> JurySession:
+        try:
+            aggregate = self.repository.get(UUID(session_id))
+        except (AggregateNotFoundError, ValueError):
+            aggregate = None
+        if not isinstance(aggregate, JurySession):
+            raise UnknownSession("no such jury session", session_id=session_id)
+        return aggregate
+
+    def dossier(self, facts: CandidacyFacts, context: dict) -> Dossier:
+        """The candidacy's dossier, opened on its first use."""
+        try:
+            return self.repository.get(Dossier.create_id(facts.candidacy_id))
+        except AggregateNotFoundError:
+            return Dossier(candidacy_id=facts.candidacy_id, candidate_id=facts.candidate_id,
+                           certification=facts.certification, version=facts.version, context=context)
+
+    def record_evaluation(self, command: dict, facts: CandidacyFacts, accredited: set[str],
+                          validity_months: int | None, context: CommandContext) -> CommandOutcome:
+        def decide():
+            data = context.as_event_data()
+            dossier = self.dossier(facts, data)
+            validated = dossier.evaluate(facts, command["block"], command["competences"], command["modality"],
+                                         command["evaluator"], context.actor.organisation_id, accredited,
+                                         command["on"], command["evidence"], validity_months, data)
+            return [dossier], {"id": facts.candidacy_id, "validated": validated}
+
+        return self.execute("record-evaluation", command, context, decide)
+
+    def schedule_session(self, command: dict, context: CommandContext) -> CommandOutcome:
+        def decide():
+            session = JurySession.schedule(**command, context=context.as_event_data())
+            return [session], {"id": str(session.id)}
+
+        return self.execute("schedule-session", command, context, decide)
+
+    def appoint_member(self, command: dict, context: CommandContext) -> CommandOutcome:
+        def decide():
+            session = self.session(command["session_id"])
+            member_id = session.appoint(command["name"], command["college"], command["role"], context.as_event_data())
+            return [session], {"id": str(session.id), "member_id": member_id}
+
+        return self.execute("appoint-member", command, context, decide)
+
+    def present(self, command: dict, facts: CandidacyFacts, context: CommandContext) -> CommandOutcome:
+        def decide():
+            data = context.as_event_data()
+            session = self.session(command["session_id"])
+            dossier = self.dossier(facts, data)
+            blocks = session.present(facts, dossier, data)
+            return [session, dossier], {"id": str(session.id), "blocks": blocks}
+
+        return self.execute("present", command, context, decide)
+
+    def decide(self, command: dict, facts: CandidacyFacts, quorum: int, version_blocks: list[str], holder: str,
+               context: CommandContext) -> CommandOutcome:
+        def decide():
+            data = context.as_event_data()
+            session = self.session(command["session_id"])
+            dossier = self.dossier(facts, data)
+            votes = {"for": command["votes_for"], "against": command["votes_against"],
+                     "abstention": command["abstentions"]}
+            blocks = session.decide(facts, dossier, command["decision"], command["present_members"], votes, quorum,
+                                    version_blocks, data)
+            changed = [session, dossier]
+            answer = {"id": str(session.id), "blocks_acquired": blocks}
+            if command["decision"] in ("FULL_AWARD", "PARTIAL_VALIDATION"):
+                number = Certificate.new_number(facts.certification)
+                certificate = Certificate(
+                    number=number, kind="CERTIFICATE" if command["decision"] == "FULL_AWARD" else "ATTESTATION",
+                    candidate_id=facts.candidate_id, holder=holder, candidacy_id=facts.candidacy_id,
+                    certification=facts.certification, version=facts.version, blocks=blocks, awarded_on=session.on,
+                    session_id=str(session.id), context=data)
+                changed.append(certificate)
+                answer["certificate_number"] = number
+            return changed, answer
+
+        return self.execute("decide", command, context, decide)
+
+    def correct_decision(self, command: dict, context: CommandContext) -> CommandOutcome:
+        def decide():
+            session = self.session(command["session_id"])
+            session.correct(command["candidacy_id"], command["decision"], command["reason"], context.as_event_data())
+            return [session], {"id": str(session.id)}
+
+        return self.execute("correct-decision", command, context, decide)

@@ -1,7 +1,7 @@
 """Events published by the jury service on cqp.jury.events.
 
-The candidacy service already consumes BlockValidated (blocks held) and JuryDecided (a full award
-closes the candidacy); the jury service publishes them from its evaluations and sessions.
+The candidacy service consumes BlockValidated (blocks held) and JuryDecided (a full award closes the
+candidacy).
 """
 
 from __future__ import annotations
@@ -9,19 +9,66 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
+from pydantic import BaseModel, ConfigDict
+
 from shared.envelope import Contract, ContractRegistry
 
 TOPIC = "cqp.jury.events"
 
+Decision = Literal["FULL_AWARD", "PARTIAL_VALIDATION", "REFUSAL", "DEFERRAL", "ABSENT"]
 
-class BlockValidated(Contract):
+
+class CompetenceResult(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    competence: str
+    acquired: bool
+
+
+class _BlockEvaluation(Contract):
     candidacy_id: str
     candidate_id: str
     certification: str
     version: int
     block: str
+    competences: list[CompetenceResult]
+    modality: Literal["PRACTICAL_SITUATION", "TEST", "INTERVIEW", "REPORT"]
+    evaluator: str
+    organisation_id: str
+    evidence: str
+
+
+class BlockValidated(_BlockEvaluation):
     validated_on: date
     valid_until: date | None  # None: acquired for life
+
+
+class BlockNotValidated(_BlockEvaluation):
+    evaluated_on: date
+
+
+class JurySessionScheduled(Contract):
+    session_id: str
+    branch: str
+    certifications: list[str]
+    on: date
+    place: str
+    remote: bool
+    capacity: int
+
+
+class JuryMemberAppointed(Contract):
+    session_id: str
+    member_id: str
+    name: str
+    college: Literal["EMPLOYER", "EMPLOYEE"]
+    role: Literal["PRESIDENT", "VICE_PRESIDENT", "MEMBER"]
+
+
+class CandidacyPresented(Contract):
+    session_id: str
+    candidacy_id: str
+    blocks: list[str]
 
 
 class JuryDecided(Contract):
@@ -29,9 +76,36 @@ class JuryDecided(Contract):
     candidacy_id: str
     candidate_id: str
     certification: str
-    decision: Literal["FULL_AWARD", "PARTIAL_VALIDATION", "REFUSAL", "DEFERRAL", "ABSENT"]
+    version: int
+    decision: Decision
     blocks_acquired: list[str]
+    members_present: list[str]
+    votes: dict[str, int]
     decided_on: date
 
 
-REGISTRY = ContractRegistry(TOPIC, BlockValidated, JuryDecided)
+class DecisionCorrected(Contract):
+    """A decision is never edited: this is the correction, with its reason and author (the actor)."""
+
+    session_id: str
+    candidacy_id: str
+    previous: Decision
+    decision: Decision
+    reason: str
+
+
+class CertificateIssued(Contract):
+    number: str
+    kind: Literal["CERTIFICATE", "ATTESTATION"]  # an attestation lists the blocks of a partial validation
+    candidate_id: str
+    holder: str
+    candidacy_id: str
+    certification: str
+    version: int
+    blocks: list[str]
+    awarded_on: date
+    session_id: str
+
+
+REGISTRY = ContractRegistry(TOPIC, BlockValidated, BlockNotValidated, JurySessionScheduled, JuryMemberAppointed,
+                            CandidacyPresented, JuryDecided, DecisionCorrected, CertificateIssued)

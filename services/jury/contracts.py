@@ -1,0 +1,41 @@
+"""Stored jury events → public contracts (a pure function)."""
+
+from __future__ import annotations
+
+from shared.contracts import jury as public
+
+from services.jury.domain import Certificate, Dossier, JurySession
+
+
+def to_contract(e) -> public.Contract | None:
+    aggregate_id = str(e.originator_id)
+    match e:
+        case Dossier.BlockEvaluated():
+            common = dict(candidacy_id=e.candidacy_id, candidate_id=e.candidate_id, certification=e.certification,
+                          version=e.version, block=e.block, competences=e.competences, modality=e.modality,
+                          evaluator=e.evaluator, organisation_id=e.organisation_id, evidence=e.evidence)
+            if e.validated:
+                return public.BlockValidated(**common, validated_on=e.on, valid_until=e.valid_until)
+            return public.BlockNotValidated(**common, evaluated_on=e.on)
+        case JurySession.Scheduled():
+            return public.JurySessionScheduled(session_id=aggregate_id, branch=e.branch, certifications=e.certifications,
+                                               on=e.on, place=e.place, remote=e.remote, capacity=e.capacity)
+        case JurySession.MemberAppointed():
+            return public.JuryMemberAppointed(session_id=aggregate_id, member_id=e.member_id, name=e.name,
+                                              college=e.college, role=e.role)
+        case JurySession.CandidacyPresented():
+            return public.CandidacyPresented(session_id=aggregate_id, candidacy_id=e.candidacy_id, blocks=e.blocks)
+        case JurySession.Decided():
+            return public.JuryDecided(session_id=aggregate_id, candidacy_id=e.candidacy_id, candidate_id=e.candidate_id,
+                                      certification=e.certification, version=e.version, decision=e.decision,
+                                      blocks_acquired=e.blocks_acquired, members_present=e.present, votes=e.votes,
+                                      decided_on=e.decided_on)
+        case JurySession.DecisionCorrected():
+            return public.DecisionCorrected(session_id=aggregate_id, candidacy_id=e.candidacy_id, previous=e.previous,
+                                            decision=e.decision, reason=e.reason)
+        case Certificate.Issued():
+            return public.CertificateIssued(number=e.number, kind=e.kind, candidate_id=e.candidate_id, holder=e.holder,
+                                            candidacy_id=e.candidacy_id, certification=e.certification,
+                                            version=e.version, blocks=e.blocks, awarded_on=e.awarded_on,
+                                            session_id=e.session_id)
+    return None

@@ -1,0 +1,68 @@
+"""The jury service's views, kept from the event topics: the catalog (shared/catalog_view.py), and the
+candidacies and candidates as the candidacy service publishes them."""
+
+from __future__ import annotations
+
+import json
+
+import asyncpg
+
+from shared import catalog_view
+from shared.contracts import candidacy
+from shared.envelope import Envelope
+
+from services.jury.domain import CandidacyFacts
+
+MIGRATIONS = [
+    *catalog_view.MIGRATIONS,
+    """
+    CREATE TABLE IF NOT EXISTS candidacy_candidates (
+        id text PRIMARY KEY,
+        given_name text NOT NULL,
+        family_name text NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS candidacy_candidacies (
+        id text PRIMARY KEY,
+        candidate_id text NOT NULL,
+        certification text NOT NULL,
+        version int NOT NULL,
+        blocks jsonb NOT NULL,
+        status text NOT NULL
+    );
+    """,
+]
+
+apply_catalog = catalog_view.apply_catalog
+
+
+async def apply_candidacy(conn: asyncpg.Connection, envelope: Envelope) -> None:
+    fact = candidacy.REGISTRY.parse(envelope)
+    match fact:
+        case candidacy.CandidateRegistered():
+            await conn.execute("INSERT INTO candidacy_candidates (id, given_name, family_name) VALUES ($1, $2, $3)",
+                               fact.candidate_id, fact.given_name, fact.family_name)
+        case candidacy.CandidacyOpened():
+            await conn.execute(
+                "INSERT INTO candidacy_candidacies (id, candidate_id, certification, version, blocks, status)"
+                " VALUES ($1, $2, $3, $4, $5, 'OPEN')", fact.candidacy_id, fact.candidate_id, fact.certification,
+                fact.version, json.dumps({b: "PENDING" for b in fact.blocks}))
+        case candidacy.CandidacyPositioned():
+            await conn.execute("UPDATE candidacy_candidacies SET blocks = $2 WHERE id = $1", fact.candidacy_id,
+                               json.dumps(fact.blocks))
+        case candidacy.CandidacyWithdrawn():
+            await conn.execute("UPDATE candidacy_candidacies SET status = 'WITHDRAWN' WHERE id = $1", fact.candidacy_id)
+        case candidacy.CandidacyClosed():
+            await conn.execute("UPDATE candidacy_candidacies SET status = 'CLOSED' WHERE id = $1", fact.candidacy_id)
+
+
+async def candidacy_facts(pool: asyncpg.Pool, candidacy_id: str) -> CandidacyFacts | None:
+    row = await pool.fetchrow("SELECT * FROM candidacy_candidacies WHERE id = $1", candidacy_id)
+    if row is None:
+        return None
+    return CandidacyFacts(candidacy_id=row["id"], candidate_id=row["candidate_id"], certification=row["certification"],
+                          version=row["version"], blocks=json.loads(row["blocks"]), status=row["status"])
+
+
+async def holder_name(pool: asyncpg.Pool, candidate_id: str) -> str:
+    row = await pool.fetchrow("SELECT given_name, family_name FROM candidacy_candidates WHERE id = $1", candidate_id)
+    return f"{row['given_name']} {row['family_name']}" if row else ""
