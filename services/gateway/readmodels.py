@@ -97,6 +97,64 @@ MIGRATIONS = [
         updated_at timestamptz NOT NULL
     );
     CREATE INDEX IF NOT EXISTS candidacies_candidate ON candidacies (candidate_id);
+    CREATE TABLE IF NOT EXISTS jury_evaluations (
+        event_id uuid PRIMARY KEY,
+        candidacy_id uuid NOT NULL,
+        block text NOT NULL,
+        validated boolean NOT NULL,
+        competences jsonb NOT NULL,
+        modality text NOT NULL,
+        evaluator text NOT NULL,
+        organisation_id text NOT NULL,
+        evaluated_on date NOT NULL,
+        valid_until date,
+        evidence text NOT NULL,
+        recorded_at timestamptz NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS jury_evaluations_candidacy ON jury_evaluations (candidacy_id);
+    CREATE TABLE IF NOT EXISTS jury_sessions (
+        id uuid PRIMARY KEY,
+        branch text NOT NULL,
+        certifications text[] NOT NULL,
+        held_on date NOT NULL,
+        place text NOT NULL,
+        remote boolean NOT NULL,
+        capacity int NOT NULL,
+        members jsonb NOT NULL DEFAULT '{}',
+        status text NOT NULL DEFAULT 'SCHEDULED'
+    );
+    CREATE TABLE IF NOT EXISTS jury_presentations (
+        session_id uuid NOT NULL,
+        candidacy_id uuid NOT NULL,
+        blocks text[] NOT NULL,
+        PRIMARY KEY (session_id, candidacy_id)
+    );
+    CREATE TABLE IF NOT EXISTS jury_decisions (
+        session_id uuid NOT NULL,
+        candidacy_id uuid NOT NULL,
+        candidate_id uuid NOT NULL,
+        certification text NOT NULL,
+        decision text NOT NULL,
+        blocks_acquired text[] NOT NULL,
+        members_present text[] NOT NULL,
+        votes jsonb NOT NULL,
+        decided_on date NOT NULL,
+        corrections jsonb NOT NULL DEFAULT '[]',
+        PRIMARY KEY (session_id, candidacy_id)
+    );
+    CREATE TABLE IF NOT EXISTS certificates (
+        number text PRIMARY KEY,
+        kind text NOT NULL,
+        candidate_id uuid NOT NULL,
+        holder text NOT NULL,
+        candidacy_id uuid NOT NULL,
+        certification text NOT NULL,
+        version int NOT NULL,
+        blocks text[] NOT NULL,
+        awarded_on date NOT NULL,
+        session_id uuid NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS certificates_candidate ON certificates (candidate_id);
     -- Every event applied, as published: the audit history, replayable.
     CREATE TABLE IF NOT EXISTS audit_log (
         event_id uuid NOT NULL,
@@ -249,6 +307,50 @@ async def project_candidacy(conn: asyncpg.Connection, envelope: Envelope) -> Non
 
 async def project_jury(conn: asyncpg.Connection, envelope: Envelope) -> None:
     await record_audit(conn, envelope)
+    fact, at = jury.REGISTRY.parse(envelope), envelope.occurred_at
+    match fact:
+        case jury.BlockValidated() | jury.BlockNotValidated():
+            validated = isinstance(fact, jury.BlockValidated)
+            await conn.execute(
+                "INSERT INTO jury_evaluations (event_id, candidacy_id, block, validated, competences, modality,"
+                " evaluator, organisation_id, evaluated_on, valid_until, evidence, recorded_at)"
+                " VALUES ($1, $2::uuid, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                envelope.event_id, fact.candidacy_id, fact.block, validated, _json(fact.competences), fact.modality,
+                fact.evaluator, fact.organisation_id, fact.validated_on if validated else fact.evaluated_on,
+                fact.valid_until if validated else None, fact.evidence, at)
+        case jury.JurySessionScheduled():
+            await conn.execute(
+                "INSERT INTO jury_sessions (id, branch, certifications, held_on, place, remote, capacity)"
+                " VALUES ($1::uuid, $2, $3, $4, $5, $6, $7)",
+                fact.session_id, fact.branch, fact.certifications, fact.on, fact.place, fact.remote, fact.capacity)
+        case jury.JuryMemberAppointed():
+            member = {"name": fact.name, "college": fact.college, "role": fact.role}
+            await conn.execute("UPDATE jury_sessions SET members = members || jsonb_build_object($2::text, $3::jsonb)"
+                               " WHERE id = $1::uuid", fact.session_id, fact.member_id, json.dumps(member))
+        case jury.CandidacyPresented():
+            await conn.execute("INSERT INTO jury_presentations (session_id, candidacy_id, blocks)"
+                               " VALUES ($1::uuid, $2::uuid, $3)", fact.session_id, fact.candidacy_id, fact.blocks)
+        case jury.JuryDecided():
+            await conn.execute(
+                "INSERT INTO jury_decisions (session_id, candidacy_id, candidate_id, certification, decision,"
+                " blocks_acquired, members_present, votes, decided_on)"
+                " VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5, $6, $7, $8, $9)",
+                fact.session_id, fact.candidacy_id, fact.candidate_id, fact.certification, fact.decision,
+                fact.blocks_acquired, fact.members_present, json.dumps(fact.votes), fact.decided_on)
+            await conn.execute("UPDATE jury_sessions SET status = 'HELD' WHERE id = $1::uuid", fact.session_id)
+        case jury.DecisionCorrected():
+            correction = {"previous": fact.previous, "decision": fact.decision, "reason": fact.reason,
+                          "by": envelope.actor.model_dump(), "at": at.isoformat()}
+            await conn.execute(
+                "UPDATE jury_decisions SET decision = $3, corrections = corrections || $4::jsonb"
+                " WHERE session_id = $1::uuid AND candidacy_id = $2::uuid",
+                fact.session_id, fact.candidacy_id, fact.decision, json.dumps([correction]))
+        case jury.CertificateIssued():
+            await conn.execute(
+                "INSERT INTO certificates (number, kind, candidate_id, holder, candidacy_id, certification, version,"
+                " blocks, awarded_on, session_id) VALUES ($1, $2, $3::uuid, $4, $5::uuid, $6, $7, $8, $9, $10::uuid)",
+                fact.number, fact.kind, fact.candidate_id, fact.holder, fact.candidacy_id, fact.certification,
+                fact.version, fact.blocks, fact.awarded_on, fact.session_id)
 
 
 PROJECTIONS = {

@@ -9,15 +9,17 @@ from services.gateway.schema.candidacy.mutations import CandidacyMutations
 from services.gateway.schema.candidacy.queries import CandidacyQueries
 from services.gateway.schema.catalog.mutations import CatalogMutations
 from services.gateway.schema.catalog.queries import CatalogQueries
+from services.gateway.schema.jury.mutations import JuryMutations
+from services.gateway.schema.jury.queries import JuryQueries
 
 
 @strawberry.type
-class Query(CatalogQueries, CandidacyQueries):
+class Query(CatalogQueries, CandidacyQueries, JuryQueries):
     pass
 
 
 @strawberry.type
-class Mutation(CatalogMutations, CandidacyMutations):
+class Mutation(CatalogMutations, CandidacyMutations, JuryMutations):
     pass
 
 

@@ -9,6 +9,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from services.gateway.schema.catalog.types import Certification, Organisation
+from services.gateway.schema.jury.types import Certificate, Evaluation, JuryDecision
 
 
 @strawberry.enum
@@ -124,6 +125,18 @@ class Candidacy:
         row = await info.context.loaders["organisation"].load(str(self.evaluator_id))
         return Organisation.from_row(row) if row else None
 
+    @strawberry.field(description="The evaluations of its blocks, oldest first")
+    async def evaluations(self, info: Info) -> list[Evaluation]:
+        rows = await info.context.pool.fetch(
+            "SELECT * FROM jury_evaluations WHERE candidacy_id = $1::uuid ORDER BY evaluated_on, recorded_at", self.id)
+        return [Evaluation.from_row(r) for r in rows]
+
+    @strawberry.field(description="The jury's decisions on it, with their corrections")
+    async def decisions(self, info: Info) -> list[JuryDecision]:
+        rows = await info.context.pool.fetch(
+            "SELECT * FROM jury_decisions WHERE candidacy_id = $1::uuid ORDER BY decided_on", self.id)
+        return [JuryDecision.from_row(r) for r in rows]
+
     @strawberry.field(description="Every change of the candidacy, with who made it and when")
     async def history(self, info: Info) -> list[HistoryEntry]:
         return await history(info, str(self.id))
@@ -158,6 +171,12 @@ class Candidate:
         rows = await info.context.pool.fetch(
             "SELECT * FROM candidacies WHERE candidate_id = $1::uuid ORDER BY opened_at", str(self.id))
         return [Candidacy.from_row(row) for row in rows]
+
+    @strawberry.field(description="Certificates and attestations delivered to the candidate")
+    async def certificates(self, info: Info) -> list[Certificate]:
+        rows = await info.context.pool.fetch(
+            "SELECT * FROM certificates WHERE candidate_id = $1::uuid ORDER BY awarded_on", self.id)
+        return [Certificate.from_row(r) for r in rows]
 
     @strawberry.field
     async def history(self, info: Info) -> list[HistoryEntry]:

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import strawberry
+from strawberry.types import Info
+
+from services.gateway.schema.jury.types import CertificateVerification, JurySession
+from services.gateway.schema.pagination import Conditions
+from services.gateway.schema.permissions import Authenticated
+
+
+@strawberry.input
+class JurySessionFilter:
+    branch: str | None = None
+    certification: str | None = None
+    held_from: date | None = None
+    held_until: date | None = None
+    status: str | None = strawberry.field(default=None, description="SCHEDULED or HELD")
+
+
+@strawberry.type
+class JuryQueries:
+    @strawberry.field(permission_classes=[Authenticated])
+    async def jury_session(self, info: Info, id: strawberry.ID) -> JurySession | None:
+        try:
+            session_id = uuid.UUID(str(id))
+        except ValueError:
+            return None
+        row = await info.context.pool.fetchrow("SELECT * FROM jury_sessions WHERE id = $1", session_id)
+        return JurySession.from_row(row) if row else None
+
+    @strawberry.field(permission_classes=[Authenticated])
+    async def jury_sessions(self, info: Info, filter: JurySessionFilter | None = None) -> list[JurySession]:
+        f, c = filter or JurySessionFilter(), Conditions()
+        if f.branch:
+            c.add("branch = ?", f.branch)
+        if f.certification:
+            c.add("? = ANY(certifications)", f.certification)
+        if f.held_from:
+            c.add("held_on >= ?", f.held_from)
+        if f.held_until:
+            c.add("held_on <= ?", f.held_until)
+        if f.status:
+            c.add("status = ?", f.status)
+        rows = await info.context.pool.fetch(f"SELECT * FROM jury_sessions{c.where} ORDER BY held_on, id", *c.args)
+        return [JurySession.from_row(r) for r in rows]
+
+    @strawberry.field(description="Anyone may check a certificate by its number; it shows only what the certificate shows")
+    async def verify_certificate(self, info: Info, number: str) -> CertificateVerification | None:
+        row = await info.context.pool.fetchrow(
+            "SELECT c.*, cert.title FROM certificates c LEFT JOIN certifications cert ON cert.code = c.certification"
+            " WHERE c.number = $1", number.strip())
+        if row is None:
+            return None
+        return CertificateVerification(number=row["number"], kind=row["kind"], holder=row["holder"],
+                                       certification_code=row["certification"], certification_title=row["title"],
+                                       version=row["version"], blocks=list(row["blocks"]), awarded_on=row["awarded_on"])

@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+import enum
+import json
+from datetime import date
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from services.gateway.schema.catalog.types import Certification
+
+
+@strawberry.enum
+class Decision(enum.Enum):
+    FULL_AWARD = "FULL_AWARD"
+    PARTIAL_VALIDATION = "PARTIAL_VALIDATION"
+    REFUSAL = "REFUSAL"
+    DEFERRAL = "DEFERRAL"
+    ABSENT = "ABSENT"
+
+
+@strawberry.enum
+class Modality(enum.Enum):
+    PRACTICAL_SITUATION = "PRACTICAL_SITUATION"
+    TEST = "TEST"
+    INTERVIEW = "INTERVIEW"
+    REPORT = "REPORT"
+
+
+@strawberry.enum
+class College(enum.Enum):
+    EMPLOYER = "EMPLOYER"
+    EMPLOYEE = "EMPLOYEE"
+
+
+@strawberry.enum
+class MemberRole(enum.Enum):
+    PRESIDENT = "PRESIDENT"
+    VICE_PRESIDENT = "VICE_PRESIDENT"
+    MEMBER = "MEMBER"
+
+
+@strawberry.type
+class CompetenceResult:
+    competence: str
+    acquired: bool
+
+
+@strawberry.type
+class Evaluation:
+    block: str
+    validated: bool
+    competences: list[CompetenceResult]
+    modality: Modality
+    evaluator: str
+    organisation_id: str
+    evaluated_on: date
+    valid_until: date | None = strawberry.field(description="None: acquired for life")
+    evidence: str
+
+    @classmethod
+    def from_row(cls, r) -> Evaluation:
+        return cls(block=r["block"], validated=r["validated"],
+                   competences=[CompetenceResult(**c) for c in json.loads(r["competences"])],
+                   modality=Modality(r["modality"]), evaluator=r["evaluator"], organisation_id=r["organisation_id"],
+                   evaluated_on=r["evaluated_on"], valid_until=r["valid_until"], evidence=r["evidence"])
+
+
+@strawberry.type
+class Correction:
+    previous: Decision
+    decision: Decision
+    reason: str
+    by: JSON
+    at: str
+
+
+@strawberry.type
+class JuryDecision:
+    session_id: strawberry.ID
+    candidacy_id: strawberry.ID
+    decision: Decision
+    blocks_acquired: list[str]
+    members_present: list[str]
+    votes: JSON
+    decided_on: date
+    corrections: list[Correction]
+
+    @classmethod
+    def from_row(cls, r) -> JuryDecision:
+        return cls(session_id=strawberry.ID(str(r["session_id"])), candidacy_id=strawberry.ID(str(r["candidacy_id"])),
+                   decision=Decision(r["decision"]), blocks_acquired=list(r["blocks_acquired"]),
+                   members_present=list(r["members_present"]), votes=json.loads(r["votes"]),
+                   decided_on=r["decided_on"],
+                   corrections=[Correction(**{**c, "previous": Decision(c["previous"]),
+                                              "decision": Decision(c["decision"])})
+                                for c in json.loads(r["corrections"])])
+
+
+@strawberry.type
+class JuryMember:
+    id: strawberry.ID
+    name: str
+    college: College
+    role: MemberRole
+
+
+@strawberry.type
+class Presentation:
+    candidacy_id: strawberry.ID
+    blocks: list[str]
+
+
+@strawberry.type
+class JurySession:
+    id: strawberry.ID
+    branch: str
+    certification_codes: list[str]
+    held_on: date
+    place: str
+    remote: bool
+    capacity: int
+    status: str
+    members: list[JuryMember]
+
+    @strawberry.field
+    async def certifications(self, info: Info) -> list[Certification]:
+        rows = await info.context.loaders["certification"].load_many(self.certification_codes)
+        return [Certification.from_row(r) for r in rows if r]
+
+    @strawberry.field
+    async def presented(self, info: Info) -> list[Presentation]:
+        rows = await info.context.pool.fetch("SELECT * FROM jury_presentations WHERE session_id = $1::uuid", self.id)
+        return [Presentation(candidacy_id=strawberry.ID(str(r["candidacy_id"])), blocks=list(r["blocks"])) for r in rows]
+
+    @strawberry.field
+    async def decisions(self, info: Info) -> list[JuryDecision]:
+        rows = await info.context.pool.fetch("SELECT * FROM jury_decisions WHERE session_id = $1::uuid", self.id)
+        return [JuryDecision.from_row(r) for r in rows]
+
+    @classmethod
+    def from_row(cls, r) -> JurySession:
+        return cls(id=strawberry.ID(str(r["id"])), branch=r["branch"], certification_codes=list(r["certifications"]),
+                   held_on=r["held_on"], place=r["place"], remote=r["remote"], capacity=r["capacity"],
+                   status=r["status"],
+                   members=[JuryMember(id=strawberry.ID(k), name=v["name"], college=College(v["college"]),
+                                       role=MemberRole(v["role"])) for k, v in json.loads(r["members"]).items()])
+
+
+@strawberry.type(description="A certificate (full award) or an attestation of blocks (partial validation)")
+class Certificate:
+    number: str
+    kind: str
+    holder: str
+    certification_code: str
+    version: int
+    blocks: list[str]
+    awarded_on: date
+    session_id: strawberry.ID
+
+    @strawberry.field
+    async def certification(self, info: Info) -> Certification | None:
+        row = await info.context.loaders["certification"].load(self.certification_code)
+        return Certification.from_row(row) if row else None
+
+    @classmethod
+    def from_row(cls, r) -> Certificate:
+        return cls(number=r["number"], kind=r["kind"], holder=r["holder"], certification_code=r["certification"],
+                   version=r["version"], blocks=list(r["blocks"]), awarded_on=r["awarded_on"],
+                   session_id=strawberry.ID(str(r["session_id"])))
+
+
+@strawberry.type(description="What anyone may know of a certificate from its number")
+class CertificateVerification:
+    number: str
+    kind: str
+    holder: str
+    certification_code: str
+    certification_title: str | None
+    version: int
+    blocks: list[str]
+    awarded_on: date

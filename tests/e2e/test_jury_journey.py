@@ -1,0 +1,228 @@
+"""The whole journey on real Kafka and PostgreSQL, through GraphQL only: a CQPM with three blocks, VAE
+candidacies, evaluations, paritaire sessions, a full award verified by its number, and a partial
+validation completed at a later session. A plain Kafka consumer checks the published envelopes."""
+
+import json
+
+import pytest_asyncio
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from shared.topics import PARTITIONS
+from tests.harness import System, eventually
+
+BLOCKS = ["RNCP34174BC01", "RNCP34174BC02", "RNCP34174BC03"]
+EXPERIENCE = [{"start": "2018-01-01", "end": "2024-12-31", "activity": "Conducteur d'installations"}]
+
+
+async def mutate(system, name, type_, data, key, selection="", token="default"):
+    query = (f"mutation($input: {type_}!, $key: String!) {{ {name}(input: $input, idempotencyKey: $key) {{"
+             f" __typename ... on Error {{ code message details }} {selection} }} }}")
+    return (await system.graphql(query, {"input": data, "key": key}, token=token))[name]
+
+
+async def ok(system, name, type_, data, key, selection="", token="default"):
+    result = await mutate(system, name, type_, data, key, selection, token)
+    assert "code" not in result, result
+    return result
+
+
+async def once_known(system, name, type_, data, key, selection="", token="default"):
+    """Retry (same key: a refusal writes nothing) until the service has learnt of what it refers to."""
+    async def attempt():
+        result = await mutate(system, name, type_, data, key, selection, token)
+        return None if result.get("code") in ("UnknownCandidacy", "UnknownCertification") else result
+    return await eventually(attempt)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def journey():
+    system = await System.create()
+    await system.start()
+    await ok(system, "createBranch", "CreateBranchInput", {"code": "UIMM", "name": "Métallurgie", "idcc": ["3109"]}, "b")
+    centre = await ok(system, "registerOrganisation", "RegisterOrganisationInput",
+                      {"name": "AFPI Démo", "kinds": ["EVALUATION_CENTRE"]}, "o",
+                      "... on OrganisationRegistered { organisation { id } }")
+    system.centre = centre["organisation"]["id"]
+    await ok(system, "createCertification", "CreateCertificationInput", {
+        "code": "RNCP34174", "kind": "CQPM", "title": "CQPM conduite d'installations automatisées", "owners": ["UIMM"],
+        "settings": {"blockValidityMonths": 60, "juryQuorum": 4},
+        "blocks": [{"code": code, "title": f"Bloc {n}"} for n, code in enumerate(BLOCKS, 1)]}, "c")
+    await ok(system, "recordRegistration", "RecordRegistrationInput", {
+        "code": "RNCP34174", "registry": "RNCP", "number": "RNCP34174", "level": "NIV3", "endDate": "2029-01-15",
+        "routes": ["FC", "VAE"]}, "r")
+    await ok(system, "accredit", "AccreditInput", {"organisationId": system.centre, "branch": "UIMM",
+                                                     "certifications": ["RNCP34174"], "scope": "EVALUATION",
+                                                     "validFrom": "2024-01-01"}, "a")
+    system.evaluator = system.token(organisation=system.centre, role="evaluator")
+    yield system
+    system.stop()
+
+
+async def vae_candidacy(system, given_name, key):
+    candidate = await ok(system, "registerCandidate", "RegisterCandidateInput",
+                         {"givenName": given_name, "familyName": "Martin", "email": f"{key}@example.org",
+                          "status": "EMPLOYEE"}, f"{key}-r", "... on CandidateRegistered { candidate { id } }")
+    candidate_id = candidate["candidate"]["id"]
+    opened = await once_known(system, "openCandidacy", "OpenCandidacyInput", {
+        "candidateId": candidate_id, "certification": "RNCP34174", "route": "VAE", "evaluatorId": system.centre,
+        "experience": EXPERIENCE}, f"{key}-o", "... on CandidacyChanged { candidacy { id } }")
+    assert "candidacy" in opened, opened
+    candidacy_id = opened["candidacy"]["id"]
+    await ok(system, "positionCandidacy", "CandidacyInput", {"candidacyId": candidacy_id}, f"{key}-p")
+    return candidate_id, candidacy_id
+
+
+async def evaluate(system, candidacy_id, block, acquired, key, on="2026-06-01", token=None):
+    return await once_known(system, "recordEvaluation", "RecordEvaluationInput", {
+        "candidacyId": candidacy_id, "block": block, "modality": "PRACTICAL_SITUATION", "evaluator": "J. Dupont",
+        "on": on, "evidence": f"preuves/{key}",
+        "competences": [{"competence": "Conduire l'installation", "acquired": True},
+                        {"competence": "Diagnostiquer un arrêt", "acquired": acquired}]},
+        key, "... on EvaluationRecorded { validated }", token=token or system.evaluator)
+
+
+async def paritaire_session(system, on, key):
+    session = await ok(system, "scheduleJurySession", "ScheduleJurySessionInput", {
+        "branch": "UIMM", "certifications": ["RNCP34174"], "on": on, "place": "Paris", "capacity": 10}, key,
+        "... on JurySessionChanged { session { id } }")
+    session_id = session["session"]["id"]
+    members = []
+    for n, (college, role) in enumerate([("EMPLOYER", "PRESIDENT"), ("EMPLOYEE", "VICE_PRESIDENT"),
+                                         ("EMPLOYER", "MEMBER"), ("EMPLOYEE", "MEMBER")]):
+        appointed = await ok(system, "appointJuryMember", "AppointJuryMemberInput",
+                             {"sessionId": session_id, "name": f"Membre {n}", "college": college, "role": role},
+                             f"{key}-m{n}", "... on JurySessionChanged { memberId }")
+        members.append(appointed["memberId"])
+    return session_id, members
+
+
+async def decide(system, session_id, candidacy_id, decision, members, key):
+    return await mutate(system, "decide", "DecideInput", {
+        "sessionId": session_id, "candidacyId": candidacy_id, "decision": decision, "presentMembers": members,
+        "votesFor": len(members)}, key, "... on JurySessionChanged { certificateNumber }")
+
+
+async def test_a_full_award_then_a_partial_validation_completed_at_a_later_session(journey):
+    # First candidate: three blocks validated, awarded.
+    first_candidate, first = await vae_candidacy(journey, "Camille", "first")
+    for n, block in enumerate(BLOCKS):
+        assert (await evaluate(journey, first, block, True, f"first-e{n}"))["validated"]
+    session_id, members = await paritaire_session(journey, "2026-09-15", "s1")
+
+    # Rules, each a typed error: colleges out of balance, a quorum of 4, a candidacy not yet presented.
+    await ok(journey, "presentCandidacy", "PresentCandidacyInput", {"sessionId": session_id, "candidacyId": first},
+             "first-present")
+    unbalanced = await decide(journey, session_id, first, "FULL_AWARD", members[:3], "first-d0")
+    assert unbalanced["code"] == "UnbalancedColleges"
+    no_quorum = await decide(journey, session_id, first, "FULL_AWARD", members[:2], "first-d1")
+    assert no_quorum["code"] == "QuorumNotReached"
+    awarded = await decide(journey, session_id, first, "FULL_AWARD", members, "first-d2")
+    number = awarded["certificateNumber"]
+    assert number.startswith("RNCP34174-")
+
+    verified = await journey.graphql(
+        "query($n: String!) { verifyCertificate(number: $n) { kind holder certificationCode certificationTitle"
+        " version awardedOn } }", {"n": number}, token=None)
+    assert verified["verifyCertificate"] == {
+        "kind": "CERTIFICATE", "holder": "Camille Martin", "certificationCode": "RNCP34174",
+        "certificationTitle": "CQPM conduite d'installations automatisées", "version": 1, "awardedOn": "2026-09-15"}
+    guessed = await journey.graphql('{ verifyCertificate(number: "RNCP34174-00000000000000000000") { holder } }',
+                                    token=None)
+    assert guessed["verifyCertificate"] is None
+
+    candidate = await journey.graphql("query($id: ID!) { candidate(id: $id) { certificates { number kind } } }",
+                                      {"id": first_candidate})
+    assert candidate["candidate"]["certificates"] == [{"number": number, "kind": "CERTIFICATE"}]
+
+    async def closed():  # the candidacy service closes the candidacy on the jury's award
+        data = await journey.graphql("query($id: ID!) { candidacy(id: $id) { status evaluations { block validated }"
+                                     " decisions { decision blocksAcquired } } }", {"id": first})
+        return data["candidacy"] if data["candidacy"]["status"] == "CLOSED" else None
+
+    candidacy = await eventually(closed)
+    assert [e["block"] for e in candidacy["evaluations"]] == BLOCKS
+    assert candidacy["decisions"] == [{"decision": "FULL_AWARD", "blocksAcquired": BLOCKS}]
+
+    # Second candidate: the third block is not validated, so a partial validation first.
+    _, second = await vae_candidacy(journey, "Sacha", "second")
+    for n, (block, acquired) in enumerate(zip(BLOCKS, (True, True, False))):
+        assert (await evaluate(journey, second, block, acquired, f"second-e{n}"))["validated"] is acquired
+    await ok(journey, "presentCandidacy", "PresentCandidacyInput", {"sessionId": session_id, "candidacyId": second},
+             "second-present")
+    missing = await decide(journey, session_id, second, "FULL_AWARD", members, "second-d0")
+    assert (missing["code"], missing["details"]["missing"]) == ("AwardWithMissingBlock", ["RNCP34174BC03"])
+    partial = await decide(journey, session_id, second, "PARTIAL_VALIDATION", members, "second-d1")
+    assert partial["certificateNumber"]  # the attestation of the blocks acquired
+
+    # The retake: only the missing block is evaluated again, and presented to a later session.
+    again = await evaluate(journey, second, "RNCP34174BC01", True, "second-e-again", on="2026-10-01")
+    assert again["code"] == "BlockAlreadyAcquired"
+    assert (await evaluate(journey, second, "RNCP34174BC03", True, "second-e3", on="2026-10-01"))["validated"]
+    later, members = await paritaire_session(journey, "2026-12-01", "s2")
+    presented = await ok(journey, "presentCandidacy", "PresentCandidacyInput",
+                         {"sessionId": later, "candidacyId": second}, "second-present-2",
+                         "... on JurySessionChanged { session { presented { candidacyId blocks } } }")
+    assert presented["session"]["presented"] == [{"candidacyId": second, "blocks": ["RNCP34174BC03"]}]
+    awarded = await decide(journey, later, second, "FULL_AWARD", members, "second-d2")
+    verified = await journey.graphql("query($n: String!) { verifyCertificate(number: $n) { holder kind } }",
+                                     {"n": awarded["certificateNumber"]}, token=None)
+    assert verified["verifyCertificate"] == {"holder": "Sacha Martin", "kind": "CERTIFICATE"}
+
+    sessions = await journey.graphql('{ jurySessions(filter: {branch: "UIMM", status: "HELD"}) { heldOn decisions'
+                                     ' { decision } } }')
+    assert [(s["heldOn"], len(s["decisions"])) for s in sessions["jurySessions"]] == [("2026-09-15", 2),
+                                                                                     ("2026-12-01", 1)]
+
+
+async def test_an_unaccredited_organisation_may_not_evaluate_and_a_correction_needs_a_reason(journey):
+    _, candidacy = await vae_candidacy(journey, "Alex", "third")
+    stranger = journey.token(organisation="00000000-0000-0000-0000-00000000abcd", role="evaluator")
+    refused = await evaluate(journey, candidacy, BLOCKS[0], True, "third-e0", token=stranger)
+    assert refused["code"] == "EvaluatorNotAccredited"
+    sessions = await journey.graphql('{ jurySessions(filter: {certification: "RNCP34174"}) { id decisions'
+                                     ' { candidacyId } } }')
+    session = next(s for s in sessions["jurySessions"] if s["decisions"])
+    correction = {"sessionId": session["id"], "candidacyId": session["decisions"][0]["candidacyId"],
+                  "decision": "DEFERRAL", "reason": " "}
+    refused = await mutate(journey, "correctDecision", "CorrectDecisionInput", correction, "correct-0")
+    assert refused["code"] == "CorrectionNeedsReason"
+
+
+async def published(system, topic: str) -> list[dict]:
+    """Every envelope on a topic, read with a plain aiokafka consumer (none of the project's consumer code)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=system.kafka, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(system.topic(topic), p) for p in range(PARTITIONS)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        envelopes = []
+        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                envelopes += [json.loads(r.value) | {"_key": r.key.decode()} for r in records]
+        return envelopes
+    finally:
+        await consumer.stop()
+
+
+ENVELOPE = {"event_id", "type", "version", "producer", "position", "aggregate_id", "aggregate_version", "occurred_at",
+            "actor", "correlation_id", "causation_id", "payload", "_key"}
+
+
+async def test_the_published_envelopes_say_what_who_when_why_and_where_from(journey):
+    candidacy_events = await published(journey, "cqp.candidacy.events")
+    jury_events = await published(journey, "cqp.jury.events")
+    registered = next(e for e in candidacy_events if e["type"] == "CandidateRegistered")
+    validated = next(e for e in jury_events if e["type"] == "BlockValidated")
+    decided = next(e for e in jury_events if e["type"] == "JuryDecided")
+    for envelope, producer in ((registered, "candidacy"), (validated, "jury"), (decided, "jury")):
+        assert set(envelope) == ENVELOPE
+        assert envelope["producer"] == producer and envelope["version"] == 1
+        assert envelope["_key"] == envelope["aggregate_id"]  # keyed by aggregate: per-aggregate order
+        assert set(envelope["actor"]) == {"user_id", "organisation_id", "role"}
+        assert envelope["correlation_id"] and envelope["causation_id"]
+    assert registered["payload"]["family_name"] == "Martin" and "email" not in registered["payload"]
+    assert validated["actor"]["role"] == "evaluator" and validated["payload"]["block"] in BLOCKS
+    assert decided["payload"]["decision"] == "FULL_AWARD" and len(decided["payload"]["members_present"]) == 4
+    assert len({e["event_id"] for e in jury_events}) == len(jury_events)
