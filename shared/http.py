@@ -13,7 +13,8 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 from eventsourcing.persistence import IntegrityError
-from pydantic import BaseModel, ValidationError
+import anyio
+from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -29,6 +30,12 @@ logger = logging.getLogger("commands")
 ACTOR_HEADERS = {"user_id": "x-actor-user", "organisation_id": "x-actor-organisation", "role": "x-actor-role"}
 
 
+class CommandInput(BaseModel):
+    """Base of command inputs: unknown fields are refused, text is trimmed."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
 @dataclass(frozen=True)
 class Command:
     input: type[BaseModel]
@@ -38,6 +45,16 @@ class Command:
 
 class Forbidden(CommandRefused):
     status = 403
+
+
+def threaded(model: type[BaseModel], method: Callable[[dict, CommandContext], CommandOutcome],
+             to_dict: Callable[[BaseModel], dict] = lambda body: body.model_dump()) -> Command:
+    """A command whose application method (synchronous, as the event store is) runs in a worker thread."""
+
+    async def run(body: BaseModel, context: CommandContext) -> CommandOutcome:
+        return await anyio.to_thread.run_sync(method, to_dict(body), context)
+
+    return Command(model, run)
 
 
 def command_context(request: Request) -> CommandContext:

@@ -3,16 +3,15 @@ from the service's own views, as they stand today."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Literal
 
 import anyio
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from shared.http import Command
+from shared.http import Command, CommandInput, threaded
 
 from services.candidacy import catalog_view
 from services.candidacy.application import CandidacyApplication
@@ -21,11 +20,7 @@ from services.candidacy.domain import UnknownCertification
 Id = Field(min_length=1, max_length=64)
 
 
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class RegisterCandidate(Input):
+class RegisterCandidate(CommandInput):
     given_name: str = Field(min_length=1, max_length=200)
     family_name: str = Field(min_length=1, max_length=200)
     birth_date: date | None = None
@@ -35,14 +30,14 @@ class RegisterCandidate(Input):
     employer_id: str | None = Field(default=None, max_length=64)
 
 
-class ExperiencePeriod(Input):
+class ExperiencePeriod(CommandInput):
     start: date
     end: date
     activity: str = Field(min_length=1, max_length=2000)
     kind: Literal["PAID", "VOLUNTEER", "UNION", "ELECTED", "SPORT", "INTERNSHIP"] = "PAID"
 
 
-class OpenCandidacy(Input):
+class OpenCandidacy(CommandInput):
     candidate_id: str = Id
     certification: str = Field(min_length=2, max_length=64)
     route: Literal["TRAINING", "VAE", "DIRECT_ACCESS"]
@@ -53,7 +48,7 @@ class OpenCandidacy(Input):
     blocks: list[str] = Field(default_factory=list, max_length=100, description="VAE only: the blocks targeted")
 
 
-class OnCandidacy(Input):
+class OnCandidacy(CommandInput):
     candidacy_id: str = Id
 
 
@@ -61,7 +56,7 @@ class DeclareExperience(OnCandidacy):
     periods: list[ExperiencePeriod] = Field(max_length=100)
 
 
-class PathBlock(Input):
+class PathBlock(CommandInput):
     block: str = Field(min_length=1, max_length=64)
     hours: int = Field(ge=0, le=5000)
     modules: list[str] = Field(default_factory=list, max_length=50)
@@ -129,12 +124,6 @@ def commands(app: CandidacyApplication, pool) -> dict[str, Command]:
         candidacy = await anyio.to_thread.run_sync(app.candidacy, candidacy_id)
         return candidacy, await facts_for(candidacy.certification)
 
-    def simple(model: type[Input], method: Callable) -> Command:
-        async def run(body: Input, context):
-            return await anyio.to_thread.run_sync(method, body.model_dump(), context)
-
-        return Command(model, run)
-
     async def open_candidacy(body: OpenCandidacy, context):
         facts = await facts_for(body.certification)
         return await anyio.to_thread.run_sync(app.open_candidacy, body.model_dump(), facts, date.today(), context)
@@ -164,18 +153,18 @@ def commands(app: CandidacyApplication, pool) -> dict[str, Command]:
         return await anyio.to_thread.run_sync(method, data, context)
 
     commands = {
-        "register-candidate": simple(RegisterCandidate, app.register_candidate),
+        "register-candidate": threaded(RegisterCandidate, app.register_candidate),
         "open-candidacy": Command(OpenCandidacy, open_candidacy),
         "check-eligibility": Command(OnCandidacy, check_eligibility),
-        "declare-experience": simple(DeclareExperience, app.declare_experience),
+        "declare-experience": threaded(DeclareExperience, app.declare_experience),
         "position": Command(OnCandidacy, position),
-        "set-path": simple(SetPath, app.set_path),
+        "set-path": threaded(SetPath, app.set_path),
         "request-funding": Command(RequestFunding, lambda b, c: funding(b, c, app.request_funding)),
         "decide-funding": Command(DecideFunding, lambda b, c: funding(b, c, app.decide_funding)),
-        "file-admissibility": simple(OnCandidacy, app.file_admissibility),
+        "file-admissibility": threaded(OnCandidacy, app.file_admissibility),
         "decide-admissibility": Command(DecideAdmissibility, decide_admissibility),
-        "submit-validation-file": simple(OnCandidacy, app.submit_validation_file),
+        "submit-validation-file": threaded(OnCandidacy, app.submit_validation_file),
         "transfer": Command(Transfer, transfer),
-        "withdraw": simple(Withdraw, app.withdraw),
+        "withdraw": threaded(Withdraw, app.withdraw),
     }
     return {name: replace(command, roles=frozenset(ROLES[name])) for name, command in commands.items()}

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from typing import Literal
 
-import anyio
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from shared.http import Command
+from shared.http import Command, CommandInput, threaded
 
 from services.catalog.application import CatalogApplication
 from services.catalog.france_competences.fiche import Fiche, Route
@@ -17,18 +16,14 @@ from services.catalog.france_competences.fiche import Fiche, Route
 Code = Field(min_length=2, max_length=64)
 
 
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class BlockInput(Input):
+class BlockInput(CommandInput):
     code: str = Field(min_length=1, max_length=64)
     title: str = Field(min_length=1, max_length=1000)
     competences: str | None = Field(default=None, max_length=50_000)
     modalities: str | None = Field(default=None, max_length=50_000)
 
 
-class VersionSettings(Input):
+class VersionSettings(CommandInput):
     vae_min_experience_months: int | None = Field(default=None, ge=0, le=240)
     block_validity_months: int | None = Field(default=None, ge=1, le=600)
     jury_quorum: int | None = Field(default=None, ge=2, le=50)
@@ -37,20 +32,20 @@ class VersionSettings(Input):
         return self.model_dump(exclude_unset=True)
 
 
-class CreateBranch(Input):
+class CreateBranch(CommandInput):
     code: str = Code
     name: str = Field(min_length=1, max_length=300)
     idcc: list[str] = Field(default_factory=list, max_length=50)
     cpne: str = Field(default="", max_length=300)
 
 
-class RegisterOrganisation(Input):
+class RegisterOrganisation(CommandInput):
     name: str = Field(min_length=1, max_length=300)
     siret: str | None = Field(default=None, pattern=r"^\d{14}$")
     kinds: list[str] = Field(min_length=1, max_length=5)
 
 
-class CreateCertification(Input):
+class CreateCertification(CommandInput):
     code: str = Code
     kind: Literal["CQP", "CQPM", "CQPI"]
     title: str = Field(min_length=1, max_length=500)
@@ -60,19 +55,19 @@ class CreateCertification(Input):
     effective_from: date | None = None
 
 
-class PublishVersion(Input):
+class PublishVersion(CommandInput):
     code: str = Code
     blocks: list[BlockInput] = Field(min_length=1, max_length=100)
     settings: VersionSettings = Field(default_factory=VersionSettings)
     effective_from: date | None = None
 
 
-class ChangeOwners(Input):
+class ChangeOwners(CommandInput):
     code: str = Code
     owners: list[str] = Field(min_length=1, max_length=30)
 
 
-class RecordRegistration(Input):
+class RecordRegistration(CommandInput):
     code: str = Code
     registry: Literal["RNCP", "RS"]
     number: str = Field(pattern=r"^(RNCP|RS)\d+$")
@@ -87,19 +82,19 @@ class RecordRegistration(Input):
     routes: list[Route] = Field(default_factory=list)
 
 
-class DeclareSuccession(Input):
+class DeclareSuccession(CommandInput):
     predecessor: str = Code
     successor: str = Code
 
 
-class DeclareEquivalence(Input):
+class DeclareEquivalence(CommandInput):
     code: str = Code
     block: str = Field(min_length=1, max_length=64)
     target: str = Code
     target_block: str = Field(min_length=1, max_length=64)
 
 
-class Accredit(Input):
+class Accredit(CommandInput):
     organisation_id: str
     branch: str = Code
     certifications: list[str] = Field(min_length=1, max_length=200)
@@ -108,14 +103,14 @@ class Accredit(Input):
     valid_until: date | None = None
 
 
-class WithdrawAccreditation(Input):
+class WithdrawAccreditation(CommandInput):
     organisation_id: str
     accreditation_id: str
     on: date
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class ImportFiche(Input):
+class ImportFiche(CommandInput):
     fiche: Fiche
     owners: list[str] = Field(default_factory=list, max_length=30)
     kind: Literal["CQP", "CQPM", "CQPI"] | None = None
@@ -126,14 +121,10 @@ ROLES = frozenset({"branch-admin", "catalog-admin"})
 
 
 def commands(app: CatalogApplication, _pool) -> dict[str, Command]:
-    def command(model: type[Input], method: Callable, to_dict: Callable[[Input], dict] | None = None) -> Command:
-        async def run(body: Input, context):
-            data = to_dict(body) if to_dict else body.model_dump()
-            return await anyio.to_thread.run_sync(method, data, context)
+    def command(model: type[CommandInput], method, to_dict=lambda body: body.model_dump()) -> Command:
+        return replace(threaded(model, method, to_dict), roles=ROLES)
 
-        return Command(model, run, ROLES)
-
-    def with_settings(body: Input) -> dict:
+    def with_settings(body: CommandInput) -> dict:
         return {**body.model_dump(), "settings": body.settings.given()}
 
     return {

@@ -3,16 +3,15 @@ the service's own views, as they stand at the time of the command."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from typing import Literal
 
 import anyio
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from shared import catalog_view
-from shared.http import Command
+from shared.http import Command, CommandInput, threaded
 
 from services.jury import views
 from services.jury.application import JuryApplication
@@ -22,16 +21,12 @@ Id = Field(min_length=1, max_length=64)
 Decision = Literal["FULL_AWARD", "PARTIAL_VALIDATION", "REFUSAL", "DEFERRAL", "ABSENT"]
 
 
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class CompetenceResult(Input):
+class CompetenceResult(CommandInput):
     competence: str = Field(min_length=1, max_length=1000)
     acquired: bool
 
 
-class RecordEvaluation(Input):
+class RecordEvaluation(CommandInput):
     candidacy_id: str = Id
     block: str = Field(min_length=1, max_length=64)
     competences: list[CompetenceResult] = Field(min_length=1, max_length=100)
@@ -41,7 +36,7 @@ class RecordEvaluation(Input):
     evidence: str = Field(min_length=1, max_length=500, description="Where the evidence is kept")
 
 
-class ScheduleSession(Input):
+class ScheduleSession(CommandInput):
     branch: str = Field(min_length=2, max_length=64)
     certifications: list[str] = Field(min_length=1, max_length=50)
     on: date
@@ -50,14 +45,14 @@ class ScheduleSession(Input):
     capacity: int = Field(ge=1, le=1000)
 
 
-class AppointMember(Input):
+class AppointMember(CommandInput):
     session_id: str = Id
     name: str = Field(min_length=1, max_length=200)
     college: Literal["EMPLOYER", "EMPLOYEE"]
     role: Literal["PRESIDENT", "VICE_PRESIDENT", "MEMBER"] = "MEMBER"
 
 
-class Present(Input):
+class Present(CommandInput):
     session_id: str = Id
     candidacy_id: str = Id
 
@@ -96,12 +91,6 @@ def commands(app: JuryApplication, pool) -> dict[str, Command]:
     async def version(facts) -> dict:
         return (await catalog_view.versions(pool, facts.certification))[facts.version]
 
-    def simple(model: type[Input], method: Callable) -> Command:
-        async def run(body: Input, context):
-            return await anyio.to_thread.run_sync(method, body.model_dump(), context)
-
-        return Command(model, run)
-
     async def record_evaluation(body: RecordEvaluation, context):
         facts = await candidacy(body.candidacy_id)
         accredited = await catalog_view.accredited_evaluators(pool, facts.certification, body.on)
@@ -123,10 +112,10 @@ def commands(app: JuryApplication, pool) -> dict[str, Command]:
 
     commands = {
         "record-evaluation": Command(RecordEvaluation, record_evaluation),
-        "schedule-session": simple(ScheduleSession, app.schedule_session),
-        "appoint-member": simple(AppointMember, app.appoint_member),
+        "schedule-session": threaded(ScheduleSession, app.schedule_session),
+        "appoint-member": threaded(AppointMember, app.appoint_member),
         "present": Command(Present, present),
         "decide": Command(Decide, decide),
-        "correct-decision": simple(CorrectDecision, app.correct_decision),
+        "correct-decision": threaded(CorrectDecision, app.correct_decision),
     }
     return {name: replace(command, roles=frozenset(ROLES[name])) for name, command in commands.items()}

@@ -6,7 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import pytest_asyncio
 
 from tests.harness import ROOT, System, eventually

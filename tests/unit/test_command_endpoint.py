@@ -1,10 +1,9 @@
 """The HTTP command endpoint, over the in-memory event store."""
 
-import anyio
 import pytest
 from starlette.testclient import TestClient
 
-from shared.http import Command, command_app
+from shared.http import command_app
 from services.catalog import api
 from services.catalog.application import CatalogApplication
 
