@@ -168,6 +168,33 @@ async def test_each_step_is_for_the_roles_the_lifecycle_names(world):
     assert [h["actor"]["role"] for h in accepted["candidacy"]["history"]][-2:] == ["evaluator", "certifier"]
 
 
+async def test_eligibility_rules_through_graphql_each_with_its_reason(world):
+    await ok(world, "createCertification", "CreateCertificationInput", {
+        "code": "RS6117", "kind": "CQP", "title": "CQP Tourier", "owners": ["UIMM"],
+        "blocks": [{"code": "RS6117BC01", "title": "Tourage"}]}, "c-rs")
+    await ok(world, "recordRegistration", "RecordRegistrationInput", {
+        "code": "RS6117", "registry": "RS", "number": "RS6117", "endDate": "2029-09-29", "routes": ["FC", "VAE"]},
+        "r-rs")
+    candidate_id = await register(world, "cand-7")
+    cases = [
+        ({"certification": "RNCP34174", "route": "TRAINING", "evaluatorId": "00000000-0000-0000-0000-0000000000ee"},
+         [{"rule": "EvaluatorNotAccredited", "organisation_id": "00000000-0000-0000-0000-0000000000ee"}]),
+        ({"certification": "RS6117", "route": "VAE", "evaluatorId": world.centre, "experience": EXPERIENCE},
+         [{"rule": "EvaluatorNotAccredited", "organisation_id": world.centre},
+          {"rule": "VaeNeedsRncpRegistration", "registry": "RS"}]),
+    ]
+    for n, (opening, failures) in enumerate(cases):
+        async def refused_with_every_reason(opening=opening, failures=failures, n=n):
+            result = await mutate(world, "openCandidacy", "OpenCandidacyInput",
+                                  {"candidateId": candidate_id, **opening}, f"open-7-{n}")
+            if result.get("code") == "UnknownCertification":  # the candidacy service has not heard of it yet
+                return None
+            return result
+
+        result = await eventually(refused_with_every_reason)
+        assert (result["code"], result["details"]["failures"]) == ("NotEligible", failures)
+
+
 # Last: it makes the certification expired for every test after it.
 async def test_the_same_candidacy_is_refused_once_the_catalog_records_the_registration_as_expired(world):
     candidate_id = await register(world, "cand-5")
