@@ -23,6 +23,7 @@ from services.catalog.france_competences.readers import read_export
 
 BRANCH_CERTIFICATION = re.compile(r"\bCQP[MI]?\b|certificat de qualification (professionnelle|paritaire)", re.I)
 IN_FLIGHT = 8
+RETRIES = 5
 
 
 @dataclass
@@ -89,11 +90,21 @@ async def import_export(
     headers = {"x-actor-user": actor.user_id, "x-actor-organisation": actor.organisation_id,
                "x-actor-role": actor.role}
 
+    async def post(http: httpx.AsyncClient, body: dict) -> httpx.Response:
+        # The same idempotency key makes a retry safe: a dropped connection is simply tried again.
+        for attempt in range(RETRIES):
+            try:
+                return await http.post(f"{catalog_url}/commands/import-fiche", json=body,
+                                       headers={**headers, "idempotency-key": idempotency_key(body)})
+            except httpx.TransportError:
+                if attempt == RETRIES - 1:
+                    raise
+                await asyncio.sleep(0.5 * 2**attempt)
+
     async def send(http: httpx.AsyncClient) -> None:
         while (fiche := await queue.get()) is not None:
             body = {"fiche": fiche.model_dump(mode="json"), "owners": owners, "kind": kind}
-            answer = await http.post(f"{catalog_url}/commands/import-fiche", json=body,
-                                     headers={**headers, "idempotency-key": idempotency_key(body)})
+            answer = await post(http, body)
             if answer.status_code == 200:
                 # A replayed key means this very fiche was imported before: nothing changed.
                 summary.counts["unchanged" if answer.json()["replayed"] else answer.json()["status"]] += 1

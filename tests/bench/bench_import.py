@@ -285,6 +285,7 @@ async def test_importing_5000_fiches_with_5_blocks_each(system: System, tmp_path
 
     second = await run_import(system, export, others)
     events_after = (await system.sql("SELECT count(*) AS n FROM catalog.catalog_events"))[0]["n"]
+    export.unlink()  # 170 MB: pytest keeps the last few tmp_path folders
 
     first_counts, second_counts = summary(first["output"]), summary(second["output"])
     import_end = first["ended"] - began

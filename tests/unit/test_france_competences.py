@@ -281,7 +281,7 @@ def test_the_older_plain_oui_jury_form_still_gives_routes(tmp_path):
     assert read.routes == ["FI", "CL", "VAE"]  # CL: still the V4 <ACTIF>Oui</ACTIF>
 
 
-FICHES = 3_000  # tests/bench/test_import_bench.py measures 5,000 fiches end to end
+FICHES = 3_000  # tests/bench/bench_import.py measures 5,000 fiches end to end
 
 
 def test_reading_a_large_flow_holds_one_fiche_at_a_time(tmp_path):
