@@ -72,7 +72,19 @@ class Relay:
         self.position = 0
 
     async def run(self) -> None:
-        """Publish for as long as the process lives; one relay per service holds the lock."""
+        """Publish for as long as the process lives. A failure (broker or database unreachable) is
+        logged and the relay starts again from its recorded position: at worst it republishes."""
+        while True:
+            try:
+                await self._run()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("relay failed; starting again in 2 s", extra={"fields": {"topic": self.topic}})
+                await asyncio.sleep(2)
+
+    async def _run(self) -> None:
+        """One relay per service holds the advisory lock while it publishes."""
         conn = await asyncpg.connect(self.dsn)
         producer = AIOKafkaProducer(
             bootstrap_servers=self.kafka_bootstrap, acks="all", enable_idempotence=True, linger_ms=5

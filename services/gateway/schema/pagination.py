@@ -54,3 +54,9 @@ async def page(pool, table_sql: str, conditions: Conditions, order: str, first: 
         f"SELECT * FROM {table_sql}{conditions.where} ORDER BY {order} LIMIT {first} OFFSET {offset}",
         *conditions.args)
     return total, rows, offset
+
+
+def edges_and_page_info(total: int, rows, offset: int, edge_type, to_node):
+    """The edges of one page and its PageInfo."""
+    edges = [edge_type(cursor=cursor(offset + i), node=to_node(row)) for i, row in enumerate(rows)]
+    return edges, PageInfo(has_next_page=offset + len(rows) < total, end_cursor=edges[-1].cursor if edges else None)

@@ -7,7 +7,7 @@ import strawberry
 from strawberry.types import Info
 
 from services.gateway.schema.candidacy.types import Candidacy, CandidacyStatus, Candidate, Route
-from services.gateway.schema.pagination import Conditions, PageInfo, cursor, page
+from services.gateway.schema.pagination import Conditions, PageInfo, edges_and_page_info, page
 from services.gateway.schema.permissions import Authenticated
 
 
@@ -82,7 +82,5 @@ class CandidacyQueries:
                           after: str | None = None) -> CandidacyConnection:
         total, rows, offset = await page(info.context.pool, "candidacies", _conditions(filter or CandidacyFilter()),
                                          "opened_at, id", first, after)
-        edges = [CandidacyEdge(cursor=cursor(offset + i), node=Candidacy.from_row(r)) for i, r in enumerate(rows)]
-        return CandidacyConnection(total_count=total, edges=edges,
-                                   page_info=PageInfo(has_next_page=offset + len(rows) < total,
-                                                      end_cursor=edges[-1].cursor if edges else None))
+        edges, page_info = edges_and_page_info(total, rows, offset, CandidacyEdge, Candidacy.from_row)
+        return CandidacyConnection(total_count=total, edges=edges, page_info=page_info)

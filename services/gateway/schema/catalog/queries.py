@@ -6,7 +6,7 @@ import uuid
 import strawberry
 from strawberry.types import Info
 
-from services.gateway.schema.pagination import Conditions, PageInfo, cursor, page
+from services.gateway.schema.pagination import Conditions, PageInfo, edges_and_page_info, page
 from services.gateway.schema.catalog.types import (
     Branch,
     Certification,
@@ -96,13 +96,8 @@ class CatalogQueries:
         order = f"{sort.value} {'DESC' if descending else 'ASC'} NULLS LAST, code"
         total, rows, offset = await page(info.context.pool, "certifications",
                                          _conditions(filter or CertificationFilter()), order, first, after)
-        edges = [CertificationEdge(cursor=cursor(offset + i), node=Certification.from_row(row))
-                 for i, row in enumerate(rows)]
-        return CertificationConnection(
-            total_count=total, edges=edges,
-            page_info=PageInfo(has_next_page=offset + len(rows) < total,
-                               end_cursor=edges[-1].cursor if edges else None),
-        )
+        edges, page_info = edges_and_page_info(total, rows, offset, CertificationEdge, Certification.from_row)
+        return CertificationConnection(total_count=total, edges=edges, page_info=page_info)
 
     @strawberry.field
     async def branches(self, info: Info) -> list[Branch]:
