@@ -6,6 +6,8 @@ fixed idempotency key, so loading twice changes nothing.
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from shared.auth import issue_token
@@ -55,8 +57,14 @@ async def load(graphql_url: str, auth_secret: str) -> int:
                         "route": "TRAINING", "evaluatorId": centre, "trainerId": centre}
             query = (f"mutation($input: {input_type}!, $key: String!) {{ {mutation}(input: $input, idempotencyKey: $key)"
                      f" {{ __typename ... on Error {{ code message }} ... on {_success(mutation)} {{ {selection} }} }} }}")
-            answer = (await http.post(graphql_url, json={"query": query, "variables": {"input": data, "key": key}})).json()
-            result = (answer.get("data") or {}).get(mutation)
+            for _ in range(60):
+                answer = (await http.post(graphql_url, json={"query": query,
+                                                             "variables": {"input": data, "key": key}})).json()
+                result = (answer.get("data") or {}).get(mutation)
+                # The candidacy service learns the catalog through Kafka: give it a moment (same key, so safe).
+                if not result or result.get("code") not in ("UnknownCertification", "NotEligible"):
+                    break
+                await asyncio.sleep(0.5)
             if not result or result["__typename"] != _success(mutation):
                 print(f"demo: {mutation} failed: {result or answer.get('errors')}")
                 return 1
