@@ -6,6 +6,7 @@
     cqp cipher-key                             print a new key for CQP_CIPHER_KEY
     cqp demo [--graphql URL]                   load the demo data set through the GraphQL API
     cqp contracts write|check                  regenerate or verify the checked-in SDL and AsyncAPI
+    cqp gateway rebuild                        (gateway stopped) rebuild its read models from the topics
     cqp catalog import PATH [--owner UIMM] [--all] [--fiche RNCP34174]
                                                import a France Compétences export (XML, CSV zip or folder)
 """
@@ -62,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--graphql", default="http://127.0.0.1:8000/graphql")
     contract = sub.add_parser("contracts", help="the checked-in SDL and AsyncAPI")
     contract.add_argument("action", choices=("write", "check"))
+    gateway = sub.add_parser("gateway", help="gateway operations").add_subparsers(dest="action", required=True)
+    gateway.add_parser("rebuild", help="rebuild the read models from the event topics (gateway stopped)")
     catalog = sub.add_parser("catalog", help="catalog operations").add_subparsers(dest="action", required=True)
     importing = catalog.add_parser("import", help="import a France Compétences export through the catalog's API")
     importing.add_argument("path", type=Path)
@@ -98,6 +101,11 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(load(args.graphql, settings.auth_secret))
     elif args.command == "contracts":
         return contracts(args.action)
+    elif args.command == "gateway":
+        from services.gateway.rebuild import rebuild
+
+        partitions = asyncio.run(rebuild(settings))
+        print(f"read models dropped; {partitions} partitions will be read again from the start by the gateway")
     elif args.command == "catalog":
         from services.catalog.importer import import_export
         from shared.context import Actor

@@ -20,6 +20,7 @@ from shared.settings import Settings
 
 from services.gateway import readmodels
 from services.gateway.commands import CommandClient
+from services.gateway.rebuild import GROUP
 from services.gateway.schema import schema
 from services.gateway.schema.catalog.loaders import catalog_loaders
 from services.gateway.schema.context import Context, new_correlation_id
@@ -54,7 +55,7 @@ def build_asgi(settings: Settings) -> Starlette:
         await inbox.migrate()
         broker = KafkaBroker(settings.kafka_bootstrap, logger=None)
         for topic, project in readmodels.PROJECTIONS.items():
-            subscribe(broker, settings.topic(topic), settings.topic("cqp.gateway"), inbox, project)
+            subscribe(broker, settings.topic(topic), settings.topic(GROUP), inbox, project)
         async with httpx.AsyncClient(timeout=30) as http:
             urls = {"catalog": settings.catalog_url, "candidacy": settings.candidacy_url, "jury": settings.jury_url}
             state.update(pool=pool, commands=CommandClient(http, urls, inbox, settings.read_your_writes_timeout))
