@@ -8,6 +8,7 @@ A message that cannot be read as an envelope is kept in a dead-letter table and 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -24,6 +25,7 @@ from shared.logs import log
 
 logger = logging.getLogger("inbox")
 
+RETRY_PAUSE_SECONDS = 1.0
 Handler = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
 
 
@@ -109,4 +111,11 @@ def subscribe(broker: KafkaBroker, topic: str, group_id: str, inbox: Inbox, hand
     )
     async def on_message(message: KafkaMessage) -> None:
         raw = message.raw_message
-        await inbox.apply(raw.topic, raw.partition, raw.offset, message.body, handle)
+        try:
+            await inbox.apply(raw.topic, raw.partition, raw.offset, message.body, handle)
+        except Exception:
+            # Nothing was committed: the message comes again. Pause first, so that an outage
+            # (database down) does not spin the consumer.
+            logger.exception("could not apply; will retry", extra={"fields": {"topic": raw.topic, "offset": raw.offset}})
+            await asyncio.sleep(RETRY_PAUSE_SECONDS)
+            raise
