@@ -1,4 +1,4 @@
-"""Consumer-side tracking: apply an event and record it in one transaction.
+"""Consumer-side tracking: apply events and record them in one transaction, a batch at a time.
 
 Each event is recorded by its id, so a redelivery (an offset not committed before a crash) or a
 republication (a relay that crashed before recording its position) has no second effect.
@@ -26,6 +26,7 @@ from shared.logs import log
 logger = logging.getLogger("inbox")
 
 RETRY_PAUSE_SECONDS = 1.0
+BATCH = 500
 Handler = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
 
 
@@ -58,39 +59,48 @@ class Inbox:
                 """
             )
 
-    async def apply(self, topic: str, partition: int, offset: int, body: bytes, handle: Handler) -> bool:
-        """Apply one message; False when it was seen before or is unreadable."""
-        try:
-            envelope = Envelope.model_validate_json(body)
-        except ValidationError as error:
-            await self._dead_letter(topic, partition, offset, str(error), body)
-            return False
-        correlation_id.set(envelope.correlation_id)
-        try:
-            async with self.pool.acquire() as conn, conn.transaction():
-                first_time = await conn.fetchval(
-                    f'INSERT INTO "{self.schema}".inbox (event_id, topic, partition, "offset", type)'
-                    " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING RETURNING true",
-                    envelope.event_id, topic, partition, offset, envelope.type,
-                )
-                if not first_time:
-                    return False
-                await handle(conn, envelope)
-        except ValidationError as error:
-            # A payload that breaks its own contract: retrying cannot help, so keep it aside.
-            await self._dead_letter(topic, partition, offset, f"{envelope.type}: {error}", body)
-            return False
-        crash_point("consumer_after_commit")
-        log(logger, "applied", type=envelope.type, event_id=str(envelope.event_id), topic=topic)
-        return True
+    async def apply(self, records, handle: Handler) -> int:
+        """Apply a batch of Kafka records in one transaction; returns how many were new.
 
-    async def _dead_letter(self, topic: str, partition: int, offset: int, reason: str, body: bytes) -> None:
-        await self.pool.execute(
+        Each record is recorded by its event id: one seen before (redelivery, republication) is
+        skipped. A record that is not an envelope, or whose payload breaks its contract, goes to the
+        dead letters (retrying cannot help) and the others go on.
+        """
+        envelopes = []
+        for record in records:
+            try:
+                envelopes.append((record, Envelope.model_validate_json(record.value)))
+            except ValidationError as error:
+                await self._dead_letter(record, str(error))
+        applied = 0
+        async with self.pool.acquire() as conn, conn.transaction():
+            for record, envelope in envelopes:
+                correlation_id.set(envelope.correlation_id)
+                try:
+                    async with conn.transaction():  # a savepoint: a contract breach undoes this record only
+                        first_time = await conn.fetchval(
+                            f'INSERT INTO "{self.schema}".inbox (event_id, topic, partition, "offset", type)'
+                            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING RETURNING true",
+                            envelope.event_id, record.topic, record.partition, record.offset, envelope.type,
+                        )
+                        if first_time:
+                            await handle(conn, envelope)
+                            applied += 1
+                except ValidationError as error:
+                    await self._dead_letter(record, f"{envelope.type}: {error}", conn)
+        crash_point("consumer_after_commit")
+        if applied:
+            log(logger, "applied", count=applied, topic=records[0].topic, last_offset=records[-1].offset)
+        return applied
+
+    async def _dead_letter(self, record, reason: str, conn=None) -> None:
+        await (conn or self.pool).execute(
             f'INSERT INTO "{self.schema}".dead_letters (topic, partition, "offset", reason, body)'
             " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-            topic, partition, offset, reason[:2000], body,
+            record.topic, record.partition, record.offset, reason[:2000], record.value or b"",
         )
-        logger.error("dead letter", extra={"fields": {"topic": topic, "partition": partition, "offset": offset}})
+        logger.error("dead letter", extra={"fields": {"topic": record.topic, "partition": record.partition,
+                                                     "offset": record.offset}})
 
     async def has_applied(self, event_ids: list[str]) -> bool:
         count = await self.pool.fetchval(
@@ -100,22 +110,25 @@ class Inbox:
 
 
 def subscribe(broker: KafkaBroker, topic: str, group_id: str, inbox: Inbox, handle: Handler) -> None:
-    """A tracked subscriber: offsets are committed only after the inbox transaction."""
+    """A tracked subscriber, by batches: offsets are committed only after the inbox transaction."""
 
     @broker.subscriber(
         topic,
         group_id=group_id,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        batch=True,
+        max_records=BATCH,
         title=f"{group_id}:{topic}",
     )
-    async def on_message(message: KafkaMessage) -> None:
-        raw = message.raw_message
+    async def on_messages(message: KafkaMessage) -> None:
+        records = message.raw_message
         try:
-            await inbox.apply(raw.topic, raw.partition, raw.offset, message.body, handle)
+            await inbox.apply(records, handle)
         except Exception:
-            # Nothing was committed: the message comes again. Pause first, so that an outage
+            # Nothing was committed: the batch comes again. Pause first, so that an outage
             # (database down) does not spin the consumer.
-            logger.exception("could not apply; will retry", extra={"fields": {"topic": raw.topic, "offset": raw.offset}})
+            logger.exception("could not apply; will retry",
+                             extra={"fields": {"topic": records[0].topic, "offset": records[0].offset}})
             await asyncio.sleep(RETRY_PAUSE_SECONDS)
             raise

@@ -176,6 +176,12 @@ async def test_eligibility_rules_through_graphql_each_with_its_reason(world):
         "code": "RS6117", "registry": "RS", "number": "RS6117", "endDate": "2029-09-29", "routes": ["FC", "VAE"]},
         "r-rs")
     candidate_id = await register(world, "cand-7")
+
+    async def candidacy_service_knows_the_rs_registration():
+        rows = await world.sql("SELECT registry FROM candidacy.catalog_certifications WHERE code = 'RS6117'")
+        return rows and rows[0]["registry"] == "RS"
+
+    await eventually(candidacy_service_knows_the_rs_registration)
     cases = [
         ({"certification": "RNCP34174", "route": "TRAINING", "evaluatorId": "00000000-0000-0000-0000-0000000000ee"},
          [{"rule": "EvaluatorNotAccredited", "organisation_id": "00000000-0000-0000-0000-0000000000ee"}]),
@@ -184,14 +190,8 @@ async def test_eligibility_rules_through_graphql_each_with_its_reason(world):
           {"rule": "VaeNeedsRncpRegistration", "registry": "RS"}]),
     ]
     for n, (opening, failures) in enumerate(cases):
-        async def refused_with_every_reason(opening=opening, failures=failures, n=n):
-            result = await mutate(world, "openCandidacy", "OpenCandidacyInput",
-                                  {"candidateId": candidate_id, **opening}, f"open-7-{n}")
-            if result.get("code") == "UnknownCertification":  # the candidacy service has not heard of it yet
-                return None
-            return result
-
-        result = await eventually(refused_with_every_reason)
+        result = await mutate(world, "openCandidacy", "OpenCandidacyInput", {"candidateId": candidate_id, **opening},
+                              f"open-7-{n}")
         assert (result["code"], result["details"]["failures"]) == ("NotEligible", failures)
 
 
