@@ -54,6 +54,13 @@ async def journey():
                                                      "certifications": ["RNCP34174"], "scope": "EVALUATION",
                                                      "validFrom": "2024-01-01"}, "a")
     system.evaluator = system.token(organisation=system.centre, role="evaluator")
+
+    async def both_services_know_the_accreditation():  # they learn the catalog through Kafka
+        counts = [(await system.sql(f"SELECT count(*) AS n FROM {schema}.catalog_accreditations"))[0]["n"]
+                  for schema in ("candidacy", "jury")]
+        return counts == [1, 1]
+
+    await eventually(both_services_know_the_accreditation)
     yield system
     system.stop()
 
