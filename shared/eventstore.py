@@ -13,7 +13,7 @@ import uuid
 from datetime import date
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, event
@@ -21,8 +21,9 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcodin
 
 from shared.context import CommandContext
 from shared.envelope import event_id_for
-from shared.errors import IdempotencyKeyReused
+from shared.errors import CommandRefused, IdempotencyKeyReused
 
+A = TypeVar("A", bound=Aggregate)
 _KEYS = uuid.UUID("6f1c7f5e-2d0a-4b8e-9a55-0c1b8f3c2e71")
 
 
@@ -76,6 +77,18 @@ class ServiceApplication(Application):
     def to_contract(domain_event) -> object | None:
         """The public contract of a stored event, or None when it is not published (set per service)."""
         return None
+
+    def find(self, aggregate_id: uuid.UUID | str, kind: type[A], refusal: CommandRefused) -> A:
+        """The aggregate of that kind, or the typed refusal when the id is malformed, unknown or names
+        an aggregate of another kind."""
+        try:
+            aggregate = self.repository.get(aggregate_id if isinstance(aggregate_id, uuid.UUID)
+                                            else uuid.UUID(aggregate_id))
+        except (AggregateNotFoundError, ValueError):
+            aggregate = None
+        if not isinstance(aggregate, kind):
+            raise refusal
+        return aggregate
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

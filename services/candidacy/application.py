@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from uuid import UUID
-
-from eventsourcing.application import AggregateNotFoundError
 
 from shared.context import CommandContext
 from shared.eventstore import CommandOutcome, ServiceApplication
@@ -26,22 +23,10 @@ class CandidacyApplication(ServiceApplication):
     to_contract = staticmethod(to_contract)
 
     def candidate(self, candidate_id: str) -> Candidate:
-        try:
-            aggregate = self.repository.get(UUID(candidate_id))
-        except (AggregateNotFoundError, ValueError):
-            aggregate = None
-        if not isinstance(aggregate, Candidate):
-            raise UnknownCandidate("no such candidate", candidate_id=candidate_id)
-        return aggregate
+        return self.find(candidate_id, Candidate, UnknownCandidate("no such candidate", candidate_id=candidate_id))
 
     def candidacy(self, candidacy_id: str) -> Candidacy:
-        try:
-            aggregate = self.repository.get(UUID(candidacy_id))
-        except (AggregateNotFoundError, ValueError):
-            aggregate = None
-        if not isinstance(aggregate, Candidacy):
-            raise UnknownCandidacy("no such candidacy", candidacy_id=candidacy_id)
-        return aggregate
+        return self.find(candidacy_id, Candidacy, UnknownCandidacy("no such candidacy", candidacy_id=candidacy_id))
 
     def _on_candidacy(self, name: str, command: dict, context: CommandContext, change) -> CommandOutcome:
         """A command changing one candidacy: `change(candidacy, event_context)` returns extra answer fields."""

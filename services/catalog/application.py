@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from uuid import UUID
-
-from eventsourcing.application import AggregateNotFoundError
 
 from shared.context import CommandContext
 from shared.eventstore import CommandOutcome, ServiceApplication
@@ -42,22 +39,16 @@ class CatalogApplication(ServiceApplication):
     # --- lookups -------------------------------------------------------------------------------
 
     def certification(self, code: str) -> Certification:
-        try:
-            return self.repository.get(Certification.create_id(code))
-        except AggregateNotFoundError:
-            raise UnknownCertification("no such certification in the catalog", code=code) from None
+        return self.find(Certification.create_id(code), Certification,
+                         UnknownCertification("no such certification in the catalog", code=code))
 
     def branch(self, code: str) -> Branch:
-        try:
-            return self.repository.get(Branch.create_id(code))
-        except AggregateNotFoundError:
-            raise UnknownBranch("no such branch", branch=code) from None
+        return self.find(Branch.create_id(code), Branch, UnknownBranch("no such branch", branch=code))
 
     def organisation(self, organisation_id: str) -> Organisation:
-        try:
-            return self.repository.get(UUID(organisation_id))
-        except (AggregateNotFoundError, ValueError):
-            raise UnknownOrganisation("no such organisation", organisation_id=organisation_id) from None
+        # Of the Organisation kind: the id of a certification or a branch is no organisation.
+        return self.find(organisation_id, Organisation,
+                         UnknownOrganisation("no such organisation", organisation_id=organisation_id))
 
     def check_branches(self, codes: list[str]) -> None:
         for code in codes:

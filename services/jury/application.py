@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from eventsourcing.application import AggregateNotFoundError
 
 from shared.context import CommandContext
@@ -18,13 +16,7 @@ class JuryApplication(ServiceApplication):
     to_contract = staticmethod(to_contract)
 
     def session(self, session_id: str) -> JurySession:
-        try:
-            aggregate = self.repository.get(UUID(session_id))
-        except (AggregateNotFoundError, ValueError):
-            aggregate = None
-        if not isinstance(aggregate, JurySession):
-            raise UnknownSession("no such jury session", session_id=session_id)
-        return aggregate
+        return self.find(session_id, JurySession, UnknownSession("no such jury session", session_id=session_id))
 
     def dossier(self, facts: CandidacyFacts, context: dict) -> Dossier:
         """The candidacy's dossier, opened on its first use."""

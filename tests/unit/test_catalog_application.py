@@ -10,9 +10,11 @@ from services.catalog.application import CatalogApplication
 from services.catalog.domain import (
     AccreditationAlreadyWithdrawn,
     BranchDoesNotOwnCertification,
+    Certification,
     CertificationExpired,
     CqpiNeedsSeveralBranches,
     UnknownBranch,
+    UnknownOrganisation,
 )
 
 ACTOR = Actor(user_id="u1", organisation_id="UIMM", role="branch-admin")
@@ -149,3 +151,11 @@ def test_the_kind_of_an_imported_fiche_comes_from_its_title(app):
     import_fiche(app, {**FICHE, "number": "RNCP37251", "title": "CQPI Agent logistique"}, owners=["UIMM", "UIT"])
     assert app.certification("RNCP37250").kind == "CQPM"
     assert app.certification("RNCP37251").kind == "CQPI"
+
+
+def test_the_id_of_another_kind_of_aggregate_is_no_organisation(app):
+    app.create_certification(certification(), ctx())
+    refused(app, UnknownOrganisation, app.accredit,
+            {"organisation_id": str(Certification.create_id("RNCP34174")), "branch": "UIMM",
+             "certifications": ["RNCP34174"], "scope": "EVALUATION", "valid_from": date(2024, 1, 1),
+             "valid_until": None})
