@@ -7,6 +7,7 @@ CQP_TEST_POSTGRES_DSN. Each System gets its own database and topic prefix, so te
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import signal
@@ -20,11 +21,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from eventsourcing.cryptography import AESCipher
 
 from shared.auth import issue_token
 from shared.context import Actor
-from shared.topics import ensure_topics
+from shared.topics import PARTITIONS, ensure_topics
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / ".run" / "test" / "logs"
@@ -170,6 +172,25 @@ class System:
             return await conn.fetch(query, *args)
         finally:
             await conn.close()
+
+
+async def read_topic(system: System, topic: str) -> list[dict]:
+    """Every envelope on a topic (with its Kafka key as `_key`), read from the beginning with a plain
+    aiokafka consumer: none of the project's consumer code."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=system.kafka, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(system.topic(topic), p) for p in range(PARTITIONS)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        envelopes = []
+        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                envelopes += [json.loads(r.value) | {"_key": r.key.decode()} for r in records]
+        return envelopes
+    finally:
+        await consumer.stop()
 
 
 async def eventually(check, timeout: float = 30, interval: float = 0.1):

@@ -2,13 +2,9 @@
 candidacies, evaluations, paritaire sessions, a full award verified by its number, and a partial
 validation completed at a later session. A plain Kafka consumer checks the published envelopes."""
 
-import json
-
 import pytest_asyncio
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from shared.topics import PARTITIONS
-from tests.harness import System, eventually
+from tests.harness import System, eventually, read_topic
 
 BLOCKS = ["RNCP34174BC01", "RNCP34174BC02", "RNCP34174BC03"]
 EXPERIENCE = [{"start": "2018-01-01", "end": "2024-12-31", "activity": "Conducteur d'installations"}]
@@ -195,31 +191,13 @@ async def test_an_unaccredited_organisation_may_not_evaluate_and_a_correction_ne
     assert refused["code"] == "CorrectionNeedsReason"
 
 
-async def published(system, topic: str) -> list[dict]:
-    """Every envelope on a topic, read with a plain aiokafka consumer (none of the project's consumer code)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=system.kafka, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(system.topic(topic), p) for p in range(PARTITIONS)]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        envelopes = []
-        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                envelopes += [json.loads(r.value) | {"_key": r.key.decode()} for r in records]
-        return envelopes
-    finally:
-        await consumer.stop()
-
-
 ENVELOPE = {"event_id", "type", "version", "producer", "position", "aggregate_id", "aggregate_version", "occurred_at",
             "actor", "correlation_id", "causation_id", "payload", "_key"}
 
 
 async def test_the_published_envelopes_say_what_who_when_why_and_where_from(journey):
-    candidacy_events = await published(journey, "cqp.candidacy.events")
-    jury_events = await published(journey, "cqp.jury.events")
+    candidacy_events = await read_topic(journey, "cqp.candidacy.events")
+    jury_events = await read_topic(journey, "cqp.jury.events")
     registered = next(e for e in candidacy_events if e["type"] == "CandidateRegistered")
     validated = next(e for e in jury_events if e["type"] == "BlockValidated")
     decided = next(e for e in jury_events if e["type"] == "JuryDecided")

@@ -1,13 +1,10 @@
 """Crashes (real SIGKILL) between the steps of the pipeline lose nothing and duplicate nothing."""
 
-import json
 import signal
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from shared.topics import PARTITIONS
-from tests.harness import eventually
+from tests.harness import eventually, read_topic
 
 BRANCH = {"code": "UIMM", "name": "UIMM", "idcc": ["3109"]}
 
@@ -18,22 +15,7 @@ def certification(code: str) -> dict:
 
 
 async def published_event_ids(system, topic: str) -> list[str]:
-    """Every envelope on the topic, read with a plain consumer from the beginning."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=system.kafka, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        name = system.topic(topic)
-        partitions = [TopicPartition(name, p) for p in range(PARTITIONS)]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        ids = []
-        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                ids += [json.loads(r.value)["event_id"] for r in records]
-        return ids
-    finally:
-        await consumer.stop()
+    return [envelope["event_id"] for envelope in await read_topic(system, topic)]
 
 
 async def audit_rows(system, event_id: str) -> int:
