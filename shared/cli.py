@@ -2,22 +2,28 @@
 
     cqp serve catalog|candidacy|jury|gateway   run one process (same as python -m services.<name>)
     cqp topics                                 create the event topics that are missing
-    cqp token --user U --organisation O --role R   print a bearer token for the gateway
+    cqp token --user U                         print an access token of a demo user (development: password grant)
     cqp cipher-key                             print a new key for CQP_CIPHER_KEY
     cqp demo [--graphql URL]                   load the demo data set through the GraphQL API
     cqp contracts write|check                  regenerate or verify the checked-in SDL and AsyncAPI
     cqp gateway rebuild                        (gateway stopped) rebuild its read models from the topics
     cqp catalog import PATH [--owner UIMM] [--all] [--fiche RNCP34174]
-                                               import a France Compétences export (XML, CSV zip or folder)
+                                               import a France Compétences export (XML, CSV zip or folder),
+                                               as the importer account (CQP_CLIENT_ID, CQP_CLIENT_SECRET)
+                                               or with the token in CQP_TOKEN
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
+import os
 import runpy
 import sys
 from pathlib import Path
+
+import httpx
 
 from shared.settings import Settings
 
@@ -55,10 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("process", choices=PROCESSES)
     sub.add_parser("topics", help="create the event topics")
     sub.add_parser("cipher-key", help="print a new key for CQP_CIPHER_KEY")
-    token = sub.add_parser("token", help="print a bearer token")
-    token.add_argument("--user", required=True)
-    token.add_argument("--organisation", required=True)
-    token.add_argument("--role", required=True)
+    token = sub.add_parser("token", help="print an access token from the identity provider (development)")
+    token.add_argument("--user", required=True, help="a user of the realm, e.g. uimm-admin")
+    token.add_argument("--client", default="cqp-cli", help="the realm's development client")
     demo = sub.add_parser("demo", help="load the demo data through GraphQL")
     demo.add_argument("--graphql", default="http://127.0.0.1:8000/graphql")
     contract = sub.add_parser("contracts", help="the checked-in SDL and AsyncAPI")
@@ -72,9 +77,6 @@ def main(argv: list[str] | None = None) -> int:
     importing.add_argument("--kind", choices=("CQP", "CQPM", "CQPI"), help="default: from each fiche's title")
     importing.add_argument("--all", action="store_true", help="every fiche, not only those whose title names a CQP")
     importing.add_argument("--fiche", action="append", default=[], help="only this fiche number (repeatable)")
-    importing.add_argument("--user", default="catalog-importer")
-    importing.add_argument("--organisation", default="CATALOG")
-    importing.add_argument("--role", default="catalog-admin")
     args = parser.parse_args(argv)
 
     settings = Settings()
@@ -91,14 +93,11 @@ def main(argv: list[str] | None = None) -> int:
 
         print(AESCipher.create_key(32))
     elif args.command == "token":
-        from shared.auth import issue_token
-        from shared.context import Actor
-
-        print(issue_token(settings.auth_secret, Actor(user_id=args.user, organisation_id=args.organisation, role=args.role)))
+        return print_token(settings, args.user, args.client)
     elif args.command == "demo":
         from shared.demo import load
 
-        return asyncio.run(load(args.graphql, settings.auth_secret))
+        return asyncio.run(load(args.graphql, settings.oidc_issuer, demo_password()))
     elif args.command == "contracts":
         return contracts(args.action)
     elif args.command == "gateway":
@@ -108,13 +107,50 @@ def main(argv: list[str] | None = None) -> int:
         print(f"read models dropped; {partitions} partitions will be read again from the start by the gateway")
     elif args.command == "catalog":
         from services.catalog.importer import import_export
-        from shared.context import Actor
 
-        actor = Actor(user_id=args.user, organisation_id=args.organisation, role=args.role)
-        summary = asyncio.run(import_export(args.path, settings.catalog_url, actor, args.owner, args.kind, args.all,
-                                            set(args.fiche)))
-        print("\n".join(summary.lines()))
+        async def run():
+            async with httpx.AsyncClient(timeout=30) as http:
+                return await import_export(args.path, settings.catalog_url, operator_token(settings, http),
+                                           args.owner, args.kind, args.all, set(args.fiche))
+
+        print("\n".join(asyncio.run(run()).lines()))
     return 0
+
+
+def demo_password() -> str:
+    """The demo users' password: made per machine by deploy/keycloak/keycloak.sh, never committed."""
+    return os.environ.get("CQP_DEMO_PASSWORD") or getpass.getpass("password of the demo users: ")
+
+
+def print_token(settings: Settings, user: str, client: str) -> int:
+    from shared.identity import TokenRefused, password_token
+
+    password = os.environ.get("CQP_PASSWORD") or demo_password()
+
+    async def fetch() -> str:
+        async with httpx.AsyncClient(timeout=30) as http:
+            return await password_token(settings.oidc_issuer, client, user, password, http)
+
+    try:
+        print(asyncio.run(fetch()))
+    except (TokenRefused, httpx.HTTPError) as error:
+        print(f"cqp token: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def operator_token(settings: Settings, http: httpx.AsyncClient):
+    """The token of a batch tool: CQP_TOKEN as given, or the process's own account (client credentials)."""
+    from shared.identity import CachedToken, client_token
+
+    if token := os.environ.get("CQP_TOKEN"):
+        async def given() -> str:
+            return token
+
+        return given
+    if not (settings.client_id and settings.client_secret):
+        raise SystemExit("cqp: set CQP_TOKEN, or CQP_CLIENT_ID and CQP_CLIENT_SECRET of the importer account")
+    return CachedToken(lambda: client_token(settings.oidc_issuer, settings.client_id, settings.client_secret, http))
 
 
 if __name__ == "__main__":

@@ -41,6 +41,14 @@ class Unauthenticated(CommandRefused):
     status = 401
 
 
+class Forbidden(CommandRefused):
+    status = 403
+
+
+class PayloadTooLarge(InvalidInput):
+    status = 413
+
+
 class MissingIdempotencyKey(InvalidInput):
     pass
 

@@ -1,8 +1,9 @@
 """The services' event stores: eventsourcing applications on PostgreSQL, with idempotent commands.
 
 Every command saves, in the same transaction as its domain events, a CommandRecord aggregate
-whose id derives from the idempotency key. A second command with the same key collides on that
-id, so the same key twice has one effect, even under races or after a crash.
+whose id derives from the idempotency key and its caller (user and organisation). A second command
+with the same key from the same caller collides on that id, so the same key twice has one effect,
+even under races or after a crash; the same key from another caller is another command.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ class CommandRecord(Aggregate):
     """The trace of one accepted command: who asked what, and what it answered."""
 
     @staticmethod
-    def create_id(service: str, idempotency_key: str, **_: Any) -> uuid.UUID:
-        return uuid.uuid5(_KEYS, f"{service}:{idempotency_key}")
+    def create_id(service: str, idempotency_key: str, context: dict, **_: Any) -> uuid.UUID:
+        actor = context["actor"]
+        return uuid.uuid5(_KEYS, json.dumps([service, actor["user_id"], actor["organisation_id"], idempotency_key]))
 
     @event("Accepted")
     def __init__(self, service: str, idempotency_key: str, command: str, fingerprint: str, result: dict, context: dict):
@@ -103,7 +105,7 @@ class ServiceApplication(Application):
     ) -> CommandOutcome:
         """Run `decide` (which returns the changed aggregates and the answer) once per idempotency key."""
         key = context.causation_id
-        record_id = CommandRecord.create_id(self.name, key)
+        record_id = CommandRecord.create_id(self.name, key, context.as_event_data())
         print_ = fingerprint(command, body)
         if (earlier := self._earlier(record_id, print_)) is not None:
             return earlier

@@ -1,12 +1,14 @@
 """The services' HTTP command endpoint: POST /commands/<name>.
 
-Every command carries an Idempotency-Key header and the actor (X-Actor-User, X-Actor-Organisation,
-X-Actor-Role). The answer is the command's result with the ids and position of the events it
-wrote, or a typed error as JSON; a refused command writes nothing.
+Every command carries an Idempotency-Key header and the caller's access token (Authorization:
+Bearer), which the service verifies itself: the actor comes from the token, never from a header.
+The answer is the command's result with the ids and position of the events it wrote, or a typed
+error as JSON; a refused command writes nothing.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
@@ -20,14 +22,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from shared.context import Actor, CommandContext, correlation_id
-from shared.errors import CommandRefused, Conflict, InvalidInput, MissingIdempotencyKey, Unauthenticated
+from shared.context import CommandContext, correlation_id
+from shared.errors import CommandRefused, Conflict, InvalidInput, MissingIdempotencyKey
 from shared.eventstore import CommandOutcome
+from shared.identity import TokenVerifier, bearer_token
+from shared.limits import BodySizeLimit, control_character_paths
 from shared.logs import log
 
 logger = logging.getLogger("commands")
-
-ACTOR_HEADERS = {"user_id": "x-actor-user", "organisation_id": "x-actor-organisation", "role": "x-actor-role"}
 
 
 class CommandInput(BaseModel):
@@ -43,10 +45,6 @@ class Command:
     roles: frozenset[str] = frozenset()  # the actor roles allowed; empty: any
 
 
-class Forbidden(CommandRefused):
-    status = 403
-
-
 def threaded(model: type[BaseModel], method: Callable[[dict, CommandContext], CommandOutcome],
              to_dict: Callable[[BaseModel], dict] = lambda body: body.model_dump()) -> Command:
     """A command whose application method (synchronous, as the event store is) runs in a worker thread."""
@@ -57,22 +55,29 @@ def threaded(model: type[BaseModel], method: Callable[[dict, CommandContext], Co
     return Command(model, run)
 
 
-def command_context(request: Request) -> CommandContext:
+async def command_context(request: Request, verifier: TokenVerifier, name: str, command: Command) -> CommandContext:
+    caller = await verifier.verify(bearer_token(request.headers.get("authorization", "")))
+    actor = caller.acting_as(command.roles, name)
     key = request.headers.get("idempotency-key", "").strip()
     if not key:
         raise MissingIdempotencyKey("the Idempotency-Key header is required")
-    if len(key) > 200:
-        raise InvalidInput("the Idempotency-Key header is longer than 200 characters")
-    try:
-        actor = Actor(**{field: request.headers.get(header, "") for field, header in ACTOR_HEADERS.items()})
-    except ValidationError:
-        raise Unauthenticated("the actor headers are required: " + ", ".join(ACTOR_HEADERS.values())) from None
-    return CommandContext.new(actor, key, request.headers.get("x-correlation-id"))
+    if len(key) > 200 or any(control_character_paths(key)):
+        raise InvalidInput("the Idempotency-Key header is longer than 200 characters or holds control characters")
+    correlation = request.headers.get("x-correlation-id", "")[:100] or None
+    return CommandContext.new(actor, key, correlation)
 
 
 async def parse_input(request: Request, model: type[BaseModel]) -> BaseModel:
+    body = await request.body()
     try:
-        return model.model_validate_json(await request.body())
+        paths = list(control_character_paths(json.loads(body)))
+    except ValueError:
+        paths = []  # not JSON: the model says so below
+    if paths:
+        problems = [{"field": path, "problem": "control characters are not allowed in text"} for path in paths]
+        raise InvalidInput("the command's input holds control characters", problems=problems)
+    try:
+        return model.model_validate_json(body)
     except ValidationError as error:
         problems = [
             {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]}
@@ -84,6 +89,8 @@ async def parse_input(request: Request, model: type[BaseModel]) -> BaseModel:
 def command_app(
     service: str,
     commands: dict[str, Command],
+    verifier: TokenVerifier,
+    max_request_bytes: int = 2_000_000,
     lifespan: Callable[[Starlette], AbstractAsyncContextManager] | None = None,
     on_written: Callable[[], None] = lambda: None,
 ) -> Starlette:
@@ -93,10 +100,8 @@ def command_app(
         if command is None:
             return JSONResponse({"error": {"type": "UnknownCommand", "message": f"no command {name!r}"}}, 404)
         try:
-            context = command_context(request)
+            context = await command_context(request, verifier, name, command)
             correlation_id.set(context.correlation_id)
-            if command.roles and context.actor.role not in command.roles:
-                raise Forbidden(f"the role {context.actor.role!r} may not {name}", allowed=sorted(command.roles))
             body = await parse_input(request, command.input)
             outcome = await command.run(body, context)
         except CommandRefused as refusal:
@@ -114,7 +119,9 @@ def command_app(
     async def health(_: Request) -> JSONResponse:
         return JSONResponse({"service": service, "status": "ok"})
 
-    return Starlette(
+    app = Starlette(
         routes=[Route("/commands/{name}", handle, methods=["POST"]), Route("/health", health)],
         lifespan=lifespan,
     )
+    app.add_middleware(BodySizeLimit, limit=max_request_bytes)
+    return app

@@ -3,7 +3,9 @@
 Each event is recorded by its id, so a redelivery (an offset not committed before a crash) or a
 republication (a relay that crashed before recording its position) has no second effect.
 Offsets are committed after the transaction (FastStream's NACK_ON_ERROR policy), never before.
-A message that cannot be read as an envelope is kept in a dead-letter table and skipped.
+A message that cannot be read as an envelope, breaks its contract or holds data the database cannot
+store (PostgreSQL's data exceptions: a NUL in a text, a malformed uuid) is kept in a dead-letter table
+with its reason and skipped: retrying it could never succeed.
 """
 
 from __future__ import annotations
@@ -86,8 +88,8 @@ class Inbox:
                         if first_time:
                             await handle(conn, envelope)
                             applied += 1
-                except ValidationError as error:
-                    await self._dead_letter(record, f"{envelope.type}: {error}", conn)
+                except (ValidationError, asyncpg.DataError) as error:
+                    await self._dead_letter(record, f"{envelope.type}: {type(error).__name__}: {error}", conn)
         crash_point("consumer_after_commit")
         if applied:
             log(logger, "applied", count=applied, topic=records[0].topic, last_offset=records[-1].offset)

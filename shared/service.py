@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import anyio
 import asyncpg
+import httpx
 import uvicorn
 from faststream.kafka import KafkaBroker
 from starlette.applications import Starlette
@@ -17,6 +18,7 @@ from starlette.applications import Starlette
 from shared import logs
 from shared.eventstore import ServiceApplication
 from shared.http import Command, command_app
+from shared.identity import TokenVerifier, discovered_jwks
 from shared.inbox import Handler, Inbox, subscribe
 from shared.relay import Relay
 from shared.settings import Settings
@@ -100,7 +102,15 @@ def build_asgi(definition: ServiceDefinition, settings: Settings) -> Starlette:
             await anyio.to_thread.run_sync(app.close)
             await pool.close()
 
-    return command_app(definition.name, commands, lifespan=lifespan, on_written=lambda: relays[0].wake.set())
+    return command_app(definition.name, commands, verifier(settings), settings.max_request_bytes, lifespan=lifespan,
+                       on_written=lambda: relays[0].wake.set())
+
+
+def verifier(settings: Settings) -> TokenVerifier:
+    """The process's verifier of access tokens, against the issuer's published keys."""
+    http = httpx.AsyncClient(timeout=10)
+    return TokenVerifier(settings.oidc_issuer, settings.oidc_audience, discovered_jwks(settings.oidc_issuer, http),
+                         settings.token_leeway_seconds)
 
 
 def run(definition: ServiceDefinition) -> None:

@@ -29,8 +29,20 @@ class Settings(BaseSettings):
     jury_url: str = "http://127.0.0.1:8003"
     # How long a mutation waits for the read models to show its events.
     read_your_writes_timeout: float = 10.0
-    # HMAC key of the gateway's bearer tokens; scripts/dev generates one per machine.
-    auth_secret: str = ""
+    # The identity provider: access tokens must come from this issuer (their keys are discovered from
+    # it) and name this audience.
+    oidc_issuer: str = "http://127.0.0.1:8180/realms/cqp"
+    oidc_audience: str = "cqp-gateway"
+    # Tolerance on a token's expiry and not-before, for clocks that drift a little.
+    token_leeway_seconds: int = 30
+    # This process's own account at the provider (client credentials), for calls it makes itself.
+    client_id: str = ""
+    client_secret: str = ""
+    # Bounds of what a caller may send: a request body, and the read queries it can cause.
+    max_request_bytes: int = 2_000_000
+    read_statement_timeout_ms: int = 5_000
+    # GraphiQL and introspection: on in development, off in production.
+    graphql_introspection: bool = True
     # AES key (base64) of the services that store personal data encrypted; never committed.
     cipher_key: str = ""
     # Fault injection for crash tests only: a named point where the process SIGKILLs itself.

@@ -1,7 +1,8 @@
 """Real processes on real Kafka and PostgreSQL, for integration and end-to-end tests.
 
-scripts/test starts the broker and the database and passes them in CQP_TEST_KAFKA_BOOTSTRAP and
-CQP_TEST_POSTGRES_DSN. Each System gets its own database and topic prefix, so tests never meet.
+scripts/test starts the broker, the database and the identity provider and passes them in
+CQP_TEST_KAFKA_BOOTSTRAP, CQP_TEST_POSTGRES_DSN and CQP_TEST_OIDC_ISSUER. Each System gets its own
+database and topic prefix, so tests never meet; callers get real tokens from Keycloak.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -24,23 +24,36 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from eventsourcing.cryptography import AESCipher
 
-from shared.auth import issue_token
-from shared.context import Actor
+from shared.identity import PLATFORM
 from shared.topics import PARTITIONS, ensure_topics
+from tests.keycloak import Keycloak
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / ".run" / "test" / "logs"
 
 
+# The caller of tests that are not about who calls: the platform's operator, also a branch admin.
+OPERATOR = {"organisation": PLATFORM, "roles": ("platform-admin", "branch-admin")}
+_keycloak: Keycloak | None = None
+
+
 def infrastructure() -> tuple[str, str]:
     kafka = os.environ.get("CQP_TEST_KAFKA_BOOTSTRAP")
     dsn = os.environ.get("CQP_TEST_POSTGRES_DSN")
-    if not kafka or not dsn:
+    if not kafka or not dsn or not os.environ.get("CQP_TEST_OIDC_ISSUER"):
         raise RuntimeError(
-            "integration tests need real Kafka and PostgreSQL: run them with scripts/test "
-            "(or set CQP_TEST_KAFKA_BOOTSTRAP and CQP_TEST_POSTGRES_DSN)"
+            "integration tests need real Kafka, PostgreSQL and Keycloak: run them with scripts/test "
+            "(or set CQP_TEST_KAFKA_BOOTSTRAP, CQP_TEST_POSTGRES_DSN, CQP_TEST_OIDC_ISSUER and "
+            "CQP_TEST_KEYCLOAK_ADMIN_PASSWORD)"
         )
     return kafka, dsn
+
+
+def keycloak() -> Keycloak:
+    global _keycloak
+    if _keycloak is None:
+        _keycloak = Keycloak.from_environment()
+    return _keycloak
 
 
 def free_port() -> int:
@@ -112,13 +125,14 @@ class System:
         self.kafka = kafka
         self.dsn = dsn
         self.prefix = f"t{uuid.uuid4().hex[:8]}."
-        self.secret = secrets.token_hex(16)
+        self.keycloak = keycloak()
         ports = {name: free_port() for name in ("catalog", "candidacy", "jury", "gateway")}
         env = {
             "CQP_KAFKA_BOOTSTRAP": kafka,
             "CQP_POSTGRES_DSN": dsn,
             "CQP_TOPIC_PREFIX": self.prefix,
-            "CQP_AUTH_SECRET": self.secret,
+            "CQP_OIDC_ISSUER": self.keycloak.issuer,
+            "CQP_TOKEN_LEEWAY_SECONDS": "1",
             "CQP_CIPHER_KEY": AESCipher.create_key(32),
             "CQP_RELAY_POLL_SECONDS": "0.2",
             **{f"CQP_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in ports.items()},
@@ -149,20 +163,31 @@ class System:
     def topic(self, name: str) -> str:
         return f"{self.prefix}{name}"
 
-    def token(self, organisation: str = "UIMM", role: str = "branch-admin") -> str:
-        return issue_token(self.secret, Actor(user_id="tester", organisation_id=organisation, role=role))
+    async def token(self, organisation: str | None = None, role: str | None = None,
+                    roles: tuple[str, ...] = (), branches: tuple[str, ...] = ()) -> str:
+        """A real access token from Keycloak for a user of that organisation (the operator by default)."""
+        if organisation is None and role is None and not roles:
+            return await self.keycloak.token(OPERATOR["organisation"], OPERATOR["roles"])
+        return await self.keycloak.token(organisation, tuple(roles) or (role,), tuple(branches))
 
-    async def graphql(self, query: str, variables: dict | None = None, token: str | None = "default") -> dict:
-        headers = {"authorization": f"Bearer {self.token() if token == 'default' else token}"} if token else {}
+    async def graphql_answer(self, query: str, variables: dict | None = None, token: str | None = "default") -> dict:
+        """The whole answer, errors included."""
+        token = await self.token() if token == "default" else token
+        headers = {"authorization": f"Bearer {token}"} if token else {}
         async with httpx.AsyncClient(timeout=60) as http:
             answer = await http.post(self.graphql_url, json={"query": query, "variables": variables or {}}, headers=headers)
-        body = answer.json()
+        return answer.json()
+
+    async def graphql(self, query: str, variables: dict | None = None, token: str | None = "default") -> dict:
+        body = await self.graphql_answer(query, variables, token)
         assert "errors" not in body, body["errors"]
         return body["data"]
 
-    async def command(self, service: str, command: str, body: dict, key: str) -> httpx.Response:
-        headers = {"idempotency-key": key, "x-actor-user": "tester", "x-actor-organisation": "UIMM",
-                   "x-actor-role": "branch-admin"}
+    async def command(self, service: str, command: str, body: dict, key: str, token: str | None = "default",
+                      headers: dict | None = None) -> httpx.Response:
+        """A command posted straight to a service, as the gateway would (the caller's token with it)."""
+        token = await self.token() if token == "default" else token
+        headers = {"idempotency-key": key, **({"authorization": f"Bearer {token}"} if token else {}), **(headers or {})}
         async with httpx.AsyncClient(timeout=30) as http:
             return await http.post(f"{self[service].url}/commands/{command}", json=body, headers=headers)
 

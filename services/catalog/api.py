@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field
 
 from shared.http import Command, CommandInput, threaded
+from shared.identity import Role
 
 from services.catalog.application import CatalogApplication
 from services.catalog.france_competences.fiche import Fiche, Route
@@ -116,8 +117,8 @@ class ImportFiche(CommandInput):
     kind: Literal["CQP", "CQPM", "CQPI"] | None = None
 
 
-# The catalog is kept by the branches' administrators and the operators who import the registry.
-ROLES = frozenset({"branch-admin", "catalog-admin"})
+# The catalog is kept by the branches' administrators and the platform's operators (who import the registry).
+ROLES = frozenset({Role.BRANCH_ADMIN, Role.PLATFORM_ADMIN})
 
 
 def commands(app: CatalogApplication, _pool) -> dict[str, Command]:

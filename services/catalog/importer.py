@@ -11,12 +11,11 @@ import asyncio
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-
-from shared.context import Actor
 
 from services.catalog.france_competences.fiche import Fiche, Rejected
 from services.catalog.france_competences.readers import read_export
@@ -82,20 +81,19 @@ async def _read_in_a_thread(path: Path):
 
 
 async def import_export(
-    path: Path, catalog_url: str, actor: Actor, owners: list[str], kind: str | None = None,
+    path: Path, catalog_url: str, token: Callable[[], Awaitable[str]], owners: list[str], kind: str | None = None,
     everything: bool = False, numbers: set[str] = frozenset(),
 ) -> Summary:
+    """`token` gives the operator's (or the importer account's) access token, fresh for each command."""
     summary = Summary()
     queue: asyncio.Queue = asyncio.Queue(maxsize=IN_FLIGHT * 2)  # bounded: the reader waits for the senders
-    headers = {"x-actor-user": actor.user_id, "x-actor-organisation": actor.organisation_id,
-               "x-actor-role": actor.role}
 
     async def post(http: httpx.AsyncClient, body: dict) -> httpx.Response:
         # The same idempotency key makes a retry safe: a dropped connection is simply tried again.
         for attempt in range(RETRIES):
             try:
-                return await http.post(f"{catalog_url}/commands/import-fiche", json=body,
-                                       headers={**headers, "idempotency-key": idempotency_key(body)})
+                headers = {"authorization": f"Bearer {await token()}", "idempotency-key": idempotency_key(body)}
+                return await http.post(f"{catalog_url}/commands/import-fiche", json=body, headers=headers)
             except httpx.TransportError:
                 if attempt == RETRIES - 1:
                     raise

@@ -15,28 +15,30 @@ from strawberry.asgi import GraphQL
 
 from shared.context import correlation_id
 from shared.inbox import Inbox, subscribe
-from shared.service import ensure_schema
+from shared.limits import BodySizeLimit
+from shared.service import ensure_schema, verifier
 from shared.settings import Settings
 
 from services.gateway import readmodels
 from services.gateway.commands import CommandClient
 from services.gateway.rebuild import GROUP
-from services.gateway.schema import schema
+from services.gateway.schema import build_schema
 from services.gateway.schema.catalog.loaders import catalog_loaders
 from services.gateway.schema.context import Context, new_correlation_id
 
 
 class GatewayGraphQL(GraphQL):
     def __init__(self, state: dict, settings: Settings):
-        super().__init__(schema, graphql_ide="graphiql")
+        introspection = settings.graphql_introspection
+        super().__init__(build_schema(introspection), graphql_ide="graphiql" if introspection else None)
         self.state = state
-        self.settings = settings
+        self.verifier = verifier(settings)
 
     async def get_context(self, request: Request, response=None) -> Context:
         cid = new_correlation_id(request)
         correlation_id.set(cid)
-        pool = self.state["pool"]
-        return Context(request, pool, self.state["commands"], self.settings.auth_secret, cid, catalog_loaders(pool))
+        pool = self.state["read_pool"]
+        return Context(request, pool, self.state["commands"], self.verifier, cid, catalog_loaders(pool))
 
 
 def build_asgi(settings: Settings) -> Starlette:
@@ -49,6 +51,12 @@ def build_asgi(settings: Settings) -> Starlette:
             settings.postgres_dsn, min_size=1, max_size=settings.pool_size,
             server_settings={"search_path": readmodels.SCHEMA},
         )
+        # Queries run on their own pool, each statement bounded: no request holds the database for long.
+        read_pool = await asyncpg.create_pool(
+            settings.postgres_dsn, min_size=1, max_size=settings.pool_size,
+            server_settings={"search_path": readmodels.SCHEMA,
+                             "statement_timeout": str(settings.read_statement_timeout_ms)},
+        )
         for statement in readmodels.MIGRATIONS:
             await pool.execute(statement)
         inbox = Inbox(pool, readmodels.SCHEMA)
@@ -58,19 +66,22 @@ def build_asgi(settings: Settings) -> Starlette:
             subscribe(broker, settings.topic(topic), settings.topic(GROUP), inbox, project)
         async with httpx.AsyncClient(timeout=30) as http:
             urls = {"catalog": settings.catalog_url, "candidacy": settings.candidacy_url, "jury": settings.jury_url}
-            state.update(pool=pool, commands=CommandClient(http, urls, inbox, settings.read_your_writes_timeout))
+            state.update(read_pool=read_pool, commands=CommandClient(http, urls, inbox, settings.read_your_writes_timeout))
             await broker.start()
             try:
                 yield
             finally:
                 await broker.stop()
+                await read_pool.close()
                 await pool.close()
 
     async def health(_: Request) -> JSONResponse:
         return JSONResponse({"service": "gateway", "status": "ok"})
 
     graphql = GatewayGraphQL(state, settings)
-    return Starlette(
+    app = Starlette(
         routes=[Route("/graphql", graphql, methods=["GET", "POST"]), Route("/health", health)],
         lifespan=lifespan,
     )
+    app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
+    return app

@@ -10,7 +10,6 @@ from datetime import date
 
 import httpx
 
-from shared.context import Actor
 from shared.errors import CommandRefused
 from shared.inbox import Inbox
 
@@ -55,14 +54,13 @@ class CommandClient:
         self.timeout = timeout
 
     async def send(
-        self, service: str, command: str, body: dict, actor: Actor, idempotency_key: str, correlation_id: str
+        self, service: str, command: str, body: dict, token: str, idempotency_key: str, correlation_id: str
     ) -> dict:
+        """The caller's own token goes with the command: the service verifies it and takes the actor from it."""
         headers = {
             "content-type": "application/json",
+            "authorization": f"Bearer {token}",
             "idempotency-key": idempotency_key,
-            "x-actor-user": actor.user_id,
-            "x-actor-organisation": actor.organisation_id,
-            "x-actor-role": actor.role,
             "x-correlation-id": correlation_id,
         }
         try:

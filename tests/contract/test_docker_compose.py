@@ -27,9 +27,19 @@ def test_the_infrastructure_is_real_kafka_and_postgres():
     assert services()["postgres"]["image"].startswith("postgres:")
 
 
+def test_the_identity_provider_is_keycloak_with_the_checked_in_realm():
+    keycloak = services()["keycloak"]
+    assert keycloak["image"].startswith("quay.io/keycloak/keycloak:26.")
+    assert any(v.startswith("./deploy/keycloak/cqp-realm.json:") for v in keycloak["volumes"])
+    gateway = services()["gateway"]
+    assert gateway["environment"]["CQP_OIDC_ISSUER"] == "http://keycloak:8080/realms/cqp"
+
+
 def test_every_setting_given_to_the_processes_is_one_the_code_reads():
     known = {f"CQP_{name.upper()}" for name in Settings.model_fields}
     for name, service in services().items():
+        if name == "keycloak":
+            continue  # its CQP_ variables fill the realm's placeholders
         for variable in service.get("environment", {}):
             if variable.startswith("CQP_"):
                 assert variable in known, f"{name}: {variable} is not a setting"

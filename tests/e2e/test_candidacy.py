@@ -156,13 +156,13 @@ async def test_each_step_is_for_the_roles_the_lifecycle_names(world):
         "candidateId": candidate_id, "certification": "RNCP34174", "route": "VAE", "evaluatorId": world.centre,
         "experience": EXPERIENCE}, "open-6", "... on CandidacyChanged { candidacy { id } }")
     candidacy = {"candidacyId": opened["candidacy"]["id"]}
-    evaluator = world.token(organisation="AFPI", role="evaluator")
+    evaluator = await world.token(organisation=world.centre, role="evaluator")
     assert (await mutate(world, "fileAdmissibility", "CandidacyInput", candidacy, "adm-6a", token=evaluator)
             )["__typename"] == "CandidacyChanged"
     decision = {**candidacy, "admissible": True, "reason": "recevable"}
     refused = await mutate(world, "decideAdmissibility", "DecideAdmissibilityInput", decision, "adm-6b", token=evaluator)
     assert (refused["__typename"], refused["details"]["allowed"]) == ("Forbidden", ["branch-admin", "certifier"])
-    certifier = world.token(organisation="UIMM", role="certifier")
+    certifier = await world.token(organisation="UIMM", role="certifier", branches=("UIMM",))
     accepted = await mutate(world, "decideAdmissibility", "DecideAdmissibilityInput", decision, "adm-6c",
                             token=certifier, selection="... on CandidacyChanged { candidacy { history { actor { role } } } }")
     assert [h["actor"]["role"] for h in accepted["candidacy"]["history"]][-2:] == ["evaluator", "certifier"]

@@ -49,7 +49,7 @@ async def journey():
     await ok(system, "accredit", "AccreditInput", {"organisationId": system.centre, "branch": "UIMM",
                                                      "certifications": ["RNCP34174"], "scope": "EVALUATION",
                                                      "validFrom": "2024-01-01"}, "a")
-    system.evaluator = system.token(organisation=system.centre, role="evaluator")
+    system.evaluator = await system.token(organisation=system.centre, role="evaluator")
 
     async def both_services_know_the_accreditation():  # they learn the catalog through Kafka
         counts = [(await system.sql(f"SELECT count(*) AS n FROM {schema}.catalog_accreditations"))[0]["n"]
@@ -179,7 +179,10 @@ async def test_a_full_award_then_a_partial_validation_completed_at_a_later_sessi
 
 async def test_an_unaccredited_organisation_may_not_evaluate_and_a_correction_needs_a_reason(journey):
     _, candidacy = await vae_candidacy(journey, "Alex", "third")
-    stranger = journey.token(organisation="00000000-0000-0000-0000-00000000abcd", role="evaluator")
+    unaccredited = await ok(journey, "registerOrganisation", "RegisterOrganisationInput",
+                            {"name": "Centre non habilité", "kinds": ["EVALUATION_CENTRE"]}, "stranger",
+                            "... on OrganisationRegistered { organisation { id } }")
+    stranger = await journey.token(organisation=unaccredited["organisation"]["id"], role="evaluator")
     refused = await evaluate(journey, candidacy, BLOCKS[0], True, "third-e0", token=stranger)
     assert refused["code"] == "EvaluatorNotAccredited"
     sessions = await journey.graphql('{ jurySessions(filter: {certification: "RNCP34174"}) { id decisions'

@@ -6,9 +6,10 @@ from starlette.testclient import TestClient
 from shared.http import command_app
 from services.catalog import api
 from services.catalog.application import CatalogApplication
+from tests.tokens import LocalIssuer
 
-HEADERS = {"idempotency-key": "k1", "x-actor-user": "u1", "x-actor-organisation": "UIMM",
-           "x-actor-role": "branch-admin"}
+ISSUER = LocalIssuer()
+HEADERS = {"idempotency-key": "k1", **ISSUER.bearer(user="u1")}
 BODY = {"code": "UIMM", "name": "Union des industries et métiers de la métallurgie", "idcc": ["3109"],
         "cpne": "CPNE de la métallurgie"}
 
@@ -16,7 +17,7 @@ BODY = {"code": "UIMM", "name": "Union des industries et métiers de la métallu
 @pytest.fixture
 def service():
     app = CatalogApplication()
-    with TestClient(command_app("catalog", api.commands(app, None))) as client:
+    with TestClient(command_app("catalog", api.commands(app, None), ISSUER.verifier(), max_request_bytes=100_000)) as client:
         yield app, client
 
 
@@ -41,10 +42,54 @@ def test_a_missing_idempotency_key_is_a_typed_error_and_writes_nothing(service):
     assert events_written(app) == 0
 
 
-def test_a_missing_actor_is_refused(service):
+def test_a_command_without_a_token_is_refused_whatever_actor_headers_claim(service):
     app, client = service
-    answer = client.post("/commands/create-branch", json=BODY, headers={"idempotency-key": "k1"})
+    forged = {"idempotency-key": "k1", "x-actor-user": "u1", "x-actor-organisation": "UIMM", "x-actor-role": "branch-admin"}
+    answer = client.post("/commands/create-branch", json=BODY, headers=forged)
     assert answer.status_code == 401 and answer.json()["error"]["type"] == "Unauthenticated"
+    assert events_written(app) == 0
+
+
+def test_a_token_signed_by_another_key_is_refused_and_writes_nothing(service):
+    app, client = service
+    answer = client.post("/commands/create-branch", json=BODY,
+                         headers={"idempotency-key": "k1", **LocalIssuer(kid=ISSUER.kid).bearer()})
+    assert answer.status_code == 401 and answer.json()["error"]["type"] == "Unauthenticated"
+    assert events_written(app) == 0
+
+
+def test_the_actor_comes_from_the_token_not_from_headers(service):
+    app, client = service
+    headers = {**HEADERS, "x-actor-user": "someone-else", "x-actor-organisation": "OTHER"}
+    assert client.post("/commands/create-branch", json=BODY, headers=headers).status_code == 200
+    context = app.notification_log.select(start=1, limit=1)[0]
+    assert b"someone-else" not in context.state and b"u1" in context.state
+
+
+def test_the_same_key_from_two_callers_is_two_commands(service):
+    app, client = service
+    first = client.post("/commands/create-branch", json=BODY, headers=HEADERS)
+    other = {"idempotency-key": "k1", **ISSUER.bearer(user="u2")}
+    second = client.post("/commands/create-branch", json=BODY, headers=other)
+    assert first.status_code == 200
+    # Not the first caller's answer replayed: a command of its own, refused on the facts.
+    assert second.status_code == 409 and second.json()["error"]["type"] == "BranchAlreadyExists"
+    again = client.post("/commands/create-branch", json=BODY, headers=HEADERS)
+    assert again.json()["replayed"] is True
+
+
+def test_a_nul_character_in_any_text_is_a_typed_error_naming_the_field(service):
+    app, client = service
+    answer = client.post("/commands/create-branch", json={**BODY, "idcc": ["3109", "31\x0009"]}, headers=HEADERS)
+    assert answer.status_code == 400
+    assert answer.json()["error"]["details"]["problems"][0]["field"] == "idcc.1"
+    assert events_written(app) == 0
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read(service):
+    app, client = service
+    answer = client.post("/commands/create-branch", content=b"x" * 100_001, headers=HEADERS)
+    assert answer.status_code == 413 and answer.json()["error"]["type"] == "PayloadTooLarge"
     assert events_written(app) == 0
 
 
@@ -77,7 +122,8 @@ def test_an_unknown_command_is_a_typed_error(service):
 
 def test_a_role_not_allowed_for_the_command_is_forbidden_and_writes_nothing(service):
     app, client = service
-    answer = client.post("/commands/create-branch", json=BODY, headers={**HEADERS, "x-actor-role": "evaluator"})
+    answer = client.post("/commands/create-branch", json=BODY,
+                         headers={"idempotency-key": "k1", **ISSUER.bearer(roles=["evaluator"])})
     assert answer.status_code == 403 and answer.json()["error"]["type"] == "Forbidden"
-    assert answer.json()["error"]["details"]["allowed"] == ["branch-admin", "catalog-admin"]
+    assert answer.json()["error"]["details"]["allowed"] == ["branch-admin", "platform-admin"]
     assert events_written(app) == 0

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.extensions import MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import DisableIntrospection, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 
 from services.gateway.schema.candidacy.mutations import CandidacyMutations
 from services.gateway.schema.candidacy.queries import CandidacyQueries
 from services.gateway.schema.catalog.mutations import CatalogMutations
 from services.gateway.schema.catalog.queries import CatalogQueries
+from services.gateway.schema.guards import InputGuard, log_errors
 from services.gateway.schema.jury.mutations import JuryMutations
 from services.gateway.schema.jury.queries import JuryQueries
 
@@ -23,8 +24,22 @@ class Mutation(CatalogMutations, CandidacyMutations, JuryMutations):
     pass
 
 
-schema = strawberry.Schema(
-    query=Query,
-    mutation=Mutation,
-    extensions=[lambda: QueryDepthLimiter(max_depth=10), lambda: MaxTokensLimiter(max_token_count=2000)],
-)
+class Schema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:
+        # Never strawberry's default: it logs the values the caller sent (personal data).
+        log_errors(errors, execution_context)
+
+
+def build_schema(introspection: bool = True) -> Schema:
+    extensions = [
+        lambda: QueryDepthLimiter(max_depth=10),
+        lambda: MaxTokensLimiter(max_token_count=2000),
+        lambda: MaxAliasesLimiter(max_alias_count=30),
+        InputGuard,
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    return Schema(query=Query, mutation=Mutation, extensions=extensions)
+
+
+schema = build_schema()

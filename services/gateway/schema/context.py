@@ -1,4 +1,4 @@
-"""Per-request context: database pool, command client, the caller's identity."""
+"""Per-request context: database pool, command client, the caller's verified identity."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ import asyncpg
 from starlette.requests import Request
 from strawberry.dataloader import DataLoader
 
-from shared.auth import verify_token
-from shared.context import Actor
 from shared.errors import Unauthenticated
+from shared.identity import INDIVIDUAL, PLATFORM, Caller, TokenVerifier, bearer_token
 
 from services.gateway.commands import CommandClient
 
@@ -21,20 +20,43 @@ class Context:
     request: Request
     pool: asyncpg.Pool
     commands: CommandClient
-    auth_secret: str
+    verifier: TokenVerifier
     correlation_id: str
     loaders: dict[str, DataLoader] = field(default_factory=dict)
+    _caller: Caller | None = None
 
-    def actor(self) -> Actor:
-        """The caller, from the bearer token; mutations need one."""
-        scheme, _, token = self.request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise Unauthenticated("a bearer token is required (Authorization: Bearer <token>)")
-        return verify_token(self.auth_secret, token.strip())
+    def token(self) -> str:
+        return bearer_token(self.request.headers.get("authorization", ""))
+
+    async def caller(self) -> Caller:
+        """The caller, from the bearer token (verified once per request); mutations need one."""
+        if self._caller is None:
+            caller = await self.verifier.verify(self.token())
+            await self._check_known(caller)
+            self._caller = caller
+        return self._caller
+
+    async def _check_known(self, caller: Caller) -> None:
+        """A token naming an organisation or branch that the catalog does not know acts for nobody."""
+        known = await self.pool.fetchrow(
+            """
+            SELECT $1 = ANY($3::text[])
+                   OR EXISTS (SELECT 1 FROM branches WHERE code = $1)
+                   OR EXISTS (SELECT 1 FROM organisations WHERE id::text = $1) AS organisation,
+                   (SELECT count(*) FROM branches WHERE code = ANY($2::text[])) AS branches
+            """,
+            caller.organisation_id, list(caller.branches), [PLATFORM, INDIVIDUAL],
+        )
+        if not known["organisation"]:
+            raise Unauthenticated("the token's organisation is not known to the catalog",
+                                  organisation=caller.organisation_id)
+        if known["branches"] != len(caller.branches):
+            raise Unauthenticated("a branch of the token is not known to the catalog", branches=list(caller.branches))
 
     async def send(self, service: str, command: str, body: dict, idempotency_key: str) -> dict:
-        return await self.commands.send(service, command, body, self.actor(), idempotency_key, self.correlation_id)
+        await self.caller()
+        return await self.commands.send(service, command, body, self.token(), idempotency_key, self.correlation_id)
 
 
 def new_correlation_id(request: Request) -> str:
-    return request.headers.get("x-correlation-id") or str(uuid.uuid4())
+    return request.headers.get("x-correlation-id", "")[:100] or str(uuid.uuid4())

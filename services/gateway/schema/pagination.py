@@ -5,6 +5,11 @@ from __future__ import annotations
 import base64
 
 import strawberry
+from graphql import GraphQLError
+
+# A text filter is a few words, not a document: beyond these it is refused, not searched.
+MAX_FILTER_WORDS = 8
+MAX_FILTER_LENGTH = 200
 
 
 @strawberry.type
@@ -39,6 +44,16 @@ class Conditions:
             self.args.append(value)
             clause = clause.replace("?", f"${len(self.args)}", 1)
         self.clauses.append(clause)
+
+    def add_words(self, clause: str, text: str | None) -> None:
+        """One `clause` (an ILIKE ?) per word of `text`: each word must appear."""
+        if text and (len(text) > MAX_FILTER_LENGTH or len(text.split()) > MAX_FILTER_WORDS):
+            raise GraphQLError(
+                f"a text filter has at most {MAX_FILTER_WORDS} words and {MAX_FILTER_LENGTH} characters",
+                extensions={"code": "InvalidInput"})
+        for word in (text or "").split():
+            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            self.add(clause, f"%{escaped}%")
 
     @property
     def where(self) -> str:

@@ -7,16 +7,16 @@ from typing import Any
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from shared.errors import Unauthenticated
+from shared.errors import CommandRefused
 
 
 class Authenticated(BasePermission):
     message = "a valid bearer token is required (Authorization: Bearer <token>)"
 
-    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         try:
-            info.context.actor()
-        except Unauthenticated as refusal:
+            await info.context.caller()
+        except CommandRefused as refusal:
             self.message = refusal.message
             return False
         return True

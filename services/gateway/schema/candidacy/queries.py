@@ -52,9 +52,7 @@ def _conditions(f: CandidacyFilter) -> Conditions:
         c.add("opened_at >= ?", f.opened_from)
     if f.opened_until:
         c.add("opened_at < (?::date + 1)", f.opened_until)
-    for word in (f.text or "").split():
-        c.add("candidate_id IN (SELECT id FROM candidates WHERE given_name || ' ' || family_name ILIKE ?)",
-              f"%{word}%")
+    c.add_words("candidate_id IN (SELECT id FROM candidates WHERE given_name || ' ' || family_name ILIKE ?)", f.text)
     return c
 
 

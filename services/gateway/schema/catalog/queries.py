@@ -71,8 +71,7 @@ def _conditions(f: CertificationFilter) -> Conditions:
     if f.vae_open is not None:
         vae = f"(registry = 'RNCP' AND 'VAE' = ANY(routes) AND NOT {expired})"
         c.add(vae if f.vae_open else f"NOT {vae}")
-    for word in (f.text or "").split():
-        c.add("(title || ' ' || block_titles) ILIKE ?", f"%{word}%")
+    c.add_words("(title || ' ' || block_titles) ILIKE ?", f.text)
     return c
 
 

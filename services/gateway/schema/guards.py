@@ -1,0 +1,159 @@
+"""What the gateway refuses before running a GraphQL operation, and what it never writes in its logs.
+
+- Control characters in any text (variables or inline literals): an `InvalidInput` error.
+- Operations that cost too much: each field counts 1, and what a field selects counts as many times as
+  the page size it asks for (`first`, from a literal or a variable); aliases count as the fields they
+  repeat. Depth, aliases and tokens are bounded by strawberry's own limiters beside this one.
+- Logs: the values a caller sent (variables and inline literals) are masked in every error logged,
+  as they may be a candidate's name, email, birth date or phone.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import traceback
+from collections.abc import Iterator
+
+from graphql import (
+    FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLError, InlineFragmentNode, IntValueNode,
+    OperationDefinitionNode, SelectionSetNode, StringValueNode, VariableNode, visit, Visitor,
+)
+from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
+from strawberry.types.execution import ExecutionResult
+
+from shared.limits import control_character_paths
+
+logger = logging.getLogger("graphql")
+
+MAX_COST = 5_000
+PAGE_ARGUMENTS = ("first", "last")
+
+
+def refusal(message: str, code: str) -> ExecutionResult:
+    return ExecutionResult(data=None, errors=[GraphQLError(message, extensions={"code": code})])
+
+
+class InputGuard(SchemaExtension):
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.graphql_document is not None and context.result is None:
+            context.result = self.check(context)
+        yield
+
+    @staticmethod
+    def check(context: ExecutionContext) -> ExecutionResult | None:
+        variables = context.variables or {}
+        paths = list(control_character_paths(variables))
+        paths += [f"literal at line {line}" for line in _literals_with_control_characters(context.graphql_document)]
+        if paths:
+            return refusal("control characters are not allowed in text: " + ", ".join(paths), "InvalidInput")
+        operation = _operation(context)
+        if operation is not None:
+            fragments = {d.name.value: d for d in context.graphql_document.definitions
+                         if isinstance(d, FragmentDefinitionNode)}
+            cost = _cost(operation.selection_set, fragments, variables, set())
+            if cost > MAX_COST:
+                return refusal(f"the operation costs {cost}, more than {MAX_COST}: ask for smaller pages or fewer "
+                               "fields", "QueryTooCostly")
+        return None
+
+
+def _literals_with_control_characters(document) -> list[int]:
+    lines: list[int] = []
+
+    class Literals(Visitor):
+        def enter_string_value(self, node: StringValueNode, *_):
+            if any(control_character_paths(node.value)):
+                lines.append(node.loc.source.get_location(node.loc.start).line if node.loc else 0)
+
+    visit(document, Literals())
+    return lines
+
+
+def _operation(context: ExecutionContext) -> OperationDefinitionNode | None:
+    operations = [d for d in context.graphql_document.definitions if isinstance(d, OperationDefinitionNode)]
+    for operation in operations:
+        if context.operation_name is None or (operation.name and operation.name.value == context.operation_name):
+            return operation
+    return None
+
+
+def _page_size(field: FieldNode, variables: dict) -> int:
+    for argument in field.arguments or ():
+        if argument.name.value in PAGE_ARGUMENTS:
+            value = argument.value
+            if isinstance(value, IntValueNode):
+                return max(1, int(value.value))
+            if isinstance(value, VariableNode) and isinstance(variables.get(value.name.value), int):
+                return max(1, variables[value.name.value])
+    return 1
+
+
+def _cost(selection_set: SelectionSetNode | None, fragments: dict, variables: dict, seen: set[str]) -> int:
+    if selection_set is None:
+        return 0
+    total = 0
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            total += 1 + _page_size(selection, variables) * _cost(selection.selection_set, fragments, variables, seen)
+        elif isinstance(selection, InlineFragmentNode):
+            total += _cost(selection.selection_set, fragments, variables, seen)
+        elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+            fragment = fragments.get(selection.name.value)
+            if fragment is not None:
+                total += _cost(fragment.selection_set, fragments, variables, seen | {selection.name.value})
+        if total > MAX_COST:
+            return total  # no need to count further
+    return total
+
+
+# Masking ---------------------------------------------------------------------------------------------
+
+# graphql-core prints a refused value after these words; everything up to the next ';' is the value.
+_VALUE_AFTER = re.compile(r"((?:got invalid value|found|value:|cannot represent[^:]*:)\s*)([^;]*)")
+
+
+def _sent_values(context: ExecutionContext | None) -> set[str]:
+    values: set[str] = set()
+
+    def collect(value) -> None:
+        if isinstance(value, dict):
+            for item in value.values():
+                collect(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                collect(item)
+        elif isinstance(value, str | int | float) and not isinstance(value, bool) and len(str(value)) >= 2:
+            values.add(str(value))
+
+    if context is not None:
+        collect(context.variables or {})
+        if context.graphql_document is not None:
+            class Literals(Visitor):
+                def enter_string_value(self, node, *_):
+                    collect(node.value)
+
+            visit(context.graphql_document, Literals())
+    return values
+
+
+def mask(text: str, values: set[str]) -> str:
+    """`text` with every value the caller sent, and every value graphql-core prints, replaced by ***."""
+    for value in sorted(values, key=len, reverse=True):
+        text = text.replace(value, "***")
+    return _VALUE_AFTER.sub(lambda m: m.group(1) + "***", text)
+
+
+def log_errors(errors: list[GraphQLError], context: ExecutionContext | None) -> None:
+    values = _sent_values(context)
+    for error in errors:
+        original = error.original_error
+        fields = {"graphql_message": mask(error.message, values), "path": error.path,
+                  "code": (error.extensions or {}).get("code")}
+        if original is not None and not isinstance(original, GraphQLError):
+            fields["exception"] = mask("".join(traceback.format_exception(original)), values)
+            logger.error("graphql resolver failed", extra={"fields": fields})
+        else:
+            logger.info("graphql request refused", extra={"fields": fields})

@@ -1,0 +1,86 @@
+"""The real Keycloak of the tests (started by scripts/test with the checked-in realm): users made on
+demand for any organisation, branches and roles, and their real access tokens.
+
+Each organisation and branch is a group carrying its catalog id, as in the realm's demo groups; each
+user joins its groups and gets its realm roles, then logs in with the password grant of the realm's
+development client, exactly as a person would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from urllib.parse import urlsplit
+
+import httpx
+
+from shared.identity import CachedToken, password_token
+
+REALM = "cqp"
+CLI = "cqp-cli"
+
+
+class Keycloak:
+    def __init__(self, issuer: str, admin_password: str):
+        self.issuer = issuer
+        url = urlsplit(issuer)
+        self.base = f"{url.scheme}://{url.netloc}"
+        self.admin_api = f"{self.base}/admin/realms/{REALM}"
+        self.admin_password = admin_password
+        self.password = secrets.token_urlsafe(16)
+        self.tokens: dict[tuple, CachedToken] = {}
+        self.http = httpx.AsyncClient(timeout=30)
+
+    @classmethod
+    def from_environment(cls) -> Keycloak:
+        return cls(os.environ["CQP_TEST_OIDC_ISSUER"], os.environ["CQP_TEST_KEYCLOAK_ADMIN_PASSWORD"])
+
+    async def token(self, organisation: str | None, roles: tuple[str, ...], branches: tuple[str, ...] = ()) -> str:
+        key = (organisation, tuple(sorted(roles)), tuple(sorted(branches)))
+        if key not in self.tokens:
+            username = await self.user(organisation, roles, branches)
+            self.tokens[key] = CachedToken(lambda: password_token(self.issuer, CLI, username, self.password, self.http))
+        return await self.tokens[key]()
+
+    async def user(self, organisation: str | None, roles: tuple[str, ...], branches: tuple[str, ...] = ()) -> str:
+        """A user of that organisation, with those branches and roles (made once)."""
+        groups = [await self.group("org", "organisation", organisation)] if organisation else []
+        groups += [await self.group("branch", "branches", code) for code in branches]
+        name = "t-" + hashlib.sha256(repr((organisation, sorted(roles), sorted(branches))).encode()).hexdigest()[:20]
+        headers = await self._admin()
+        answer = await self.http.post(f"{self.admin_api}/users", headers=headers, json={
+            "username": name, "enabled": True, "emailVerified": True, "firstName": "Test", "lastName": name,
+            "email": f"{name}@test.invalid", "groups": groups,
+            "credentials": [{"type": "password", "value": self.password, "temporary": False}]})
+        if answer.status_code == 409:
+            return name
+        answer.raise_for_status()
+        user_id = answer.headers["location"].rsplit("/", 1)[1]
+        mappings = [(await self.http.get(f"{self.admin_api}/roles/{role}", headers=headers)).raise_for_status().json()
+                    for role in roles]
+        (await self.http.post(f"{self.admin_api}/users/{user_id}/role-mappings/realm", headers=headers,
+                              json=mappings)).raise_for_status()
+        return name
+
+    async def group(self, prefix: str, attribute: str, value: str) -> str:
+        name = f"{prefix}-{value}"
+        answer = await self.http.post(f"{self.admin_api}/groups", headers=await self._admin(),
+                                      json={"name": name, "attributes": {attribute: [value]}})
+        if answer.status_code != 409:
+            answer.raise_for_status()
+        return f"/{name}"
+
+    async def create_client(self, client: dict) -> None:
+        answer = await self.http.post(f"{self.admin_api}/clients", headers=await self._admin(), json=client)
+        if answer.status_code != 409:
+            answer.raise_for_status()
+
+    async def _admin(self) -> dict:
+        answer = await self.http.post(f"{self.base}/realms/master/protocol/openid-connect/token", data={
+            "grant_type": "password", "client_id": "admin-cli", "username": "admin", "password": self.admin_password})
+        return {"authorization": f"Bearer {answer.raise_for_status().json()['access_token']}"}
+
+    async def admin_token(self) -> str:
+        """A token of the master realm: a real Keycloak token, of another issuer."""
+        return (await self._admin())["authorization"].removeprefix("Bearer ")

@@ -1,0 +1,93 @@
+"""Access tokens are verified, never trusted: signature, issuer, audience, expiry, claims."""
+
+import time
+
+import pytest
+
+from shared.errors import Forbidden, Unauthenticated
+from shared.identity import INDIVIDUAL, Caller
+from tests.tokens import LocalIssuer
+
+
+@pytest.fixture
+def issuer():
+    return LocalIssuer()
+
+
+async def test_a_token_of_the_issuer_names_the_caller(issuer):
+    caller = await issuer.verifier().verify(issuer.token(user="ana", organisation="UIMM", roles=["branch-admin"],
+                                                         branches=["UIMM"]))
+    assert caller == Caller(user_id="ana", organisation_id="UIMM", branches=("UIMM",),
+                            roles=frozenset({"branch-admin"}))
+
+
+async def test_a_token_signed_with_another_key_is_refused(issuer):
+    forger = LocalIssuer(kid=issuer.kid)
+    with pytest.raises(Unauthenticated, match="not valid"):
+        await issuer.verifier().verify(forger.token())
+
+
+async def test_a_token_naming_an_unpublished_key_is_refused_and_fetches_the_keys_at_most_once_a_while(issuer):
+    verifier = issuer.verifier()
+    await verifier.verify(issuer.token())
+    forger = LocalIssuer()
+    for _ in range(5):
+        with pytest.raises(Unauthenticated, match="key the issuer does not publish"):
+            await verifier.verify(forger.token())
+    assert issuer.jwks_fetches == 1
+
+
+async def test_an_expired_token_is_refused(issuer):
+    with pytest.raises(Unauthenticated, match="expired"):
+        await issuer.verifier().verify(issuer.token(ttl=-5))
+
+
+async def test_a_token_not_valid_yet_is_refused(issuer):
+    with pytest.raises(Unauthenticated, match="not valid yet"):
+        await issuer.verifier().verify(issuer.token(nbf=int(time.time()) + 600))
+
+
+async def test_a_token_for_another_audience_is_refused(issuer):
+    with pytest.raises(Unauthenticated, match="not meant for"):
+        await issuer.verifier().verify(issuer.token(aud="another-api"))
+
+
+async def test_a_token_of_another_issuer_is_refused(issuer):
+    other = LocalIssuer(issuer="http://127.0.0.1:1/realms/other", kid=issuer.kid)
+    other.key = issuer.key  # even signed with the right key
+    with pytest.raises(Unauthenticated, match="another issuer"):
+        await issuer.verifier().verify(other.token())
+
+
+async def test_an_unsigned_token_is_refused(issuer):
+    import jwt
+
+    token = jwt.encode({"iss": issuer.issuer, "aud": "cqp-gateway", "sub": "x", "exp": time.time() + 60,
+                        "iat": time.time()}, None, algorithm="none")
+    with pytest.raises(Unauthenticated, match="RS256"):
+        await issuer.verifier().verify(token)
+
+
+async def test_garbage_is_refused(issuer):
+    with pytest.raises(Unauthenticated, match="not a JWT"):
+        await issuer.verifier().verify("not-a-token")
+
+
+async def test_a_token_without_organisation_is_refused_unless_its_holder_is_only_a_candidate(issuer):
+    with pytest.raises(Unauthenticated, match="no organisation"):
+        await issuer.verifier().verify(issuer.token(organisation=None, roles=["evaluator"]))
+    candidate = await issuer.verifier().verify(issuer.token(organisation=None, roles=["candidate"], branches=[]))
+    assert candidate.organisation_id == INDIVIDUAL
+
+
+async def test_roles_the_platform_does_not_know_are_ignored(issuer):
+    caller = await issuer.verifier().verify(issuer.token(roles=["evaluator", "offline_access", "admin"]))
+    assert caller.roles == {"evaluator"}
+
+
+def test_a_caller_acts_in_a_role_the_operation_allows():
+    caller = Caller(user_id="u", organisation_id="O", roles=frozenset({"trainer", "evaluator"}))
+    assert caller.acting_as(frozenset({"evaluator", "branch-admin"}), "position").role == "evaluator"
+    with pytest.raises(Forbidden) as refusal:
+        caller.acting_as(frozenset({"funder"}), "decide-funding")
+    assert refusal.value.details["allowed"] == ["funder"]
