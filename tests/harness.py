@@ -170,6 +170,11 @@ class System:
             return await self.keycloak.token(OPERATOR["organisation"], OPERATOR["roles"])
         return await self.keycloak.token(organisation, tuple(roles) or (role,), tuple(branches))
 
+    def importer_env(self) -> dict[str, str]:
+        """The environment of `cqp catalog import` against this system, as the realm's importer account."""
+        return {**os.environ, "CQP_CATALOG_URL": self["catalog"].url, "CQP_OIDC_ISSUER": self.keycloak.issuer,
+                "CQP_CLIENT_ID": "cqp-importer", "CQP_CLIENT_SECRET": os.environ["CQP_TEST_IMPORTER_SECRET"]}
+
     async def graphql_answer(self, query: str, variables: dict | None = None, token: str | None = "default") -> dict:
         """The whole answer, errors included."""
         token = await self.token() if token == "default" else token

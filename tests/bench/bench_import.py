@@ -192,7 +192,7 @@ def peak_rss_mb(pid: int) -> float:
 
 
 async def run_import(system: System, path: Path, others: dict[str, int]) -> dict:
-    env = {**os.environ, "CQP_CATALOG_URL": system["catalog"].url}
+    env = system.importer_env()
     cpu = {name: cpu_seconds(system[name].popen.pid) for name in ("catalog", "gateway")}
     tree = {name: tree_cpu_seconds(pid) for name, pid in others.items()}
     busy = machine_busy_seconds()

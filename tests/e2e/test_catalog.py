@@ -1,7 +1,6 @@
 """The catalog, end to end: real France Compétences exports imported with `cqp catalog import`,
 read back and changed through GraphQL only."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -32,9 +31,8 @@ query($code: String!) { certification(code: $code) { ...Certification } }"""
 
 
 def run_import(system: System, path: Path, *options: str) -> str:
-    env = {**os.environ, "CQP_CATALOG_URL": system["catalog"].url}
     done = subprocess.run([sys.executable, "-m", "shared.cli", "catalog", "import", str(path), *options],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+                          cwd=ROOT, env=system.importer_env(), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     return done.stdout
 

@@ -1,9 +1,10 @@
 """What the gateway refuses before running a GraphQL operation, and what it never writes in its logs.
 
 - Control characters in any text (variables or inline literals): an `InvalidInput` error.
-- Operations that cost too much: each field counts 1, and what a field selects counts as many times as
-  the page size it asks for (`first`, from a literal or a variable); aliases count as the fields they
-  repeat. Depth, aliases and tokens are bounded by strawberry's own limiters beside this one.
+- Operations that cost too much: each field counts 1, and what a list field selects counts as many
+  times as the page size it asks for (`first`, from a literal or a variable), or LIST_SIZE times for a
+  list without one; aliases and fragments count as the fields they repeat. Depth, aliases and tokens
+  are bounded by strawberry's own limiters beside this one.
 - Logs: the values a caller sent (variables and inline literals) are masked in every error logged,
   as they may be a candidate's name, email, birth date or phone.
 """
@@ -16,8 +17,9 @@ import traceback
 from collections.abc import Iterator
 
 from graphql import (
-    FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLError, InlineFragmentNode, IntValueNode,
-    OperationDefinitionNode, SelectionSetNode, StringValueNode, VariableNode, visit, Visitor,
+    FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLError, GraphQLList, GraphQLNonNull,
+    GraphQLInterfaceType, GraphQLObjectType, GraphQLSchema, InlineFragmentNode, IntValueNode, OperationDefinitionNode, SelectionSetNode,
+    StringValueNode, VariableNode, get_named_type, visit, Visitor,
 )
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
@@ -27,7 +29,8 @@ from shared.limits import control_character_paths
 
 logger = logging.getLogger("graphql")
 
-MAX_COST = 5_000
+MAX_COST = 20_000
+LIST_SIZE = 10
 PAGE_ARGUMENTS = ("first", "last")
 
 
@@ -51,9 +54,11 @@ class InputGuard(SchemaExtension):
             return refusal("control characters are not allowed in text: " + ", ".join(paths), "InvalidInput")
         operation = _operation(context)
         if operation is not None:
+            schema: GraphQLSchema = context.schema._schema
             fragments = {d.name.value: d for d in context.graphql_document.definitions
                          if isinstance(d, FragmentDefinitionNode)}
-            cost = _cost(operation.selection_set, fragments, variables, set())
+            root = schema.get_root_type(operation.operation)
+            cost = Cost(schema, fragments, variables).of(operation.selection_set, root, frozenset())
             if cost > MAX_COST:
                 return refusal(f"the operation costs {cost}, more than {MAX_COST}: ask for smaller pages or fewer "
                                "fields", "QueryTooCostly")
@@ -80,33 +85,49 @@ def _operation(context: ExecutionContext) -> OperationDefinitionNode | None:
     return None
 
 
-def _page_size(field: FieldNode, variables: dict) -> int:
-    for argument in field.arguments or ():
-        if argument.name.value in PAGE_ARGUMENTS:
-            value = argument.value
-            if isinstance(value, IntValueNode):
-                return max(1, int(value.value))
-            if isinstance(value, VariableNode) and isinstance(variables.get(value.name.value), int):
-                return max(1, variables[value.name.value])
-    return 1
+class Cost:
+    def __init__(self, schema: GraphQLSchema, fragments: dict, variables: dict):
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
 
+    def of(self, selection_set: SelectionSetNode | None, parent, seen: frozenset[str]) -> int:
+        if selection_set is None or parent is None:
+            return 0
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                total += self._field(selection, parent, seen)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                total += self.of(selection.selection_set,
+                                 self.schema.get_type(condition.name.value) if condition else parent, seen)
+            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+                fragment = self.fragments.get(selection.name.value)
+                if fragment is not None:
+                    total += self.of(fragment.selection_set, self.schema.get_type(fragment.type_condition.name.value),
+                                     seen | {selection.name.value})
+            if total > MAX_COST:
+                return total  # no need to count further
+        return total
 
-def _cost(selection_set: SelectionSetNode | None, fragments: dict, variables: dict, seen: set[str]) -> int:
-    if selection_set is None:
-        return 0
-    total = 0
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            total += 1 + _page_size(selection, variables) * _cost(selection.selection_set, fragments, variables, seen)
-        elif isinstance(selection, InlineFragmentNode):
-            total += _cost(selection.selection_set, fragments, variables, seen)
-        elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
-            fragment = fragments.get(selection.name.value)
-            if fragment is not None:
-                total += _cost(fragment.selection_set, fragments, variables, seen | {selection.name.value})
-        if total > MAX_COST:
-            return total  # no need to count further
-    return total
+    def _field(self, field: FieldNode, parent, seen: frozenset[str]) -> int:
+        definition = parent.fields.get(field.name.value) if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType) else None
+        if definition is None:
+            return 1  # __typename, or a field validation refuses anyway
+        kind = definition.type.of_type if isinstance(definition.type, GraphQLNonNull) else definition.type
+        times = self._page_size(field) or (LIST_SIZE if isinstance(kind, GraphQLList) else 1)
+        return 1 + times * self.of(field.selection_set, get_named_type(definition.type), seen)
+
+    def _page_size(self, field: FieldNode) -> int | None:
+        for argument in field.arguments or ():
+            if argument.name.value in PAGE_ARGUMENTS:
+                value = argument.value
+                if isinstance(value, IntValueNode):
+                    return max(1, int(value.value))
+                if isinstance(value, VariableNode) and isinstance(self.variables.get(value.name.value), int):
+                    return max(1, self.variables[value.name.value])
+        return None
 
 
 # Masking ---------------------------------------------------------------------------------------------
