@@ -47,3 +47,11 @@ async def test_a_refused_operation_is_logged_without_the_values_sent(caplog):
                              context_value=None)
     logged = " ".join(str(r.__dict__) for r in caplog.records)
     assert caplog.records and "Camille-Secret" not in logged and "camille@secret.org" not in logged
+
+
+async def test_introspection_can_be_switched_off_for_production():
+    from services.gateway.schema import build_schema
+
+    query = "{ __schema { queryType { name } } }"
+    assert (await build_schema(introspection=True).execute(query, context_value=None)).errors is None
+    assert (await build_schema(introspection=False).execute(query, context_value=None)).errors
