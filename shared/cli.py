@@ -119,7 +119,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def demo_password() -> str:
     """The demo users' password: made per machine by deploy/keycloak/keycloak.sh, never committed."""
-    return os.environ.get("CQP_DEMO_PASSWORD") or getpass.getpass("password of the demo users: ")
+    if password := os.environ.get("CQP_DEMO_PASSWORD"):
+        return password
+    try:
+        return getpass.getpass("password of the demo users: ")
+    except EOFError:
+        raise SystemExit("cqp: no password: set CQP_DEMO_PASSWORD (scripts/dev prints where it is)") from None
 
 
 def print_token(settings: Settings, user: str, client: str) -> int:
