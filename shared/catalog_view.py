@@ -44,6 +44,8 @@ MIGRATIONS = [
         valid_until date,
         withdrawn_on date
     );
+    -- The owning branches: what a branch admin's rights over a candidacy or a session are checked on.
+    ALTER TABLE catalog_certifications ADD COLUMN IF NOT EXISTS owners text[] NOT NULL DEFAULT '{}';
     """
 ]
 
@@ -53,8 +55,12 @@ async def apply_catalog(conn: asyncpg.Connection, envelope: Envelope) -> None:
     match fact:
         case catalog.CertificationCreated():
             await conn.execute(
-                "INSERT INTO catalog_certifications (code, id, kind, title, updated_at) VALUES ($1, $2, $3, $4, $5)",
-                fact.code, envelope.aggregate_id, fact.kind, fact.title, at)
+                "INSERT INTO catalog_certifications (code, id, kind, title, owners, updated_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6)", fact.code, envelope.aggregate_id, fact.kind, fact.title,
+                fact.owners, at)
+        case catalog.CertificationOwnersChanged():
+            await conn.execute("UPDATE catalog_certifications SET owners = $2, updated_at = $3 WHERE code = $1",
+                               fact.code, fact.owners, at)
         case catalog.CertificationRetitled():
             await conn.execute("UPDATE catalog_certifications SET title = $2, updated_at = $3 WHERE code = $1",
                                fact.code, fact.title, at)
@@ -87,6 +93,12 @@ async def apply_catalog(conn: asyncpg.Connection, envelope: Envelope) -> None:
 
 async def certification(pool: asyncpg.Pool, code: str):
     return await pool.fetchrow("SELECT * FROM catalog_certifications WHERE code = $1", code)
+
+
+async def owners(pool: asyncpg.Pool, *codes: str) -> frozenset[str]:
+    """The branches owning any of these certifications."""
+    rows = await pool.fetch("SELECT owners FROM catalog_certifications WHERE code = ANY($1)", list(codes))
+    return frozenset(branch for row in rows for branch in row["owners"])
 
 
 async def versions(pool: asyncpg.Pool, code: str) -> dict[int, dict]:

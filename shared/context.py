@@ -8,6 +8,9 @@ import uuid
 from pydantic import BaseModel, ConfigDict, Field
 
 correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("correlation_id", default="")
+# The verified caller of the command at hand (shared.identity.Caller), set by the command endpoint and
+# read where the command is decided (shared.policy.authorize); worker threads inherit it.
+current_caller: contextvars.ContextVar = contextvars.ContextVar("current_caller", default=None)
 
 
 class Actor(BaseModel):

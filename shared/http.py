@@ -22,12 +22,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from shared.context import CommandContext, correlation_id
+from shared.context import CommandContext, correlation_id, current_caller
 from shared.errors import CommandRefused, Conflict, InvalidInput, MissingIdempotencyKey
 from shared.eventstore import CommandOutcome
 from shared.identity import TokenVerifier, bearer_token
 from shared.limits import BodySizeLimit, control_character_paths
 from shared.logs import log
+from shared.policy import operation
 
 logger = logging.getLogger("commands")
 
@@ -40,9 +41,10 @@ class CommandInput(BaseModel):
 
 @dataclass(frozen=True)
 class Command:
+    """A command's input and how it runs; who may run it, and on what, is in the role table."""
+
     input: type[BaseModel]
     run: Callable[[BaseModel, CommandContext], Awaitable[CommandOutcome]]
-    roles: frozenset[str] = frozenset()  # the actor roles allowed; empty: any
 
 
 def threaded(model: type[BaseModel], method: Callable[[dict, CommandContext], CommandOutcome],
@@ -55,9 +57,10 @@ def threaded(model: type[BaseModel], method: Callable[[dict, CommandContext], Co
     return Command(model, run)
 
 
-async def command_context(request: Request, verifier: TokenVerifier, name: str, command: Command) -> CommandContext:
+async def command_context(request: Request, verifier: TokenVerifier, name: str) -> CommandContext:
     caller = await verifier.verify(bearer_token(request.headers.get("authorization", "")))
-    actor = caller.acting_as(command.roles, name)
+    actor = caller.acting_as(operation(name).roles, name)
+    current_caller.set(caller)
     key = request.headers.get("idempotency-key", "").strip()
     if not key:
         raise MissingIdempotencyKey("the Idempotency-Key header is required")
@@ -100,7 +103,7 @@ def command_app(
         if command is None:
             return JSONResponse({"error": {"type": "UnknownCommand", "message": f"no command {name!r}"}}, 404)
         try:
-            context = await command_context(request, verifier, name, command)
+            context = await command_context(request, verifier, name)
             correlation_id.set(context.correlation_id)
             body = await parse_input(request, command.input)
             outcome = await command.run(body, context)

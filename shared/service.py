@@ -20,6 +20,7 @@ from shared.eventstore import ServiceApplication
 from shared.http import Command, command_app
 from shared.identity import TokenVerifier, discovered_jwks
 from shared.inbox import Handler, Inbox, subscribe
+from shared.policy import operations
 from shared.relay import Relay
 from shared.settings import Settings
 
@@ -82,6 +83,8 @@ def build_asgi(definition: ServiceDefinition, settings: Settings) -> Starlette:
         relay = Relay(app, definition.name, settings.topic(definition.topic), app.to_contract,
                       settings.postgres_dsn, schema, settings.kafka_bootstrap, settings.relay_poll_seconds)
         commands.update(definition.commands(app, pool))
+        if undeclared := set(commands) - set(operations()):
+            raise RuntimeError(f"commands missing from the role table (shared/roles.toml): {sorted(undeclared)}")
         relays.append(relay)
         broker = KafkaBroker(settings.kafka_bootstrap, logger=None)
         subscriptions = definition.subscriptions(app, pool)

@@ -3,7 +3,6 @@ from the service's own views, as they stand today."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Literal
@@ -28,6 +27,8 @@ class RegisterCandidate(CommandInput):
     phone: str | None = Field(default=None, max_length=40)
     status: Literal["EMPLOYEE", "JOB_SEEKER", "INITIAL_TRAINING", "WORK_STUDY"]
     employer_id: str | None = Field(default=None, max_length=64)
+    account: str | None = Field(default=None, min_length=1, max_length=200,
+                                description="The candidate's login (username) at the identity provider")
 
 
 class ExperiencePeriod(CommandInput):
@@ -93,78 +94,71 @@ class Withdraw(OnCandidacy):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-# Who may do each step (the actor's role); the service's README shows the same as a table.
-BRANCH, EVALUATOR, TRAINER, CERTIFIER, FUNDER, EMPLOYER = (
-    "branch-admin", "evaluator", "trainer", "certifier", "funder", "employer")
-ROLES = {
-    "register-candidate": {BRANCH, EVALUATOR, TRAINER},
-    "open-candidacy": {BRANCH, EVALUATOR},
-    "check-eligibility": {BRANCH, EVALUATOR, CERTIFIER},
-    "declare-experience": {BRANCH, EVALUATOR},
-    "position": {BRANCH, EVALUATOR},
-    "set-path": {BRANCH, EVALUATOR, TRAINER},
-    "request-funding": {BRANCH, EVALUATOR, TRAINER, EMPLOYER},
-    "decide-funding": {BRANCH, FUNDER},
-    "file-admissibility": {BRANCH, EVALUATOR},
-    "decide-admissibility": {BRANCH, CERTIFIER},
-    "submit-validation-file": {BRANCH, EVALUATOR},
-    "transfer": {BRANCH, EVALUATOR},
-    "withdraw": {BRANCH, EVALUATOR},
-}
-
-
 def commands(app: CandidacyApplication, pool) -> dict[str, Command]:
+    """Each command reads the catalog facts it decides on, and the branches owning the certification
+    (what a branch admin's rights are checked on), from the service's own views."""
+
     async def facts_for(code: str):
         facts = await catalog_view.certification_facts(pool, code, date.today())
         if facts is None:
             raise UnknownCertification("no such certification in the catalog", code=code)
         return facts
 
-    async def facts_of_candidacy(candidacy_id: str):
+    async def on_candidacy(candidacy_id: str, with_facts: bool = False):
         candidacy = await anyio.to_thread.run_sync(app.candidacy, candidacy_id)
-        return candidacy, await facts_for(candidacy.certification)
+        owners = await catalog_view.owners(pool, candidacy.certification)
+        return candidacy, owners, (await facts_for(candidacy.certification) if with_facts else None)
 
     async def open_candidacy(body: OpenCandidacy, context):
         facts = await facts_for(body.certification)
-        return await anyio.to_thread.run_sync(app.open_candidacy, body.model_dump(), facts, date.today(), context)
-
-    async def check_eligibility(body: OnCandidacy, context):
-        _, facts = await facts_of_candidacy(body.candidacy_id)
-        return await anyio.to_thread.run_sync(app.check_eligibility, body.model_dump(), facts, date.today(), context)
-
-    async def position(body: OnCandidacy, context):
-        candidacy, facts = await facts_of_candidacy(body.candidacy_id)
-        held = await catalog_view.held_blocks(pool, candidacy.candidate_id)
-        return await anyio.to_thread.run_sync(app.position, body.model_dump(), facts, held, date.today(), context)
-
-    async def decide_admissibility(body: DecideAdmissibility, context):
-        _, facts = await facts_of_candidacy(body.candidacy_id)
-        return await anyio.to_thread.run_sync(app.decide_admissibility, body.model_dump(), facts, date.today(),
+        owners = await catalog_view.owners(pool, body.certification)
+        return await anyio.to_thread.run_sync(app.open_candidacy, body.model_dump(), facts, date.today(), owners,
                                               context)
 
+    async def check_eligibility(body: OnCandidacy, context):
+        _, owners, facts = await on_candidacy(body.candidacy_id, with_facts=True)
+        return await anyio.to_thread.run_sync(app.check_eligibility, body.model_dump(), facts, date.today(), owners,
+                                              context)
+
+    async def position(body: OnCandidacy, context):
+        candidacy, owners, facts = await on_candidacy(body.candidacy_id, with_facts=True)
+        held = await catalog_view.held_blocks(pool, candidacy.candidate_id)
+        return await anyio.to_thread.run_sync(app.position, body.model_dump(), facts, held, date.today(), owners,
+                                              context)
+
+    async def decide_admissibility(body: DecideAdmissibility, context):
+        _, owners, facts = await on_candidacy(body.candidacy_id, with_facts=True)
+        return await anyio.to_thread.run_sync(app.decide_admissibility, body.model_dump(), facts, date.today(),
+                                              owners, context)
+
     async def transfer(body: Transfer, context):
-        _, facts = await facts_of_candidacy(body.candidacy_id)
-        return await anyio.to_thread.run_sync(app.transfer, body.model_dump(), facts, context)
+        _, owners, facts = await on_candidacy(body.candidacy_id, with_facts=True)
+        return await anyio.to_thread.run_sync(app.transfer, body.model_dump(), facts, owners, context)
 
-    async def funding(body: RequestFunding | DecideFunding, context, method):
-        # Amounts travel and are stored as exact decimal strings.
-        data = body.model_dump()
-        data.update({k: str(v) for k, v in data.items() if isinstance(v, Decimal)})
-        return await anyio.to_thread.run_sync(method, data, context)
+    def step(method):
+        """A step on one candidacy that needs no catalog fact beyond its owners."""
 
-    commands = {
+        async def run(body: OnCandidacy, context):
+            _, owners, _ = await on_candidacy(body.candidacy_id)
+            data = body.model_dump()
+            # Amounts travel and are stored as exact decimal strings.
+            data.update({k: str(v) for k, v in data.items() if isinstance(v, Decimal)})
+            return await anyio.to_thread.run_sync(method, data, owners, context)
+
+        return run
+
+    return {
         "register-candidate": threaded(RegisterCandidate, app.register_candidate),
         "open-candidacy": Command(OpenCandidacy, open_candidacy),
         "check-eligibility": Command(OnCandidacy, check_eligibility),
-        "declare-experience": threaded(DeclareExperience, app.declare_experience),
+        "declare-experience": Command(DeclareExperience, step(app.declare_experience)),
         "position": Command(OnCandidacy, position),
-        "set-path": threaded(SetPath, app.set_path),
-        "request-funding": Command(RequestFunding, lambda b, c: funding(b, c, app.request_funding)),
-        "decide-funding": Command(DecideFunding, lambda b, c: funding(b, c, app.decide_funding)),
-        "file-admissibility": threaded(OnCandidacy, app.file_admissibility),
+        "set-path": Command(SetPath, step(app.set_path)),
+        "request-funding": Command(RequestFunding, step(app.request_funding)),
+        "decide-funding": Command(DecideFunding, step(app.decide_funding)),
+        "file-admissibility": Command(OnCandidacy, step(app.file_admissibility)),
         "decide-admissibility": Command(DecideAdmissibility, decide_admissibility),
-        "submit-validation-file": threaded(OnCandidacy, app.submit_validation_file),
+        "submit-validation-file": Command(OnCandidacy, step(app.submit_validation_file)),
         "transfer": Command(Transfer, transfer),
-        "withdraw": threaded(Withdraw, app.withdraw),
+        "withdraw": Command(Withdraw, step(app.withdraw)),
     }
-    return {name: replace(command, roles=frozenset(ROLES[name])) for name, command in commands.items()}

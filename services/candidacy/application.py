@@ -6,6 +6,7 @@ from datetime import date
 
 from shared.context import CommandContext
 from shared.eventstore import CommandOutcome, ServiceApplication
+from shared.policy import Record, authorize
 
 from services.candidacy.contracts import to_contract
 from services.candidacy.domain import (
@@ -28,11 +29,21 @@ class CandidacyApplication(ServiceApplication):
     def candidacy(self, candidacy_id: str) -> Candidacy:
         return self.find(candidacy_id, Candidacy, UnknownCandidacy("no such candidacy", candidacy_id=candidacy_id))
 
-    def _on_candidacy(self, name: str, command: dict, context: CommandContext, change) -> CommandOutcome:
-        """A command changing one candidacy: `change(candidacy, event_context)` returns extra answer fields."""
+    def record(self, candidacy: Candidacy, owners: frozenset[str]) -> Record:
+        """The candidacy as the role table sees it: its certification's branches and its organisations."""
+        return Record(branches=owners, evaluator=candidacy.evaluator_id, trainer=candidacy.trainer_id,
+                      employer=candidacy.employer_id,
+                      funders=frozenset(f["funder_id"] for f in candidacy.fundings.values() if f["funder_id"]),
+                      account=self.candidate(candidacy.candidate_id).account)
+
+    def _on_candidacy(self, name: str, command: dict, owners: frozenset[str], context: CommandContext,
+                      change) -> CommandOutcome:
+        """A command changing one candidacy: `change(candidacy, event_context)` returns extra answer fields.
+        `owners`: the branches owning the candidacy's certification (from the catalog view)."""
 
         def decide():
             candidacy = self.candidacy(command["candidacy_id"])
+            authorize(name, self.record(candidacy, owners))
             extra = change(candidacy, context.as_event_data()) or {}
             return [candidacy], {"id": str(candidacy.id), **extra}
 
@@ -42,6 +53,7 @@ class CandidacyApplication(ServiceApplication):
 
     def register_candidate(self, command: dict, context: CommandContext) -> CommandOutcome:
         def decide():
+            authorize("register-candidate", Record())
             candidate = Candidate.register(context.as_event_data(), **command)
             return [candidate], {"id": str(candidate.id)}
 
@@ -49,10 +61,12 @@ class CandidacyApplication(ServiceApplication):
 
     # --- candidacies ---
 
-    def open_candidacy(self, command: dict, facts: CertificationFacts, on: date,
+    def open_candidacy(self, command: dict, facts: CertificationFacts, on: date, owners: frozenset[str],
                        context: CommandContext) -> CommandOutcome:
         def decide():
             candidate = self.candidate(command["candidate_id"])
+            authorize("open-candidacy", Record(branches=owners, evaluator=command["evaluator_id"],
+                                               trainer=command["trainer_id"], account=candidate.account))
             candidacy = Candidacy.open(
                 candidate, facts, command["route"], command["evaluator_id"], command["trainer_id"],
                 command["employer_id"] or candidate.employer_id, command["experience"], command["blocks"], on,
@@ -61,60 +75,64 @@ class CandidacyApplication(ServiceApplication):
 
         return self.execute("open-candidacy", command, context, decide)
 
-    def check_eligibility(self, command: dict, facts: CertificationFacts, on: date,
+    def check_eligibility(self, command: dict, facts: CertificationFacts, on: date, owners: frozenset[str],
                           context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy("check-eligibility", command, context,
+        return self._on_candidacy("check-eligibility", command, owners, context,
                                   lambda c, ctx: c.check_eligibility(facts, on, ctx))
 
-    def declare_experience(self, command: dict, context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy("declare-experience", command, context,
+    def declare_experience(self, command: dict, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
+        return self._on_candidacy("declare-experience", command, owners, context,
                                   lambda c, ctx: c.declare_experience(command["periods"], ctx))
 
     def position(self, command: dict, facts: CertificationFacts, held: list[HeldBlock], on: date,
-                 context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy("position", command, context,
+                 owners: frozenset[str], context: CommandContext) -> CommandOutcome:
+        return self._on_candidacy("position", command, owners, context,
                                   lambda c, ctx: {"blocks": c.position(facts, held, on, ctx)})
 
-    def set_path(self, command: dict, context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy("set-path", command, context, lambda c, ctx: c.set_path(command["blocks"], ctx))
+    def set_path(self, command: dict, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
+        return self._on_candidacy("set-path", command, owners, context, lambda c, ctx: c.set_path(command["blocks"], ctx))
 
-    def request_funding(self, command: dict, context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy("request-funding", command, context, lambda c, ctx: {
+    def request_funding(self, command: dict, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
+        return self._on_candidacy("request-funding", command, owners, context, lambda c, ctx: {
             "funding_id": c.request_funding(command["funder"], command["funder_id"], command["amount"], ctx)})
 
-    def decide_funding(self, command: dict, context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy("decide-funding", command, context, lambda c, ctx: c.decide_funding(
+    def decide_funding(self, command: dict, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
+        return self._on_candidacy("decide-funding", command, owners, context, lambda c, ctx: c.decide_funding(
             command["funding_id"], command["granted"], command["granted_amount"], command["reason"], ctx))
 
-    def file_admissibility(self, command: dict, context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy("file-admissibility", command, context, lambda c, ctx: c.file_admissibility(ctx))
+    def file_admissibility(self, command: dict, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
+        return self._on_candidacy("file-admissibility", command, owners, context, lambda c, ctx: c.file_admissibility(ctx))
 
-    def decide_admissibility(self, command: dict, facts: CertificationFacts, on: date,
+    def decide_admissibility(self, command: dict, facts: CertificationFacts, on: date, owners: frozenset[str],
                              context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy("decide-admissibility", command, context, lambda c, ctx: c.decide_admissibility(
+        return self._on_candidacy("decide-admissibility", command, owners, context, lambda c, ctx: c.decide_admissibility(
             command["admissible"], command["reason"], facts, on, ctx))
 
-    def submit_validation_file(self, command: dict, context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy("submit-validation-file", command, context,
+    def submit_validation_file(self, command: dict, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
+        return self._on_candidacy("submit-validation-file", command, owners, context,
                                   lambda c, ctx: c.submit_validation_file(ctx))
 
-    def transfer(self, command: dict, facts: CertificationFacts, context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy("transfer", command, context, lambda c, ctx: c.transfer(
+    def transfer(self, command: dict, facts: CertificationFacts, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
+        return self._on_candidacy("transfer", command, owners, context, lambda c, ctx: c.transfer(
             facts, command["evaluator_id"], command["reason"], ctx))
 
-    def withdraw(self, command: dict, context: CommandContext) -> CommandOutcome:
+    def withdraw(self, command: dict, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
         return self._ending("withdraw", command, context, lambda c, candidate, ctx: c.withdraw(
-            candidate, command["reason"], ctx))
+            candidate, command["reason"], ctx), owners)
 
     def close_candidacy(self, command: dict, context: CommandContext) -> CommandOutcome:
+        """On the jury's full award, through its event: no caller, the jury's decision is the authority."""
         return self._ending("close-candidacy", command, context, lambda c, candidate, ctx: c.close(
             candidate, command["reason"], ctx))
 
-    def _ending(self, name: str, command: dict, context: CommandContext, end) -> CommandOutcome:
+    def _ending(self, name: str, command: dict, context: CommandContext, end,
+                owners: frozenset[str] | None = None) -> CommandOutcome:
         """Ending a candidacy frees the candidate to open another for the same certification."""
 
         def decide():
             candidacy = self.candidacy(command["candidacy_id"])
+            if owners is not None:
+                authorize(name, self.record(candidacy, owners))
             candidate = self.candidate(candidacy.candidate_id)
             end(candidacy, candidate, context.as_event_data())
             return [candidacy, candidate], {"id": str(candidacy.id)}

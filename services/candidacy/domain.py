@@ -123,8 +123,10 @@ class Candidate(Aggregate):
 
     @event("Registered")
     def __init__(self, given_name: str, family_name: str, birth_date: date | None, email: str, phone: str | None,
-                 status: str, employer_id: str | None, context: dict):
+                 status: str, employer_id: str | None, context: dict, account: str | None = None):
         self.given_name = given_name
+        # The candidate's login at the identity provider: what lets them see and act on their own record.
+        self.account = account
         self.family_name = family_name
         self.birth_date = birth_date
         self.email = email

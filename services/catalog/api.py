@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from typing import Literal
 
 from pydantic import Field
 
 from shared.http import Command, CommandInput, threaded
-from shared.identity import Role
 
 from services.catalog.application import CatalogApplication
 from services.catalog.france_competences.fiche import Fiche, Route
@@ -117,13 +115,9 @@ class ImportFiche(CommandInput):
     kind: Literal["CQP", "CQPM", "CQPI"] | None = None
 
 
-# The catalog is kept by the branches' administrators and the platform's operators (who import the registry).
-ROLES = frozenset({Role.BRANCH_ADMIN, Role.PLATFORM_ADMIN})
-
-
 def commands(app: CatalogApplication, _pool) -> dict[str, Command]:
     def command(model: type[CommandInput], method, to_dict=lambda body: body.model_dump()) -> Command:
-        return replace(threaded(model, method, to_dict), roles=ROLES)
+        return threaded(model, method, to_dict)
 
     def with_settings(body: CommandInput) -> dict:
         return {**body.model_dump(), "settings": body.settings.given()}

@@ -7,6 +7,7 @@ from datetime import date
 
 from shared.context import CommandContext
 from shared.eventstore import CommandOutcome, ServiceApplication
+from shared.policy import Record, authorize
 
 from services.catalog.contracts import to_contract
 from services.catalog.domain import (
@@ -54,10 +55,16 @@ class CatalogApplication(ServiceApplication):
         for code in codes:
             self.branch(code)
 
+    @staticmethod
+    def authorize_owned(operation: str, owners) -> None:
+        """The caller's rights over a certification, through the branches that own it."""
+        authorize(operation, Record(branches=frozenset(owners)))
+
     # --- commands --------------------------------------------------------------------------------
 
     def create_branch(self, command: dict, context: CommandContext) -> CommandOutcome:
         def decide():
+            authorize("create-branch", Record())
             if Branch.create_id(command["code"]) in self.repository:
                 raise BranchAlreadyExists("a branch with this code exists", code=command["code"])
             branch = Branch.create(**command, context=context.as_event_data())
@@ -67,6 +74,7 @@ class CatalogApplication(ServiceApplication):
 
     def register_organisation(self, command: dict, context: CommandContext) -> CommandOutcome:
         def decide():
+            authorize("register-organisation", Record())
             if command["siret"] and Organisation.create_id(command["siret"]) in self.repository:
                 raise OrganisationAlreadyExists("an organisation with this SIRET exists", siret=command["siret"])
             organisation = Organisation.register(**command, context=context.as_event_data())
@@ -76,6 +84,7 @@ class CatalogApplication(ServiceApplication):
 
     def create_certification(self, command: dict, context: CommandContext) -> CommandOutcome:
         def decide():
+            self.authorize_owned("create-certification", command["owners"])
             if Certification.create_id(command["code"]) in self.repository:
                 raise CertificationAlreadyExists("a certification with this code exists", code=command["code"])
             self.check_branches(command["owners"])
@@ -92,6 +101,7 @@ class CatalogApplication(ServiceApplication):
     def publish_version(self, command: dict, context: CommandContext) -> CommandOutcome:
         def decide():
             certification = self.certification(command["code"])
+            self.authorize_owned("publish-version", certification.owners)
             number = certification.publish_version(command["blocks"], command["settings"],
                                                    command["effective_from"] or date.today(),
                                                    context.as_event_data())
@@ -102,6 +112,7 @@ class CatalogApplication(ServiceApplication):
     def change_owners(self, command: dict, context: CommandContext) -> CommandOutcome:
         def decide():
             certification = self.certification(command["code"])
+            self.authorize_owned("change-owners", certification.owners)
             self.check_branches(command["owners"])
             certification.change_owners(command["owners"], context.as_event_data())
             return [certification], {"id": str(certification.id), "code": certification.code}
@@ -111,6 +122,7 @@ class CatalogApplication(ServiceApplication):
     def record_registration(self, command: dict, context: CommandContext) -> CommandOutcome:
         def decide():
             certification = self.certification(command["code"])
+            self.authorize_owned("record-registration", certification.owners)
             registration = {k: v for k, v in command.items() if k != "code"}
             certification.record_registration(registration, context.as_event_data())
             return [certification], {"id": str(certification.id), "code": certification.code}
@@ -122,6 +134,7 @@ class CatalogApplication(ServiceApplication):
 
         def decide():
             old, new = self.certification(command["predecessor"]), self.certification(command["successor"])
+            self.authorize_owned("declare-succession", new.owners)
             data = context.as_event_data()
             if new.code not in old.successors:
                 old.record_succession(old.predecessors, [*old.successors, new.code], data)
@@ -134,6 +147,7 @@ class CatalogApplication(ServiceApplication):
     def declare_equivalence(self, command: dict, context: CommandContext) -> CommandOutcome:
         def decide():
             certification = self.certification(command["code"])
+            self.authorize_owned("declare-equivalence", certification.owners)
             target = self.certification(command["target"])
             if command["target_block"] not in [b["code"] for b in (target.current_version or {}).get("blocks", [])]:
                 raise UnknownCertification("the target block is not in the target's current version",
@@ -146,6 +160,7 @@ class CatalogApplication(ServiceApplication):
 
     def accredit(self, command: dict, context: CommandContext) -> CommandOutcome:
         def decide():
+            self.authorize_owned("accredit", [command["branch"]])
             organisation = self.organisation(command["organisation_id"])
             branch = self.branch(command["branch"])
             certifications = [self.certification(code) for code in command["certifications"]]
@@ -158,6 +173,8 @@ class CatalogApplication(ServiceApplication):
     def withdraw_accreditation(self, command: dict, context: CommandContext) -> CommandOutcome:
         def decide():
             organisation = self.organisation(command["organisation_id"])
+            accreditation = organisation.accreditations.get(command["accreditation_id"]) or {}
+            self.authorize_owned("withdraw-accreditation", [accreditation["branch"]] if accreditation else [])
             organisation.withdraw(command["accreditation_id"], command["on"], command["reason"], context.as_event_data())
             return [organisation], {"id": str(organisation.id), "accreditation_id": command["accreditation_id"]}
 
@@ -168,6 +185,7 @@ class CatalogApplication(ServiceApplication):
 
         def decide():
             fiche, owners = command["fiche"], command["owners"]
+            authorize("import-fiche", Record(branches=frozenset(owners)))
             data = context.as_event_data()
             self.check_branches(owners)
             code = fiche["number"]

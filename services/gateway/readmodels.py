@@ -77,6 +77,9 @@ MIGRATIONS = [
         employer_id text,
         registered_at timestamptz NOT NULL
     );
+    -- Who may read a candidate: their own account, and the organisation that registered them.
+    ALTER TABLE candidates ADD COLUMN IF NOT EXISTS account text;
+    ALTER TABLE candidates ADD COLUMN IF NOT EXISTS registered_by text;
     CREATE TABLE IF NOT EXISTS candidacies (
         id uuid PRIMARY KEY,
         candidate_id uuid NOT NULL,
@@ -250,9 +253,10 @@ async def project_candidacy(conn: asyncpg.Connection, envelope: Envelope) -> Non
         return
     if isinstance(fact, candidacy.CandidateRegistered):
         await conn.execute(
-            "INSERT INTO candidates (id, given_name, family_name, status, employer_id, registered_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6)",
-            envelope.aggregate_id, fact.given_name, fact.family_name, fact.status, fact.employer_id, at)
+            "INSERT INTO candidates (id, given_name, family_name, status, employer_id, registered_at, account,"
+            " registered_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            envelope.aggregate_id, fact.given_name, fact.family_name, fact.status, fact.employer_id, at,
+            fact.account, envelope.actor.organisation_id)
         return
     if isinstance(fact, candidacy.CandidacyOpened):
         await conn.execute(

@@ -3,7 +3,6 @@ the service's own views, as they stand at the time of the command."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from typing import Literal
 
@@ -70,17 +69,6 @@ class CorrectDecision(Present):
     reason: str = Field(max_length=2000)
 
 
-BRANCH, EVALUATOR, JURY = "branch-admin", "evaluator", "jury-secretary"
-ROLES = {
-    "record-evaluation": {BRANCH, EVALUATOR},
-    "schedule-session": {BRANCH},
-    "appoint-member": {BRANCH},
-    "present": {BRANCH, JURY},
-    "decide": {BRANCH, JURY},
-    "correct-decision": {BRANCH, JURY},
-}
-
-
 def commands(app: JuryApplication, pool) -> dict[str, Command]:
     async def candidacy(candidacy_id: str):
         facts = await views.candidacy_facts(pool, candidacy_id)
@@ -118,4 +106,4 @@ def commands(app: JuryApplication, pool) -> dict[str, Command]:
         "decide": Command(Decide, decide),
         "correct-decision": threaded(CorrectDecision, app.correct_decision),
     }
-    return {name: replace(command, roles=frozenset(ROLES[name])) for name, command in commands.items()}
+    return commands

@@ -6,6 +6,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from shared.context import CommandContext
 from shared.eventstore import CommandOutcome, ServiceApplication
+from shared.policy import Record, authorize
 
 from services.jury.contracts import to_contract
 from services.jury.domain import CandidacyFacts, Certificate, Dossier, JurySession, UnknownSession
@@ -18,6 +19,12 @@ class JuryApplication(ServiceApplication):
     def session(self, session_id: str) -> JurySession:
         return self.find(session_id, JurySession, UnknownSession("no such jury session", session_id=session_id))
 
+    def in_scope(self, operation: str, session_id: str) -> JurySession:
+        """The session, once the caller's rights over it (through its branch) are checked."""
+        session = self.session(session_id)
+        authorize(operation, Record(branches=frozenset({session.branch})))
+        return session
+
     def dossier(self, facts: CandidacyFacts, context: dict) -> Dossier:
         """The candidacy's dossier, opened on its first use."""
         try:
@@ -29,6 +36,7 @@ class JuryApplication(ServiceApplication):
     def record_evaluation(self, command: dict, facts: CandidacyFacts, accredited: set[str],
                           validity_months: int | None, context: CommandContext) -> CommandOutcome:
         def decide():
+            authorize("record-evaluation", Record(branches=facts.branches, evaluator=facts.evaluator_id))
             data = context.as_event_data()
             dossier = self.dossier(facts, data)
             validated = dossier.evaluate(facts, command["block"], command["competences"], command["modality"],
@@ -40,6 +48,7 @@ class JuryApplication(ServiceApplication):
 
     def schedule_session(self, command: dict, context: CommandContext) -> CommandOutcome:
         def decide():
+            authorize("schedule-session", Record(branches=frozenset({command["branch"]})))
             session = JurySession.schedule(**command, context=context.as_event_data())
             return [session], {"id": str(session.id)}
 
@@ -47,7 +56,7 @@ class JuryApplication(ServiceApplication):
 
     def appoint_member(self, command: dict, context: CommandContext) -> CommandOutcome:
         def decide():
-            session = self.session(command["session_id"])
+            session = self.in_scope("appoint-member", command["session_id"])
             member_id = session.appoint(command["name"], command["college"], command["role"], context.as_event_data())
             return [session], {"id": str(session.id), "member_id": member_id}
 
@@ -56,7 +65,7 @@ class JuryApplication(ServiceApplication):
     def present(self, command: dict, facts: CandidacyFacts, context: CommandContext) -> CommandOutcome:
         def decide():
             data = context.as_event_data()
-            session = self.session(command["session_id"])
+            session = self.in_scope("present", command["session_id"])
             dossier = self.dossier(facts, data)
             blocks = session.present(facts, dossier, data)
             return [session, dossier], {"id": str(session.id), "blocks": blocks}
@@ -67,7 +76,7 @@ class JuryApplication(ServiceApplication):
                context: CommandContext) -> CommandOutcome:
         def decide():
             data = context.as_event_data()
-            session = self.session(command["session_id"])
+            session = self.in_scope("decide", command["session_id"])
             dossier = self.dossier(facts, data)
             votes = {"for": command["votes_for"], "against": command["votes_against"],
                      "abstention": command["abstentions"]}
@@ -90,7 +99,7 @@ class JuryApplication(ServiceApplication):
 
     def correct_decision(self, command: dict, context: CommandContext) -> CommandOutcome:
         def decide():
-            session = self.session(command["session_id"])
+            session = self.in_scope("correct-decision", command["session_id"])
             session.correct(command["candidacy_id"], command["decision"], command["reason"], context.as_event_data())
             return [session], {"id": str(session.id)}
 

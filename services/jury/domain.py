@@ -101,6 +101,8 @@ class CandidacyFacts:
     version: int
     blocks: dict[str, str]  # block → positioning state: PENDING, TO_ACQUIRE, HELD, RECOGNISED
     status: str
+    evaluator_id: str | None = None  # the organisation evaluating it
+    branches: frozenset[str] = frozenset()  # the branches owning its certification
 
     def check_live(self) -> None:
         if self.status in ("WITHDRAWN", "CLOSED"):

@@ -29,6 +29,8 @@ MIGRATIONS = [
         blocks jsonb NOT NULL,
         status text NOT NULL
     );
+    -- Who evaluates it: the only organisation that may record its results.
+    ALTER TABLE candidacy_candidacies ADD COLUMN IF NOT EXISTS evaluator_id text;
     """,
 ]
 
@@ -43,9 +45,12 @@ async def apply_candidacy(conn: asyncpg.Connection, envelope: Envelope) -> None:
                                fact.candidate_id, fact.given_name, fact.family_name)
         case candidacy.CandidacyOpened():
             await conn.execute(
-                "INSERT INTO candidacy_candidacies (id, candidate_id, certification, version, blocks, status)"
-                " VALUES ($1, $2, $3, $4, $5, 'OPEN')", fact.candidacy_id, fact.candidate_id, fact.certification,
-                fact.version, json.dumps({b: "PENDING" for b in fact.blocks}))
+                "INSERT INTO candidacy_candidacies (id, candidate_id, certification, version, blocks, status,"
+                " evaluator_id) VALUES ($1, $2, $3, $4, $5, 'OPEN', $6)", fact.candidacy_id, fact.candidate_id,
+                fact.certification, fact.version, json.dumps({b: "PENDING" for b in fact.blocks}), fact.evaluator_id)
+        case candidacy.CandidacyTransferred():
+            await conn.execute("UPDATE candidacy_candidacies SET evaluator_id = $2 WHERE id = $1", fact.candidacy_id,
+                               fact.to_evaluator_id)
         case candidacy.CandidacyPositioned():
             await conn.execute("UPDATE candidacy_candidacies SET blocks = $2 WHERE id = $1", fact.candidacy_id,
                                json.dumps(fact.blocks))
@@ -56,11 +61,14 @@ async def apply_candidacy(conn: asyncpg.Connection, envelope: Envelope) -> None:
 
 
 async def candidacy_facts(pool: asyncpg.Pool, candidacy_id: str) -> CandidacyFacts | None:
-    row = await pool.fetchrow("SELECT * FROM candidacy_candidacies WHERE id = $1", candidacy_id)
+    row = await pool.fetchrow(
+        "SELECT c.*, coalesce(k.owners, '{}') AS owners FROM candidacy_candidacies c"
+        " LEFT JOIN catalog_certifications k ON k.code = c.certification WHERE c.id = $1", candidacy_id)
     if row is None:
         return None
     return CandidacyFacts(candidacy_id=row["id"], candidate_id=row["candidate_id"], certification=row["certification"],
-                          version=row["version"], blocks=json.loads(row["blocks"]), status=row["status"])
+                          version=row["version"], blocks=json.loads(row["blocks"]), status=row["status"],
+                          evaluator_id=row["evaluator_id"], branches=frozenset(row["owners"]))
 
 
 async def holder_name(pool: asyncpg.Pool, candidate_id: str) -> str:

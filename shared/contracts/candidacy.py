@@ -33,6 +33,7 @@ class CandidateRegistered(Contract):
     family_name: str
     status: Literal["EMPLOYEE", "JOB_SEEKER", "INITIAL_TRAINING", "WORK_STUDY"]
     employer_id: str | None
+    account: str | None = None  # the candidate's login, for their own access
 
 
 class CandidacyOpened(Contract):

@@ -24,6 +24,9 @@ EVALUATOR = "org-evaluator"
 SETTINGS = {"vae_min_experience_months": 12, "block_validity_months": None, "jury_quorum": 2, "jury_rule": "PARITAIRE"}
 
 
+OWNERS = frozenset({"UIMM"})  # the branches owning the certification
+
+
 def ctx() -> CommandContext:
     return CommandContext.new(ACTOR, f"key-{next(_keys)}")
 
@@ -60,7 +63,7 @@ def opening(candidate_id, route="VAE", **overrides) -> dict:
 
 
 def open_candidacy(app, **overrides) -> str:
-    return app.open_candidacy(opening(candidate(app), **overrides), facts(), TODAY, ctx()).result["id"]
+    return app.open_candidacy(opening(candidate(app), **overrides), facts(), TODAY, OWNERS, ctx()).result["id"]
 
 
 def events(app) -> int:
@@ -70,7 +73,7 @@ def events(app) -> int:
 def refused(app, error, method, *args):
     written = events(app)
     with pytest.raises(error) as refusal:
-        method(*args, ctx())
+        method(*args, OWNERS, ctx())
     assert events(app) == written, "a refused command wrote events"
     return refusal.value
 
@@ -108,7 +111,7 @@ def test_vae_needs_the_minimum_experience_of_the_version(app):
                       facts(), TODAY)
     assert refusal.details["failures"] == [{"rule": "NotEnoughExperience", "needed_months": 12, "declared_months": 5}]
     no_minimum = facts(versions={1: {"blocks": [{"code": "B1"}], "settings": {**SETTINGS, "vae_min_experience_months": 0}}})
-    app.open_candidacy(opening(candidate(app), experience=six_months), no_minimum, TODAY, ctx())
+    app.open_candidacy(opening(candidate(app), experience=six_months), no_minimum, TODAY, OWNERS, ctx())
 
 
 def test_overlapping_experience_periods_count_once():
@@ -120,22 +123,22 @@ def test_overlapping_experience_periods_count_once():
 
 def test_one_open_candidacy_per_candidate_and_certification(app):
     person = candidate(app)
-    app.open_candidacy(opening(person), facts(), TODAY, ctx())
+    app.open_candidacy(opening(person), facts(), TODAY, OWNERS, ctx())
     refused(app, CandidacyAlreadyOpen, app.open_candidacy, opening(person, route="TRAINING"), facts(), TODAY)
 
 
 def test_a_withdrawn_candidacy_frees_the_certification_for_a_new_one(app):
     person = candidate(app)
-    first = app.open_candidacy(opening(person), facts(), TODAY, ctx()).result["id"]
-    app.withdraw({"candidacy_id": first, "reason": "moved abroad"}, ctx())
-    app.open_candidacy(opening(person), facts(), TODAY, ctx())
+    first = app.open_candidacy(opening(person), facts(), TODAY, OWNERS, ctx()).result["id"]
+    app.withdraw({"candidacy_id": first, "reason": "moved abroad"}, OWNERS, ctx())
+    app.open_candidacy(opening(person), facts(), TODAY, OWNERS, ctx())
     refused(app, TransitionRefused, app.withdraw, {"candidacy_id": first, "reason": "again"})
 
 
 def test_only_vae_may_target_some_blocks(app):
     refused(app, InvalidInput, app.open_candidacy, opening(candidate(app), route="TRAINING", blocks=["RNCP40344BC01"]),
             facts(), TODAY)
-    candidacy = app.open_candidacy(opening(candidate(app), blocks=["RNCP40344BC02"]), facts(), TODAY, ctx())
+    candidacy = app.open_candidacy(opening(candidate(app), blocks=["RNCP40344BC02"]), facts(), TODAY, OWNERS, ctx())
     assert list(app.candidacy(candidacy.result["id"]).blocks) == ["RNCP40344BC02"]
 
 
@@ -144,7 +147,7 @@ def test_positioning_recognises_held_and_equivalent_blocks_still_valid(app):
     held = [HeldBlock("RNCP40344", "RNCP40344BC02", None),
             HeldBlock("RNCP40344", "RNCP40344BC03", date(2025, 1, 1)),  # validity over
             HeldBlock("RNCP37507", "RNCP37507BC01", date(2030, 1, 1))]  # equivalent to BC01
-    outcome = app.position({"candidacy_id": candidacy_id}, facts(), held, TODAY, ctx())
+    outcome = app.position({"candidacy_id": candidacy_id}, facts(), held, TODAY, OWNERS, ctx())
     assert outcome.result["blocks"] == {"RNCP40344BC01": "RECOGNISED", "RNCP40344BC02": "HELD",
                                         "RNCP40344BC03": "TO_ACQUIRE", "RNCP40344BC04": "TO_ACQUIRE"}
     assert app.candidacy(candidacy_id).status == "POSITIONED"
@@ -153,21 +156,21 @@ def test_positioning_recognises_held_and_equivalent_blocks_still_valid(app):
 def test_a_path_trains_only_for_blocks_to_acquire(app):
     candidacy_id = open_candidacy(app)
     app.position({"candidacy_id": candidacy_id}, facts(), [HeldBlock("RNCP40344", "RNCP40344BC02", None)], TODAY,
-                 ctx())
+                 OWNERS, ctx())
     refused(app, InvalidInput, app.set_path,
             {"candidacy_id": candidacy_id, "blocks": [{"block": "RNCP40344BC02", "hours": 35, "modules": []}]})
     app.set_path({"candidacy_id": candidacy_id, "blocks": [{"block": "RNCP40344BC01", "hours": 35, "modules": ["M1"]}]},
-                 ctx())
+                 OWNERS, ctx())
 
 
 def test_funding_is_requested_then_decided_once_and_a_refusal_says_why(app):
     candidacy_id = open_candidacy(app)
     funding_id = app.request_funding({"candidacy_id": candidacy_id, "funder": "OPCO", "funder_id": None,
-                                      "amount": "1500.00"}, ctx()).result["funding_id"]
+                                      "amount": "1500.00"}, OWNERS, ctx()).result["funding_id"]
     refused(app, InvalidInput, app.decide_funding, {"candidacy_id": candidacy_id, "funding_id": funding_id,
                                                    "granted": False, "granted_amount": None, "reason": None})
     app.decide_funding({"candidacy_id": candidacy_id, "funding_id": funding_id, "granted": True,
-                        "granted_amount": None, "reason": None}, ctx())
+                        "granted_amount": None, "reason": None}, OWNERS, ctx())
     assert app.candidacy(candidacy_id).fundings[funding_id]["granted_amount"] == "1500.00"
     refused(app, TransitionRefused, app.decide_funding, {"candidacy_id": candidacy_id, "funding_id": funding_id,
                                                         "granted": True, "granted_amount": None, "reason": None})
@@ -178,15 +181,15 @@ def test_vae_admissibility_then_validation_file_in_that_order(app):
     on = {"candidacy_id": candidacy_id}
     refused(app, TransitionRefused, app.submit_validation_file, on)
     refused(app, TransitionRefused, app.decide_admissibility, {**on, "admissible": True, "reason": "ok"}, facts(), TODAY)
-    app.file_admissibility(on, ctx())
-    app.decide_admissibility({**on, "admissible": True, "reason": "Livret 1 complet"}, facts(), TODAY, ctx())
-    app.submit_validation_file(on, ctx())
+    app.file_admissibility(on, OWNERS, ctx())
+    app.decide_admissibility({**on, "admissible": True, "reason": "Livret 1 complet"}, facts(), TODAY, OWNERS, ctx())
+    app.submit_validation_file(on, OWNERS, ctx())
     assert app.candidacy(candidacy_id).status == "VALIDATION_FILE_SUBMITTED"
 
 
 def test_admissibility_is_refused_when_the_registration_has_expired_since(app):
     candidacy_id = open_candidacy(app)
-    app.file_admissibility({"candidacy_id": candidacy_id}, ctx())
+    app.file_admissibility({"candidacy_id": candidacy_id}, OWNERS, ctx())
     refusal = refused(app, NotEligible, app.decide_admissibility,
                       {"candidacy_id": candidacy_id, "admissible": True, "reason": "ok"},
                       facts(end_date=date(2026, 1, 1)), TODAY)
@@ -203,7 +206,7 @@ def test_a_transfer_goes_to_an_accredited_organisation_with_a_reason(app):
     refused(app, NotEligible, app.transfer, {"candidacy_id": candidacy_id, "evaluator_id": "other", "reason": "move"},
             facts())
     app.transfer({"candidacy_id": candidacy_id, "evaluator_id": "other", "reason": "move"},
-                 facts(accredited_evaluators={EVALUATOR, "other"}), ctx())
+                 facts(accredited_evaluators={EVALUATOR, "other"}), OWNERS, ctx())
     assert app.candidacy(candidacy_id).evaluator_id == "other"
 
 

@@ -33,7 +33,7 @@ def ctx(organisation=CENTRE) -> CommandContext:
 
 def facts(candidacy="c1", positioning=None, status="POSITIONED") -> CandidacyFacts:
     blocks = {b: "TO_ACQUIRE" for b in BLOCKS} | (positioning or {})
-    return CandidacyFacts(candidacy, "person-1", "RNCP34174", 1, blocks, status)
+    return CandidacyFacts(candidacy, "person-1", "RNCP34174", 1, blocks, status, branches=frozenset({"UIMM"}))
 
 
 @pytest.fixture

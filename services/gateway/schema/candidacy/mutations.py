@@ -20,6 +20,8 @@ class RegisterCandidateInput:
     birth_date: date | None = None
     phone: str | None = None
     employer_id: str | None = None
+    account: str | None = strawberry.field(default=None,
+                                           description="The candidate's login at the identity provider: their own access")
 
 
 @strawberry.input

@@ -1,0 +1,119 @@
+"""The role table (shared/roles.toml), loaded once, and the check of a caller's rights over a record.
+
+A command is checked in the service that owns the aggregate, in the step that decides it: the service
+describes the record (`Record`: its branches, its evaluator, trainer, funders, employer, account) and
+`authorize` says whether one of the caller's roles reaches it through its scope. The gateway turns the
+same scopes into SQL (services/gateway/scopes.py). Deny by default.
+"""
+
+from __future__ import annotations
+
+import enum
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from shared.context import current_caller
+from shared.errors import Forbidden
+from shared.identity import Caller, Role
+
+TABLE = Path(__file__).with_name("roles.toml")
+ANYONE = "anyone"  # the pseudo-role of public operations
+
+
+class Scope(enum.StrEnum):
+    ALL = "all"
+    PUBLIC = "public"
+    OWN_BRANCHES = "own-branches"
+    EVALUATED = "evaluated"
+    TRAINED = "trained"
+    FUNDED = "funded"
+    EMPLOYED = "employed"
+    REGISTERED = "registered"
+    SESSIONS = "sessions"
+    OWN_RECORD = "own-record"
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    service: str
+    scopes: dict[str, tuple[Scope, ...]]  # role -> its scopes
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(self.scopes) - {ANYONE}
+
+
+@cache
+def operations() -> dict[str, Operation]:
+    table = tomllib.loads(TABLE.read_text())
+    known_scopes = set(table["scopes"])
+    assert known_scopes == {s.value for s in Scope}, "roles.toml: the scopes are those of policy.Scope"
+    result = {}
+    for name, entry in table["operations"].items():
+        scopes = {}
+        for role, scope in entry.items():
+            if role == "service":
+                continue
+            assert role == ANYONE or role in Role._value2member_map_, f"roles.toml: {name}: unknown role {role}"
+            scopes[role] = tuple(Scope(s) for s in ([scope] if isinstance(scope, str) else scope))
+        result[name] = Operation(name, entry["service"], scopes)
+    return result
+
+
+def operation(name: str) -> Operation:
+    return operations()[name]
+
+
+@dataclass(frozen=True)
+class Record:
+    """What a record is to the organisations around it: what a scope is checked against."""
+
+    branches: frozenset[str] = frozenset()  # the branches it belongs to (a certification's owners, …)
+    evaluator: str | None = None
+    trainer: str | None = None
+    employer: str | None = None
+    funders: frozenset[str] = frozenset()
+    account: str | None = None  # the candidate's own login
+    registered_by: str | None = None
+    presented_to_branches: frozenset[str] = field(default_factory=frozenset)
+
+
+def reaches(caller: Caller, scope: Scope, record: Record) -> bool:
+    organisation = caller.organisation_id
+    match scope:
+        case Scope.ALL | Scope.PUBLIC:
+            return True
+        case Scope.OWN_BRANCHES:
+            return bool(record.branches & set(caller.branches))
+        case Scope.EVALUATED:
+            return record.evaluator == organisation
+        case Scope.TRAINED:
+            return record.trainer == organisation
+        case Scope.FUNDED:
+            return organisation in record.funders
+        case Scope.EMPLOYED:
+            return record.employer == organisation
+        case Scope.REGISTERED:
+            return record.registered_by == organisation
+        case Scope.SESSIONS:
+            return bool(record.presented_to_branches & set(caller.branches))
+        case Scope.OWN_RECORD:
+            return record.account is not None and record.account == caller.user_id
+    return False
+
+
+def authorize(name: str, record: Record, caller: Caller | None = None) -> None:
+    """Forbidden, naming the right that is missing, unless one of the caller's roles reaches the record."""
+    caller = caller or current_caller.get()
+    if caller is None:
+        raise Forbidden(f"{name}: no caller")  # a command always runs with one; never allow by default
+    allowed = operation(name).scopes
+    for role in sorted(caller.roles & set(allowed)):
+        if any(reaches(caller, scope, record) for scope in allowed[role]):
+            return
+    rights = sorted(f"{role}: {scope.value}" for role in sorted(caller.roles & set(allowed)) for scope in allowed[role])
+    raise Forbidden(f"you may {name} only on records within your scope, and this one is not",
+                    operation=name, missing=rights or sorted(f"{r}: {s.value}" for r in allowed for s in allowed[r]))

@@ -1,0 +1,135 @@
+"""The role table: every operation declared once with who may do it, and each scope checked on the
+record a command changes."""
+
+import uuid
+from datetime import date
+
+import pytest
+
+from services.candidacy import api as candidacy_api
+from services.candidacy.application import CandidacyApplication
+from services.catalog import api as catalog_api
+from services.catalog.application import CatalogApplication
+from services.gateway.schema import schema
+from services.jury import api as jury_api
+from services.jury.application import JuryApplication
+from shared.context import Actor, CommandContext, current_caller
+from shared.errors import Forbidden
+from shared.identity import Caller, Role
+from shared.policy import ANYONE, Record, Scope, authorize, operations, reaches
+
+SERVICES = {"catalog": (catalog_api, CatalogApplication), "candidacy": (candidacy_api, CandidacyApplication),
+            "jury": (jury_api, JuryApplication)}
+
+
+def caller(roles, organisation="ORG", branches=(), user="someone"):
+    return Caller(user_id=user, organisation_id=organisation, branches=tuple(branches), roles=frozenset(roles))
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_command_of_a_service_is_in_the_role_table_under_that_service(service):
+    api, application = SERVICES[service]
+    declared = {name for name, op in operations().items() if op.service == service}
+    assert set(api.commands(application(), None)) == declared
+
+
+def test_every_query_of_the_gateway_is_in_the_role_table():
+    declared = {name for name, op in operations().items() if op.service == "gateway"}
+    queries = {field.name for field in schema.schema_converter.type_map["Query"].definition.fields}
+    assert {schema.config.name_converter.apply_naming_config(q) for q in queries} == declared
+
+
+def test_every_role_of_the_table_is_a_realm_role_and_every_operation_names_one():
+    for op in operations().values():
+        assert op.scopes, op.name
+        assert all(role == ANYONE or role in {r.value for r in Role} for role in op.scopes)
+
+
+@pytest.mark.parametrize("scope, record, reached", [
+    (Scope.OWN_BRANCHES, Record(branches=frozenset({"UIMM", "LEEM"})), True),
+    (Scope.OWN_BRANCHES, Record(branches=frozenset({"LEEM"})), False),
+    (Scope.EVALUATED, Record(evaluator="ORG"), True),
+    (Scope.EVALUATED, Record(evaluator="OTHER"), False),
+    (Scope.TRAINED, Record(trainer="ORG"), True),
+    (Scope.FUNDED, Record(funders=frozenset({"X", "ORG"})), True),
+    (Scope.FUNDED, Record(funders=frozenset()), False),
+    (Scope.EMPLOYED, Record(employer="OTHER"), False),
+    (Scope.OWN_RECORD, Record(account="someone"), True),
+    (Scope.OWN_RECORD, Record(account=None), False),
+    (Scope.SESSIONS, Record(presented_to_branches=frozenset({"UIMM"})), True),
+    (Scope.ALL, Record(), True),
+])
+def test_a_scope_reaches_the_records_it_names_and_no_other(scope, record, reached):
+    assert reaches(caller(["branch-admin"], branches=["UIMM"]), scope, record) is reached
+
+
+def test_a_refusal_names_the_rights_the_caller_has_and_that_fall_short():
+    with pytest.raises(Forbidden) as refusal:
+        authorize("publish-version", Record(branches=frozenset({"LEEM"})), caller(["branch-admin"], branches=["UIMM"]))
+    assert refusal.value.details == {"operation": "publish-version", "missing": ["branch-admin: own-branches"]}
+
+
+def test_without_a_caller_nothing_is_allowed():
+    token = current_caller.set(None)
+    try:
+        with pytest.raises(Forbidden):
+            authorize("create-branch", Record())
+    finally:
+        current_caller.reset(token)
+
+
+def context() -> CommandContext:
+    return CommandContext.new(Actor(user_id="u", organisation_id="UIMM", role="branch-admin"), f"k-{uuid.uuid4()}")
+
+
+def test_a_branch_admin_changes_only_the_certifications_of_its_branches_and_a_refusal_writes_nothing():
+    app = CatalogApplication()
+    for code in ("UIMM", "LEEM"):
+        app.create_branch({"code": code, "name": code, "idcc": [], "cpne": ""}, context())
+    block = [{"code": "RS1BC01", "title": "Bloc", "competences": None, "modalities": None}]
+    app.create_certification({"code": "RS1", "kind": "CQP", "title": "T", "owners": ["LEEM"], "blocks": block,
+                              "settings": {}, "effective_from": date(2024, 1, 1)}, context())
+    written = app.recorder.max_notification_id()
+    current_caller.set(caller(["branch-admin"], organisation="UIMM", branches=["UIMM"]))
+    for attempt in (
+        lambda: app.publish_version({"code": "RS1", "blocks": block, "settings": {}, "effective_from": None}, context()),
+        lambda: app.change_owners({"code": "RS1", "owners": ["UIMM"]}, context()),
+        lambda: app.create_certification({"code": "RS2", "kind": "CQP", "title": "T", "owners": ["LEEM"], "blocks": [],
+                                          "settings": {}, "effective_from": None}, context()),
+    ):
+        with pytest.raises(Forbidden):
+            attempt()
+    assert app.recorder.max_notification_id() == written
+
+
+def test_an_evaluation_centre_acts_only_on_the_candidacies_it_evaluates():
+    from tests.unit.test_candidacy import OWNERS, facts, opening
+
+    app = CandidacyApplication()
+    person = app.register_candidate({"given_name": "A", "family_name": "B", "birth_date": None, "email": "a@b.org",
+                                     "phone": None, "status": "EMPLOYEE", "employer_id": None}, context()).result["id"]
+    candidacy = app.open_candidacy(opening(person, route="TRAINING"), facts(), date.today(), OWNERS,
+                                   context()).result["id"]
+    evaluator = app.candidacy(candidacy).evaluator_id
+    current_caller.set(caller(["evaluator"], organisation="ANOTHER-CENTRE"))
+    with pytest.raises(Forbidden):
+        app.withdraw({"candidacy_id": candidacy, "reason": "r"}, OWNERS, context())
+    current_caller.set(caller(["evaluator"], organisation=evaluator))
+    app.withdraw({"candidacy_id": candidacy, "reason": "r"}, OWNERS, context())
+    assert app.candidacy(candidacy).status == "WITHDRAWN"
+
+
+def test_a_candidate_acts_only_on_their_own_record():
+    from tests.unit.test_candidacy import OWNERS, facts, opening
+
+    app = CandidacyApplication()
+    person = app.register_candidate({"given_name": "A", "family_name": "B", "birth_date": None, "email": "a@b.org",
+                                     "phone": None, "status": "EMPLOYEE", "employer_id": None, "account": "ana"},
+                                    context()).result["id"]
+    candidacy = app.open_candidacy(opening(person, route="TRAINING"), facts(), date.today(), OWNERS,
+                                   context()).result["id"]
+    current_caller.set(caller(["candidate"], user="bob"))
+    with pytest.raises(Forbidden):
+        app.withdraw({"candidacy_id": candidacy, "reason": "r"}, OWNERS, context())
+    current_caller.set(caller(["candidate"], user="ana"))
+    app.withdraw({"candidacy_id": candidacy, "reason": "r"}, OWNERS, context())
