@@ -8,6 +8,7 @@ from strawberry.types import Info
 
 from services.gateway.schema.candidacy.types import Candidacy, CandidacyStatus, Candidate, Route
 from services.gateway.schema.pagination import Conditions, PageInfo, edges_and_page_info, page
+from services.gateway import scopes
 from services.gateway.schema.permissions import Authenticated
 
 
@@ -67,18 +68,29 @@ def _uuid(value) -> str | None:
 class CandidacyQueries:
     @strawberry.field(permission_classes=[Authenticated], description="A candidate (needs a bearer token)")
     async def candidate(self, info: Info, id: strawberry.ID) -> Candidate | None:
-        row = _uuid(id) and await info.context.pool.fetchrow("SELECT * FROM candidates WHERE id = $1::uuid", _uuid(id))
+        if not _uuid(id):
+            return None
+        c = Conditions()
+        c.add("id = ?::uuid", _uuid(id))
+        c.add(*scopes.candidates(await info.context.caller()))
+        row = await info.context.pool.fetchrow(f"SELECT * FROM candidates{c.where}", *c.args)
         return Candidate.from_row(row) if row else None
 
     @strawberry.field(permission_classes=[Authenticated], description="A candidacy (needs a bearer token)")
     async def candidacy(self, info: Info, id: strawberry.ID) -> Candidacy | None:
-        row = _uuid(id) and await info.context.pool.fetchrow("SELECT * FROM candidacies WHERE id = $1::uuid", _uuid(id))
+        if not _uuid(id):
+            return None
+        c = Conditions()
+        c.add("id = ?::uuid", _uuid(id))
+        c.add(*scopes.candidacies(await info.context.caller(), "candidacy"))
+        row = await info.context.pool.fetchrow(f"SELECT * FROM candidacies{c.where}", *c.args)
         return Candidacy.from_row(row) if row else None
 
     @strawberry.field(permission_classes=[Authenticated], description="Candidacies, filtered and paginated")
     async def candidacies(self, info: Info, filter: CandidacyFilter | None = None, first: int = 50,
                           after: str | None = None) -> CandidacyConnection:
-        total, rows, offset = await page(info.context.pool, "candidacies", _conditions(filter or CandidacyFilter()),
-                                         "opened_at, id", first, after)
+        conditions = _conditions(filter or CandidacyFilter())
+        conditions.add(*scopes.candidacies(await info.context.caller()))
+        total, rows, offset = await page(info.context.pool, "candidacies", conditions, "opened_at, id", first, after)
         edges, page_info = edges_and_page_info(total, rows, offset, CandidacyEdge, Candidacy.from_row)
         return CandidacyConnection(total_count=total, edges=edges, page_info=page_info)

@@ -8,6 +8,8 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from services.gateway import scopes
+from services.gateway.schema.pagination import Conditions
 from services.gateway.schema.catalog.types import Certification, Organisation
 from services.gateway.schema.jury.types import Certificate, Evaluation, JuryDecision
 
@@ -168,8 +170,11 @@ class Candidate:
 
     @strawberry.field
     async def candidacies(self, info: Info) -> list[Candidacy]:
-        rows = await info.context.pool.fetch(
-            "SELECT * FROM candidacies WHERE candidate_id = $1::uuid ORDER BY opened_at", str(self.id))
+        """Only those the caller may read: another organisation's candidacies of the same person stay hidden."""
+        c = Conditions()
+        c.add("candidate_id = ?::uuid", str(self.id))
+        c.add(*scopes.candidacies(await info.context.caller()))
+        rows = await info.context.pool.fetch(f"SELECT * FROM candidacies{c.where} ORDER BY opened_at", *c.args)
         return [Candidacy.from_row(row) for row in rows]
 
     @strawberry.field(description="Certificates and attestations delivered to the candidate")

@@ -6,6 +6,7 @@ from datetime import date
 import strawberry
 from strawberry.types import Info
 
+from services.gateway import scopes
 from services.gateway.schema.jury.types import CertificateVerification, JurySession
 from services.gateway.schema.pagination import Conditions
 from services.gateway.schema.permissions import Authenticated
@@ -28,7 +29,10 @@ class JuryQueries:
             session_id = uuid.UUID(str(id))
         except ValueError:
             return None
-        row = await info.context.pool.fetchrow("SELECT * FROM jury_sessions WHERE id = $1", session_id)
+        c = Conditions()
+        c.add("id = ?", session_id)
+        c.add(*scopes.jury_sessions(await info.context.caller()))
+        row = await info.context.pool.fetchrow(f"SELECT * FROM jury_sessions{c.where}", *c.args)
         return JurySession.from_row(row) if row else None
 
     @strawberry.field(permission_classes=[Authenticated])
@@ -44,6 +48,7 @@ class JuryQueries:
             c.add("held_on <= ?", f.held_until)
         if f.status:
             c.add("status = ?", f.status)
+        c.add(*scopes.jury_sessions(await info.context.caller()))
         rows = await info.context.pool.fetch(f"SELECT * FROM jury_sessions{c.where} ORDER BY held_on, id", *c.args)
         return [JurySession.from_row(r) for r in rows]
 

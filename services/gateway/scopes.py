@@ -1,0 +1,70 @@
+"""The role table's scopes as SQL: every read of people's data is filtered in the database by what the
+caller may see (never after fetching), so counts agree with pages and a record out of scope reads as
+not found. The services check commands against the same table (shared/policy.py).
+
+Each function returns a condition with `?` placeholders and its values, for `Conditions.add`.
+"""
+
+from __future__ import annotations
+
+from shared.identity import Caller
+from shared.policy import Scope, operation
+
+Clause = tuple[str, list]
+
+
+def _scopes(caller: Caller, name: str) -> set[Scope]:
+    allowed = operation(name).scopes
+    return {scope for role in caller.roles & set(allowed) for scope in allowed[role]}
+
+
+def _any(clauses: list[Clause]) -> Clause:
+    if not clauses:
+        return "FALSE", []
+    return "(" + " OR ".join(c for c, _ in clauses) + ")", [v for _, values in clauses for v in values]
+
+
+def candidacies(caller: Caller, name: str = "candidacies") -> Clause:
+    """The candidacies (table `candidacies`) the caller may read."""
+    org, branches = caller.organisation_id, list(caller.branches)
+    by_scope: dict[Scope, Clause] = {
+        Scope.ALL: ("TRUE", []),
+        Scope.OWN_BRANCHES: ("certification IN (SELECT code FROM certifications WHERE owners && ?::text[])",
+                             [branches]),
+        Scope.EVALUATED: ("evaluator_id = ?", [org]),
+        Scope.TRAINED: ("trainer_id = ?", [org]),
+        Scope.EMPLOYED: ("employer_id = ?", [org]),
+        Scope.FUNDED: ("EXISTS (SELECT 1 FROM jsonb_each(fundings) f WHERE f.value ->> 'funder_id' = ?)", [org]),
+        Scope.SESSIONS: ("id IN (SELECT p.candidacy_id FROM jury_presentations p JOIN jury_sessions s"
+                         " ON s.id = p.session_id WHERE s.branch = ANY(?::text[]))", [branches]),
+        Scope.OWN_RECORD: ("candidate_id IN (SELECT id FROM candidates WHERE account = ?)", [caller.user_id]),
+    }
+    return _any([by_scope[s] for s in sorted(_scopes(caller, name)) if s in by_scope])
+
+
+def candidates(caller: Caller) -> Clause:
+    """The candidates (table `candidates`) the caller may read: through a candidacy it may read, as the
+    organisation that registered them, or their own record."""
+    scopes = _scopes(caller, "candidate")
+    clauses: list[Clause] = []
+    if Scope.ALL in scopes:
+        clauses.append(("TRUE", []))
+    if Scope.REGISTERED in scopes:
+        clauses.append(("registered_by = ?", [caller.organisation_id]))
+    if Scope.OWN_RECORD in scopes:
+        clauses.append(("account = ?", [caller.user_id]))
+    through, values = candidacies(caller, "candidate")
+    if through != "FALSE":
+        clauses.append((f"id IN (SELECT candidate_id FROM candidacies WHERE {through})", values))
+    return _any(clauses)
+
+
+def jury_sessions(caller: Caller) -> Clause:
+    """The jury sessions (table `jury_sessions`) the caller may read."""
+    scopes = _scopes(caller, "jurySessions")
+    clauses: list[Clause] = []
+    if Scope.ALL in scopes:
+        clauses.append(("TRUE", []))
+    if Scope.OWN_BRANCHES in scopes:
+        clauses.append(("branch = ANY(?::text[])", [list(caller.branches)]))
+    return _any(clauses)
