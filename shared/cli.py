@@ -34,10 +34,15 @@ PROCESSES = ("catalog", "candidacy", "jury", "gateway")
 
 
 def generated_contracts() -> dict[Path, str]:
+    """The checked-in files made from the code: the SDL, the AsyncAPI document and the role tables of the
+    services' READMEs."""
     from services.gateway.schema import schema
     from shared.asyncapi import document
+    from shared.policy import with_table
 
-    return {SDL_PATH: schema.as_str() + "\n", ASYNCAPI_PATH: document()}
+    readmes = {ROOT / "services" / service / "README.md": service for service in PROCESSES}
+    return {SDL_PATH: schema.as_str() + "\n", ASYNCAPI_PATH: document(),
+            **{path: with_table(path.read_text() if path.exists() else "", service) for path, service in readmes.items()}}
 
 
 def contracts(action: str) -> int:

@@ -117,3 +117,28 @@ def authorize(name: str, record: Record, caller: Caller | None = None) -> None:
     rights = sorted(f"{role}: {scope.value}" for role in sorted(caller.roles & set(allowed)) for scope in allowed[role])
     raise Forbidden(f"you may {name} only on records within your scope, and this one is not",
                     operation=name, missing=rights or sorted(f"{r}: {s.value}" for r in allowed for s in allowed[r]))
+
+
+BEGIN, END = "<!-- role table: generated from shared/roles.toml by `cqp contracts write` -->", "<!-- end of role table -->"
+
+
+def render(service: str) -> str:
+    """The service's part of the role table, as Markdown."""
+    scopes = tomllib.loads(TABLE.read_text())["scopes"]
+    lines = ["| operation | who may do it, and over which records |", "| --- | --- |"]
+    for op in operations().values():
+        if op.service == service:
+            who = "; ".join(f"{role}: {', '.join(s.value for s in op.scopes[role])}" for role in op.scopes)
+            lines.append(f"| `{op.name}` | {who} |")
+    used = sorted({s for op in operations().values() if op.service == service for ss in op.scopes.values() for s in ss})
+    lines += ["", "Scopes: " + "; ".join(f"**{s.value}**: {scopes[s.value]}" for s in used) + "."]
+    return "\n".join(lines)
+
+
+def with_table(readme: str, service: str) -> str:
+    """The README with its role table section rendered anew (added at the end when missing)."""
+    section = f"{BEGIN}\n{render(service)}\n{END}"
+    if BEGIN in readme and END in readme:
+        before, rest = readme.split(BEGIN, 1)
+        return before + section + rest.split(END, 1)[1]
+    return readme.rstrip("\n") + f"\n\n## Who may do what\n\n{section}\n"
