@@ -43,8 +43,9 @@ CERTIFICATION = {
         {"code": "RNCP34174BC03", "title": "La contribution à l\u2019amélioration continue"},
     ],
 }
+# Her login is the realm's demo user `candidat`: she sees her own record and candidacy.
 CANDIDATE = {"givenName": "Camille", "familyName": "Martin", "email": "camille.martin@example.org",
-             "status": "EMPLOYEE"}
+             "status": "EMPLOYEE", "account": "candidat"}
 
 SUCCESS = {"createBranch": ("BranchCreated", "branch { code }"),
            "registerOrganisation": ("OrganisationRegistered", "organisation { id }"),

@@ -165,7 +165,7 @@ class System:
         return f"{self.prefix}{name}"
 
     async def token(self, organisation: str | None = None, role: str | None = None,
-                    roles: tuple[str, ...] = (), branches: tuple[str, ...] = ()) -> str:
+                    roles: tuple[str, ...] = (), branches: tuple[str, ...] = (), username: str | None = None) -> str:
         """A real access token from Keycloak for a user of that organisation (the operator by default)."""
         if organisation is None and role is None and not roles:
             try:
@@ -173,7 +173,7 @@ class System:
             except asyncpg.UndefinedTableError:
                 known = []  # the gateway has not started yet
             return await self.keycloak.token(OPERATOR["organisation"], OPERATOR["roles"], tuple(known))
-        return await self.keycloak.token(organisation, tuple(roles) or (role,), tuple(branches))
+        return await self.keycloak.token(organisation, tuple(roles) or (role,), tuple(branches), username)
 
     def importer_env(self) -> dict[str, str]:
         """The environment of `cqp catalog import` against this system, as the realm's importer account."""

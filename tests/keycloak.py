@@ -36,18 +36,21 @@ class Keycloak:
     def from_environment(cls) -> Keycloak:
         return cls(os.environ["CQP_TEST_OIDC_ISSUER"], os.environ["CQP_TEST_KEYCLOAK_ADMIN_PASSWORD"])
 
-    async def token(self, organisation: str | None, roles: tuple[str, ...], branches: tuple[str, ...] = ()) -> str:
-        key = (organisation, tuple(sorted(roles)), tuple(sorted(branches)))
+    async def token(self, organisation: str | None, roles: tuple[str, ...], branches: tuple[str, ...] = (),
+                    username: str | None = None) -> str:
+        key = (organisation, tuple(sorted(roles)), tuple(sorted(branches)), username)
         if key not in self.tokens:
-            username = await self.user(organisation, roles, branches)
+            username = await self.user(organisation, roles, branches, username)
             self.tokens[key] = CachedToken(lambda: password_token(self.issuer, CLI, username, self.password, self.http))
         return await self.tokens[key]()
 
-    async def user(self, organisation: str | None, roles: tuple[str, ...], branches: tuple[str, ...] = ()) -> str:
-        """A user of that organisation, with those branches and roles (made once)."""
+    async def user(self, organisation: str | None, roles: tuple[str, ...], branches: tuple[str, ...] = (),
+                   username: str | None = None) -> str:
+        """A user of that organisation, with those branches and roles (made once); named as asked, or after
+        what it is."""
         groups = [await self.group("org", "organisation", organisation)] if organisation else []
         groups += [await self.group("branch", "branches", code) for code in branches]
-        name = "t-" + hashlib.sha256(repr((organisation, sorted(roles), sorted(branches))).encode()).hexdigest()[:20]
+        name = username or "t-" + hashlib.sha256(repr((organisation, sorted(roles), sorted(branches))).encode()).hexdigest()[:20]
         headers = await self._admin()
         answer = await self.http.post(f"{self.admin_api}/users", headers=headers, json={
             "username": name, "enabled": True, "emailVerified": True, "firstName": "Test", "lastName": name,

@@ -177,14 +177,15 @@ async def test_a_full_award_then_a_partial_validation_completed_at_a_later_sessi
                                                                                      ("2026-12-01", 1)]
 
 
-async def test_an_unaccredited_organisation_may_not_evaluate_and_a_correction_needs_a_reason(journey):
+async def test_an_organisation_not_evaluating_the_candidacy_may_not_record_results_and_a_correction_needs_a_reason(
+        journey):
     _, candidacy = await vae_candidacy(journey, "Alex", "third")
     unaccredited = await ok(journey, "registerOrganisation", "RegisterOrganisationInput",
                             {"name": "Centre non habilité", "kinds": ["EVALUATION_CENTRE"]}, "stranger",
                             "... on OrganisationRegistered { organisation { id } }")
     stranger = await journey.token(organisation=unaccredited["organisation"]["id"], role="evaluator")
     refused = await evaluate(journey, candidacy, BLOCKS[0], True, "third-e0", token=stranger)
-    assert refused["code"] == "EvaluatorNotAccredited"
+    assert (refused["code"], refused["details"]["missing"]) == ("Forbidden", ["evaluator: evaluated"])
     sessions = await journey.graphql('{ jurySessions(filter: {certification: "RNCP34174"}) { id decisions'
                                      ' { candidacyId } } }')
     session = next(s for s in sessions["jurySessions"] if s["decisions"])

@@ -45,6 +45,11 @@ class Conditions:
             clause = clause.replace("?", f"${len(self.args)}", 1)
         self.clauses.append(clause)
 
+    def add_scope(self, scope: tuple[str, list]) -> None:
+        """A read scope of services/gateway/scopes.py: a condition and its values."""
+        clause, values = scope
+        self.add(clause, *values)
+
     def add_words(self, clause: str, text: str | None) -> None:
         """One `clause` (an ILIKE ?) per word of `text`: each word must appear."""
         if text and (len(text) > MAX_FILTER_LENGTH or len(text.split()) > MAX_FILTER_WORDS):

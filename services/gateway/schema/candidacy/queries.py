@@ -72,7 +72,7 @@ class CandidacyQueries:
             return None
         c = Conditions()
         c.add("id = ?::uuid", _uuid(id))
-        c.add(*scopes.candidates(await info.context.caller()))
+        c.add_scope(scopes.candidates(await info.context.caller()))
         row = await info.context.pool.fetchrow(f"SELECT * FROM candidates{c.where}", *c.args)
         return Candidate.from_row(row) if row else None
 
@@ -82,7 +82,7 @@ class CandidacyQueries:
             return None
         c = Conditions()
         c.add("id = ?::uuid", _uuid(id))
-        c.add(*scopes.candidacies(await info.context.caller(), "candidacy"))
+        c.add_scope(scopes.candidacies(await info.context.caller(), "candidacy"))
         row = await info.context.pool.fetchrow(f"SELECT * FROM candidacies{c.where}", *c.args)
         return Candidacy.from_row(row) if row else None
 
@@ -90,7 +90,7 @@ class CandidacyQueries:
     async def candidacies(self, info: Info, filter: CandidacyFilter | None = None, first: int = 50,
                           after: str | None = None) -> CandidacyConnection:
         conditions = _conditions(filter or CandidacyFilter())
-        conditions.add(*scopes.candidacies(await info.context.caller()))
+        conditions.add_scope(scopes.candidacies(await info.context.caller()))
         total, rows, offset = await page(info.context.pool, "candidacies", conditions, "opened_at, id", first, after)
         edges, page_info = edges_and_page_info(total, rows, offset, CandidacyEdge, Candidacy.from_row)
         return CandidacyConnection(total_count=total, edges=edges, page_info=page_info)

@@ -173,7 +173,7 @@ class Candidate:
         """Only those the caller may read: another organisation's candidacies of the same person stay hidden."""
         c = Conditions()
         c.add("candidate_id = ?::uuid", str(self.id))
-        c.add(*scopes.candidacies(await info.context.caller()))
+        c.add_scope(scopes.candidacies(await info.context.caller()))
         rows = await info.context.pool.fetch(f"SELECT * FROM candidacies{c.where} ORDER BY opened_at", *c.args)
         return [Candidacy.from_row(row) for row in rows]
 

@@ -31,7 +31,7 @@ class JuryQueries:
             return None
         c = Conditions()
         c.add("id = ?", session_id)
-        c.add(*scopes.jury_sessions(await info.context.caller()))
+        c.add_scope(scopes.jury_sessions(await info.context.caller()))
         row = await info.context.pool.fetchrow(f"SELECT * FROM jury_sessions{c.where}", *c.args)
         return JurySession.from_row(row) if row else None
 
@@ -48,7 +48,7 @@ class JuryQueries:
             c.add("held_on <= ?", f.held_until)
         if f.status:
             c.add("status = ?", f.status)
-        c.add(*scopes.jury_sessions(await info.context.caller()))
+        c.add_scope(scopes.jury_sessions(await info.context.caller()))
         rows = await info.context.pool.fetch(f"SELECT * FROM jury_sessions{c.where} ORDER BY held_on, id", *c.args)
         return [JurySession.from_row(r) for r in rows]
 

@@ -1,0 +1,307 @@
+"""The role table (shared/roles.toml), cell by cell, through GraphQL with real Keycloak tokens.
+
+One world of two branches (UIMM and LEEM), each with its certification, its evaluation centre, and
+organisations around one candidacy of UIMM. For every operation and every role the table allows, the
+role does it on a record within its scope (anything but Forbidden), and a caller of the same role
+outside that scope is refused (Forbidden, nothing written) or sees nothing. A role the table does not
+list for a command is refused. The cells are generated from the table: adding a row adds its tests.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from datetime import date, timedelta
+
+import pytest
+import pytest_asyncio
+
+from shared.policy import ANYONE, Scope, operations
+from tests.harness import System, eventually
+
+CERT_A, CERT_B = "RNCP90001", "RNCP90002"
+BLOCKS_A = [f"{CERT_A}BC01", f"{CERT_A}BC02"]
+TODAY = date.today().isoformat()
+_keys = itertools.count()
+
+COMMANDS = {name: op for name, op in operations().items() if op.service != "gateway"}
+READS = {name: op for name, op in operations().items() if op.service == "gateway" and ANYONE not in op.scopes}
+
+
+def key() -> str:
+    return f"role-table-{next(_keys)}"
+
+
+async def mutate(system, field, input_type, data, token="default", selection=""):
+    query = (f"mutation($input: {input_type}!, $key: String!) {{ {field}(input: $input, idempotencyKey: $key) {{"
+             f" __typename ... on Error {{ code message details }} {selection} }} }}")
+    return (await system.graphql(query, {"input": data, "key": key()}, token=token))[field]
+
+
+async def ok(system, field, input_type, data, selection, token="default"):
+    result = await mutate(system, field, input_type, data, token, selection)
+    assert "code" not in result, result
+    return result
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def world():
+    w = await System.create()
+    await w.start()
+    for code in ("UIMM", "LEEM"):
+        await ok(w, "createBranch", "CreateBranchInput", {"code": code, "name": code}, "")
+    w.orgs = {}
+    for name, kinds in [("centre_a", ["EVALUATION_CENTRE"]), ("centre_b", ["EVALUATION_CENTRE"]),
+                        ("trainer_a", ["TRAINING_ORGANISATION"]), ("trainer_b", ["TRAINING_ORGANISATION"]),
+                        ("funder_a", ["FUNDER"]), ("funder_b", ["FUNDER"]),
+                        ("employer_a", ["EMPLOYER"]), ("employer_b", ["EMPLOYER"])]:
+        result = await ok(w, "registerOrganisation", "RegisterOrganisationInput", {"name": name, "kinds": kinds},
+                          "... on OrganisationRegistered { organisation { id } }")
+        w.orgs[name] = result["organisation"]["id"]
+    for code, branch, centre in ((CERT_A, "UIMM", "centre_a"), (CERT_B, "LEEM", "centre_b")):
+        await ok(w, "createCertification", "CreateCertificationInput", {
+            "code": code, "kind": "CQP", "title": f"CQP {code}", "owners": [branch],
+            "blocks": [{"code": f"{code}BC0{n}", "title": f"Bloc {n}"} for n in (1, 2)]}, "")
+        await ok(w, "accredit", "AccreditInput", {"organisationId": w.orgs[centre], "branch": branch,
+                                                  "certifications": [code], "scope": "EVALUATION",
+                                                  "validFrom": "2024-01-01"}, "")
+    w.account = f"candidate-{uuid.uuid4().hex[:8]}"
+    w.tokens = await tokens(w)
+    w.candidate = await register(w, w.tokens["evaluator"][0], account=w.account)
+    opened = await once_known(w, "openCandidacy", "OpenCandidacyInput", {
+        "candidateId": w.candidate, "certification": CERT_A, "route": "TRAINING", "evaluatorId": w.orgs["centre_a"],
+        "trainerId": w.orgs["trainer_a"], "employerId": w.orgs["employer_a"]},
+        "... on CandidacyChanged { candidacy { id } }")
+    w.candidacy = opened["candidacy"]["id"]
+    funded = await ok(w, "requestFunding", "RequestFundingInput", {
+        "candidacyId": w.candidacy, "funder": "OPCO", "amount": "900.00", "funderId": w.orgs["funder_a"]},
+        "... on CandidacyChanged { candidacy { fundings { id } } }")
+    w.funding = funded["candidacy"]["fundings"][0]["id"]
+    session = await ok(w, "scheduleJurySession", "ScheduleJurySessionInput", {
+        "branch": "UIMM", "certifications": [CERT_A], "on": TODAY, "capacity": 10},
+        "... on JurySessionChanged { session { id } }")
+    w.session = session["session"]["id"]
+    for block in BLOCKS_A:  # every block evaluated, so the candidacy can sit before the UIMM session
+        await once_known(w, "recordEvaluation", "RecordEvaluationInput", evaluation(w, block),
+                         "... on EvaluationRecorded { validated }", token=w.tokens["evaluator"][0])
+    await once_known(w, "presentCandidacy", "PresentCandidacyInput",
+                     {"sessionId": w.session, "candidacyId": w.candidacy}, "")
+    yield w
+    w.stop()
+
+
+async def once_known(w, field, input_type, data, selection, token="default"):
+    """The services learn the catalog and each other through Kafka: retry (same effect) until they know."""
+    async def attempt():
+        result = await mutate(w, field, input_type, data, token, selection)
+        return None if result.get("code") in ("UnknownCandidacy", "UnknownCertification", "NotEligible") else result
+    result = await eventually(attempt)
+    assert "code" not in result, result
+    return result
+
+
+async def register(w, token, account=None) -> str:
+    data = {"givenName": "Léa", "familyName": "Roux", "email": "lea.roux@example.org", "status": "EMPLOYEE",
+            **({"account": account} if account else {})}
+    result = await ok(w, "registerCandidate", "RegisterCandidateInput", data,
+                      "... on CandidateRegistered { candidate { id } }", token)
+    return result["candidate"]["id"]
+
+
+def evaluation(w, block: str) -> dict:
+    return {"candidacyId": w.candidacy, "block": block, "competences": [{"competence": "C1", "acquired": True}],
+            "modality": "TEST", "evaluator": "Jean Dupont", "on": TODAY, "evidence": "dossier 12"}
+
+
+async def tokens(w) -> dict[str, tuple[str, str | None]]:
+    """Per role: a token within the world's UIMM records, and one of the same role outside them."""
+    async def pair(role, inside, outside):
+        return (await w.token(**inside, role=role), await w.token(**outside, role=role) if outside else None)
+
+    uimm, leem = {"organisation": "UIMM", "branches": ("UIMM",)}, {"organisation": "LEEM", "branches": ("LEEM",)}
+    o = w.orgs
+    return {
+        "platform-admin": await pair("platform-admin", {"organisation": "platform"}, None),
+        "branch-admin": await pair("branch-admin", uimm, leem),
+        "certifier": await pair("certifier", uimm, leem),
+        "jury-secretary": await pair("jury-secretary", uimm, leem),
+        "jury-member": await pair("jury-member", uimm, leem),
+        "auditor": await pair("auditor", uimm, leem),
+        "evaluator": await pair("evaluator", {"organisation": o["centre_a"]}, {"organisation": o["centre_b"]}),
+        "trainer": await pair("trainer", {"organisation": o["trainer_a"]}, {"organisation": o["trainer_b"]}),
+        "funder": await pair("funder", {"organisation": o["funder_a"]}, {"organisation": o["funder_b"]}),
+        "employer": await pair("employer", {"organisation": o["employer_a"]}, {"organisation": o["employer_b"]}),
+        "candidate": await pair("candidate", {"username": w.account}, {"username": f"other-{w.account}"}),
+    }
+
+
+# ------------------------------------------------------------------------------ commands
+
+async def command_input(w, name: str) -> tuple[str, str, dict]:
+    """(mutation, input type, input) of a command aimed at the world's UIMM records."""
+    n = next(_keys)
+    c = {"candidacyId": w.candidacy}
+    match name:
+        case "create-branch":
+            return "createBranch", "CreateBranchInput", {"code": f"BR{n}", "name": "Branche"}
+        case "register-organisation":
+            return "registerOrganisation", "RegisterOrganisationInput", {"name": f"Org {n}", "kinds": ["EMPLOYER"]}
+        case "create-certification":
+            return "createCertification", "CreateCertificationInput", {
+                "code": f"RNCP9{n:04d}", "kind": "CQP", "title": "CQP", "owners": ["UIMM"]}
+        case "publish-version":
+            return "publishVersion", "PublishVersionInput", {
+                "code": CERT_A, "blocks": [{"code": b, "title": f"Bloc {b}"} for b in BLOCKS_A]}
+        case "change-owners":
+            return "changeOwners", "ChangeOwnersInput", {"code": CERT_A, "owners": ["UIMM"]}
+        case "record-registration":
+            return "recordRegistration", "RecordRegistrationInput", {
+                "code": CERT_A, "registry": "RNCP", "number": CERT_A, "endDate": "2030-01-01", "routes": ["FC"]}
+        case "declare-succession":
+            return "declareSuccession", "DeclareSuccessionInput", {"predecessor": CERT_B, "successor": CERT_A}
+        case "declare-equivalence":
+            return "declareEquivalence", "DeclareEquivalenceInput", {
+                "code": CERT_A, "block": BLOCKS_A[0], "target": CERT_B, "targetBlock": f"{CERT_B}BC01"}
+        case "accredit":
+            return "accredit", "AccreditInput", {"organisationId": w.orgs["centre_a"], "branch": "UIMM",
+                                                 "certifications": [CERT_A], "scope": "TRAINING",
+                                                 "validFrom": "2024-01-01"}
+        case "withdraw-accreditation":
+            made = await ok(w, "accredit", "AccreditInput", {
+                "organisationId": w.orgs["trainer_a"], "branch": "UIMM", "certifications": [CERT_A],
+                "scope": "TRAINING", "validFrom": "2024-01-01"}, "... on AccreditationChanged { accreditation { id } }")
+            return "withdrawAccreditation", "WithdrawAccreditationInput", {
+                "organisationId": w.orgs["trainer_a"], "accreditationId": made["accreditation"]["id"], "on": TODAY,
+                "reason": "fin"}
+        case "register-candidate":
+            return "registerCandidate", "RegisterCandidateInput", {
+                "givenName": "Noé", "familyName": "Blanc", "email": "noe@example.org", "status": "EMPLOYEE"}
+        case "open-candidacy":
+            candidate = await register(w, "default")
+            return "openCandidacy", "OpenCandidacyInput", {
+                "candidateId": candidate, "certification": CERT_A, "route": "TRAINING",
+                "evaluatorId": w.orgs["centre_a"]}
+        case "check-eligibility" | "position" | "file-admissibility" | "submit-validation-file":
+            field = {"position": "positionCandidacy"}.get(name, "".join(
+                p if i == 0 else p.title() for i, p in enumerate(name.split("-"))))
+            return field, "CandidacyInput", c
+        case "declare-experience":
+            return "declareExperience", "DeclareExperienceInput", {**c, "periods": [
+                {"start": "2020-01-01", "end": "2020-12-31", "activity": "Soudage"}]}
+        case "set-path":
+            return "setPath", "SetPathInput", {**c, "blocks": [{"block": BLOCKS_A[0], "hours": 10}]}
+        case "request-funding":
+            return "requestFunding", "RequestFundingInput", {**c, "funder": "OPCO", "amount": "10.00",
+                                                             "funderId": w.orgs["funder_a"]}
+        case "decide-funding":
+            return "decideFunding", "DecideFundingInput", {**c, "fundingId": w.funding, "granted": True}
+        case "decide-admissibility":
+            return "decideAdmissibility", "DecideAdmissibilityInput", {**c, "admissible": True, "reason": "ok"}
+        case "transfer":
+            return "transferCandidacy", "TransferCandidacyInput", {**c, "evaluatorId": w.orgs["centre_a"],
+                                                                   "reason": "déménagement"}
+        case "withdraw":
+            return "withdrawCandidacy", "WithdrawCandidacyInput", {**c, "reason": "abandon"}
+        case "record-evaluation":
+            return "recordEvaluation", "RecordEvaluationInput", evaluation(w, BLOCKS_A[0])
+        case "schedule-session":
+            later = (date.today() + timedelta(days=30)).isoformat()
+            return "scheduleJurySession", "ScheduleJurySessionInput", {
+                "branch": "UIMM", "certifications": [CERT_A], "on": later, "capacity": 5}
+        case "appoint-member":
+            return "appointJuryMember", "AppointJuryMemberInput", {
+                "sessionId": w.session, "name": f"Membre {n}", "college": "EMPLOYEE"}
+        case "present":
+            return "presentCandidacy", "PresentCandidacyInput", {"sessionId": w.session, "candidacyId": w.candidacy}
+        case "decide":
+            return "decide", "DecideInput", {"sessionId": w.session, "candidacyId": w.candidacy,
+                                             "decision": "DEFERRAL", "presentMembers": ["m1"], "votesFor": 1}
+        case "correct-decision":
+            return "correctDecision", "CorrectDecisionInput", {"sessionId": w.session, "candidacyId": w.candidacy,
+                                                               "decision": "DEFERRAL", "reason": "erreur"}
+    return "", "", {}  # no GraphQL mutation: a batch command (import-fiche), sent to the service
+
+
+async def events_in(w, service: str) -> int:
+    return (await w.sql(f"SELECT count(*) AS n FROM {service}.{service}_events"))[0]["n"]
+
+
+async def attempt(w, name: str, token: str) -> str:
+    """The outcome's error code, or "ok"."""
+    field, input_type, data = await command_input(w, name)
+    if not field:
+        fiche = {"fiche": {"number": "RNCP99999", "title": "CQP importé", "blocks": []}, "owners": ["UIMM"]}
+        answer = await w.command(COMMANDS[name].service, name, fiche, key(), token=token)
+        return "ok" if answer.status_code == 200 else answer.json()["error"]["type"]
+    result = await mutate(w, field, input_type, data, token)
+    return result.get("code", "ok")
+
+
+CELLS = [(name, role) for name, op in COMMANDS.items() for role in op.scopes]
+
+
+@pytest.mark.parametrize("name, role", CELLS, ids=[f"{n}-{r}" for n, r in CELLS])
+async def test_a_role_does_a_command_within_its_scope_and_is_forbidden_outside_it(world, name, role):
+    inside, outside = world.tokens[role]
+    if outside is not None:
+        service = COMMANDS[name].service
+        written = await events_in(world, service)
+        assert await attempt(world, name, outside) == "Forbidden"
+        assert await events_in(world, service) == written
+    assert await attempt(world, name, inside) not in ("Forbidden", "Unauthenticated")
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+async def test_an_auditor_reads_but_never_writes(world, name):
+    service = COMMANDS[name].service
+    written = await events_in(world, service)
+    assert await attempt(world, name, world.tokens["auditor"][0]) == "Forbidden"
+    assert await events_in(world, service) == written
+
+
+# ------------------------------------------------------------------------------ reads
+
+async def sees(w, name: str, token: str) -> bool:
+    """Whether the caller sees the world's record through that query."""
+    queries = {
+        "candidate": ('query($id: ID!) { candidate(id: $id) { id familyName } }', {"id": w.candidate},
+                      lambda d: d["candidate"] is not None),
+        "candidacy": ('query($id: ID!) { candidacy(id: $id) { id } }', {"id": w.candidacy},
+                      lambda d: d["candidacy"] is not None),
+        "candidacies": ('{ candidacies(first: 100) { totalCount edges { node { id } } } }', {},
+                        lambda d: w.candidacy in [e["node"]["id"] for e in d["candidacies"]["edges"]]),
+        "jurySession": ('query($id: ID!) { jurySession(id: $id) { id } }', {"id": w.session},
+                        lambda d: d["jurySession"] is not None),
+        "jurySessions": ('{ jurySessions { id } }', {}, lambda d: w.session in [s["id"] for s in d["jurySessions"]]),
+    }
+    query, variables, seen = queries[name]
+    return seen(await w.graphql(query, variables, token=token))
+
+
+READ_CELLS = [(name, role) for name, op in READS.items() for role in op.scopes]
+
+
+@pytest.mark.parametrize("name, role", READ_CELLS, ids=[f"{n}-{r}" for n, r in READ_CELLS])
+async def test_a_role_reads_within_its_scope_and_sees_nothing_outside_it(world, name, role):
+    inside, outside = world.tokens[role]
+    assert await sees(world, name, inside)
+    if outside is not None:
+        assert not await sees(world, name, outside)
+
+
+@pytest.mark.parametrize("name", READS)
+async def test_a_role_the_table_does_not_list_for_a_read_sees_nothing(world, name):
+    unlisted = [r for r in world.tokens if r not in READS[name].scopes]
+    for role in unlisted:
+        assert not await sees(world, name, world.tokens[role][0]), role
+
+
+async def test_counts_agree_with_what_the_caller_may_see(world):
+    data = await world.graphql('{ candidacies { totalCount edges { node { id } } } }',
+                               token=world.tokens["evaluator"][1])
+    assert data["candidacies"]["totalCount"] == len(data["candidacies"]["edges"]) == 0
+
+
+def test_every_scope_of_the_table_is_exercised_here():
+    used = {s for op in operations().values() for ss in op.scopes.values() for s in ss}
+    assert used == set(Scope)
