@@ -20,6 +20,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
+from shared.commands import Command
 from shared.context import CommandContext
 from shared.envelope import event_id_for
 from shared.errors import CommandRefused, IdempotencyKeyReused
@@ -98,22 +99,21 @@ class ServiceApplication(Application):
 
     def execute(
         self,
-        command: str,
-        body: dict,
+        command: Command,
         context: CommandContext,
         decide: Callable[[], tuple[Sequence[Aggregate], dict]],
     ) -> CommandOutcome:
         """Run `decide` (which returns the changed aggregates and the answer) once per idempotency key."""
         key = context.causation_id
         record_id = CommandRecord.create_id(self.name, key, context.as_event_data())
-        print_ = fingerprint(command, body)
+        print_ = fingerprint(command.operation, command.model_dump(mode="json"))
         if (earlier := self._earlier(record_id, print_)) is not None:
             return earlier
         aggregates, result = decide()
         # The ids of what will be published: what a client may wait to see in the read models.
         event_ids = [str(event_id_for(e.originator_id, e.originator_version))
                      for a in aggregates for e in a.pending_events if self.to_contract(e) is not None]
-        record = CommandRecord(self.name, key, command, print_, {**result, "events": event_ids}, context.as_event_data())
+        record = CommandRecord(self.name, key, command.operation, print_, {**result, "events": event_ids}, context.as_event_data())
         try:
             recordings = self.save(*aggregates, record)
         except IntegrityError:

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 
 from eventsourcing.persistence import IntegrityError
 import anyio
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from shared.commands import Command
 from shared.context import CommandContext, correlation_id, current_caller
 from shared.errors import CommandRefused, Conflict, InvalidInput, MissingIdempotencyKey
 from shared.eventstore import CommandOutcome
@@ -33,28 +34,22 @@ from shared.policy import operation
 logger = logging.getLogger("commands")
 
 
-class CommandInput(BaseModel):
-    """Base of command inputs: unknown fields are refused, text is trimmed."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
 @dataclass(frozen=True)
-class Command:
-    """A command's input and how it runs; who may run it, and on what, is in the role table."""
+class Endpoint:
+    """How a command (shared/commands/) runs on its service; who may run it, and on what, is in the role
+    table."""
 
-    input: type[BaseModel]
-    run: Callable[[BaseModel, CommandContext], Awaitable[CommandOutcome]]
+    input: type[Command]
+    run: Callable[[Command, CommandContext], Awaitable[CommandOutcome]]
 
 
-def threaded(model: type[BaseModel], method: Callable[[dict, CommandContext], CommandOutcome],
-             to_dict: Callable[[BaseModel], dict] = lambda body: body.model_dump()) -> Command:
+def threaded(model: type[Command], method: Callable[[Command, CommandContext], CommandOutcome]) -> Endpoint:
     """A command whose application method (synchronous, as the event store is) runs in a worker thread."""
 
-    async def run(body: BaseModel, context: CommandContext) -> CommandOutcome:
-        return await anyio.to_thread.run_sync(method, to_dict(body), context)
+    async def run(command: Command, context: CommandContext) -> CommandOutcome:
+        return await anyio.to_thread.run_sync(method, command, context)
 
-    return Command(model, run)
+    return Endpoint(model, run)
 
 
 async def command_context(request: Request, verifier: TokenVerifier, name: str) -> CommandContext:
@@ -91,7 +86,7 @@ async def parse_input(request: Request, model: type[BaseModel]) -> BaseModel:
 
 def command_app(
     service: str,
-    commands: dict[str, Command],
+    commands: dict[str, Endpoint],
     verifier: TokenVerifier,
     max_request_bytes: int = 2_000_000,
     lifespan: Callable[[Starlette], AbstractAsyncContextManager] | None = None,

@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 
 from shared import logs
 from shared.eventstore import ServiceApplication
-from shared.http import Command, command_app
+from shared.http import Endpoint, command_app
 from shared.identity import TokenVerifier, discovered_jwks
 from shared.inbox import Handler, Inbox, subscribe
 from shared.policy import operations
@@ -46,7 +46,7 @@ class ServiceDefinition:
     application: type[ServiceApplication]
     topic: str
     # Builds the commands from the running parts (the application, a database pool).
-    commands: Callable[[ServiceApplication, asyncpg.Pool], dict[str, Command]]
+    commands: Callable[[ServiceApplication, asyncpg.Pool], dict[str, Endpoint]]
     subscriptions: Callable[[ServiceApplication, asyncpg.Pool], list[Subscription]] = lambda app, pool: []
     migrations: list[str] = field(default_factory=list)
     # Encrypt the stored events with the library's AES cipher (personal data), key from CQP_CIPHER_KEY.
@@ -69,7 +69,7 @@ def eventsourcing_env(definition: ServiceDefinition, settings: Settings) -> dict
 
 def build_asgi(definition: ServiceDefinition, settings: Settings) -> Starlette:
     schema = definition.name
-    commands: dict[str, Command] = {}  # filled once the lifespan has built the application
+    commands: dict[str, Endpoint] = {}  # filled once the lifespan has built the application
     relays: list[Relay] = []
 
     @contextlib.asynccontextmanager

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from shared.commands.candidacy import (
+    CheckEligibility, CloseCandidacy, DecideAdmissibility, DecideFunding, DeclareExperience, FileAdmissibility,
+    OnCandidacy, OpenCandidacy, Position, RegisterCandidate, RequestFunding, SetPath, SubmitValidationFile, Transfer,
+    Withdraw,
+)
 from shared.context import CommandContext
 from shared.eventstore import CommandOutcome, ServiceApplication
 from shared.policy import Record, authorize
@@ -36,105 +41,107 @@ class CandidacyApplication(ServiceApplication):
                       funders=frozenset(f["funder_id"] for f in candidacy.fundings.values() if f["funder_id"]),
                       account=self.candidate(candidacy.candidate_id).account)
 
-    def _on_candidacy(self, name: str, command: dict, owners: frozenset[str], context: CommandContext,
+    def _on_candidacy(self, command: OnCandidacy, owners: frozenset[str], context: CommandContext,
                       change) -> CommandOutcome:
         """A command changing one candidacy: `change(candidacy, event_context)` returns extra answer fields.
         `owners`: the branches owning the candidacy's certification (from the catalog view)."""
 
         def decide():
-            candidacy = self.candidacy(command["candidacy_id"])
-            authorize(name, self.record(candidacy, owners))
+            candidacy = self.candidacy(command.candidacy_id)
+            authorize(command.operation, self.record(candidacy, owners))
             extra = change(candidacy, context.as_event_data()) or {}
             return [candidacy], {"id": str(candidacy.id), **extra}
 
-        return self.execute(name, command, context, decide)
+        return self.execute(command, context, decide)
 
     # --- candidates ---
 
-    def register_candidate(self, command: dict, context: CommandContext) -> CommandOutcome:
+    def register_candidate(self, command: RegisterCandidate, context: CommandContext) -> CommandOutcome:
         def decide():
             authorize("register-candidate", Record())
-            candidate = Candidate.register(context.as_event_data(), **command)
+            candidate = Candidate.register(context.as_event_data(), **command.model_dump())
             return [candidate], {"id": str(candidate.id)}
 
-        return self.execute("register-candidate", command, context, decide)
+        return self.execute(command, context, decide)
 
     # --- candidacies ---
 
-    def open_candidacy(self, command: dict, facts: CertificationFacts, on: date, owners: frozenset[str],
+    def open_candidacy(self, command: OpenCandidacy, facts: CertificationFacts, on: date, owners: frozenset[str],
                        context: CommandContext) -> CommandOutcome:
         def decide():
-            candidate = self.candidate(command["candidate_id"])
-            authorize("open-candidacy", Record(branches=owners, evaluator=command["evaluator_id"],
-                                               trainer=command["trainer_id"], account=candidate.account))
+            candidate = self.candidate(command.candidate_id)
+            authorize("open-candidacy", Record(branches=owners, evaluator=command.evaluator_id,
+                                               trainer=command.trainer_id, account=candidate.account))
             candidacy = Candidacy.open(
-                candidate, facts, command["route"], command["evaluator_id"], command["trainer_id"],
-                command["employer_id"] or candidate.employer_id, command["experience"], command["blocks"], on,
+                candidate, facts, command.route, command.evaluator_id, command.trainer_id,
+                command.employer_id or candidate.employer_id, [p.model_dump() for p in command.experience],
+                command.blocks, on,
                 context.as_event_data())
             return [candidacy, candidate], {"id": str(candidacy.id)}
 
-        return self.execute("open-candidacy", command, context, decide)
+        return self.execute(command, context, decide)
 
-    def check_eligibility(self, command: dict, facts: CertificationFacts, on: date, owners: frozenset[str],
+    def check_eligibility(self, command: CheckEligibility, facts: CertificationFacts, on: date, owners: frozenset[str],
                           context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy("check-eligibility", command, owners, context,
+        return self._on_candidacy(command, owners, context,
                                   lambda c, ctx: c.check_eligibility(facts, on, ctx))
 
-    def declare_experience(self, command: dict, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy("declare-experience", command, owners, context,
-                                  lambda c, ctx: c.declare_experience(command["periods"], ctx))
+    def declare_experience(self, command: DeclareExperience, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
+        return self._on_candidacy(command, owners, context,
+                                  lambda c, ctx: c.declare_experience([p.model_dump() for p in command.periods], ctx))
 
-    def position(self, command: dict, facts: CertificationFacts, held: list[HeldBlock], on: date,
+    def position(self, command: Position, facts: CertificationFacts, held: list[HeldBlock], on: date,
                  owners: frozenset[str], context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy("position", command, owners, context,
+        return self._on_candidacy(command, owners, context,
                                   lambda c, ctx: {"blocks": c.position(facts, held, on, ctx)})
 
-    def set_path(self, command: dict, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy("set-path", command, owners, context, lambda c, ctx: c.set_path(command["blocks"], ctx))
+    def set_path(self, command: SetPath, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
+        return self._on_candidacy(command, owners, context, lambda c, ctx: c.set_path([b.model_dump() for b in command.blocks], ctx))
 
-    def request_funding(self, command: dict, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy("request-funding", command, owners, context, lambda c, ctx: {
-            "funding_id": c.request_funding(command["funder"], command["funder_id"], command["amount"], ctx)})
+    def request_funding(self, command: RequestFunding, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
+        return self._on_candidacy(command, owners, context, lambda c, ctx: {
+            "funding_id": c.request_funding(command.funder, command.funder_id, str(command.amount), ctx)})
 
-    def decide_funding(self, command: dict, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy("decide-funding", command, owners, context, lambda c, ctx: c.decide_funding(
-            command["funding_id"], command["granted"], command["granted_amount"], command["reason"], ctx))
+    def decide_funding(self, command: DecideFunding, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
+        return self._on_candidacy(command, owners, context, lambda c, ctx: c.decide_funding(
+            command.funding_id, command.granted,
+            None if command.granted_amount is None else str(command.granted_amount), command.reason, ctx))
 
-    def file_admissibility(self, command: dict, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy("file-admissibility", command, owners, context, lambda c, ctx: c.file_admissibility(ctx))
+    def file_admissibility(self, command: FileAdmissibility, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
+        return self._on_candidacy(command, owners, context, lambda c, ctx: c.file_admissibility(ctx))
 
-    def decide_admissibility(self, command: dict, facts: CertificationFacts, on: date, owners: frozenset[str],
+    def decide_admissibility(self, command: DecideAdmissibility, facts: CertificationFacts, on: date, owners: frozenset[str],
                              context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy("decide-admissibility", command, owners, context, lambda c, ctx: c.decide_admissibility(
-            command["admissible"], command["reason"], facts, on, ctx))
+        return self._on_candidacy(command, owners, context, lambda c, ctx: c.decide_admissibility(
+            command.admissible, command.reason, facts, on, ctx))
 
-    def submit_validation_file(self, command: dict, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy("submit-validation-file", command, owners, context,
+    def submit_validation_file(self, command: SubmitValidationFile, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
+        return self._on_candidacy(command, owners, context,
                                   lambda c, ctx: c.submit_validation_file(ctx))
 
-    def transfer(self, command: dict, facts: CertificationFacts, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy("transfer", command, owners, context, lambda c, ctx: c.transfer(
-            facts, command["evaluator_id"], command["reason"], ctx))
+    def transfer(self, command: Transfer, facts: CertificationFacts, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
+        return self._on_candidacy(command, owners, context, lambda c, ctx: c.transfer(
+            facts, command.evaluator_id, command.reason, ctx))
 
-    def withdraw(self, command: dict, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
-        return self._ending("withdraw", command, context, lambda c, candidate, ctx: c.withdraw(
-            candidate, command["reason"], ctx), owners)
+    def withdraw(self, command: Withdraw, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
+        return self._ending(command, context, lambda c, candidate, ctx: c.withdraw(
+            candidate, command.reason, ctx), owners)
 
-    def close_candidacy(self, command: dict, context: CommandContext) -> CommandOutcome:
+    def close_candidacy(self, command: CloseCandidacy, context: CommandContext) -> CommandOutcome:
         """On the jury's full award, through its event: no caller, the jury's decision is the authority."""
-        return self._ending("close-candidacy", command, context, lambda c, candidate, ctx: c.close(
-            candidate, command["reason"], ctx))
+        return self._ending(command, context, lambda c, candidate, ctx: c.close(
+            candidate, command.reason, ctx))
 
-    def _ending(self, name: str, command: dict, context: CommandContext, end,
+    def _ending(self, command: Withdraw | CloseCandidacy, context: CommandContext, end,
                 owners: frozenset[str] | None = None) -> CommandOutcome:
         """Ending a candidacy frees the candidate to open another for the same certification."""
 
         def decide():
-            candidacy = self.candidacy(command["candidacy_id"])
+            candidacy = self.candidacy(command.candidacy_id)
             if owners is not None:
-                authorize(name, self.record(candidacy, owners))
+                authorize(command.operation, self.record(candidacy, owners))
             candidate = self.candidate(candidacy.candidate_id)
             end(candidacy, candidate, context.as_event_data())
             return [candidacy, candidate], {"id": str(candidacy.id)}
 
-        return self.execute(name, command, context, decide)
+        return self.execute(command, context, decide)

@@ -14,11 +14,12 @@ from datetime import date, timedelta
 from eventsourcing.domain import Aggregate, event
 
 from shared.errors import CommandRefused, Conflict, InvalidInput, NotFound
+from shared.vocabulary import CandidateStatus, ExperienceKind, Funder, Route
 
-STATUSES = ("EMPLOYEE", "JOB_SEEKER", "INITIAL_TRAINING", "WORK_STUDY")
-ROUTES = ("TRAINING", "VAE", "DIRECT_ACCESS")
-FUNDERS = ("OPCO", "EMPLOYER_SKILLS_PLAN", "CPF", "BRANCH", "TRANSITIONS_PRO")
-EXPERIENCE_KINDS = ("PAID", "VOLUNTEER", "UNION", "ELECTED", "SPORT", "INTERNSHIP")
+STATUSES = tuple(CandidateStatus)
+ROUTES = tuple(Route)
+FUNDERS = tuple(Funder)
+EXPERIENCE_KINDS = tuple(ExperienceKind)
 
 
 class UnknownCertification(NotFound):

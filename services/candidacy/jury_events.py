@@ -6,6 +6,7 @@ from __future__ import annotations
 import anyio
 import asyncpg
 
+from shared.commands.candidacy import CloseCandidacy
 from shared.context import Actor, CommandContext
 from shared.contracts import jury
 from shared.envelope import Envelope
@@ -24,7 +25,8 @@ def handler(app: CandidacyApplication):
                           role=envelope.actor.role)
             context = CommandContext(actor=actor, correlation_id=envelope.correlation_id,
                                      causation_id=f"jury-event:{envelope.event_id}")
-            command = {"candidacy_id": fact.candidacy_id, "reason": f"certification awarded by session {fact.session_id}"}
+            command = CloseCandidacy(candidacy_id=fact.candidacy_id,
+                                     reason=f"certification awarded by session {fact.session_id}")
             try:
                 await anyio.to_thread.run_sync(app.close_candidacy, command, context)
             except CommandRefused:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import TYPE_CHECKING
 
+from shared.commands.catalog import (
+    Accredit, Block, ChangeOwners, CreateBranch, CreateCertification, DeclareEquivalence, DeclareSuccession,
+    PublishVersion, RecordRegistration, RegisterOrganisation, WithdrawAccreditation,
+)
 from shared.context import CommandContext
 from shared.eventstore import CommandOutcome, ServiceApplication
 from shared.policy import Record, authorize
@@ -21,6 +26,9 @@ from services.catalog.domain import (
     UnknownCertification,
     UnknownOrganisation,
 )
+
+if TYPE_CHECKING:
+    from services.catalog.api import ImportFiche
 
 FRANCE_COMPETENCES = "FRANCE_COMPETENCES"
 
@@ -62,78 +70,78 @@ class CatalogApplication(ServiceApplication):
 
     # --- commands --------------------------------------------------------------------------------
 
-    def create_branch(self, command: dict, context: CommandContext) -> CommandOutcome:
+    def create_branch(self, command: CreateBranch, context: CommandContext) -> CommandOutcome:
         def decide():
             authorize("create-branch", Record())
-            if Branch.create_id(command["code"]) in self.repository:
-                raise BranchAlreadyExists("a branch with this code exists", code=command["code"])
-            branch = Branch.create(**command, context=context.as_event_data())
+            if Branch.create_id(command.code) in self.repository:
+                raise BranchAlreadyExists("a branch with this code exists", code=command.code)
+            branch = Branch.create(command.code, command.name, command.idcc, command.cpne, context.as_event_data())
             return [branch], {"id": str(branch.id), "code": branch.code}
 
-        return self.execute("create-branch", command, context, decide)
+        return self.execute(command, context, decide)
 
-    def register_organisation(self, command: dict, context: CommandContext) -> CommandOutcome:
+    def register_organisation(self, command: RegisterOrganisation, context: CommandContext) -> CommandOutcome:
         def decide():
             authorize("register-organisation", Record())
-            if command["siret"] and Organisation.create_id(command["siret"]) in self.repository:
-                raise OrganisationAlreadyExists("an organisation with this SIRET exists", siret=command["siret"])
-            organisation = Organisation.register(**command, context=context.as_event_data())
+            if command.siret and Organisation.create_id(command.siret) in self.repository:
+                raise OrganisationAlreadyExists("an organisation with this SIRET exists", siret=command.siret)
+            organisation = Organisation.register(command.name, command.siret, command.kinds, context.as_event_data())
             return [organisation], {"id": str(organisation.id)}
 
-        return self.execute("register-organisation", command, context, decide)
+        return self.execute(command, context, decide)
 
-    def create_certification(self, command: dict, context: CommandContext) -> CommandOutcome:
+    def create_certification(self, command: CreateCertification, context: CommandContext) -> CommandOutcome:
         def decide():
-            self.authorize_owned("create-certification", command["owners"])
-            if Certification.create_id(command["code"]) in self.repository:
-                raise CertificationAlreadyExists("a certification with this code exists", code=command["code"])
-            self.check_branches(command["owners"])
+            self.authorize_owned("create-certification", command.owners)
+            if Certification.create_id(command.code) in self.repository:
+                raise CertificationAlreadyExists("a certification with this code exists", code=command.code)
+            self.check_branches(command.owners)
             data = context.as_event_data()
-            certification = Certification.create(command["code"], command["kind"], command["title"],
-                                                 command["owners"], data)
-            if command["blocks"]:
-                certification.publish_version(command["blocks"], command["settings"],
-                                              command["effective_from"] or date.today(), data)
+            certification = Certification.create(command.code, command.kind, command.title,
+                                                 command.owners, data)
+            if command.blocks:
+                certification.publish_version(blocks(command.blocks), command.settings.given(),
+                                              command.effective_from or date.today(), data)
             return [certification], {"id": str(certification.id), "code": certification.code}
 
-        return self.execute("create-certification", command, context, decide)
+        return self.execute(command, context, decide)
 
-    def publish_version(self, command: dict, context: CommandContext) -> CommandOutcome:
+    def publish_version(self, command: PublishVersion, context: CommandContext) -> CommandOutcome:
         def decide():
-            certification = self.certification(command["code"])
+            certification = self.certification(command.code)
             self.authorize_owned("publish-version", certification.owners)
-            number = certification.publish_version(command["blocks"], command["settings"],
-                                                   command["effective_from"] or date.today(),
+            number = certification.publish_version(blocks(command.blocks), command.settings.given(),
+                                                   command.effective_from or date.today(),
                                                    context.as_event_data())
             return [certification], {"id": str(certification.id), "code": certification.code, "version": number}
 
-        return self.execute("publish-version", command, context, decide)
+        return self.execute(command, context, decide)
 
-    def change_owners(self, command: dict, context: CommandContext) -> CommandOutcome:
+    def change_owners(self, command: ChangeOwners, context: CommandContext) -> CommandOutcome:
         def decide():
-            certification = self.certification(command["code"])
+            certification = self.certification(command.code)
             self.authorize_owned("change-owners", certification.owners)
-            self.check_branches(command["owners"])
-            certification.change_owners(command["owners"], context.as_event_data())
+            self.check_branches(command.owners)
+            certification.change_owners(command.owners, context.as_event_data())
             return [certification], {"id": str(certification.id), "code": certification.code}
 
-        return self.execute("change-owners", command, context, decide)
+        return self.execute(command, context, decide)
 
-    def record_registration(self, command: dict, context: CommandContext) -> CommandOutcome:
+    def record_registration(self, command: RecordRegistration, context: CommandContext) -> CommandOutcome:
         def decide():
-            certification = self.certification(command["code"])
+            certification = self.certification(command.code)
             self.authorize_owned("record-registration", certification.owners)
-            registration = {k: v for k, v in command.items() if k != "code"}
+            registration = command.model_dump(exclude={"code"})
             certification.record_registration(registration, context.as_event_data())
             return [certification], {"id": str(certification.id), "code": certification.code}
 
-        return self.execute("record-registration", command, context, decide)
+        return self.execute(command, context, decide)
 
-    def declare_succession(self, command: dict, context: CommandContext) -> CommandOutcome:
+    def declare_succession(self, command: DeclareSuccession, context: CommandContext) -> CommandOutcome:
         """`successor` replaces `predecessor`: both record it, in one transaction."""
 
         def decide():
-            old, new = self.certification(command["predecessor"]), self.certification(command["successor"])
+            old, new = self.certification(command.predecessor), self.certification(command.successor)
             self.authorize_owned("declare-succession", new.owners)
             data = context.as_event_data()
             if new.code not in old.successors:
@@ -142,56 +150,56 @@ class CatalogApplication(ServiceApplication):
                 new.record_succession([*new.predecessors, old.code], new.successors, data)
             return [old, new], {"id": str(new.id), "code": new.code}
 
-        return self.execute("declare-succession", command, context, decide)
+        return self.execute(command, context, decide)
 
-    def declare_equivalence(self, command: dict, context: CommandContext) -> CommandOutcome:
+    def declare_equivalence(self, command: DeclareEquivalence, context: CommandContext) -> CommandOutcome:
         def decide():
-            certification = self.certification(command["code"])
+            certification = self.certification(command.code)
             self.authorize_owned("declare-equivalence", certification.owners)
-            target = self.certification(command["target"])
-            if command["target_block"] not in [b["code"] for b in (target.current_version or {}).get("blocks", [])]:
+            target = self.certification(command.target)
+            if command.target_block not in [b["code"] for b in (target.current_version or {}).get("blocks", [])]:
                 raise UnknownCertification("the target block is not in the target's current version",
-                                           target=target.code, target_block=command["target_block"])
-            certification.declare_equivalence(command["block"], target.code, command["target_block"], "BRANCH",
+                                           target=target.code, target_block=command.target_block)
+            certification.declare_equivalence(command.block, target.code, command.target_block, "BRANCH",
                                                context.as_event_data())
             return [certification], {"id": str(certification.id), "code": certification.code}
 
-        return self.execute("declare-equivalence", command, context, decide)
+        return self.execute(command, context, decide)
 
-    def accredit(self, command: dict, context: CommandContext) -> CommandOutcome:
+    def accredit(self, command: Accredit, context: CommandContext) -> CommandOutcome:
         def decide():
-            self.authorize_owned("accredit", [command["branch"]])
-            organisation = self.organisation(command["organisation_id"])
-            branch = self.branch(command["branch"])
-            certifications = [self.certification(code) for code in command["certifications"]]
-            accreditation_id = organisation.accredit(branch, certifications, command["scope"], command["valid_from"],
-                                                     command["valid_until"], context.as_event_data())
+            self.authorize_owned("accredit", [command.branch])
+            organisation = self.organisation(command.organisation_id)
+            branch = self.branch(command.branch)
+            certifications = [self.certification(code) for code in command.certifications]
+            accreditation_id = organisation.accredit(branch, certifications, command.scope, command.valid_from,
+                                                     command.valid_until, context.as_event_data())
             return [organisation], {"id": str(organisation.id), "accreditation_id": accreditation_id}
 
-        return self.execute("accredit", command, context, decide)
+        return self.execute(command, context, decide)
 
-    def withdraw_accreditation(self, command: dict, context: CommandContext) -> CommandOutcome:
+    def withdraw_accreditation(self, command: WithdrawAccreditation, context: CommandContext) -> CommandOutcome:
         def decide():
-            organisation = self.organisation(command["organisation_id"])
-            accreditation = organisation.accreditations.get(command["accreditation_id"]) or {}
+            organisation = self.organisation(command.organisation_id)
+            accreditation = organisation.accreditations.get(command.accreditation_id) or {}
             self.authorize_owned("withdraw-accreditation", [accreditation["branch"]] if accreditation else [])
-            organisation.withdraw(command["accreditation_id"], command["on"], command["reason"], context.as_event_data())
-            return [organisation], {"id": str(organisation.id), "accreditation_id": command["accreditation_id"]}
+            organisation.withdraw(command.accreditation_id, command.on, command.reason, context.as_event_data())
+            return [organisation], {"id": str(organisation.id), "accreditation_id": command.accreditation_id}
 
-        return self.execute("withdraw-accreditation", command, context, decide)
+        return self.execute(command, context, decide)
 
-    def import_fiche(self, command: dict, context: CommandContext) -> CommandOutcome:
+    def import_fiche(self, command: ImportFiche, context: CommandContext) -> CommandOutcome:
         """Create or update a certification from a France Compétences fiche; only what changed is written."""
 
         def decide():
-            fiche, owners = command["fiche"], command["owners"]
+            fiche, owners = command.fiche.model_dump(), command.owners
             authorize("import-fiche", Record(branches=frozenset(owners)))
             data = context.as_event_data()
             self.check_branches(owners)
             code = fiche["number"]
             created = Certification.create_id(code) not in self.repository
             if created:
-                certification = Certification.create(code, command["kind"] or kind_from_title(fiche["title"]),
+                certification = Certification.create(code, command.kind or kind_from_title(fiche["title"]),
                                                      fiche["title"], owners, data)
             else:
                 certification = self.certification(code)
@@ -204,7 +212,11 @@ class CatalogApplication(ServiceApplication):
             status = "created" if created else ("updated" if changed else "unchanged")
             return ([certification] if changed else []), {"id": str(certification.id), "code": code, "status": status}
 
-        return self.execute("import-fiche", command, context, decide)
+        return self.execute(command, context, decide)
+
+
+def blocks(given: list[Block]) -> list[dict]:
+    return [b.model_dump() for b in given]
 
 
 def apply_fiche(certification: Certification, fiche: dict, context: dict) -> None:

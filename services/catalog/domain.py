@@ -12,11 +12,12 @@ from datetime import date
 from eventsourcing.domain import Aggregate, event
 
 from shared.errors import CommandRefused, Conflict, InvalidInput, NotFound
+from shared.vocabulary import AccreditationScope, CertificationKind, OrganisationKind, Registry
 
-KINDS = ("CQP", "CQPM", "CQPI")
-REGISTRIES = ("RNCP", "RS")
-SCOPES = ("EVALUATION", "TRAINING")
-ORGANISATION_KINDS = ("CERTIFIER", "EVALUATION_CENTRE", "TRAINING_ORGANISATION", "FUNDER", "EMPLOYER")
+KINDS = tuple(CertificationKind)
+REGISTRIES = tuple(Registry)
+SCOPES = tuple(AccreditationScope)
+ORGANISATION_KINDS = tuple(OrganisationKind)
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9_.-]{1,63}$")
 _IDS = uuid.UUID("2b8f0c7e-43a4-4f0e-8d47-5b7c6a1f9e10")
 

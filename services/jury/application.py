@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from eventsourcing.application import AggregateNotFoundError
 
+from shared.commands.jury import AppointMember, CorrectDecision, Decide, Present, RecordEvaluation, ScheduleSession
 from shared.context import CommandContext
 from shared.eventstore import CommandOutcome, ServiceApplication
 from shared.policy import Record, authorize
+from shared.vocabulary import CertificateKind, Decision
 
 from services.jury.contracts import to_contract
 from services.jury.domain import CandidacyFacts, Certificate, Dossier, JurySession, UnknownSession
@@ -33,61 +35,63 @@ class JuryApplication(ServiceApplication):
             return Dossier(candidacy_id=facts.candidacy_id, candidate_id=facts.candidate_id,
                            certification=facts.certification, version=facts.version, context=context)
 
-    def record_evaluation(self, command: dict, facts: CandidacyFacts, accredited: set[str],
+    def record_evaluation(self, command: RecordEvaluation, facts: CandidacyFacts, accredited: set[str],
                           validity_months: int | None, context: CommandContext) -> CommandOutcome:
         def decide():
             authorize("record-evaluation", Record(branches=facts.branches, evaluator=facts.evaluator_id))
             data = context.as_event_data()
             dossier = self.dossier(facts, data)
-            validated = dossier.evaluate(facts, command["block"], command["competences"], command["modality"],
-                                         command["evaluator"], context.actor.organisation_id, accredited,
-                                         command["on"], command["evidence"], validity_months, data)
+            validated = dossier.evaluate(facts, command.block, [c.model_dump() for c in command.competences],
+                                         command.modality,
+                                         command.evaluator, context.actor.organisation_id, accredited,
+                                         command.on, command.evidence, validity_months, data)
             return [dossier], {"id": facts.candidacy_id, "validated": validated}
 
-        return self.execute("record-evaluation", command, context, decide)
+        return self.execute(command, context, decide)
 
-    def schedule_session(self, command: dict, context: CommandContext) -> CommandOutcome:
+    def schedule_session(self, command: ScheduleSession, context: CommandContext) -> CommandOutcome:
         def decide():
-            authorize("schedule-session", Record(branches=frozenset({command["branch"]})))
-            session = JurySession.schedule(**command, context=context.as_event_data())
+            authorize("schedule-session", Record(branches=frozenset({command.branch})))
+            session = JurySession.schedule(**command.model_dump(), context=context.as_event_data())
             return [session], {"id": str(session.id)}
 
-        return self.execute("schedule-session", command, context, decide)
+        return self.execute(command, context, decide)
 
-    def appoint_member(self, command: dict, context: CommandContext) -> CommandOutcome:
+    def appoint_member(self, command: AppointMember, context: CommandContext) -> CommandOutcome:
         def decide():
-            session = self.in_scope("appoint-member", command["session_id"])
-            member_id = session.appoint(command["name"], command["college"], command["role"], context.as_event_data())
+            session = self.in_scope("appoint-member", command.session_id)
+            member_id = session.appoint(command.name, command.college, command.role, context.as_event_data())
             return [session], {"id": str(session.id), "member_id": member_id}
 
-        return self.execute("appoint-member", command, context, decide)
+        return self.execute(command, context, decide)
 
-    def present(self, command: dict, facts: CandidacyFacts, context: CommandContext) -> CommandOutcome:
+    def present(self, command: Present, facts: CandidacyFacts, context: CommandContext) -> CommandOutcome:
         def decide():
             data = context.as_event_data()
-            session = self.in_scope("present", command["session_id"])
+            session = self.in_scope("present", command.session_id)
             dossier = self.dossier(facts, data)
             blocks = session.present(facts, dossier, data)
             return [session, dossier], {"id": str(session.id), "blocks": blocks}
 
-        return self.execute("present", command, context, decide)
+        return self.execute(command, context, decide)
 
-    def decide(self, command: dict, facts: CandidacyFacts, quorum: int, version_blocks: list[str], holder: str,
+    def decide(self, command: Decide, facts: CandidacyFacts, quorum: int, version_blocks: list[str], holder: str,
                context: CommandContext) -> CommandOutcome:
         def decide():
             data = context.as_event_data()
-            session = self.in_scope("decide", command["session_id"])
+            session = self.in_scope("decide", command.session_id)
             dossier = self.dossier(facts, data)
-            votes = {"for": command["votes_for"], "against": command["votes_against"],
-                     "abstention": command["abstentions"]}
-            blocks = session.decide(facts, dossier, command["decision"], command["present_members"], votes, quorum,
+            votes = {"for": command.votes_for, "against": command.votes_against,
+                     "abstention": command.abstentions}
+            blocks = session.decide(facts, dossier, command.decision, command.present_members, votes, quorum,
                                     version_blocks, data)
             changed = [session, dossier]
             answer = {"id": str(session.id), "blocks_acquired": blocks}
-            if command["decision"] in ("FULL_AWARD", "PARTIAL_VALIDATION"):
+            if command.decision in (Decision.FULL_AWARD, Decision.PARTIAL_VALIDATION):
                 number = Certificate.new_number(facts.certification)
                 certificate = Certificate(
-                    number=number, kind="CERTIFICATE" if command["decision"] == "FULL_AWARD" else "ATTESTATION",
+                    number=number,
+                    kind=CertificateKind.CERTIFICATE if command.decision == Decision.FULL_AWARD else CertificateKind.ATTESTATION,
                     candidate_id=facts.candidate_id, holder=holder, candidacy_id=facts.candidacy_id,
                     certification=facts.certification, version=facts.version, blocks=blocks, awarded_on=session.on,
                     session_id=str(session.id), context=data)
@@ -95,12 +99,12 @@ class JuryApplication(ServiceApplication):
                 answer["certificate_number"] = number
             return changed, answer
 
-        return self.execute("decide", command, context, decide)
+        return self.execute(command, context, decide)
 
-    def correct_decision(self, command: dict, context: CommandContext) -> CommandOutcome:
+    def correct_decision(self, command: CorrectDecision, context: CommandContext) -> CommandOutcome:
         def decide():
-            session = self.in_scope("correct-decision", command["session_id"])
-            session.correct(command["candidacy_id"], command["decision"], command["reason"], context.as_event_data())
+            session = self.in_scope("correct-decision", command.session_id)
+            session.correct(command.candidacy_id, command.decision, command.reason, context.as_event_data())
             return [session], {"id": str(session.id)}
 
-        return self.execute("correct-decision", command, context, decide)
+        return self.execute(command, context, decide)

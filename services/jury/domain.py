@@ -13,12 +13,13 @@ from datetime import date
 from eventsourcing.domain import Aggregate, event
 
 from shared.errors import CommandRefused, InvalidInput, NotFound
+from shared.vocabulary import College, Decision, MemberRole, Modality
 
 _IDS = uuid.UUID("9d4c1a52-6f0e-4b8a-b1f3-2e7d5c9a0b64")
-MODALITIES = ("PRACTICAL_SITUATION", "TEST", "INTERVIEW", "REPORT")
-COLLEGES = ("EMPLOYER", "EMPLOYEE")
-MEMBER_ROLES = ("PRESIDENT", "VICE_PRESIDENT", "MEMBER")
-DECISIONS = ("FULL_AWARD", "PARTIAL_VALIDATION", "REFUSAL", "DEFERRAL", "ABSENT")
+MODALITIES = tuple(Modality)
+COLLEGES = tuple(College)
+MEMBER_ROLES = tuple(MemberRole)
+DECISIONS = tuple(Decision)
 
 
 class UnknownCandidacy(NotFound):

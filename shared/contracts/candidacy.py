@@ -7,16 +7,13 @@ only what consumers need, the candidate's name and status, never contact details
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from shared.envelope import Contract, ContractRegistry
+from shared.vocabulary import BlockState, CandidateStatus, Funder, Route
 
 TOPIC = "cqp.candidacy.events"
-
-Route = Literal["TRAINING", "VAE", "DIRECT_ACCESS"]
-BlockState = Literal["PENDING", "TO_ACQUIRE", "HELD", "RECOGNISED"]
 
 
 class PathBlock(BaseModel):
@@ -31,7 +28,7 @@ class CandidateRegistered(Contract):
     candidate_id: str
     given_name: str
     family_name: str
-    status: Literal["EMPLOYEE", "JOB_SEEKER", "INITIAL_TRAINING", "WORK_STUDY"]
+    status: CandidateStatus
     employer_id: str | None
     account: str | None = None  # the candidate's login, for their own access
 
@@ -73,7 +70,7 @@ class PathSet(Contract):
 class FundingRequested(Contract):
     candidacy_id: str
     funding_id: str
-    funder: Literal["OPCO", "EMPLOYER_SKILLS_PLAN", "CPF", "BRANCH", "TRANSITIONS_PRO"]
+    funder: Funder
     funder_id: str | None
     amount: str
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from shared.envelope import Contract, ContractRegistry
+from shared.vocabulary import AccessRoute, AccreditationScope, CertificationKind, EquivalenceSource, Level, Registry
 
 TOPIC = "cqp.catalog.events"
-
-CertificationKind = Literal["CQP", "CQPM", "CQPI"]
 
 
 class _Value(BaseModel):
@@ -33,9 +31,9 @@ class VersionSettings(_Value):
 
 
 class Registration(_Value):
-    registry: Literal["RNCP", "RS"]
+    registry: Registry
     number: str
-    level: str | None
+    level: Level | None
     active: bool
     state: str | None
     registration_type: str | None
@@ -43,7 +41,7 @@ class Registration(_Value):
     effect_date: date | None
     end_date: date | None
     delivery_deadline: date | None
-    routes: list[str]
+    routes: list[AccessRoute]
 
 
 class Certifier(_Value):
@@ -57,7 +55,7 @@ class Equivalence(_Value):
     blocks: list[str]
     target: str
     target_blocks: list[str]
-    source: Literal["FRANCE_COMPETENCES", "BRANCH"]
+    source: EquivalenceSource
 
 
 class BranchCreated(Contract):
@@ -79,7 +77,7 @@ class OrganisationAccredited(Contract):
     accreditation_id: str
     branch: str
     certifications: list[str]
-    scope: Literal["EVALUATION", "TRAINING"]
+    scope: AccreditationScope
     valid_from: date
     valid_until: date | None
 

@@ -7,15 +7,13 @@ candidacy).
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from shared.envelope import Contract, ContractRegistry
+from shared.vocabulary import CertificateKind, College, Decision, MemberRole, Modality
 
 TOPIC = "cqp.jury.events"
-
-Decision = Literal["FULL_AWARD", "PARTIAL_VALIDATION", "REFUSAL", "DEFERRAL", "ABSENT"]
 
 
 class CompetenceResult(BaseModel):
@@ -32,7 +30,7 @@ class _BlockEvaluation(Contract):
     version: int
     block: str
     competences: list[CompetenceResult]
-    modality: Literal["PRACTICAL_SITUATION", "TEST", "INTERVIEW", "REPORT"]
+    modality: Modality
     evaluator: str
     organisation_id: str
     evidence: str
@@ -61,8 +59,8 @@ class JuryMemberAppointed(Contract):
     session_id: str
     member_id: str
     name: str
-    college: Literal["EMPLOYER", "EMPLOYEE"]
-    role: Literal["PRESIDENT", "VICE_PRESIDENT", "MEMBER"]
+    college: College
+    role: MemberRole
 
 
 class CandidacyPresented(Contract):
@@ -96,7 +94,7 @@ class DecisionCorrected(Contract):
 
 class CertificateIssued(Contract):
     number: str
-    kind: Literal["CERTIFICATE", "ATTESTATION"]  # an attestation lists the blocks of a partial validation
+    kind: CertificateKind
     candidate_id: str
     holder: str
     candidacy_id: str

@@ -16,6 +16,7 @@ from services.candidacy.domain import (
     experience_months,
 )
 from shared.errors import InvalidInput
+from tests.unit.as_client import AsClient
 
 ACTOR = Actor(user_id="u1", organisation_id="AFPI", role="evaluator")
 TODAY = date(2026, 11, 23)
@@ -47,7 +48,7 @@ TWO_YEARS = [{"start": date(2022, 1, 1), "end": date(2023, 12, 31), "activity": 
 
 @pytest.fixture
 def app():
-    return CandidacyApplication()
+    return AsClient(CandidacyApplication())
 
 
 def candidate(app) -> str:

@@ -16,6 +16,7 @@ from services.catalog.domain import (
     UnknownBranch,
     UnknownOrganisation,
 )
+from tests.unit.as_client import AsClient
 
 ACTOR = Actor(user_id="u1", organisation_id="UIMM", role="branch-admin")
 _keys = iter(range(10**6))
@@ -27,7 +28,7 @@ def ctx() -> CommandContext:
 
 @pytest.fixture
 def app():
-    app = CatalogApplication()
+    app = AsClient(CatalogApplication())
     for code in ("UIMM", "LEEM", "UIT"):
         app.create_branch({"code": code, "name": code, "idcc": [], "cpne": ""}, ctx())
     return app

@@ -8,12 +8,13 @@ from shared.envelope import Envelope, event_id_for
 from shared.relay import to_envelope
 from services.catalog.application import CatalogApplication
 from services.catalog.contracts import to_contract
+from tests.unit.as_client import AsClient
 
 ACTOR = Actor(user_id="u1", organisation_id="UIMM", role="branch-admin")
 
 
 def stored_events():
-    app = CatalogApplication()
+    app = AsClient(CatalogApplication())
     app.create_branch({"code": "UIMM", "name": "UIMM", "idcc": ["3109"], "cpne": ""}, CommandContext.new(ACTOR, "k0"))
     command = {"code": "RNCP34174", "kind": "CQPM", "title": "CQPM", "owners": ["UIMM"], "settings": {},
                "effective_from": None, "blocks": [{"code": "RNCP34174BC01", "title": "Conduite", "competences": None,

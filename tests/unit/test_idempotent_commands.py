@@ -6,6 +6,7 @@ from shared.context import Actor, CommandContext
 from shared.errors import IdempotencyKeyReused
 from services.catalog.application import CatalogApplication
 from services.catalog.domain import CertificationAlreadyExists
+from tests.unit.as_client import AsClient
 
 ACTOR = Actor(user_id="u1", organisation_id="UIMM", role="branch-admin")
 COMMAND = {"code": "RNCP34174", "kind": "CQPM", "title": "CQPM", "owners": ["UIMM"], "blocks": [], "settings": {},
@@ -13,7 +14,7 @@ COMMAND = {"code": "RNCP34174", "kind": "CQPM", "title": "CQPM", "owners": ["UIM
 
 
 def catalog() -> CatalogApplication:
-    app = CatalogApplication()
+    app = AsClient(CatalogApplication())
     app.create_branch({"code": "UIMM", "name": "UIMM", "idcc": ["3109"], "cpne": ""}, context("branch"))
     return app
 

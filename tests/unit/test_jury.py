@@ -21,6 +21,7 @@ from services.jury.domain import (
     UnbalancedColleges,
     add_months,
 )
+from tests.unit.as_client import AsClient
 
 CENTRE = "org-centre"
 BLOCKS = ["B1", "B2", "B3"]
@@ -38,7 +39,7 @@ def facts(candidacy="c1", positioning=None, status="POSITIONED") -> CandidacyFac
 
 @pytest.fixture
 def app():
-    return JuryApplication()
+    return AsClient(JuryApplication())
 
 
 def evaluate(app, block, acquired=True, on=date(2026, 6, 1), candidacy=None, validity=None, organisation=CENTRE,

@@ -17,6 +17,7 @@ from shared.context import Actor, CommandContext, current_caller
 from shared.errors import Forbidden
 from shared.identity import Caller, Role
 from shared.policy import ANYONE, Record, Scope, authorize, operations, reaches
+from tests.unit.as_client import AsClient
 
 SERVICES = {"catalog": (catalog_api, CatalogApplication), "candidacy": (candidacy_api, CandidacyApplication),
             "jury": (jury_api, JuryApplication)}
@@ -83,7 +84,7 @@ def context() -> CommandContext:
 
 
 def test_a_branch_admin_changes_only_the_certifications_of_its_branches_and_a_refusal_writes_nothing():
-    app = CatalogApplication()
+    app = AsClient(CatalogApplication())
     for code in ("UIMM", "LEEM"):
         app.create_branch({"code": code, "name": code, "idcc": [], "cpne": ""}, context())
     block = [{"code": "RS1BC01", "title": "Bloc", "competences": None, "modalities": None}]
@@ -105,7 +106,7 @@ def test_a_branch_admin_changes_only_the_certifications_of_its_branches_and_a_re
 def test_an_evaluation_centre_acts_only_on_the_candidacies_it_evaluates():
     from tests.unit.test_candidacy import OWNERS, facts, opening
 
-    app = CandidacyApplication()
+    app = AsClient(CandidacyApplication())
     person = app.register_candidate({"given_name": "A", "family_name": "B", "birth_date": None, "email": "a@b.org",
                                      "phone": None, "status": "EMPLOYEE", "employer_id": None}, context()).result["id"]
     candidacy = app.open_candidacy(opening(person, route="TRAINING"), facts(), date.today(), OWNERS,
@@ -122,7 +123,7 @@ def test_an_evaluation_centre_acts_only_on_the_candidacies_it_evaluates():
 def test_a_candidate_acts_only_on_their_own_record():
     from tests.unit.test_candidacy import OWNERS, facts, opening
 
-    app = CandidacyApplication()
+    app = AsClient(CandidacyApplication())
     person = app.register_candidate({"given_name": "A", "family_name": "B", "birth_date": None, "email": "a@b.org",
                                      "phone": None, "status": "EMPLOYEE", "employer_id": None, "account": "ana"},
                                     context()).result["id"]

@@ -12,25 +12,7 @@ from services.gateway import scopes
 from services.gateway.schema.pagination import Conditions
 from services.gateway.schema.catalog.types import Certification, Organisation
 from services.gateway.schema.jury.types import Certificate, Evaluation, JuryDecision
-
-
-@strawberry.enum
-class Route(enum.Enum):
-    TRAINING = "TRAINING"
-    VAE = "VAE"
-    DIRECT_ACCESS = "DIRECT_ACCESS"
-
-
-@strawberry.enum
-class CandidacyStatus(enum.Enum):
-    OPEN = "OPEN"
-    POSITIONED = "POSITIONED"
-    ADMISSIBILITY_FILED = "ADMISSIBILITY_FILED"
-    ADMISSIBLE = "ADMISSIBLE"
-    INADMISSIBLE = "INADMISSIBLE"
-    VALIDATION_FILE_SUBMITTED = "VALIDATION_FILE_SUBMITTED"
-    WITHDRAWN = "WITHDRAWN"
-    CLOSED = "CLOSED"
+from services.gateway.schema.vocabulary import CandidacyStatus, Route  # noqa: F401
 
 
 @strawberry.type

@@ -6,25 +6,7 @@ from datetime import date, datetime
 
 import strawberry
 from strawberry.types import Info
-
-
-@strawberry.enum
-class CertificationKind(enum.Enum):
-    CQP = "CQP"
-    CQPM = "CQPM"
-    CQPI = "CQPI"
-
-
-@strawberry.enum
-class Registry(enum.Enum):
-    RNCP = "RNCP"
-    RS = "RS"
-
-
-@strawberry.enum
-class AccreditationScope(enum.Enum):
-    EVALUATION = "EVALUATION"
-    TRAINING = "TRAINING"
+from services.gateway.schema.vocabulary import AccreditationScope, CertificationKind, Registry  # noqa: F401
 
 
 @strawberry.type

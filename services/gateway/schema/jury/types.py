@@ -9,36 +9,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from services.gateway.schema.catalog.types import Certification
-
-
-@strawberry.enum
-class Decision(enum.Enum):
-    FULL_AWARD = "FULL_AWARD"
-    PARTIAL_VALIDATION = "PARTIAL_VALIDATION"
-    REFUSAL = "REFUSAL"
-    DEFERRAL = "DEFERRAL"
-    ABSENT = "ABSENT"
-
-
-@strawberry.enum
-class Modality(enum.Enum):
-    PRACTICAL_SITUATION = "PRACTICAL_SITUATION"
-    TEST = "TEST"
-    INTERVIEW = "INTERVIEW"
-    REPORT = "REPORT"
-
-
-@strawberry.enum
-class College(enum.Enum):
-    EMPLOYER = "EMPLOYER"
-    EMPLOYEE = "EMPLOYEE"
-
-
-@strawberry.enum
-class MemberRole(enum.Enum):
-    PRESIDENT = "PRESIDENT"
-    VICE_PRESIDENT = "VICE_PRESIDENT"
-    MEMBER = "MEMBER"
+from services.gateway.schema.vocabulary import College, Decision, MemberRole, Modality  # noqa: F401
 
 
 @strawberry.type

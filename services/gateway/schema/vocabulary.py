@@ -1,0 +1,26 @@
+"""The domain's enums (shared/vocabulary.py), shown in GraphQL: registered here once."""
+
+from __future__ import annotations
+
+import strawberry
+
+from shared import vocabulary
+
+CertificationKind = strawberry.enum(vocabulary.CertificationKind)
+Registry = strawberry.enum(vocabulary.Registry)
+Level = strawberry.enum(vocabulary.Level)
+AccessRoute = strawberry.enum(vocabulary.AccessRoute)
+AccreditationScope = strawberry.enum(vocabulary.AccreditationScope)
+OrganisationKind = strawberry.enum(vocabulary.OrganisationKind)
+EquivalenceSource = strawberry.enum(vocabulary.EquivalenceSource)
+CandidateStatus = strawberry.enum(vocabulary.CandidateStatus)
+Route = strawberry.enum(vocabulary.Route)
+BlockState = strawberry.enum(vocabulary.BlockState)
+Funder = strawberry.enum(vocabulary.Funder)
+ExperienceKind = strawberry.enum(vocabulary.ExperienceKind)
+Modality = strawberry.enum(vocabulary.Modality)
+College = strawberry.enum(vocabulary.College)
+MemberRole = strawberry.enum(vocabulary.MemberRole)
+Decision = strawberry.enum(vocabulary.Decision)
+CertificateKind = strawberry.enum(vocabulary.CertificateKind)
+CandidacyStatus = strawberry.enum(vocabulary.CandidacyStatus)

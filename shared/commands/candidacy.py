@@ -1,0 +1,140 @@
+"""The candidacy service's commands."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from pydantic import Field
+
+from shared.commands import Code, Command, Id, Part
+from shared.vocabulary import CandidateStatus, ExperienceKind, Funder, Route
+
+
+class RegisterCandidate(Command):
+    operation = "register-candidate"
+
+    given_name: str = Field(min_length=1, max_length=200)
+    family_name: str = Field(min_length=1, max_length=200)
+    birth_date: date | None = None
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)
+    phone: str | None = Field(default=None, max_length=40)
+    status: CandidateStatus
+    employer_id: str | None = Field(default=None, max_length=64)
+    account: str | None = Field(default=None, min_length=1, max_length=200,
+                                description="The candidate's login (username) at the identity provider")
+
+
+class ExperiencePeriod(Part):
+    start: date
+    end: date
+    activity: str = Field(min_length=1, max_length=2000)
+    kind: ExperienceKind = ExperienceKind.PAID
+
+
+class OpenCandidacy(Command):
+    operation = "open-candidacy"
+
+    candidate_id: str = Id
+    certification: str = Code
+    route: Route
+    evaluator_id: str = Id
+    trainer_id: str | None = Field(default=None, max_length=64)
+    employer_id: str | None = Field(default=None, max_length=64)
+    experience: list[ExperiencePeriod] = Field(default_factory=list, max_length=100)
+    blocks: list[str] = Field(default_factory=list, max_length=100, description="VAE only: the blocks targeted")
+
+
+class OnCandidacy(Command):
+    """A step on one candidacy."""
+
+    graphql_name = "CandidacyInput"
+
+    candidacy_id: str = Id
+
+
+class CheckEligibility(OnCandidacy):
+    operation = "check-eligibility"
+
+
+class Position(OnCandidacy):
+    operation = "position"
+
+
+class FileAdmissibility(OnCandidacy):
+    operation = "file-admissibility"
+
+
+class SubmitValidationFile(OnCandidacy):
+    operation = "submit-validation-file"
+
+
+class DeclareExperience(OnCandidacy):
+    operation = "declare-experience"
+    graphql_name = None
+
+    periods: list[ExperiencePeriod] = Field(max_length=100)
+
+
+class PathBlock(Part):
+    block: str = Field(min_length=1, max_length=64)
+    hours: int = Field(ge=0, le=5000)
+    modules: list[str] = Field(default_factory=list, max_length=50)
+
+
+class SetPath(OnCandidacy):
+    operation = "set-path"
+    graphql_name = None
+
+    blocks: list[PathBlock] = Field(max_length=100)
+
+
+class RequestFunding(OnCandidacy):
+    operation = "request-funding"
+    graphql_name = None
+
+    funder: Funder
+    funder_id: str | None = Field(default=None, max_length=64)
+    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
+
+
+class DecideFunding(OnCandidacy):
+    operation = "decide-funding"
+    graphql_name = None
+
+    funding_id: str = Id
+    granted: bool
+    granted_amount: Decimal | None = Field(default=None, gt=0, max_digits=12, decimal_places=2)
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class DecideAdmissibility(OnCandidacy):
+    operation = "decide-admissibility"
+    graphql_name = None
+
+    admissible: bool
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class Transfer(OnCandidacy):
+    operation = "transfer"
+    graphql_name = "TransferCandidacyInput"
+
+    evaluator_id: str = Id
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class Withdraw(OnCandidacy):
+    operation = "withdraw"
+    graphql_name = "WithdrawCandidacyInput"
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class CloseCandidacy(OnCandidacy):
+    """Not an endpoint: the candidacy service runs it on the jury's full award."""
+
+    operation = "close-candidacy"
+    graphql_name = None
+
+    reason: str

@@ -1,0 +1,144 @@
+"""The words of the domain, each concept one enum, declared once.
+
+The domains check against them, the commands and the public contracts are typed with them, and the
+GraphQL schema shows them (registered as strawberry enums by the gateway). Pure standard library, so
+domain modules may import it. Values are the words stored in events and sent on the wire.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class CertificationKind(enum.StrEnum):
+    CQP = "CQP"
+    CQPM = "CQPM"
+    CQPI = "CQPI"
+
+
+class Registry(enum.StrEnum):
+    RNCP = "RNCP"
+    RS = "RS"
+
+
+class Level(enum.StrEnum):
+    """The European level of an RNCP registration."""
+
+    NIV1 = "NIV1"
+    NIV2 = "NIV2"
+    NIV3 = "NIV3"
+    NIV4 = "NIV4"
+    NIV5 = "NIV5"
+    NIV6 = "NIV6"
+    NIV7 = "NIV7"
+    NIV8 = "NIV8"
+
+
+class AccessRoute(enum.StrEnum):
+    """The routes to a certification as France Compétences registers them (SI_JURY_*)."""
+
+    FI = "FI"  # initial training
+    CA = "CA"  # apprenticeship
+    FC = "FC"  # continuing training
+    CQ = "CQ"  # professionalisation contract
+    CL = "CL"  # individual application
+    VAE = "VAE"
+
+
+class AccreditationScope(enum.StrEnum):
+    EVALUATION = "EVALUATION"
+    TRAINING = "TRAINING"
+
+
+class OrganisationKind(enum.StrEnum):
+    CERTIFIER = "CERTIFIER"
+    EVALUATION_CENTRE = "EVALUATION_CENTRE"
+    TRAINING_ORGANISATION = "TRAINING_ORGANISATION"
+    FUNDER = "FUNDER"
+    EMPLOYER = "EMPLOYER"
+
+
+class EquivalenceSource(enum.StrEnum):
+    FRANCE_COMPETENCES = "FRANCE_COMPETENCES"
+    BRANCH = "BRANCH"
+
+
+class CandidateStatus(enum.StrEnum):
+    EMPLOYEE = "EMPLOYEE"
+    JOB_SEEKER = "JOB_SEEKER"
+    INITIAL_TRAINING = "INITIAL_TRAINING"
+    WORK_STUDY = "WORK_STUDY"
+
+
+class Route(enum.StrEnum):
+    """How a candidate seeks the certification."""
+
+    TRAINING = "TRAINING"
+    VAE = "VAE"
+    DIRECT_ACCESS = "DIRECT_ACCESS"
+
+
+class BlockState(enum.StrEnum):
+    PENDING = "PENDING"
+    TO_ACQUIRE = "TO_ACQUIRE"
+    HELD = "HELD"
+    RECOGNISED = "RECOGNISED"
+
+
+class Funder(enum.StrEnum):
+    OPCO = "OPCO"
+    EMPLOYER_SKILLS_PLAN = "EMPLOYER_SKILLS_PLAN"
+    CPF = "CPF"
+    BRANCH = "BRANCH"
+    TRANSITIONS_PRO = "TRANSITIONS_PRO"
+
+
+class ExperienceKind(enum.StrEnum):
+    PAID = "PAID"
+    VOLUNTEER = "VOLUNTEER"
+    UNION = "UNION"
+    ELECTED = "ELECTED"
+    SPORT = "SPORT"
+    INTERNSHIP = "INTERNSHIP"
+
+
+class Modality(enum.StrEnum):
+    PRACTICAL_SITUATION = "PRACTICAL_SITUATION"
+    TEST = "TEST"
+    INTERVIEW = "INTERVIEW"
+    REPORT = "REPORT"
+
+
+class College(enum.StrEnum):
+    EMPLOYER = "EMPLOYER"
+    EMPLOYEE = "EMPLOYEE"
+
+
+class MemberRole(enum.StrEnum):
+    PRESIDENT = "PRESIDENT"
+    VICE_PRESIDENT = "VICE_PRESIDENT"
+    MEMBER = "MEMBER"
+
+
+class Decision(enum.StrEnum):
+    FULL_AWARD = "FULL_AWARD"
+    PARTIAL_VALIDATION = "PARTIAL_VALIDATION"
+    REFUSAL = "REFUSAL"
+    DEFERRAL = "DEFERRAL"
+    ABSENT = "ABSENT"
+
+
+class CertificateKind(enum.StrEnum):
+    CERTIFICATE = "CERTIFICATE"
+    ATTESTATION = "ATTESTATION"  # lists the blocks of a partial validation
+
+
+class CandidacyStatus(enum.StrEnum):
+    OPEN = "OPEN"
+    POSITIONED = "POSITIONED"
+    ADMISSIBILITY_FILED = "ADMISSIBILITY_FILED"
+    ADMISSIBLE = "ADMISSIBLE"
+    INADMISSIBLE = "INADMISSIBLE"
+    VALIDATION_FILE_SUBMITTED = "VALIDATION_FILE_SUBMITTED"
+    WITHDRAWN = "WITHDRAWN"
+    CLOSED = "CLOSED"

@@ -1,0 +1,36 @@
+"""Applications driven as a client drives them: each command written as the JSON a client sends, and
+validated by its model (shared/commands/) before the typed application method gets it."""
+
+from __future__ import annotations
+
+import inspect
+
+from shared.commands import Command
+
+
+def _models() -> dict[str, type[Command]]:
+    import services.catalog.api  # noqa: F401  (its ImportFiche command)
+
+    found, todo = {}, [Command]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            found[sub.__name__] = sub
+            todo.append(sub)
+    return found
+
+
+class AsClient:
+    def __init__(self, app):
+        self.app = app
+
+    def __getattr__(self, name):
+        attribute = getattr(self.app, name)
+        parameter = inspect.signature(attribute).parameters.get("command") if callable(attribute) else None
+        model = _models().get(str(parameter.annotation)) if parameter else None
+        if model is None:
+            return attribute
+
+        def call(command, *args, **kwargs):
+            return attribute(model.model_validate(command) if isinstance(command, dict) else command, *args, **kwargs)
+
+        return call
