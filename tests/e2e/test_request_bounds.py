@@ -104,7 +104,7 @@ async def test_a_nul_in_a_name_is_a_typed_error_that_writes_nothing(running):
     assert answer["errors"][0]["extensions"]["code"] == "InvalidInput"
     literal = await running.graphql_answer(
         'mutation { registerCandidate(input: {givenName: "Zo\\u0007é", familyName: "L", email: "z@example.org",'
-        ' status: "EMPLOYEE"}, idempotencyKey: "nul-2") { __typename } }')
+        ' status: EMPLOYEE}, idempotencyKey: "nul-2") { __typename } }')
     assert literal["errors"][0]["extensions"]["code"] == "InvalidInput"
     straight = await running.command("candidacy", "register-candidate",
                                      {"given_name": "Zo\u0001é", "family_name": "L", "email": "z@example.org",
@@ -120,7 +120,7 @@ async def test_graphql_errors_never_log_the_values_sent(running):
     answer = await running.graphql_answer(REGISTER, {"input": {**CANDIDATE, **secrets}, "key": "log-1"})
     assert answer["errors"]  # a malformed date: refused by GraphQL validation, and logged
     await running.graphql_answer('mutation { registerCandidate(input: {givenName: "Secret-Literal-Name",'
-                                 ' familyName: 12, email: "x", status: "EMPLOYEE"}, idempotencyKey: "log-2")'
+                                 ' familyName: 12, email: "x", status: EMPLOYEE}, idempotencyKey: "log-2")'
                                  ' { __typename } }')
     log = (LOGS / f"{running.prefix}gateway.log").read_text()
     assert "graphql request refused" in log

@@ -31,7 +31,7 @@ async def running():
     await system.start()
     await system.graphql('mutation { createBranch(input: {code: "UIMM", name: "UIMM", idcc: ["3109"]},'
                          ' idempotencyKey: "b") { __typename } }')
-    centre = await system.graphql('mutation { registerOrganisation(input: {name: "AFPI", kinds: ["EVALUATION_CENTRE"]},'
+    centre = await system.graphql('mutation { registerOrganisation(input: {name: "AFPI", kinds: [EVALUATION_CENTRE]},'
                                   ' idempotencyKey: "o") { ... on OrganisationRegistered { organisation { id } } } }')
     system.centre = centre["registerOrganisation"]["organisation"]["id"]
     yield system

@@ -42,5 +42,5 @@ async def test_an_event_the_gateway_cannot_store_is_dead_lettered_and_the_stream
     assert all(r["reason"].startswith("CandidateRegistered: ") and "Character" in r["reason"] for r in letters)
     registered = await system.graphql(
         'mutation { registerCandidate(input: {givenName: "Zoé", familyName: "L", email: "z@example.org",'
-        ' status: "EMPLOYEE"}, idempotencyKey: "after-poison") { __typename } }')
+        ' status: EMPLOYEE}, idempotencyKey: "after-poison") { __typename } }')
     assert registered["registerCandidate"]["__typename"] == "CandidateRegistered"

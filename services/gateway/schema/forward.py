@@ -5,25 +5,23 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import strawberry
 from strawberry.types import Info
 
+from shared.commands import Command
 from shared.errors import CommandRefused
+from shared.policy import operation
 
 from services.gateway.schema.errors import Error, to_graphql
-
-
-def command_body(input: Any) -> dict:
-    """A GraphQL input as the command's body, leaving out what the client did not give."""
-    return {k: v for k, v in strawberry.asdict(input).items() if v is not strawberry.UNSET}
+from services.gateway.schema.inputs import command_body
 
 
 async def forward(
-    info: Info, service: str, command: str, body: dict, idempotency_key: str,
-    answer: Callable[[dict], Awaitable[Any]],
+    info: Info, command: type[Command], input: Any, idempotency_key: str, answer: Callable[[dict], Awaitable[Any]],
 ) -> Any | Error:
+    """Send the input as `command` to the service that owns it (its row of the role table says which)."""
     try:
-        result = await info.context.send(service, command, body, idempotency_key)
+        service = operation(command.operation).service
+        result = await info.context.send(service, command.operation, command_body(input), idempotency_key)
     except CommandRefused as refusal:
         return to_graphql(refusal)
     return await answer(result)

@@ -1,0 +1,77 @@
+"""GraphQL inputs generated from the commands (shared/commands/): a command's fields, bounds and
+vocabulary are declared once, there; this only says how each shows in GraphQL.
+
+A field with a default shows it; a field whose default is none is optional, and left out of the command
+when the client leaves it out (the service tells "not given" from "given as null" where that matters).
+The service validates the command again, with its model, and answers typed errors.
+"""
+
+from __future__ import annotations
+
+import enum
+import types
+import typing
+from datetime import date
+from decimal import Decimal
+
+import strawberry
+from pydantic import BaseModel
+
+_made: dict[str, type] = {}
+
+
+def graphql_input(model: type[BaseModel]) -> type:
+    """The strawberry input of a command or of one of its parts (named <Model>Input unless it says)."""
+    name = getattr(model, "graphql_name", None) or f"{model.__name__}Input"
+    if name in _made:
+        return _made[name]
+    annotations, fields = {}, {}
+    for field_name, info in model.model_fields.items():
+        shown = _graphql_type(info.annotation, field_name)
+        annotations[field_name] = shown
+        if info.is_required():
+            fields[field_name] = strawberry.field(description=info.description)
+        elif info.default_factory is list:
+            fields[field_name] = strawberry.field(default_factory=list, description=info.description)
+        elif info.default_factory is None and info.default is not None:
+            fields[field_name] = strawberry.field(default=info.default, description=info.description)
+        else:  # None: left out of the command unless given
+            annotations[field_name] = typing.Optional[shown]  # noqa: UP007 (a runtime type)
+            fields[field_name] = strawberry.field(default=strawberry.UNSET, description=info.description)
+    cls = type(name, (), {"__annotations__": annotations, **fields})
+    _made[name] = strawberry.input(cls, name=name, description=(model.__doc__ or "").strip() or None)
+    return _made[name]
+
+
+def _graphql_type(annotation, field_name: str):
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        (inner,) = [a for a in args if a is not type(None)]
+        return _graphql_type(inner, field_name)
+    if origin is list:
+        return list[_graphql_type(args[0], field_name)]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return graphql_input(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return strawberry.enum(annotation) if not hasattr(annotation, "__strawberry_definition__") else annotation
+    if annotation is str and field_name.endswith("_id"):
+        return strawberry.ID
+    if annotation in (str, int, bool, date, Decimal):
+        return annotation
+    raise TypeError(f"no GraphQL type for {annotation!r} ({field_name})")
+
+
+def command_body(input) -> dict:
+    """A GraphQL input as the command's JSON, leaving out what the client did not give."""
+    def plain(value):
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items() if v is not strawberry.UNSET}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        if isinstance(value, enum.Enum):
+            return value.value
+        if isinstance(value, date | Decimal):
+            return str(value)
+        return value
+
+    return plain(strawberry.asdict(input))
