@@ -22,6 +22,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcodin
 
 from shared.commands import Command
 from shared.context import CommandContext
+from shared.domain import event_context
 from shared.envelope import event_id_for
 from shared.errors import CommandRefused, IdempotencyKeyReused
 
@@ -109,11 +110,17 @@ class ServiceApplication(Application):
         print_ = fingerprint(command.operation, command.model_dump(mode="json"))
         if (earlier := self._earlier(record_id, print_)) is not None:
             return earlier
-        aggregates, result = decide()
+        # Every event the command records reads who, for which organisation and why from here.
+        recording = event_context.set(context.as_event_data())
+        try:
+            aggregates, result = decide()
+        finally:
+            event_context.reset(recording)
         # The ids of what will be published: what a client may wait to see in the read models.
         event_ids = [str(event_id_for(e.originator_id, e.originator_version))
                      for a in aggregates for e in a.pending_events if self.to_contract(e) is not None]
-        record = CommandRecord(self.name, key, command.operation, print_, {**result, "events": event_ids}, context.as_event_data())
+        record = CommandRecord(self.name, key, command.operation, print_, {**result, "events": event_ids},
+                               context.as_event_data())
         try:
             recordings = self.save(*aggregates, record)
         except IntegrityError:

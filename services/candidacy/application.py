@@ -43,13 +43,13 @@ class CandidacyApplication(ServiceApplication):
 
     def _on_candidacy(self, command: OnCandidacy, owners: frozenset[str], context: CommandContext,
                       change) -> CommandOutcome:
-        """A command changing one candidacy: `change(candidacy, event_context)` returns extra answer fields.
+        """A command changing one candidacy: `change(candidacy)` returns extra answer fields.
         `owners`: the branches owning the candidacy's certification (from the catalog view)."""
 
         def decide():
             candidacy = self.candidacy(command.candidacy_id)
             authorize(command.operation, self.record(candidacy, owners))
-            extra = change(candidacy, context.as_event_data()) or {}
+            extra = change(candidacy) or {}
             return [candidacy], {"id": str(candidacy.id), **extra}
 
         return self.execute(command, context, decide)
@@ -59,7 +59,7 @@ class CandidacyApplication(ServiceApplication):
     def register_candidate(self, command: RegisterCandidate, context: CommandContext) -> CommandOutcome:
         def decide():
             authorize("register-candidate", Record())
-            candidate = Candidate.register(context.as_event_data(), **command.model_dump())
+            candidate = Candidate.register(**command.model_dump())
             return [candidate], {"id": str(candidate.id)}
 
         return self.execute(command, context, decide)
@@ -75,8 +75,7 @@ class CandidacyApplication(ServiceApplication):
             candidacy = Candidacy.open(
                 candidate, facts, command.route, command.evaluator_id, command.trainer_id,
                 command.employer_id or candidate.employer_id, [p.model_dump() for p in command.experience],
-                command.blocks, on,
-                context.as_event_data())
+                command.blocks, on)
             return [candidacy, candidate], {"id": str(candidacy.id)}
 
         return self.execute(command, context, decide)
@@ -84,53 +83,53 @@ class CandidacyApplication(ServiceApplication):
     def check_eligibility(self, command: CheckEligibility, facts: CertificationFacts, on: date, owners: frozenset[str],
                           context: CommandContext) -> CommandOutcome:
         return self._on_candidacy(command, owners, context,
-                                  lambda c, ctx: c.check_eligibility(facts, on, ctx))
+                                  lambda c: c.check_eligibility(facts, on))
 
     def declare_experience(self, command: DeclareExperience, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
         return self._on_candidacy(command, owners, context,
-                                  lambda c, ctx: c.declare_experience([p.model_dump() for p in command.periods], ctx))
+                                  lambda c: c.declare_experience([p.model_dump() for p in command.periods]))
 
     def position(self, command: Position, facts: CertificationFacts, held: list[HeldBlock], on: date,
                  owners: frozenset[str], context: CommandContext) -> CommandOutcome:
         return self._on_candidacy(command, owners, context,
-                                  lambda c, ctx: {"blocks": c.position(facts, held, on, ctx)})
+                                  lambda c: {"blocks": c.position(facts, held, on)})
 
     def set_path(self, command: SetPath, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy(command, owners, context, lambda c, ctx: c.set_path([b.model_dump() for b in command.blocks], ctx))
+        return self._on_candidacy(command, owners, context, lambda c: c.set_path([b.model_dump() for b in command.blocks]))
 
     def request_funding(self, command: RequestFunding, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy(command, owners, context, lambda c, ctx: {
-            "funding_id": c.request_funding(command.funder, command.funder_id, str(command.amount), ctx)})
+        return self._on_candidacy(command, owners, context, lambda c: {
+            "funding_id": c.request_funding(command.funder, command.funder_id, str(command.amount))})
 
     def decide_funding(self, command: DecideFunding, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy(command, owners, context, lambda c, ctx: c.decide_funding(
+        return self._on_candidacy(command, owners, context, lambda c: c.decide_funding(
             command.funding_id, command.granted,
-            None if command.granted_amount is None else str(command.granted_amount), command.reason, ctx))
+            None if command.granted_amount is None else str(command.granted_amount), command.reason))
 
     def file_admissibility(self, command: FileAdmissibility, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy(command, owners, context, lambda c, ctx: c.file_admissibility(ctx))
+        return self._on_candidacy(command, owners, context, lambda c: c.file_admissibility())
 
     def decide_admissibility(self, command: DecideAdmissibility, facts: CertificationFacts, on: date, owners: frozenset[str],
                              context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy(command, owners, context, lambda c, ctx: c.decide_admissibility(
-            command.admissible, command.reason, facts, on, ctx))
+        return self._on_candidacy(command, owners, context, lambda c: c.decide_admissibility(
+            command.admissible, command.reason, facts, on))
 
     def submit_validation_file(self, command: SubmitValidationFile, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
         return self._on_candidacy(command, owners, context,
-                                  lambda c, ctx: c.submit_validation_file(ctx))
+                                  lambda c: c.submit_validation_file())
 
     def transfer(self, command: Transfer, facts: CertificationFacts, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy(command, owners, context, lambda c, ctx: c.transfer(
-            facts, command.evaluator_id, command.reason, ctx))
+        return self._on_candidacy(command, owners, context, lambda c: c.transfer(
+            facts, command.evaluator_id, command.reason))
 
     def withdraw(self, command: Withdraw, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
-        return self._ending(command, context, lambda c, candidate, ctx: c.withdraw(
-            candidate, command.reason, ctx), owners)
+        return self._ending(command, context, lambda c, candidate: c.withdraw(
+            candidate, command.reason), owners)
 
     def close_candidacy(self, command: CloseCandidacy, context: CommandContext) -> CommandOutcome:
         """On the jury's full award, through its event: no caller, the jury's decision is the authority."""
-        return self._ending(command, context, lambda c, candidate, ctx: c.close(
-            candidate, command.reason, ctx))
+        return self._ending(command, context, lambda c, candidate: c.close(
+            candidate, command.reason))
 
     def _ending(self, command: Withdraw | CloseCandidacy, context: CommandContext, end,
                 owners: frozenset[str] | None = None) -> CommandOutcome:
@@ -141,7 +140,7 @@ class CandidacyApplication(ServiceApplication):
             if owners is not None:
                 authorize(command.operation, self.record(candidacy, owners))
             candidate = self.candidate(candidacy.candidate_id)
-            end(candidacy, candidate, context.as_event_data())
+            end(candidacy, candidate)
             return [candidacy, candidate], {"id": str(candidacy.id)}
 
         return self.execute(command, context, decide)

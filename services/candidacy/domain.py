@@ -1,6 +1,6 @@
 """Candidates and their candidacies: aggregates, their events and rules.
 
-Every event method takes `context`: who did it, for which organisation, and why (correlation).
+Every event records who caused it, for which organisation, and why (shared/domain.py).
 Facts about the catalog (accreditations, registrations, versions) and about blocks already held come
 in as plain values from the service's own views; the rules deciding on them live here.
 """
@@ -11,8 +11,9 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
+from shared.domain import Aggregate
 from shared.errors import CommandRefused, Conflict, InvalidInput, NotFound
 from shared.vocabulary import CandidateStatus, ExperienceKind, Funder, Route
 
@@ -124,7 +125,7 @@ class Candidate(Aggregate):
 
     @event("Registered")
     def __init__(self, given_name: str, family_name: str, birth_date: date | None, email: str, phone: str | None,
-                 status: str, employer_id: str | None, context: dict, account: str | None = None):
+                 status: str, employer_id: str | None, account: str | None = None):
         self.given_name = given_name
         # The candidate's login at the identity provider: what lets them see and act on their own record.
         self.account = account
@@ -137,10 +138,10 @@ class Candidate(Aggregate):
         self.open_candidacies: dict[str, str] = {}  # certification code → candidacy id
 
     @classmethod
-    def register(cls, context: dict, **identity) -> Candidate:
+    def register(cls, **identity) -> Candidate:
         if identity["status"] not in STATUSES:
             raise InvalidInput(f"a candidate's status is one of {', '.join(STATUSES)}", status=identity["status"])
-        return cls(**identity, context=context)
+        return cls(**identity)
 
     def check_no_open_candidacy(self, certification: str) -> None:
         if certification in self.open_candidacies:
@@ -148,11 +149,11 @@ class Candidate(Aggregate):
                                        certification=certification, candidacy_id=self.open_candidacies[certification])
 
     @event("CandidacyStarted")
-    def candidacy_started(self, certification: str, candidacy_id: str, context: dict) -> None:
+    def candidacy_started(self, certification: str, candidacy_id: str) -> None:
         self.open_candidacies[certification] = candidacy_id
 
     @event("CandidacyEnded")
-    def candidacy_ended(self, certification: str, candidacy_id: str, context: dict) -> None:
+    def candidacy_ended(self, certification: str, candidacy_id: str) -> None:
         self.open_candidacies.pop(certification, None)
 
 
@@ -161,8 +162,7 @@ class Candidacy(Aggregate):
 
     @event("Opened")
     def __init__(self, candidate_id: str, certification: str, version: int, route: str, blocks: list[str],
-                 evaluator_id: str, trainer_id: str | None, employer_id: str | None, experience: list[dict],
-                 context: dict):
+                 evaluator_id: str, trainer_id: str | None, employer_id: str | None, experience: list[dict]):
         self.candidate_id = candidate_id
         self.certification = certification
         self.version = version
@@ -181,7 +181,7 @@ class Candidacy(Aggregate):
     @classmethod
     def open(cls, candidate: Candidate, facts: CertificationFacts, route: str, evaluator_id: str,
              trainer_id: str | None, employer_id: str | None, experience: list[dict], target_blocks: list[str],
-             on: date, context: dict) -> Candidacy:
+             on: date) -> Candidacy:
         if route not in ROUTES:
             raise InvalidInput(f"a route is one of {', '.join(ROUTES)}", route=route)
         check_periods(experience)
@@ -196,8 +196,8 @@ class Candidacy(Aggregate):
         candidacy = cls(candidate_id=str(candidate.id), certification=facts.code, version=facts.current_version,
                         route=route, blocks=[b for b in version_blocks if not target_blocks or b in target_blocks],
                         evaluator_id=evaluator_id, trainer_id=trainer_id, employer_id=employer_id,
-                        experience=experience, context=context)
-        candidate.candidacy_started(certification=facts.code, candidacy_id=str(candidacy.id), context=context)
+                        experience=experience)
+        candidate.candidacy_started(certification=facts.code, candidacy_id=str(candidacy.id))
         return candidacy
 
     # --- states ---
@@ -211,28 +211,28 @@ class Candidacy(Aggregate):
 
     # --- eligibility, again, on the facts of today ---
 
-    def check_eligibility(self, facts: CertificationFacts, on: date, context: dict) -> None:
+    def check_eligibility(self, facts: CertificationFacts, on: date) -> None:
         self.check_in(self.LIVE, "be checked for eligibility")
         if failures := eligibility_failures(self.route, facts, self.evaluator_id, self.experience, on):
             raise NotEligible("the candidacy is not eligible", failures=failures)
-        self._eligibility_confirmed(on=on, context=context)
+        self._eligibility_confirmed(on=on)
 
     @event("EligibilityConfirmed")
-    def _eligibility_confirmed(self, on: date, context: dict) -> None:
+    def _eligibility_confirmed(self, on: date) -> None:
         pass
 
-    def declare_experience(self, periods: list[dict], context: dict) -> None:
+    def declare_experience(self, periods: list[dict]) -> None:
         self.check_in(self.LIVE, "declare experience")
         check_periods(periods)
-        self._experience_declared(periods=periods, context=context)
+        self._experience_declared(periods=periods)
 
     @event("ExperienceDeclared")
-    def _experience_declared(self, periods: list[dict], context: dict) -> None:
+    def _experience_declared(self, periods: list[dict]) -> None:
         self.experience = periods
 
     # --- positioning and path ---
 
-    def position(self, facts: CertificationFacts, held: list[HeldBlock], on: date, context: dict) -> dict[str, str]:
+    def position(self, facts: CertificationFacts, held: list[HeldBlock], on: date) -> dict[str, str]:
         """Each block: already HELD (validated earlier, still valid), RECOGNISED through an equivalence
         with a block held elsewhere, or TO_ACQUIRE."""
         self.check_in(("OPEN", "POSITIONED"), "be positioned")
@@ -245,7 +245,7 @@ class Candidacy(Aggregate):
                 states[code] = "RECOGNISED"
             else:
                 states[code] = "TO_ACQUIRE"
-        self._positioned(blocks=states, context=context)
+        self._positioned(blocks=states)
         return states
 
     def _recognised(self, code: str, equivalences: list[dict], held: list[HeldBlock]) -> bool:
@@ -257,42 +257,39 @@ class Candidacy(Aggregate):
         return False
 
     @event("Positioned")
-    def _positioned(self, blocks: dict[str, str], context: dict) -> None:
+    def _positioned(self, blocks: dict[str, str]) -> None:
         for code, state in blocks.items():
             self.blocks[code] = {"state": state}
         if self.status == "OPEN":
             self.status = "POSITIONED"
 
-    def set_path(self, blocks: list[dict], context: dict) -> None:
+    def set_path(self, blocks: list[dict]) -> None:
         self.check_in(("POSITIONED", "ADMISSIBLE", "VALIDATION_FILE_SUBMITTED"), "have its path set")
         to_acquire = {c for c, b in self.blocks.items() if b["state"] == "TO_ACQUIRE"}
         if stray := sorted({b["block"] for b in blocks} - to_acquire):
             raise InvalidInput("a path trains for blocks still to acquire", blocks=stray)
-        self._path_set(blocks=blocks, context=context)
+        self._path_set(blocks=blocks)
 
     @event("PathSet")
-    def _path_set(self, blocks: list[dict], context: dict) -> None:
+    def _path_set(self, blocks: list[dict]) -> None:
         self.path = blocks
 
     # --- funding ---
 
-    def request_funding(self, funder: str, funder_id: str | None, amount: str, context: dict) -> str:
+    def request_funding(self, funder: str, funder_id: str | None, amount: str) -> str:
         self.check_in(self.LIVE, "ask for funding")
         if funder not in FUNDERS:
             raise InvalidInput(f"a funder is one of {', '.join(FUNDERS)}", funder=funder)
         funding_id = str(uuid.uuid4())
-        self._funding_requested(funding_id=funding_id, funder=funder, funder_id=funder_id, amount=amount,
-                                context=context)
+        self._funding_requested(funding_id=funding_id, funder=funder, funder_id=funder_id, amount=amount)
         return funding_id
 
     @event("FundingRequested")
-    def _funding_requested(self, funding_id: str, funder: str, funder_id: str | None, amount: str,
-                           context: dict) -> None:
+    def _funding_requested(self, funding_id: str, funder: str, funder_id: str | None, amount: str) -> None:
         self.fundings[funding_id] = {"funder": funder, "funder_id": funder_id, "amount": amount,
                                      "status": "REQUESTED", "granted_amount": None, "reason": None}
 
-    def decide_funding(self, funding_id: str, granted: bool, granted_amount: str | None, reason: str | None,
-                       context: dict) -> None:
+    def decide_funding(self, funding_id: str, granted: bool, granted_amount: str | None, reason: str | None) -> None:
         funding = self.fundings.get(funding_id)
         if funding is None:
             raise UnknownFunding("no such funding request on this candidacy", funding_id=funding_id)
@@ -302,77 +299,75 @@ class Candidacy(Aggregate):
             raise InvalidInput("a refused funding says why")
         self._funding_decided(funding_id=funding_id, granted=granted,
                               granted_amount=(granted_amount or funding["amount"]) if granted else None,
-                              reason=reason, context=context)
+                              reason=reason)
 
     @event("FundingDecided")
-    def _funding_decided(self, funding_id: str, granted: bool, granted_amount: str | None, reason: str | None,
-                         context: dict) -> None:
+    def _funding_decided(self, funding_id: str, granted: bool, granted_amount: str | None, reason: str | None) -> None:
         self.fundings[funding_id].update(status="GRANTED" if granted else "REFUSED", granted_amount=granted_amount,
                                          reason=reason)
 
     # --- VAE admissibility (Livret 1) and validation file (Livret 2) ---
 
-    def file_admissibility(self, context: dict) -> None:
+    def file_admissibility(self) -> None:
         if self.route != "VAE":
             raise TransitionRefused("only a VAE candidacy files an admissibility request", route=self.route)
         self.check_in(("OPEN", "POSITIONED", "INADMISSIBLE"), "file an admissibility request")
-        self._admissibility_filed(context=context)
+        self._admissibility_filed()
 
     @event("AdmissibilityFiled")
-    def _admissibility_filed(self, context: dict) -> None:
+    def _admissibility_filed(self) -> None:
         self.admissibility = {"status": "FILED", "reason": None}
         self.status = "ADMISSIBILITY_FILED"
 
-    def decide_admissibility(self, admissible: bool, reason: str, facts: CertificationFacts, on: date,
-                             context: dict) -> None:
+    def decide_admissibility(self, admissible: bool, reason: str, facts: CertificationFacts, on: date) -> None:
         self.check_in(("ADMISSIBILITY_FILED",), "be declared admissible or not")
         if admissible and (failures := eligibility_failures(self.route, facts, self.evaluator_id, self.experience, on)):
             raise NotEligible("the candidacy is no longer eligible", failures=failures)
-        self._admissibility_decided(admissible=admissible, reason=reason, context=context)
+        self._admissibility_decided(admissible=admissible, reason=reason)
 
     @event("AdmissibilityDecided")
-    def _admissibility_decided(self, admissible: bool, reason: str, context: dict) -> None:
+    def _admissibility_decided(self, admissible: bool, reason: str) -> None:
         self.admissibility = {"status": "ADMISSIBLE" if admissible else "INADMISSIBLE", "reason": reason}
         self.status = "ADMISSIBLE" if admissible else "INADMISSIBLE"
 
-    def submit_validation_file(self, context: dict) -> None:
+    def submit_validation_file(self) -> None:
         self.check_in(("ADMISSIBLE",), "submit its validation file")
-        self._validation_file_submitted(context=context)
+        self._validation_file_submitted()
 
     @event("ValidationFileSubmitted")
-    def _validation_file_submitted(self, context: dict) -> None:
+    def _validation_file_submitted(self) -> None:
         self.validation_file_submitted = True
         self.status = "VALIDATION_FILE_SUBMITTED"
 
     # --- lifecycle ---
 
-    def withdraw(self, candidate: Candidate, reason: str, context: dict) -> None:
+    def withdraw(self, candidate: Candidate, reason: str) -> None:
         self.check_in((*self.LIVE, "INADMISSIBLE"), "be withdrawn")
-        self._withdrawn(reason=reason, context=context)
-        candidate.candidacy_ended(certification=self.certification, candidacy_id=str(self.id), context=context)
+        self._withdrawn(reason=reason)
+        candidate.candidacy_ended(certification=self.certification, candidacy_id=str(self.id))
 
     @event("Withdrawn")
-    def _withdrawn(self, reason: str, context: dict) -> None:
+    def _withdrawn(self, reason: str) -> None:
         self.status = "WITHDRAWN"
 
-    def transfer(self, facts: CertificationFacts, evaluator_id: str, reason: str, context: dict) -> None:
+    def transfer(self, facts: CertificationFacts, evaluator_id: str, reason: str) -> None:
         self.check_in(self.LIVE, "be transferred")
         if evaluator_id == self.evaluator_id:
             raise InvalidInput("the candidacy is already with this organisation")
         if evaluator_id not in facts.accredited_evaluators:
             raise NotEligible("the new organisation is not accredited for this certification",
                               failures=[{"rule": "EvaluatorNotAccredited", "organisation_id": evaluator_id}])
-        self._transferred(from_id=self.evaluator_id, to_id=evaluator_id, reason=reason, context=context)
+        self._transferred(from_id=self.evaluator_id, to_id=evaluator_id, reason=reason)
 
     @event("Transferred")
-    def _transferred(self, from_id: str, to_id: str, reason: str, context: dict) -> None:
+    def _transferred(self, from_id: str, to_id: str, reason: str) -> None:
         self.evaluator_id = to_id
 
-    def close(self, candidate: Candidate, reason: str, context: dict) -> None:
+    def close(self, candidate: Candidate, reason: str) -> None:
         self.check_in(self.LIVE, "be closed")
-        self._closed(reason=reason, context=context)
-        candidate.candidacy_ended(certification=self.certification, candidacy_id=str(self.id), context=context)
+        self._closed(reason=reason)
+        candidate.candidacy_ended(certification=self.certification, candidacy_id=str(self.id))
 
     @event("Closed")
-    def _closed(self, reason: str, context: dict) -> None:
+    def _closed(self, reason: str) -> None:
         self.status = "CLOSED"

@@ -75,7 +75,7 @@ class CatalogApplication(ServiceApplication):
             authorize("create-branch", Record())
             if Branch.create_id(command.code) in self.repository:
                 raise BranchAlreadyExists("a branch with this code exists", code=command.code)
-            branch = Branch.create(command.code, command.name, command.idcc, command.cpne, context.as_event_data())
+            branch = Branch.create(command.code, command.name, command.idcc, command.cpne)
             return [branch], {"id": str(branch.id), "code": branch.code}
 
         return self.execute(command, context, decide)
@@ -85,7 +85,7 @@ class CatalogApplication(ServiceApplication):
             authorize("register-organisation", Record())
             if command.siret and Organisation.create_id(command.siret) in self.repository:
                 raise OrganisationAlreadyExists("an organisation with this SIRET exists", siret=command.siret)
-            organisation = Organisation.register(command.name, command.siret, command.kinds, context.as_event_data())
+            organisation = Organisation.register(command.name, command.siret, command.kinds)
             return [organisation], {"id": str(organisation.id)}
 
         return self.execute(command, context, decide)
@@ -96,12 +96,11 @@ class CatalogApplication(ServiceApplication):
             if Certification.create_id(command.code) in self.repository:
                 raise CertificationAlreadyExists("a certification with this code exists", code=command.code)
             self.check_branches(command.owners)
-            data = context.as_event_data()
             certification = Certification.create(command.code, command.kind, command.title,
-                                                 command.owners, data)
+                                                 command.owners)
             if command.blocks:
                 certification.publish_version(blocks(command.blocks), command.settings.given(),
-                                              command.effective_from or date.today(), data)
+                                              command.effective_from or date.today())
             return [certification], {"id": str(certification.id), "code": certification.code}
 
         return self.execute(command, context, decide)
@@ -111,8 +110,7 @@ class CatalogApplication(ServiceApplication):
             certification = self.certification(command.code)
             self.authorize_owned("publish-version", certification.owners)
             number = certification.publish_version(blocks(command.blocks), command.settings.given(),
-                                                   command.effective_from or date.today(),
-                                                   context.as_event_data())
+                                                   command.effective_from or date.today())
             return [certification], {"id": str(certification.id), "code": certification.code, "version": number}
 
         return self.execute(command, context, decide)
@@ -122,7 +120,7 @@ class CatalogApplication(ServiceApplication):
             certification = self.certification(command.code)
             self.authorize_owned("change-owners", certification.owners)
             self.check_branches(command.owners)
-            certification.change_owners(command.owners, context.as_event_data())
+            certification.change_owners(command.owners)
             return [certification], {"id": str(certification.id), "code": certification.code}
 
         return self.execute(command, context, decide)
@@ -132,7 +130,7 @@ class CatalogApplication(ServiceApplication):
             certification = self.certification(command.code)
             self.authorize_owned("record-registration", certification.owners)
             registration = command.model_dump(exclude={"code"})
-            certification.record_registration(registration, context.as_event_data())
+            certification.record_registration(registration)
             return [certification], {"id": str(certification.id), "code": certification.code}
 
         return self.execute(command, context, decide)
@@ -143,11 +141,10 @@ class CatalogApplication(ServiceApplication):
         def decide():
             old, new = self.certification(command.predecessor), self.certification(command.successor)
             self.authorize_owned("declare-succession", new.owners)
-            data = context.as_event_data()
             if new.code not in old.successors:
-                old.record_succession(old.predecessors, [*old.successors, new.code], data)
+                old.record_succession(old.predecessors, [*old.successors, new.code])
             if old.code not in new.predecessors:
-                new.record_succession([*new.predecessors, old.code], new.successors, data)
+                new.record_succession([*new.predecessors, old.code], new.successors)
             return [old, new], {"id": str(new.id), "code": new.code}
 
         return self.execute(command, context, decide)
@@ -160,8 +157,7 @@ class CatalogApplication(ServiceApplication):
             if command.target_block not in [b["code"] for b in (target.current_version or {}).get("blocks", [])]:
                 raise UnknownCertification("the target block is not in the target's current version",
                                            target=target.code, target_block=command.target_block)
-            certification.declare_equivalence(command.block, target.code, command.target_block, "BRANCH",
-                                               context.as_event_data())
+            certification.declare_equivalence(command.block, target.code, command.target_block, "BRANCH")
             return [certification], {"id": str(certification.id), "code": certification.code}
 
         return self.execute(command, context, decide)
@@ -173,7 +169,7 @@ class CatalogApplication(ServiceApplication):
             branch = self.branch(command.branch)
             certifications = [self.certification(code) for code in command.certifications]
             accreditation_id = organisation.accredit(branch, certifications, command.scope, command.valid_from,
-                                                     command.valid_until, context.as_event_data())
+                                                     command.valid_until)
             return [organisation], {"id": str(organisation.id), "accreditation_id": accreditation_id}
 
         return self.execute(command, context, decide)
@@ -183,7 +179,7 @@ class CatalogApplication(ServiceApplication):
             organisation = self.organisation(command.organisation_id)
             accreditation = organisation.accreditations.get(command.accreditation_id) or {}
             self.authorize_owned("withdraw-accreditation", [accreditation["branch"]] if accreditation else [])
-            organisation.withdraw(command.accreditation_id, command.on, command.reason, context.as_event_data())
+            organisation.withdraw(command.accreditation_id, command.on, command.reason)
             return [organisation], {"id": str(organisation.id), "accreditation_id": command.accreditation_id}
 
         return self.execute(command, context, decide)
@@ -194,20 +190,19 @@ class CatalogApplication(ServiceApplication):
         def decide():
             fiche, owners = command.fiche.model_dump(), command.owners
             authorize("import-fiche", Record(branches=frozenset(owners)))
-            data = context.as_event_data()
             self.check_branches(owners)
             code = fiche["number"]
             created = Certification.create_id(code) not in self.repository
             if created:
                 certification = Certification.create(code, command.kind or kind_from_title(fiche["title"]),
-                                                     fiche["title"], owners, data)
+                                                     fiche["title"], owners)
             else:
                 certification = self.certification(code)
                 if fiche["title"] != certification.title:
-                    certification.retitle(fiche["title"], data)
+                    certification.retitle(fiche["title"])
                 if owners and sorted(set(owners) | set(certification.owners)) != sorted(certification.owners):
-                    certification.change_owners(sorted(set(owners) | set(certification.owners)), data)
-            apply_fiche(certification, fiche, data)
+                    certification.change_owners(sorted(set(owners) | set(certification.owners)))
+            apply_fiche(certification, fiche)
             changed = bool(certification.pending_events)
             status = "created" if created else ("updated" if changed else "unchanged")
             return ([certification] if changed else []), {"id": str(certification.id), "code": code, "status": status}
@@ -219,7 +214,7 @@ def blocks(given: list[Block]) -> list[dict]:
     return [b.model_dump() for b in given]
 
 
-def apply_fiche(certification: Certification, fiche: dict, context: dict) -> None:
+def apply_fiche(certification: Certification, fiche: dict) -> None:
     """Record each part of the fiche that differs from what the certification holds."""
     blocks = [{"code": b["code"], "title": b["title"], "competences": b["competences"], "modalities": b["modalities"]}
               for b in fiche["blocks"]]
@@ -227,7 +222,7 @@ def apply_fiche(certification: Certification, fiche: dict, context: dict) -> Non
     if blocks and (current is None or current["blocks"] != blocks):
         settings = current["settings"] if current else {}
         effective = fiche["effect_date"] or fiche["decision_date"] or date.today()
-        certification.publish_version(blocks, settings, effective, context)
+        certification.publish_version(blocks, settings, effective)
     registration = {
         "registry": "RS" if fiche["number"].startswith("RS") else "RNCP",
         "number": fiche["number"],
@@ -242,12 +237,12 @@ def apply_fiche(certification: Certification, fiche: dict, context: dict) -> Non
         "routes": fiche["routes"],
     }
     if certification.registration != registration:
-        certification.record_registration(registration, context)
+        certification.record_registration(registration)
     if certification.certifiers != fiche["certifiers"]:
-        certification.record_certifiers(fiche["certifiers"], context)
+        certification.record_certifiers(fiche["certifiers"])
     if (certification.predecessors, certification.successors) != (fiche["predecessors"], fiche["successors"]):
-        certification.record_succession(fiche["predecessors"], fiche["successors"], context)
+        certification.record_succession(fiche["predecessors"], fiche["successors"])
     equivalences = [{"blocks": c["blocks"], "target": c["target_fiche"], "target_blocks": c["target_blocks"],
                      "source": FRANCE_COMPETENCES} for c in fiche["correspondences"]]
     if [e for e in certification.equivalences if e["source"] == FRANCE_COMPETENCES] != equivalences:
-        certification.replace_equivalences_from(FRANCE_COMPETENCES, equivalences, context)
+        certification.replace_equivalences_from(FRANCE_COMPETENCES, equivalences)

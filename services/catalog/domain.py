@@ -1,6 +1,6 @@
 """Catalog aggregates and their domain events: branches, organisations, certifications.
 
-Every event method takes `context`: who did it, for which organisation, and why (correlation).
+Every event records who caused it, for which organisation, and why (shared/domain.py).
 """
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ import re
 import uuid
 from datetime import date
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
+from shared.domain import Aggregate
 from shared.errors import CommandRefused, Conflict, InvalidInput, NotFound
 from shared.vocabulary import AccreditationScope, CertificationKind, OrganisationKind, Registry
 
@@ -86,18 +87,18 @@ class Branch(Aggregate):
         return uuid.uuid5(_IDS, f"branch:{code}")
 
     @event("Created")
-    def __init__(self, code: str, name: str, idcc: list[str], cpne: str, context: dict):
+    def __init__(self, code: str, name: str, idcc: list[str], cpne: str):
         self.code = code
         self.name = name
         self.idcc = idcc
         self.cpne = cpne
 
     @classmethod
-    def create(cls, code: str, name: str, idcc: list[str], cpne: str, context: dict) -> Branch:
+    def create(cls, code: str, name: str, idcc: list[str], cpne: str) -> Branch:
         check_code(code)
         if bad := [c for c in idcc if not re.fullmatch(r"\d{1,4}", c)]:
             raise InvalidInput("an IDCC code is 1 to 4 digits", idcc=bad)
-        return cls(code=code, name=name, idcc=idcc, cpne=cpne, context=context)
+        return cls(code=code, name=name, idcc=idcc, cpne=cpne)
 
 
 class Organisation(Aggregate):
@@ -108,22 +109,22 @@ class Organisation(Aggregate):
         return uuid.uuid5(_IDS, f"siret:{siret}") if siret else uuid.uuid4()
 
     @event("Registered")
-    def __init__(self, name: str, siret: str | None, kinds: list[str], context: dict):
+    def __init__(self, name: str, siret: str | None, kinds: list[str]):
         self.name = name
         self.siret = siret
         self.kinds = kinds
         self.accreditations: dict[str, dict] = {}
 
     @classmethod
-    def register(cls, name: str, siret: str | None, kinds: list[str], context: dict) -> Organisation:
+    def register(cls, name: str, siret: str | None, kinds: list[str]) -> Organisation:
         if siret is not None and not re.fullmatch(r"\d{14}", siret):
             raise InvalidInput("a SIRET is 14 digits", siret=siret)
         if unknown := sorted(set(kinds) - set(ORGANISATION_KINDS)):
             raise InvalidInput(f"an organisation kind is one of {', '.join(ORGANISATION_KINDS)}", kinds=unknown)
-        return cls(name=name, siret=siret, kinds=sorted(set(kinds)), context=context)
+        return cls(name=name, siret=siret, kinds=sorted(set(kinds)))
 
     def accredit(self, branch: Branch, certifications: list[Certification], scope: str,
-                 valid_from: date, valid_until: date | None, context: dict) -> str:
+                 valid_from: date, valid_until: date | None) -> str:
         if scope not in SCOPES:
             raise InvalidInput(f"an accreditation scope is one of {', '.join(SCOPES)}", scope=scope)
         if valid_until is not None and valid_until < valid_from:
@@ -134,28 +135,28 @@ class Organisation(Aggregate):
         accreditation_id = str(uuid.uuid4())
         self._accredited(accreditation_id=accreditation_id, branch=branch.code,
                          certifications=[c.code for c in certifications], scope=scope,
-                         valid_from=valid_from, valid_until=valid_until, context=context)
+                         valid_from=valid_from, valid_until=valid_until)
         return accreditation_id
 
     @event("Accredited")
     def _accredited(self, accreditation_id: str, branch: str, certifications: list[str], scope: str,
-                    valid_from: date, valid_until: date | None, context: dict) -> None:
+                    valid_from: date, valid_until: date | None) -> None:
         self.accreditations[accreditation_id] = {
             "branch": branch, "certifications": certifications, "scope": scope,
             "valid_from": valid_from, "valid_until": valid_until, "withdrawn_on": None,
         }
 
-    def withdraw(self, accreditation_id: str, on: date, reason: str, context: dict) -> None:
+    def withdraw(self, accreditation_id: str, on: date, reason: str) -> None:
         accreditation = self.accreditations.get(accreditation_id)
         if accreditation is None:
             raise UnknownAccreditation("no such accreditation for this organisation", accreditation_id=accreditation_id)
         if accreditation["withdrawn_on"] is not None:
             raise AccreditationAlreadyWithdrawn("this accreditation was already withdrawn",
                                                 withdrawn_on=str(accreditation["withdrawn_on"]))
-        self._withdrawn(accreditation_id=accreditation_id, on=on, reason=reason, context=context)
+        self._withdrawn(accreditation_id=accreditation_id, on=on, reason=reason)
 
     @event("AccreditationWithdrawn")
-    def _withdrawn(self, accreditation_id: str, on: date, reason: str, context: dict) -> None:
+    def _withdrawn(self, accreditation_id: str, on: date, reason: str) -> None:
         self.accreditations[accreditation_id]["withdrawn_on"] = on
 
 
@@ -167,7 +168,7 @@ class Certification(Aggregate):
         return uuid.uuid5(_IDS, code)
 
     @event("Created")
-    def __init__(self, code: str, kind: str, title: str, owners: list[str], context: dict):
+    def __init__(self, code: str, kind: str, title: str, owners: list[str]):
         self.code = code
         self.kind = kind
         self.title = title
@@ -180,12 +181,12 @@ class Certification(Aggregate):
         self.equivalences: list[dict] = []
 
     @classmethod
-    def create(cls, code: str, kind: str, title: str, owners: list[str], context: dict) -> Certification:
+    def create(cls, code: str, kind: str, title: str, owners: list[str]) -> Certification:
         check_code(code)
         if kind not in KINDS:
             raise InvalidInput(f"a certification is one of {', '.join(KINDS)}", kind=kind)
         cls.check_owners(kind, owners)
-        return cls(code=code, kind=kind, title=title, owners=owners, context=context)
+        return cls(code=code, kind=kind, title=title, owners=owners)
 
     @staticmethod
     def check_owners(kind: str, owners: list[str]) -> None:
@@ -213,7 +214,7 @@ class Certification(Aggregate):
     def current_version(self) -> dict | None:
         return self.versions[-1] if self.versions else None
 
-    def publish_version(self, blocks: list[dict], settings: dict, effective_from: date, context: dict) -> int:
+    def publish_version(self, blocks: list[dict], settings: dict, effective_from: date) -> int:
         codes = [block["code"] for block in blocks]
         if duplicates := sorted({code for code in codes if codes.count(code) > 1}):
             raise InvalidInput("each block code appears once in a version", duplicates=duplicates)
@@ -222,67 +223,67 @@ class Certification(Aggregate):
             raise InvalidInput("VAE experience is zero or more months; a jury quorum is at least 2", settings=settings)
         number = len(self.versions) + 1
         self._version_published(code=self.code, number=number, blocks=blocks, settings=settings,
-                                effective_from=effective_from, context=context)
+                                effective_from=effective_from)
         return number
 
     @event("VersionPublished")
     def _version_published(self, code: str, number: int, blocks: list[dict], settings: dict,
-                           effective_from: date, context: dict) -> None:
+                           effective_from: date) -> None:
         self.versions.append({"number": number, "blocks": blocks, "settings": settings,
                               "effective_from": effective_from})
 
-    def retitle(self, title: str, context: dict) -> None:
-        self._retitled(code=self.code, title=title, context=context)
+    def retitle(self, title: str) -> None:
+        self._retitled(code=self.code, title=title)
 
     @event("Retitled")
-    def _retitled(self, code: str, title: str, context: dict) -> None:
+    def _retitled(self, code: str, title: str) -> None:
         self.title = title
 
-    def change_owners(self, owners: list[str], context: dict) -> None:
+    def change_owners(self, owners: list[str]) -> None:
         self.check_owners(self.kind, owners)
-        self._owners_changed(code=self.code, owners=owners, context=context)
+        self._owners_changed(code=self.code, owners=owners)
 
     @event("OwnersChanged")
-    def _owners_changed(self, code: str, owners: list[str], context: dict) -> None:
+    def _owners_changed(self, code: str, owners: list[str]) -> None:
         self.owners = owners
 
-    def record_registration(self, registration: dict, context: dict) -> None:
+    def record_registration(self, registration: dict) -> None:
         if registration["registry"] not in REGISTRIES:
             raise InvalidInput("a registry is RNCP or RS", registry=registration["registry"])
-        self._registration_recorded(code=self.code, registration=registration, context=context)
+        self._registration_recorded(code=self.code, registration=registration)
 
     @event("RegistrationRecorded")
-    def _registration_recorded(self, code: str, registration: dict, context: dict) -> None:
+    def _registration_recorded(self, code: str, registration: dict) -> None:
         self.registration = registration
 
-    def record_certifiers(self, certifiers: list[dict], context: dict) -> None:
-        self._certifiers_recorded(code=self.code, certifiers=certifiers, context=context)
+    def record_certifiers(self, certifiers: list[dict]) -> None:
+        self._certifiers_recorded(code=self.code, certifiers=certifiers)
 
     @event("CertifiersRecorded")
-    def _certifiers_recorded(self, code: str, certifiers: list[dict], context: dict) -> None:
+    def _certifiers_recorded(self, code: str, certifiers: list[dict]) -> None:
         self.certifiers = certifiers
 
-    def record_succession(self, predecessors: list[str], successors: list[str], context: dict) -> None:
-        self._succession_recorded(code=self.code, predecessors=predecessors, successors=successors, context=context)
+    def record_succession(self, predecessors: list[str], successors: list[str]) -> None:
+        self._succession_recorded(code=self.code, predecessors=predecessors, successors=successors)
 
     @event("SuccessionRecorded")
-    def _succession_recorded(self, code: str, predecessors: list[str], successors: list[str], context: dict) -> None:
+    def _succession_recorded(self, code: str, predecessors: list[str], successors: list[str]) -> None:
         self.predecessors = predecessors
         self.successors = successors
 
-    def declare_equivalence(self, block: str, target: str, target_block: str, source: str, context: dict) -> None:
+    def declare_equivalence(self, block: str, target: str, target_block: str, source: str) -> None:
         version = self.current_version
         if version is None or block not in [b["code"] for b in version["blocks"]]:
             raise InvalidInput("the block is not in the certification's current version", block=block)
         equivalence = {"blocks": [block], "target": target, "target_blocks": [target_block], "source": source}
         if equivalence in self.equivalences:
             raise Conflict("this equivalence is already declared", **equivalence)
-        self._equivalences_recorded(code=self.code, equivalences=[*self.equivalences, equivalence], context=context)
+        self._equivalences_recorded(code=self.code, equivalences=[*self.equivalences, equivalence])
 
     @event("EquivalencesRecorded")
-    def _equivalences_recorded(self, code: str, equivalences: list[dict], context: dict) -> None:
+    def _equivalences_recorded(self, code: str, equivalences: list[dict]) -> None:
         self.equivalences = equivalences
 
-    def replace_equivalences_from(self, source: str, equivalences: list[dict], context: dict) -> None:
+    def replace_equivalences_from(self, source: str, equivalences: list[dict]) -> None:
         kept = [e for e in self.equivalences if e["source"] != source]
-        self._equivalences_recorded(code=self.code, equivalences=kept + equivalences, context=context)
+        self._equivalences_recorded(code=self.code, equivalences=kept + equivalences)

@@ -27,24 +27,23 @@ class JuryApplication(ServiceApplication):
         authorize(operation, Record(branches=frozenset({session.branch})))
         return session
 
-    def dossier(self, facts: CandidacyFacts, context: dict) -> Dossier:
+    def dossier(self, facts: CandidacyFacts) -> Dossier:
         """The candidacy's dossier, opened on its first use."""
         try:
             return self.repository.get(Dossier.create_id(facts.candidacy_id))
         except AggregateNotFoundError:
             return Dossier(candidacy_id=facts.candidacy_id, candidate_id=facts.candidate_id,
-                           certification=facts.certification, version=facts.version, context=context)
+                           certification=facts.certification, version=facts.version)
 
     def record_evaluation(self, command: RecordEvaluation, facts: CandidacyFacts, accredited: set[str],
                           validity_months: int | None, context: CommandContext) -> CommandOutcome:
         def decide():
             authorize("record-evaluation", Record(branches=facts.branches, evaluator=facts.evaluator_id))
-            data = context.as_event_data()
-            dossier = self.dossier(facts, data)
+            dossier = self.dossier(facts)
             validated = dossier.evaluate(facts, command.block, [c.model_dump() for c in command.competences],
                                          command.modality,
                                          command.evaluator, context.actor.organisation_id, accredited,
-                                         command.on, command.evidence, validity_months, data)
+                                         command.on, command.evidence, validity_months)
             return [dossier], {"id": facts.candidacy_id, "validated": validated}
 
         return self.execute(command, context, decide)
@@ -52,7 +51,7 @@ class JuryApplication(ServiceApplication):
     def schedule_session(self, command: ScheduleSession, context: CommandContext) -> CommandOutcome:
         def decide():
             authorize("schedule-session", Record(branches=frozenset({command.branch})))
-            session = JurySession.schedule(**command.model_dump(), context=context.as_event_data())
+            session = JurySession.schedule(**command.model_dump(), )
             return [session], {"id": str(session.id)}
 
         return self.execute(command, context, decide)
@@ -60,17 +59,16 @@ class JuryApplication(ServiceApplication):
     def appoint_member(self, command: AppointMember, context: CommandContext) -> CommandOutcome:
         def decide():
             session = self.in_scope("appoint-member", command.session_id)
-            member_id = session.appoint(command.name, command.college, command.role, context.as_event_data())
+            member_id = session.appoint(command.name, command.college, command.role)
             return [session], {"id": str(session.id), "member_id": member_id}
 
         return self.execute(command, context, decide)
 
     def present(self, command: Present, facts: CandidacyFacts, context: CommandContext) -> CommandOutcome:
         def decide():
-            data = context.as_event_data()
             session = self.in_scope("present", command.session_id)
-            dossier = self.dossier(facts, data)
-            blocks = session.present(facts, dossier, data)
+            dossier = self.dossier(facts)
+            blocks = session.present(facts, dossier)
             return [session, dossier], {"id": str(session.id), "blocks": blocks}
 
         return self.execute(command, context, decide)
@@ -78,13 +76,12 @@ class JuryApplication(ServiceApplication):
     def decide(self, command: Decide, facts: CandidacyFacts, quorum: int, version_blocks: list[str], holder: str,
                context: CommandContext) -> CommandOutcome:
         def decide():
-            data = context.as_event_data()
             session = self.in_scope("decide", command.session_id)
-            dossier = self.dossier(facts, data)
+            dossier = self.dossier(facts)
             votes = {"for": command.votes_for, "against": command.votes_against,
                      "abstention": command.abstentions}
             blocks = session.decide(facts, dossier, command.decision, command.present_members, votes, quorum,
-                                    version_blocks, data)
+                                    version_blocks)
             changed = [session, dossier]
             answer = {"id": str(session.id), "blocks_acquired": blocks}
             if command.decision in (Decision.FULL_AWARD, Decision.PARTIAL_VALIDATION):
@@ -94,7 +91,7 @@ class JuryApplication(ServiceApplication):
                     kind=CertificateKind.CERTIFICATE if command.decision == Decision.FULL_AWARD else CertificateKind.ATTESTATION,
                     candidate_id=facts.candidate_id, holder=holder, candidacy_id=facts.candidacy_id,
                     certification=facts.certification, version=facts.version, blocks=blocks, awarded_on=session.on,
-                    session_id=str(session.id), context=data)
+                    session_id=str(session.id))
                 changed.append(certificate)
                 answer["certificate_number"] = number
             return changed, answer
@@ -104,7 +101,7 @@ class JuryApplication(ServiceApplication):
     def correct_decision(self, command: CorrectDecision, context: CommandContext) -> CommandOutcome:
         def decide():
             session = self.in_scope("correct-decision", command.session_id)
-            session.correct(command.candidacy_id, command.decision, command.reason, context.as_event_data())
+            session.correct(command.candidacy_id, command.decision, command.reason)
             return [session], {"id": str(session.id)}
 
         return self.execute(command, context, decide)

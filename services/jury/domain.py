@@ -1,5 +1,6 @@
 """Jury aggregates: the dossier of a candidacy (block evaluations), the paritaire jury session and
-its decisions, the certificates. Every event method takes `context`: who, for which organisation, why.
+its decisions, the certificates. Every event records who caused it, for which organisation, and why
+(shared/domain.py).
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
+from shared.domain import Aggregate
 from shared.errors import CommandRefused, InvalidInput, NotFound
 from shared.vocabulary import College, Decision, MemberRole, Modality
 
@@ -118,7 +120,7 @@ class Dossier(Aggregate):
         return uuid.uuid5(_IDS, f"dossier:{candidacy_id}")
 
     @event("Opened")
-    def __init__(self, candidacy_id: str, candidate_id: str, certification: str, version: int, context: dict):
+    def __init__(self, candidacy_id: str, candidate_id: str, certification: str, version: int):
         self.candidacy_id = candidacy_id
         self.candidate_id = candidate_id
         self.certification = certification
@@ -135,8 +137,7 @@ class Dossier(Aggregate):
         return bool(result and result["validated"] and (result["valid_until"] is None or result["valid_until"] >= on))
 
     def evaluate(self, facts: CandidacyFacts, block: str, competences: list[dict], modality: str, evaluator: str,
-                 organisation_id: str, accredited: set[str], on: date, evidence: str, validity_months: int | None,
-                 context: dict) -> bool:
+                 organisation_id: str, accredited: set[str], on: date, evidence: str, validity_months: int | None) -> bool:
         facts.check_live()
         if organisation_id not in accredited:
             raise EvaluatorNotAccredited("the organisation is not accredited to evaluate for this certification on "
@@ -154,14 +155,13 @@ class Dossier(Aggregate):
         self._evaluated(candidacy_id=self.candidacy_id, candidate_id=self.candidate_id,
                         certification=self.certification, version=self.version, block=block, validated=validated,
                         competences=competences, modality=modality, evaluator=evaluator,
-                        organisation_id=organisation_id, on=on, evidence=evidence, valid_until=valid_until,
-                        context=context)
+                        organisation_id=organisation_id, on=on, evidence=evidence, valid_until=valid_until)
         return validated
 
     @event("BlockEvaluated")
     def _evaluated(self, candidacy_id: str, candidate_id: str, certification: str, version: int, block: str,
                    validated: bool, competences: list[dict], modality: str, evaluator: str, organisation_id: str,
-                   on: date, evidence: str, valid_until: date | None, context: dict) -> None:
+                   on: date, evidence: str, valid_until: date | None) -> None:
         self.results[block] = {"validated": validated, "on": on, "valid_until": valid_until}
 
     def to_present(self, facts: CandidacyFacts, on: date) -> list[str]:
@@ -175,7 +175,7 @@ class Dossier(Aggregate):
         return [b for b in facts.blocks if b not in self.acquired_by_decision]
 
     @event("DecisionRecorded")
-    def record_decision(self, session_id: str, decision: str, blocks_acquired: list[str], context: dict) -> None:
+    def record_decision(self, session_id: str, decision: str, blocks_acquired: list[str]) -> None:
         self.acquired_by_decision = sorted(set(self.acquired_by_decision) | set(blocks_acquired))
         self.awarded = self.awarded or decision == "FULL_AWARD"
 
@@ -184,8 +184,7 @@ class JurySession(Aggregate):
     """A paritaire national jury, scheduled by a branch for one or several certifications."""
 
     @event("Scheduled")
-    def __init__(self, branch: str, certifications: list[str], on: date, place: str, remote: bool, capacity: int,
-                 context: dict):
+    def __init__(self, branch: str, certifications: list[str], on: date, place: str, remote: bool, capacity: int):
         self.branch = branch
         self.certifications = certifications
         self.on = on
@@ -196,16 +195,15 @@ class JurySession(Aggregate):
         self.presented: dict[str, dict] = {}  # candidacy → {"blocks": [...], "decision": None | {...}}
 
     @classmethod
-    def schedule(cls, branch: str, certifications: list[str], on: date, place: str, remote: bool, capacity: int,
-                 context: dict) -> JurySession:
+    def schedule(cls, branch: str, certifications: list[str], on: date, place: str, remote: bool, capacity: int) -> JurySession:
         if capacity < 1:
             raise InvalidInput("a session examines at least one candidacy", capacity=capacity)
         if not remote and not place:
             raise InvalidInput("a session is held remotely or at a place")
         return cls(branch=branch, certifications=certifications, on=on, place=place, remote=remote,
-                   capacity=capacity, context=context)
+                   capacity=capacity)
 
-    def appoint(self, name: str, college: str, role: str, context: dict) -> str:
+    def appoint(self, name: str, college: str, role: str) -> str:
         if college not in COLLEGES:
             raise InvalidInput(f"a college is one of {', '.join(COLLEGES)}", college=college)
         if role not in MEMBER_ROLES:
@@ -213,14 +211,14 @@ class JurySession(Aggregate):
         if role != "MEMBER" and any(m["role"] == role for m in self.members.values()):
             raise InvalidInput(f"the session already has a {role.lower().replace('_', '-')}", role=role)
         member_id = str(uuid.uuid4())
-        self._appointed(member_id=member_id, name=name, college=college, role=role, context=context)
+        self._appointed(member_id=member_id, name=name, college=college, role=role)
         return member_id
 
     @event("MemberAppointed")
-    def _appointed(self, member_id: str, name: str, college: str, role: str, context: dict) -> None:
+    def _appointed(self, member_id: str, name: str, college: str, role: str) -> None:
         self.members[member_id] = {"name": name, "college": college, "role": role}
 
-    def present(self, facts: CandidacyFacts, dossier: Dossier, context: dict) -> list[str]:
+    def present(self, facts: CandidacyFacts, dossier: Dossier) -> list[str]:
         facts.check_live()
         if facts.certification not in self.certifications:
             raise InvalidInput("the session does not examine this certification", certification=facts.certification)
@@ -229,11 +227,11 @@ class JurySession(Aggregate):
         if len(self.presented) >= self.capacity:
             raise SessionFull("the session has no room left", capacity=self.capacity)
         blocks = dossier.to_present(facts, self.on)
-        self._presented(candidacy_id=facts.candidacy_id, blocks=blocks, context=context)
+        self._presented(candidacy_id=facts.candidacy_id, blocks=blocks)
         return blocks
 
     @event("CandidacyPresented")
-    def _presented(self, candidacy_id: str, blocks: list[str], context: dict) -> None:
+    def _presented(self, candidacy_id: str, blocks: list[str]) -> None:
         self.presented[candidacy_id] = {"blocks": blocks, "decision": None}
 
     def check_composition(self, present: list[str], quorum: int) -> None:
@@ -253,7 +251,7 @@ class JurySession(Aggregate):
                                  present_roles=colleges)
 
     def decide(self, facts: CandidacyFacts, dossier: Dossier, decision: str, present: list[str], votes: dict,
-               quorum: int, version_blocks: list[str], context: dict) -> list[str]:
+               quorum: int, version_blocks: list[str]) -> list[str]:
         """Record the decision on a presented candidacy; returns the blocks acquired."""
         if decision not in DECISIONS:
             raise InvalidInput(f"a decision is one of {', '.join(DECISIONS)}", decision=decision)
@@ -275,17 +273,16 @@ class JurySession(Aggregate):
         blocks = acquired if decision in ("FULL_AWARD", "PARTIAL_VALIDATION") else []
         self._decided(candidacy_id=facts.candidacy_id, candidate_id=facts.candidate_id,
                       certification=facts.certification, version=facts.version, decision=decision,
-                      blocks_acquired=blocks, present=present, votes=votes, decided_on=self.on, context=context)
-        dossier.record_decision(session_id=str(self.id), decision=decision, blocks_acquired=blocks, context=context)
+                      blocks_acquired=blocks, present=present, votes=votes, decided_on=self.on)
+        dossier.record_decision(session_id=str(self.id), decision=decision, blocks_acquired=blocks)
         return blocks
 
     @event("Decided")
     def _decided(self, candidacy_id: str, candidate_id: str, certification: str, version: int, decision: str,
-                 blocks_acquired: list[str], present: list[str], votes: dict, decided_on: date,
-                 context: dict) -> None:
+                 blocks_acquired: list[str], present: list[str], votes: dict, decided_on: date) -> None:
         self.presented[candidacy_id]["decision"] = {"decision": decision, "blocks_acquired": blocks_acquired}
 
-    def correct(self, candidacy_id: str, decision: str, reason: str, context: dict) -> None:
+    def correct(self, candidacy_id: str, decision: str, reason: str) -> None:
         presented = self.presented.get(candidacy_id)
         if presented is None or presented["decision"] is None:
             raise NotPresented("there is no decision on this candidacy to correct")
@@ -294,10 +291,10 @@ class JurySession(Aggregate):
         if decision not in DECISIONS:
             raise InvalidInput(f"a decision is one of {', '.join(DECISIONS)}", decision=decision)
         self._corrected(candidacy_id=candidacy_id, previous=presented["decision"]["decision"], decision=decision,
-                        reason=reason.strip(), context=context)
+                        reason=reason.strip())
 
     @event("DecisionCorrected")
-    def _corrected(self, candidacy_id: str, previous: str, decision: str, reason: str, context: dict) -> None:
+    def _corrected(self, candidacy_id: str, previous: str, decision: str, reason: str) -> None:
         self.presented[candidacy_id]["decision"]["decision"] = decision
 
 
@@ -315,8 +312,7 @@ class Certificate(Aggregate):
 
     @event("Issued")
     def __init__(self, number: str, kind: str, candidate_id: str, holder: str, candidacy_id: str,
-                 certification: str, version: int, blocks: list[str], awarded_on: date, session_id: str,
-                 context: dict):
+                 certification: str, version: int, blocks: list[str], awarded_on: date, session_id: str):
         self.number = number
         self.kind = kind
         self.candidacy_id = candidacy_id

@@ -15,3 +15,14 @@ def caller():
     token = current_caller.set(EVERY_RIGHT)
     yield EVERY_RIGHT
     current_caller.reset(token)
+
+
+@pytest.fixture(autouse=True)
+def event_context():
+    """Domain objects made straight in a test record this context, as a command's would."""
+    from shared.domain import event_context as variable
+
+    token = variable.set({"actor": {"user_id": "tester", "organisation_id": "platform", "role": "platform-admin"},
+                          "correlation_id": "c", "causation_id": "k"})
+    yield
+    variable.reset(token)

@@ -1,7 +1,9 @@
+import contextvars
 from datetime import date
 
 import pytest
 
+from shared.domain import event_context
 from shared.errors import InvalidInput
 from services.catalog.domain import Certification, CqpiNeedsSeveralBranches
 
@@ -11,7 +13,7 @@ BLOCKS = [{"code": "RNCP34174BC01", "title": "Conduite"}, {"code": "RNCP34174BC0
 
 
 def create(**overrides) -> Certification:
-    fields = {"code": "RNCP34174", "kind": "CQPM", "title": "CQPM", "owners": ["UIMM"], "context": CONTEXT}
+    fields = {"code": "RNCP34174", "kind": "CQPM", "title": "CQPM", "owners": ["UIMM"]}
     return Certification.create(**{**fields, **overrides})
 
 
@@ -20,12 +22,21 @@ def test_a_certification_is_identified_by_its_code():
     assert create(code="RNCP34175").id != create().id
 
 
-def test_every_event_records_who_did_it():
-    certification = create()
-    certification.publish_version(BLOCKS, {}, date(2024, 1, 1), CONTEXT)
+def test_every_event_records_who_did_it_from_the_command_context_not_from_the_domain():
+    token = event_context.set(CONTEXT)
+    try:
+        certification = create()
+        certification.publish_version(BLOCKS, {}, date(2024, 1, 1))
+    finally:
+        event_context.reset(token)
     for event in certification.collect_events():
         assert event.context["actor"]["organisation_id"] == "UIMM"
         assert event.timestamp is not None
+
+
+def test_an_event_outside_a_command_is_refused_for_want_of_an_actor():
+    with pytest.raises(RuntimeError, match="outside a command"):
+        contextvars.Context().run(create)  # a context where no command set who acts
 
 
 @pytest.mark.parametrize("kind", ["BTS", "cqp", ""])
@@ -48,21 +59,21 @@ def test_a_cqpi_is_owned_by_at_least_two_branches():
 
 def test_refuses_a_block_code_given_twice():
     with pytest.raises(InvalidInput) as refusal:
-        create().publish_version([{"code": "B1", "title": "a"}, {"code": "B1", "title": "b"}], {}, date.today(), CONTEXT)
+        create().publish_version([{"code": "B1", "title": "a"}, {"code": "B1", "title": "b"}], {}, date.today())
     assert refusal.value.details == {"duplicates": ["B1"]}
 
 
 def test_a_version_takes_default_settings_one_year_of_vae_experience_and_blocks_for_life():
     certification = create()
-    certification.publish_version(BLOCKS, {}, date(2024, 1, 1), CONTEXT)
+    certification.publish_version(BLOCKS, {}, date(2024, 1, 1))
     settings = certification.current_version["settings"]
     assert settings["vae_min_experience_months"] == 12 and settings["block_validity_months"] is None
 
 
 def test_a_later_version_leaves_the_earlier_one_as_it_was():
     certification = create()
-    certification.publish_version(BLOCKS, {}, date(2024, 1, 1), CONTEXT)
-    certification.publish_version(BLOCKS[:1], {"block_validity_months": 60}, date(2025, 1, 1), CONTEXT)
+    certification.publish_version(BLOCKS, {}, date(2024, 1, 1))
+    certification.publish_version(BLOCKS[:1], {"block_validity_months": 60}, date(2025, 1, 1))
     first, second = certification.versions
     assert first["blocks"] == BLOCKS and first["settings"]["block_validity_months"] is None
     assert second["number"] == 2 and second["blocks"] == BLOCKS[:1]
@@ -70,6 +81,6 @@ def test_a_later_version_leaves_the_earlier_one_as_it_was():
 
 def test_a_certification_whose_registration_has_ended_is_expired():
     certification = create()
-    certification.record_registration({"registry": "RNCP", "end_date": date(2021, 7, 21)}, CONTEXT)
+    certification.record_registration({"registry": "RNCP", "end_date": date(2021, 7, 21)})
     assert certification.is_expired(date(2021, 7, 22))
     assert not certification.is_expired(date(2021, 7, 21))

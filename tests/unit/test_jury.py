@@ -84,7 +84,7 @@ def test_an_unaccredited_organisation_may_not_evaluate(app):
 def test_a_block_is_validated_when_every_competence_is_acquired_and_stays_for_the_versions_validity(app):
     assert evaluate(app, "B1", validity=60).result["validated"]
     assert not evaluate(app, "B2", acquired=False).result["validated"]
-    dossier = app.dossier(facts(), {})
+    dossier = app.dossier(facts())
     assert dossier.results["B1"]["valid_until"] == date(2031, 6, 1)
 
 
