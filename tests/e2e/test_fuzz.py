@@ -42,9 +42,9 @@ async def world():
         await ok(w, 'mutation($c: String!, $b: String!) { createCertification(input: {code: $c, kind: CQP, title: $c,'
                     ' owners: [$b], blocks: [{code: "BC01", title: "Bloc"}]}, idempotencyKey: $c)'
                     ' { __typename ... on Error { code } } }', {"c": code, "b": branch})
-        await ok(w, 'mutation($o: ID!, $b: String!, $c: String!) { accredit(input: {organisationId: $o, branch: $b,'
-                    ' certifications: [$c], scope: EVALUATION, validFrom: "2024-01-01"}, idempotencyKey: $c)'
-                    ' { __typename ... on Error { code } } }', {"o": centre, "b": branch, "c": code})
+        await ok(w, 'mutation($o: ID!, $b: String!, $c: String!, $k: String!) { accredit(input: {organisationId: $o, branch: $b,'
+                    ' certifications: [$c], scope: EVALUATION, validFrom: "2024-01-01"}, idempotencyKey: $k)'
+                    ' { __typename ... on Error { code } } }', {"o": centre, "b": branch, "c": code, "k": f"a-{code}"})
         token = await w.token(organisation=centre, role="evaluator")
         marker = f"Secret{branch.title()}Holder"
         candidate = await ok(w, 'mutation($f: String!) { registerCandidate(input: {givenName: "X", familyName: $f,'
