@@ -79,12 +79,19 @@ class HeldBlock:
 
 
 def experience_months(periods: list[dict]) -> int:
-    """Whole months of experience, overlapping periods counted once."""
-    days: set[date] = set()
-    for period in periods:
-        start, end = period["start"], period["end"]
-        days.update(start + timedelta(n) for n in range((end - start).days + 1))
-    return len(days) * 12 // 365
+    """Whole calendar months over the union of the periods: overlapping or adjoining periods count once,
+    and 1 January to 30 June is six months."""
+    merged: list[list[date]] = []
+    for start, end in sorted((p["start"], p["end"]) for p in periods):
+        if merged and start <= merged[-1][1] + timedelta(days=1):
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    total = 0
+    for start, end in merged:
+        after = end + timedelta(days=1)
+        total += max(0, (after.year - start.year) * 12 + after.month - start.month - (after.day < start.day))
+    return total
 
 
 def eligibility_failures(route: str, facts: CertificationFacts, evaluator: str, experience: list[dict],
@@ -165,7 +172,8 @@ class Candidacy(Aggregate):
                  evaluator_id: str, trainer_id: str | None, employer_id: str | None, experience: list[dict]):
         self.candidate_id = candidate_id
         self.certification = certification
-        self.version = version
+        # Not `self.version`: that is the aggregate's own version, which every event moves on.
+        self.referential_version = version
         self.route = route
         self.evaluator_id = evaluator_id
         self.trainer_id = trainer_id

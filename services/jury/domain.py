@@ -124,7 +124,8 @@ class Dossier(Aggregate):
         self.candidacy_id = candidacy_id
         self.candidate_id = candidate_id
         self.certification = certification
-        self.version = version
+        # Not `self.version`: that is the aggregate's own version, which every event moves on.
+        self.referential_version = version
         self.results: dict[str, dict] = {}  # block → latest evaluation
         self.acquired_by_decision: list[str] = []
         self.awarded = False
@@ -153,7 +154,7 @@ class Dossier(Aggregate):
         validated = all(c["acquired"] for c in competences)
         valid_until = add_months(on, validity_months) if validated and validity_months else None
         self._evaluated(candidacy_id=self.candidacy_id, candidate_id=self.candidate_id,
-                        certification=self.certification, version=self.version, block=block, validated=validated,
+                        certification=self.certification, version=self.referential_version, block=block, validated=validated,
                         competences=competences, modality=modality, evaluator=evaluator,
                         organisation_id=organisation_id, on=on, evidence=evidence, valid_until=valid_until)
         return validated
@@ -319,7 +320,7 @@ class Certificate(Aggregate):
         self.candidate_id = candidate_id
         self.holder = holder
         self.certification = certification
-        self.version = version
+        self.referential_version = version
         self.blocks = blocks
         self.awarded_on = awarded_on
         self.session_id = session_id

@@ -110,7 +110,7 @@ def test_vae_needs_the_minimum_experience_of_the_version(app):
     six_months = [{"start": date(2025, 1, 1), "end": date(2025, 6, 30), "activity": "Stage", "kind": "INTERNSHIP"}]
     refusal = refused(app, NotEligible, app.open_candidacy, opening(candidate(app), experience=six_months),
                       facts(), TODAY)
-    assert refusal.details["failures"] == [{"rule": "NotEnoughExperience", "needed_months": 12, "declared_months": 5}]
+    assert refusal.details["failures"] == [{"rule": "NotEnoughExperience", "needed_months": 12, "declared_months": 6}]
     no_minimum = facts(versions={1: {"blocks": [{"code": "B1"}], "settings": {**SETTINGS, "vae_min_experience_months": 0}}})
     app.open_candidacy(opening(candidate(app), experience=six_months), no_minimum, TODAY, OWNERS, ctx())
 
@@ -119,7 +119,7 @@ def test_overlapping_experience_periods_count_once():
     year = [{"start": date(2022, 1, 1), "end": date(2022, 12, 31)}]
     assert experience_months(year) == 12
     overlapping = [*year, {"start": date(2022, 6, 1), "end": date(2023, 5, 31)}]
-    assert experience_months(overlapping) == 16  # 516 days, not 730: whole months, rounded down
+    assert experience_months(overlapping) == 17  # January 2022 to May 2023, not 24: counted once
 
 
 def test_one_open_candidacy_per_candidate_and_certification(app):
@@ -216,3 +216,19 @@ def test_a_closed_candidacy_accepts_no_further_step(app):
     app.close_candidacy({"candidacy_id": candidacy_id, "reason": "awarded"}, ctx())
     for step in (app.file_admissibility, app.submit_validation_file):
         refused(app, TransitionRefused, step, {"candidacy_id": candidacy_id})
+
+
+@pytest.mark.parametrize("periods, months", [
+    ([("2024-01-01", "2024-06-30")], 6),
+    ([("2024-01-15", "2024-07-14")], 6),
+    ([("2024-01-15", "2024-07-13")], 5),
+    ([("2024-01-01", "2024-03-31"), ("2024-02-01", "2024-06-30")], 6),  # overlaps count once
+    ([("2024-01-01", "2024-03-31"), ("2024-04-01", "2024-06-30")], 6),  # adjoining periods join
+    ([("2023-01-01", "2023-12-31"), ("2023-06-01", "2023-06-30")], 12),
+    ([("2024-02-01", "2024-02-29")], 1),
+])
+def test_experience_counts_in_calendar_months_over_the_union_of_the_periods(periods, months):
+    from services.candidacy.domain import experience_months
+
+    assert experience_months([{"start": date.fromisoformat(a), "end": date.fromisoformat(b)}
+                              for a, b in periods]) == months
