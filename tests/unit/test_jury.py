@@ -173,3 +173,22 @@ def test_a_decision_is_corrected_with_a_reason_never_edited(app):
 def test_months_are_added_to_the_last_day_of_short_months():
     assert add_months(date(2024, 1, 31), 1) == date(2024, 2, 29)
     assert add_months(date(2026, 6, 1), 60) == date(2031, 6, 1)
+
+
+def test_every_published_field_says_what_its_source_says(app):
+    """Each field of a public event equals the field of the same name of the stored event it maps, and a
+    block's result carries the référentiel version of the candidacy (not the dossier's event count)."""
+    from services.jury.contracts import to_contract
+
+    version_two = CandidacyFacts("c1", "person-1", "RNCP34174", 2, {b: "TO_ACQUIRE" for b in BLOCKS}, "POSITIONED",
+                                 branches=frozenset({"UIMM"}))
+    for block in BLOCKS:
+        evaluate(app, block, candidacy=version_two)
+    events = [app.mapper.to_domain_event(n) for n in app.recorder.select_notifications(start=1, limit=100)]
+    published = [(e, to_contract(e)) for e in events if to_contract(e) is not None]
+    assert len(published) == len(BLOCKS)
+    for event, contract in published:
+        assert contract.version == 2
+        for name, value in contract.model_dump().items():
+            if hasattr(event, name) and name != "version":
+                assert value == getattr(event, name), name
