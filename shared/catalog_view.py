@@ -107,6 +107,15 @@ async def versions(pool: asyncpg.Pool, code: str) -> dict[int, dict]:
     return {r["version"]: {"blocks": json.loads(r["blocks"]), "settings": json.loads(r["settings"])} for r in rows}
 
 
+async def withdrawn_evaluators(pool: asyncpg.Pool, code: str, today: date) -> set[str]:
+    """The organisations whose accreditation to evaluate for the certification was withdrawn by today, and
+    that hold no other in force today: they record no result any more, whatever date they give."""
+    rows = await pool.fetch(
+        "SELECT organisation_id FROM catalog_accreditations WHERE $1 = ANY(certifications) AND scope = 'EVALUATION'"
+        " AND withdrawn_on IS NOT NULL AND withdrawn_on <= $2", code, today)
+    return {r["organisation_id"] for r in rows} - await accredited_evaluators(pool, code, today)
+
+
 async def accredited_evaluators(pool: asyncpg.Pool, code: str, on: date) -> set[str]:
     """The organisations accredited to evaluate for the certification on that day."""
     rows = await pool.fetch(

@@ -11,6 +11,7 @@ from shared.context import Actor, CommandContext
 from shared.contracts import jury
 from shared.envelope import Envelope
 from shared.errors import CommandRefused
+from shared.vocabulary import Decision
 
 from services.candidacy import catalog_view
 from services.candidacy.application import CandidacyApplication
@@ -20,7 +21,8 @@ def handler(app: CandidacyApplication):
     async def apply(conn: asyncpg.Connection, envelope: Envelope) -> None:
         await catalog_view.apply_jury(conn, envelope)
         fact = jury.REGISTRY.parse(envelope)
-        if isinstance(fact, jury.JuryDecided) and fact.decision == "FULL_AWARD":
+        awarded = isinstance(fact, jury.JuryDecided | jury.DecisionCorrected) and fact.decision == Decision.FULL_AWARD
+        if awarded:
             actor = Actor(user_id=envelope.actor.user_id, organisation_id=envelope.actor.organisation_id,
                           role=envelope.actor.role)
             context = CommandContext(actor=actor, correlation_id=envelope.correlation_id,

@@ -158,6 +158,9 @@ MIGRATIONS = [
         session_id uuid NOT NULL
     );
     CREATE INDEX IF NOT EXISTS certificates_candidate ON certificates (candidate_id);
+    -- A certificate whose decision was corrected away verifies as revoked, with the date and reason.
+    ALTER TABLE certificates ADD COLUMN IF NOT EXISTS revoked_on date;
+    ALTER TABLE certificates ADD COLUMN IF NOT EXISTS revocation_reason text;
     -- Every event applied, as published: the audit history, replayable.
     CREATE TABLE IF NOT EXISTS audit_log (
         event_id uuid NOT NULL,
@@ -346,9 +349,12 @@ async def project_jury(conn: asyncpg.Connection, envelope: Envelope) -> None:
             correction = {"previous": fact.previous, "decision": fact.decision, "reason": fact.reason,
                           "by": envelope.actor.model_dump(), "at": at.isoformat()}
             await conn.execute(
-                "UPDATE jury_decisions SET decision = $3, corrections = corrections || $4::jsonb"
+                "UPDATE jury_decisions SET decision = $3, blocks_acquired = $5, corrections = corrections || $4::jsonb"
                 " WHERE session_id = $1::uuid AND candidacy_id = $2::uuid",
-                fact.session_id, fact.candidacy_id, fact.decision, json.dumps([correction]))
+                fact.session_id, fact.candidacy_id, fact.decision, json.dumps([correction]), fact.blocks_acquired)
+        case jury.CertificateRevoked():
+            await conn.execute("UPDATE certificates SET revoked_on = $2, revocation_reason = $3 WHERE number = $1",
+                               fact.number, fact.revoked_on, fact.reason)
         case jury.CertificateIssued():
             await conn.execute(
                 "INSERT INTO certificates (number, kind, candidate_id, holder, candidacy_id, certification, version,"

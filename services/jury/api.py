@@ -3,6 +3,8 @@ catalog are read first from the service's own views, as they stand at the time o
 
 from __future__ import annotations
 
+from datetime import date
+
 import anyio
 
 from shared import catalog_view
@@ -26,10 +28,16 @@ def commands(app: JuryApplication, pool) -> dict[str, Endpoint]:
 
     async def record_evaluation(command: RecordEvaluation, context):
         facts = await candidacy(command.candidacy_id)
+        today = date.today()
         accredited = await catalog_view.accredited_evaluators(pool, facts.certification, command.on)
+        withdrawn = await catalog_view.withdrawn_evaluators(pool, facts.certification, today)
         validity = (await version(facts))["settings"]["block_validity_months"]
-        return await anyio.to_thread.run_sync(app.record_evaluation, command, facts, accredited, validity,
-                                              context)
+        return await anyio.to_thread.run_sync(app.record_evaluation, command, facts, accredited, validity, today,
+                                              withdrawn, context)
+
+    async def schedule_session(command: ScheduleSession, context):
+        owners = {code: set(await catalog_view.owners(pool, code)) for code in command.certifications}
+        return await anyio.to_thread.run_sync(app.schedule_session, command, owners, context)
 
     async def present(command: Present, context):
         facts = await candidacy(command.candidacy_id)
@@ -41,14 +49,22 @@ def commands(app: JuryApplication, pool) -> dict[str, Endpoint]:
         quorum = settings_and_blocks["settings"]["jury_quorum"]
         blocks = [b["code"] for b in settings_and_blocks["blocks"]]
         holder = await views.holder_name(pool, facts.candidate_id)
-        return await anyio.to_thread.run_sync(app.decide, command, facts, quorum, blocks, holder, context)
+        return await anyio.to_thread.run_sync(app.decide, command, facts, quorum, blocks, holder, date.today(),
+                                              context)
+
+    async def correct_decision(command: CorrectDecision, context):
+        facts = await candidacy(command.candidacy_id)
+        blocks = [b["code"] for b in (await version(facts))["blocks"]]
+        holder = await views.holder_name(pool, facts.candidate_id)
+        return await anyio.to_thread.run_sync(app.correct_decision, command, facts, blocks, holder, date.today(),
+                                              context)
 
     endpoints = [
         Endpoint(RecordEvaluation, record_evaluation),
-        threaded(ScheduleSession, app.schedule_session),
+        Endpoint(ScheduleSession, schedule_session),
         threaded(AppointMember, app.appoint_member),
         Endpoint(Present, present),
         Endpoint(Decide, decide),
-        threaded(CorrectDecision, app.correct_decision),
+        Endpoint(CorrectDecision, correct_decision),
     ]
     return {endpoint.input.operation: endpoint for endpoint in endpoints}

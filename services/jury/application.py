@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from eventsourcing.application import AggregateNotFoundError
 
 from shared.commands.jury import AppointMember, CorrectDecision, Decide, Present, RecordEvaluation, ScheduleSession
@@ -11,7 +13,7 @@ from shared.policy import Record, authorize
 from shared.vocabulary import CertificateKind, Decision
 
 from services.jury.contracts import to_contract
-from services.jury.domain import CandidacyFacts, Certificate, Dossier, JurySession, UnknownSession
+from services.jury.domain import CandidacyFacts, Certificate, Dossier, Holding, JurySession, UnknownSession
 
 
 class JuryApplication(ServiceApplication):
@@ -36,22 +38,26 @@ class JuryApplication(ServiceApplication):
                            certification=facts.certification, version=facts.version)
 
     def record_evaluation(self, command: RecordEvaluation, facts: CandidacyFacts, accredited: set[str],
-                          validity_months: int | None, context: CommandContext) -> CommandOutcome:
+                          validity_months: int | None, today: date, withdrawn: set[str],
+                          context: CommandContext) -> CommandOutcome:
+        """`accredited`: the organisations accredited on the evaluation's date; `withdrawn`: those whose
+        accreditation was withdrawn by today (they record nothing more, whatever the date given)."""
+
         def decide():
             authorize("record-evaluation", Record(branches=facts.branches, evaluator=facts.evaluator_id))
             dossier = self.dossier(facts)
             validated = dossier.evaluate(facts, command.block, [c.model_dump() for c in command.competences],
-                                         command.modality,
-                                         command.evaluator, context.actor.organisation_id, accredited,
-                                         command.on, command.evidence, validity_months)
+                                         command.modality, command.evaluator, context.actor.organisation_id,
+                                         accredited, command.on, command.evidence, validity_months, today, withdrawn)
             return [dossier], {"id": facts.candidacy_id, "validated": validated}
 
         return self.execute(command, context, decide)
 
-    def schedule_session(self, command: ScheduleSession, context: CommandContext) -> CommandOutcome:
+    def schedule_session(self, command: ScheduleSession, owners: dict[str, set[str]],
+                         context: CommandContext) -> CommandOutcome:
         def decide():
             authorize("schedule-session", Record(branches=frozenset({command.branch})))
-            session = JurySession.schedule(**command.model_dump(), )
+            session = JurySession.schedule(**command.model_dump(), owners=owners)
             return [session], {"id": str(session.id)}
 
         return self.execute(command, context, decide)
@@ -74,34 +80,75 @@ class JuryApplication(ServiceApplication):
         return self.execute(command, context, decide)
 
     def decide(self, command: Decide, facts: CandidacyFacts, quorum: int, version_blocks: list[str], holder: str,
-               context: CommandContext) -> CommandOutcome:
+               today: date, context: CommandContext) -> CommandOutcome:
         def decide():
             session = self.in_scope("decide", command.session_id)
             dossier = self.dossier(facts)
-            votes = {"for": command.votes_for, "against": command.votes_against,
-                     "abstention": command.abstentions}
+            votes = {"for": command.votes_for, "against": command.votes_against, "abstention": command.abstentions}
             blocks = session.decide(facts, dossier, command.decision, command.present_members, votes, quorum,
-                                    version_blocks)
-            changed = [session, dossier]
+                                    version_blocks, today)
+            changed, document = self.issue(facts, session, command.decision, blocks, holder, today)
+            dossier.record_decision(session_id=str(session.id), decision=command.decision, blocks_acquired=blocks,
+                                    document=document)
             answer = {"id": str(session.id), "blocks_acquired": blocks}
-            if command.decision in (Decision.FULL_AWARD, Decision.PARTIAL_VALIDATION):
-                number = Certificate.new_number(facts.certification)
-                certificate = Certificate(
-                    number=number,
-                    kind=CertificateKind.CERTIFICATE if command.decision == Decision.FULL_AWARD else CertificateKind.ATTESTATION,
-                    candidate_id=facts.candidate_id, holder=holder, candidacy_id=facts.candidacy_id,
-                    certification=facts.certification, version=facts.version, blocks=blocks, awarded_on=session.on,
-                    session_id=str(session.id))
-                changed.append(certificate)
-                answer["certificate_number"] = number
-            return changed, answer
+            if document:
+                answer["certificate_number"] = document
+            return [session, dossier, *changed], answer
 
         return self.execute(command, context, decide)
 
-    def correct_decision(self, command: CorrectDecision, context: CommandContext) -> CommandOutcome:
+    def correct_decision(self, command: CorrectDecision, facts: CandidacyFacts, version_blocks: list[str],
+                         holder: str, today: date, context: CommandContext) -> CommandOutcome:
+        """A correction obeys the rules of decisions: the document of the corrected decision is revoked
+        (with the date, the reason and, in its event, the author), the corrected decision's is issued."""
+
         def decide():
             session = self.in_scope("correct-decision", command.session_id)
-            session.correct(command.candidacy_id, command.decision, command.reason)
-            return [session], {"id": str(session.id)}
+            dossier = self.dossier(facts)
+            blocks = session.correct(facts, dossier, command.decision, command.reason, version_blocks, today)
+            changed = []
+            if previous := dossier.document_in_force(str(session.id)):
+                certificate = self.repository.get(Certificate.create_id(previous))
+                certificate.revoke(today, f"decision corrected: {command.reason.strip()}")
+                changed.append(certificate)
+                if certificate.kind == CertificateKind.CERTIFICATE:
+                    holding = self.holding(facts)
+                    holding.release(number=previous)
+                    changed.append(holding)
+            issued, document = self.issue(facts, session, command.decision, blocks, holder, today,
+                                          [c for c in changed if isinstance(c, Holding)])
+            dossier.record_decision(session_id=str(session.id), decision=command.decision, blocks_acquired=blocks,
+                                    document=document)
+            answer = {"id": str(session.id), "blocks_acquired": blocks}
+            if document:
+                answer["certificate_number"] = document
+            unique = {id(a): a for a in [session, dossier, *changed, *issued]}
+            return list(unique.values()), answer
 
         return self.execute(command, context, decide)
+
+    def holding(self, facts: CandidacyFacts) -> Holding:
+        try:
+            return self.repository.get(Holding.create_id(facts.candidate_id, facts.certification, facts.version))
+        except AggregateNotFoundError:
+            return Holding(candidate_id=facts.candidate_id, certification=facts.certification, version=facts.version)
+
+    def issue(self, facts: CandidacyFacts, session: JurySession, decision: str, blocks: list[str], holder: str,
+              today: date, holdings: list[Holding] = ()) -> tuple[list, str | None]:
+        """The document a decision gives, dated the day of the decision: a certificate for a full award (once
+        per candidate and certification version), an attestation of the blocks for a partial validation."""
+        if decision not in (Decision.FULL_AWARD, Decision.PARTIAL_VALIDATION):
+            return [], None
+        number = Certificate.new_number(facts.certification)
+        full = decision == Decision.FULL_AWARD
+        certificate = Certificate(
+            number=number, kind=CertificateKind.CERTIFICATE if full else CertificateKind.ATTESTATION,
+            candidate_id=facts.candidate_id, holder=holder, candidacy_id=facts.candidacy_id,
+            certification=facts.certification, version=facts.version, blocks=blocks, awarded_on=today,
+            session_id=str(session.id))
+        if not full:
+            return [certificate], number
+        holding = holdings[0] if holdings else self.holding(facts)
+        holding.check_free()
+        holding.hold(number=number)
+        return [certificate, holding], number

@@ -32,10 +32,14 @@ def to_contract(e) -> public.Contract | None:
                                       decided_on=e.decided_on)
         case JurySession.DecisionCorrected():
             return public.DecisionCorrected(session_id=aggregate_id, candidacy_id=e.candidacy_id, previous=e.previous,
-                                            decision=e.decision, reason=e.reason)
+                                            decision=e.decision, reason=e.reason,
+                                            blocks_acquired=getattr(e, "blocks_acquired", None) or [],
+                                            corrected_on=getattr(e, "corrected_on", None))
         case Certificate.Issued():
             return public.CertificateIssued(number=e.number, kind=e.kind, candidate_id=e.candidate_id, holder=e.holder,
                                             candidacy_id=e.candidacy_id, certification=e.certification,
                                             version=e.version, blocks=e.blocks, awarded_on=e.awarded_on,
                                             session_id=e.session_id)
+        case Certificate.Revoked():
+            return public.CertificateRevoked(number=e.number, revoked_on=e.on, reason=e.reason)
     return None

@@ -15,7 +15,7 @@ from eventsourcing.domain import event
 
 from shared.domain import Aggregate
 from shared.errors import CommandRefused, InvalidInput, NotFound
-from shared.vocabulary import College, Decision, MemberRole, Modality
+from shared.vocabulary import CandidacyStatus, College, Decision, MemberRole, Modality, Route
 
 _IDS = uuid.UUID("9d4c1a52-6f0e-4b8a-b1f3-2e7d5c9a0b64")
 MODALITIES = tuple(Modality)
@@ -88,6 +88,44 @@ class CorrectionNeedsReason(InvalidInput):
     pass
 
 
+class AlreadyAwarded(CommandRefused):
+    """A candidacy is awarded once: it is presented nowhere after its full award."""
+
+
+class PresentedElsewhere(CommandRefused):
+    """A candidacy awaits one session's decision at a time."""
+
+
+class NotReadyForJury(CommandRefused):
+    """The candidacy's route has steps to complete before the jury (VAE: admissible, validation file)."""
+
+
+class AlreadyCertified(CommandRefused):
+    """A candidate holds one certificate per certification version obtained through a candidacy."""
+
+
+class DateRefused(CommandRefused):
+    """A date the rules do not allow: an evaluation in the future or before the candidacy, a decision
+    before the session."""
+
+
+class CertificateAlreadyRevoked(CommandRefused):
+    pass
+
+
+class CertificationNotOwnedByBranch(CommandRefused):
+    pass
+
+
+# The statuses in which a candidacy of each route may be presented to a jury: a VAE candidacy once
+# declared admissible and its validation file (Livret 2) submitted; the other routes once positioned.
+READY_FOR_JURY = {
+    Route.VAE: (CandidacyStatus.VALIDATION_FILE_SUBMITTED,),
+    Route.TRAINING: (CandidacyStatus.POSITIONED,),
+    Route.DIRECT_ACCESS: (CandidacyStatus.POSITIONED,),
+}
+
+
 def add_months(day: date, months: int) -> date:
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
@@ -106,6 +144,17 @@ class CandidacyFacts:
     status: str
     evaluator_id: str | None = None  # the organisation evaluating it
     branches: frozenset[str] = frozenset()  # the branches owning its certification
+    route: str | None = None
+    opened_on: date | None = None
+
+    def check_ready_for_jury(self) -> None:
+        """Each route's preconditions for presentation (see the service's README)."""
+        self.check_live()
+        needed = READY_FOR_JURY.get(self.route, ())
+        if self.status not in needed:
+            raise NotReadyForJury(f"a {str(self.route).lower()} candidacy goes before the jury once "
+                                  + " or ".join(s.lower().replace("_", " ") for s in needed),
+                                  route=self.route, status=self.status, needed=list(needed))
 
     def check_live(self) -> None:
         if self.status in ("WITHDRAWN", "CLOSED"):
@@ -127,8 +176,9 @@ class Dossier(Aggregate):
         # Not `self.version`: that is the aggregate's own version, which every event moves on.
         self.referential_version = version
         self.results: dict[str, dict] = {}  # block → latest evaluation
-        self.acquired_by_decision: list[str] = []
-        self.awarded = False
+        self.awaiting: str | None = None  # the session it is presented to, until that session decides
+        # session → the decision in force there (after any correction): decision, blocks, document number
+        self.decisions: dict[str, dict] = {}
 
     def acquired(self, block: str, positioning: dict[str, str], on: date) -> bool:
         """Held or recognised at positioning, or validated and still within its validity."""
@@ -137,9 +187,26 @@ class Dossier(Aggregate):
         result = self.results.get(block)
         return bool(result and result["validated"] and (result["valid_until"] is None or result["valid_until"] >= on))
 
+    @property
+    def acquired_by_decision(self) -> list[str]:
+        return sorted({b for d in self.decisions.values() for b in d["blocks"]})
+
+    @property
+    def awarded(self) -> bool:
+        return any(d["decision"] == Decision.FULL_AWARD for d in self.decisions.values())
+
     def evaluate(self, facts: CandidacyFacts, block: str, competences: list[dict], modality: str, evaluator: str,
-                 organisation_id: str, accredited: set[str], on: date, evidence: str, validity_months: int | None) -> bool:
+                 organisation_id: str, accredited: set[str], on: date, evidence: str, validity_months: int | None,
+                 today: date, withdrawn: set[str] = frozenset()) -> bool:
         facts.check_live()
+        if on > today:
+            raise DateRefused("an evaluation is not dated in the future", on=str(on), today=str(today))
+        if facts.opened_on is not None and on < facts.opened_on:
+            raise DateRefused("an evaluation is not dated before the candidacy was opened", on=str(on),
+                              opened_on=str(facts.opened_on))
+        if organisation_id in withdrawn:
+            raise EvaluatorNotAccredited("the organisation's accreditation was withdrawn: it records no result "
+                                         "since, whatever date it gives", organisation_id=organisation_id)
         if organisation_id not in accredited:
             raise EvaluatorNotAccredited("the organisation is not accredited to evaluate for this certification on "
                                          "that date", organisation_id=organisation_id, on=str(on))
@@ -175,10 +242,26 @@ class Dossier(Aggregate):
                                       blocks=missing)
         return [b for b in facts.blocks if b not in self.acquired_by_decision]
 
+    def check_presentable(self, session_id: str) -> None:
+        if self.awarded:
+            raise AlreadyAwarded("the candidacy was awarded the certification: it is presented nowhere again")
+        if self.awaiting is not None and self.awaiting != session_id:
+            raise PresentedElsewhere("the candidacy awaits the decision of another session", session_id=self.awaiting)
+
+    @event("Presented")
+    def presented(self, session_id: str) -> None:
+        self.awaiting = session_id
+
+    def document_in_force(self, session_id: str) -> str | None:
+        decision = self.decisions.get(session_id)
+        return decision and decision["document"]
+
     @event("DecisionRecorded")
-    def record_decision(self, session_id: str, decision: str, blocks_acquired: list[str]) -> None:
-        self.acquired_by_decision = sorted(set(self.acquired_by_decision) | set(blocks_acquired))
-        self.awarded = self.awarded or decision == "FULL_AWARD"
+    def record_decision(self, session_id: str, decision: str, blocks_acquired: list[str],
+                        document: str | None = None) -> None:
+        self.decisions[session_id] = {"decision": decision, "blocks": blocks_acquired, "document": document}
+        if self.awaiting == session_id:
+            self.awaiting = None
 
 
 class JurySession(Aggregate):
@@ -196,7 +279,12 @@ class JurySession(Aggregate):
         self.presented: dict[str, dict] = {}  # candidacy → {"blocks": [...], "decision": None | {...}}
 
     @classmethod
-    def schedule(cls, branch: str, certifications: list[str], on: date, place: str, remote: bool, capacity: int) -> JurySession:
+    def schedule(cls, branch: str, certifications: list[str], on: date, place: str, remote: bool, capacity: int,
+                 owners: dict[str, set[str]]) -> JurySession:
+        """`owners`: the branches owning each certification (the catalog's facts)."""
+        if not_owned := [c for c in certifications if branch not in owners.get(c, set())]:
+            raise CertificationNotOwnedByBranch("a branch schedules sessions for the certifications it owns",
+                                                branch=branch, certifications=not_owned)
         if capacity < 1:
             raise InvalidInput("a session examines at least one candidacy", capacity=capacity)
         if not remote and not place:
@@ -220,15 +308,17 @@ class JurySession(Aggregate):
         self.members[member_id] = {"name": name, "college": college, "role": role}
 
     def present(self, facts: CandidacyFacts, dossier: Dossier) -> list[str]:
-        facts.check_live()
+        facts.check_ready_for_jury()
         if facts.certification not in self.certifications:
             raise InvalidInput("the session does not examine this certification", certification=facts.certification)
         if facts.candidacy_id in self.presented:
             raise AlreadyDecided("the candidacy is already presented to this session")
         if len(self.presented) >= self.capacity:
             raise SessionFull("the session has no room left", capacity=self.capacity)
+        dossier.check_presentable(str(self.id))
         blocks = dossier.to_present(facts, self.on)
         self._presented(candidacy_id=facts.candidacy_id, blocks=blocks)
+        dossier.presented(session_id=str(self.id))
         return blocks
 
     @event("CandidacyPresented")
@@ -252,8 +342,12 @@ class JurySession(Aggregate):
                                  present_roles=colleges)
 
     def decide(self, facts: CandidacyFacts, dossier: Dossier, decision: str, present: list[str], votes: dict,
-               quorum: int, version_blocks: list[str]) -> list[str]:
-        """Record the decision on a presented candidacy; returns the blocks acquired."""
+               quorum: int, version_blocks: list[str], today: date) -> list[str]:
+        """Record the decision on a presented candidacy, dated the day it is taken; returns the blocks acquired.
+        The dossier records it with the document it issues (`dossier.record_decision`)."""
+        if today < self.on:
+            raise DateRefused("a session decides on or after the day it is scheduled", on=str(self.on),
+                              today=str(today))
         if decision not in DECISIONS:
             raise InvalidInput(f"a decision is one of {', '.join(DECISIONS)}", decision=decision)
         presented = self.presented.get(facts.candidacy_id)
@@ -265,38 +359,55 @@ class JurySession(Aggregate):
         if sum(votes.values()) != len(present) or votes["for"] * 2 <= len(present):
             raise NoMajority("a decision needs the absolute majority of the members present", votes=votes,
                              present=len(present))
-        acquired = [b for b in version_blocks if dossier.acquired(b, facts.blocks, self.on)]
-        if decision == "FULL_AWARD" and (missing := [b for b in version_blocks if b not in acquired]):
-            raise AwardWithMissingBlock("a full award needs every block of the version validated, held or "
-                                        "recognised", missing=missing)
-        if decision == "PARTIAL_VALIDATION" and not acquired:
-            raise InvalidInput("a partial validation acquires at least one block")
-        blocks = acquired if decision in ("FULL_AWARD", "PARTIAL_VALIDATION") else []
+        blocks = self.blocks_acquired(facts, dossier, decision, version_blocks)
         self._decided(candidacy_id=facts.candidacy_id, candidate_id=facts.candidate_id,
                       certification=facts.certification, version=facts.version, decision=decision,
-                      blocks_acquired=blocks, present=present, votes=votes, decided_on=self.on)
-        dossier.record_decision(session_id=str(self.id), decision=decision, blocks_acquired=blocks)
+                      blocks_acquired=blocks, present=present, votes=votes, decided_on=today)
         return blocks
+
+    def blocks_acquired(self, facts: CandidacyFacts, dossier: Dossier, decision: str,
+                        version_blocks: list[str]) -> list[str]:
+        """What a decision acquires, under the rules of decisions (a correction obeys them too)."""
+        acquired = [b for b in version_blocks if dossier.acquired(b, facts.blocks, self.on)]
+        if decision == Decision.FULL_AWARD and (missing := [b for b in version_blocks if b not in acquired]):
+            raise AwardWithMissingBlock("a full award needs every block of the version validated, held or "
+                                        "recognised", missing=missing)
+        if decision == Decision.PARTIAL_VALIDATION and not acquired:
+            raise InvalidInput("a partial validation acquires at least one block")
+        return acquired if decision in (Decision.FULL_AWARD, Decision.PARTIAL_VALIDATION) else []
 
     @event("Decided")
     def _decided(self, candidacy_id: str, candidate_id: str, certification: str, version: int, decision: str,
                  blocks_acquired: list[str], present: list[str], votes: dict, decided_on: date) -> None:
         self.presented[candidacy_id]["decision"] = {"decision": decision, "blocks_acquired": blocks_acquired}
 
-    def correct(self, candidacy_id: str, decision: str, reason: str) -> None:
-        presented = self.presented.get(candidacy_id)
+    def correct(self, facts: CandidacyFacts, dossier: Dossier, decision: str, reason: str, version_blocks: list[str],
+                today: date) -> list[str]:
+        """Correct a decision under the rules of decisions; returns the blocks the corrected decision acquires.
+        The application revokes the document of the corrected decision and issues the new one's."""
+        presented = self.presented.get(facts.candidacy_id)
         if presented is None or presented["decision"] is None:
             raise NotPresented("there is no decision on this candidacy to correct")
         if not reason.strip():
             raise CorrectionNeedsReason("a correction says why")
         if decision not in DECISIONS:
             raise InvalidInput(f"a decision is one of {', '.join(DECISIONS)}", decision=decision)
-        self._corrected(candidacy_id=candidacy_id, previous=presented["decision"]["decision"], decision=decision,
-                        reason=reason.strip())
+        previous = presented["decision"]["decision"]
+        if decision == previous:
+            raise InvalidInput("the correction changes nothing: it is the decision in force", decision=decision)
+        if decision == Decision.FULL_AWARD and any(
+                d["decision"] == Decision.FULL_AWARD for s, d in dossier.decisions.items() if s != str(self.id)):
+            raise AlreadyAwarded("the candidacy was awarded by another session: it is awarded once")
+        blocks = self.blocks_acquired(facts, dossier, decision, version_blocks)
+        self._corrected(candidacy_id=facts.candidacy_id, previous=previous, decision=decision, reason=reason.strip(),
+                        blocks_acquired=blocks, corrected_on=today)
+        return blocks
 
     @event("DecisionCorrected")
-    def _corrected(self, candidacy_id: str, previous: str, decision: str, reason: str) -> None:
+    def _corrected(self, candidacy_id: str, previous: str, decision: str, reason: str,
+                   blocks_acquired: list[str] | None = None, corrected_on: date | None = None) -> None:
         self.presented[candidacy_id]["decision"]["decision"] = decision
+        self.presented[candidacy_id]["decision"]["blocks_acquired"] = blocks_acquired or []
 
 
 class Certificate(Aggregate):
@@ -324,3 +435,42 @@ class Certificate(Aggregate):
         self.blocks = blocks
         self.awarded_on = awarded_on
         self.session_id = session_id
+        self.revoked: dict | None = None
+
+    def revoke(self, on: date, reason: str) -> None:
+        if self.revoked is not None:
+            raise CertificateAlreadyRevoked("the certificate is already revoked", number=self.number)
+        self._revoked(number=self.number, on=on, reason=reason)
+
+    @event("Revoked")
+    def _revoked(self, number: str, on: date, reason: str) -> None:
+        self.revoked = {"on": on, "reason": reason}
+
+
+class Holding(Aggregate):
+    """That a candidate holds a certification version: one certificate through a candidacy at a time."""
+
+    @staticmethod
+    def create_id(candidate_id: str, certification: str, version: int, **_) -> uuid.UUID:
+        return uuid.uuid5(_IDS, f"holding:{candidate_id}:{certification}:{version}")
+
+    @event("Started")
+    def __init__(self, candidate_id: str, certification: str, version: int):
+        self.candidate_id = candidate_id
+        self.certification = certification
+        self.referential_version = version
+        self.number: str | None = None
+
+    def check_free(self) -> None:
+        if self.number is not None:
+            raise AlreadyCertified("the candidate already holds a certificate of this certification version",
+                                   certificate=self.number)
+
+    @event("Held")
+    def hold(self, number: str) -> None:
+        self.number = number
+
+    @event("Released")
+    def release(self, number: str) -> None:
+        if self.number == number:
+            self.number = None

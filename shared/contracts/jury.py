@@ -90,6 +90,16 @@ class DecisionCorrected(Contract):
     previous: Decision
     decision: Decision
     reason: str
+    blocks_acquired: list[str] = []  # what the corrected decision acquires (the rules of decisions apply)
+    corrected_on: date | None = None
+
+
+class CertificateRevoked(Contract):
+    """A certificate or attestation withdrawn (its decision corrected): it verifies as revoked from then on."""
+
+    number: str
+    revoked_on: date
+    reason: str
 
 
 class CertificateIssued(Contract):
@@ -106,4 +116,4 @@ class CertificateIssued(Contract):
 
 
 REGISTRY = ContractRegistry(TOPIC, BlockValidated, BlockNotValidated, JurySessionScheduled, JuryMemberAppointed,
-                            CandidacyPresented, JuryDecided, DecisionCorrected, CertificateIssued)
+                            CandidacyPresented, JuryDecided, DecisionCorrected, CertificateIssued, CertificateRevoked)

@@ -1,6 +1,6 @@
 """Jury rules on the library's in-memory event store: each refusal is a typed error that writes nothing."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -32,9 +32,14 @@ def ctx(organisation=CENTRE) -> CommandContext:
     return CommandContext.new(Actor(user_id="u", organisation_id=organisation, role="branch-admin"), f"k{next(_keys)}")
 
 
-def facts(candidacy="c1", positioning=None, status="POSITIONED") -> CandidacyFacts:
+TODAY = date(2027, 1, 4)  # the day the tests' commands run
+
+
+def facts(candidacy="c1", positioning=None, status="POSITIONED", route="TRAINING", person="person-1",
+          opened_on=date(2019, 9, 1)) -> CandidacyFacts:
     blocks = {b: "TO_ACQUIRE" for b in BLOCKS} | (positioning or {})
-    return CandidacyFacts(candidacy, "person-1", "RNCP34174", 1, blocks, status, branches=frozenset({"UIMM"}))
+    return CandidacyFacts(candidacy, person, "RNCP34174", 1, blocks, status, branches=frozenset({"UIMM"}), route=route,
+                          opened_on=opened_on)
 
 
 @pytest.fixture
@@ -43,26 +48,40 @@ def app():
 
 
 def evaluate(app, block, acquired=True, on=date(2026, 6, 1), candidacy=None, validity=None, organisation=CENTRE,
-             accredited=frozenset({CENTRE})):
-    command = {"candidacy_id": "c1", "block": block, "modality": "PRACTICAL_SITUATION", "evaluator": "J. Dupont",
-               "on": on, "evidence": "dossier-42", "competences": [{"competence": "Conduire", "acquired": acquired}]}
-    return app.record_evaluation(command, candidacy or facts(), set(accredited), validity, ctx(organisation))
+             accredited=frozenset({CENTRE}), withdrawn=frozenset(), today=TODAY):
+    candidacy = candidacy or facts()
+    command = {"candidacy_id": candidacy.candidacy_id, "block": block, "modality": "PRACTICAL_SITUATION",
+               "evaluator": "J. Dupont", "on": on, "evidence": "dossier-42",
+               "competences": [{"competence": "Conduire", "acquired": acquired}]}
+    return app.record_evaluation(command, candidacy, set(accredited), validity, today, set(withdrawn),
+                                 ctx(organisation))
 
 
 def session(app, on=date(2026, 9, 15), members=(("EMPLOYER", "PRESIDENT"), ("EMPLOYEE", "VICE_PRESIDENT"),
                                                   ("EMPLOYER", "MEMBER"), ("EMPLOYEE", "MEMBER"))):
     session_id = app.schedule_session({"branch": "UIMM", "certifications": ["RNCP34174"], "on": on, "place": "Paris",
-                                       "remote": False, "capacity": 10}, ctx()).result["id"]
+                                       "remote": False, "capacity": 10}, OWNERS, ctx()).result["id"]
     ids = [app.appoint_member({"session_id": session_id, "name": f"M{i}", "college": college, "role": role},
                               ctx()).result["member_id"] for i, (college, role) in enumerate(members)]
     return session_id, ids
 
 
-def decide(app, session_id, present, decision="FULL_AWARD", votes_for=None, candidacy=None, quorum=2):
-    command = {"session_id": session_id, "candidacy_id": "c1", "decision": decision, "present_members": present,
-               "votes_for": len(present) if votes_for is None else votes_for,
+OWNERS = {"RNCP34174": {"UIMM"}}
+
+
+def decide(app, session_id, present, decision="FULL_AWARD", votes_for=None, candidacy=None, quorum=2, today=TODAY):
+    candidacy = candidacy or facts()
+    command = {"session_id": session_id, "candidacy_id": candidacy.candidacy_id, "decision": decision,
+               "present_members": present, "votes_for": len(present) if votes_for is None else votes_for,
                "votes_against": 0 if votes_for is None else len(present) - votes_for, "abstentions": 0}
-    return app.decide(command, candidacy or facts(), quorum, BLOCKS, "Camille Martin", ctx())
+    return app.decide(command, candidacy, quorum, BLOCKS, "Camille Martin", today, ctx())
+
+
+def correct(app, session_id, decision, reason="erreur matérielle", candidacy=None, today=TODAY):
+    candidacy = candidacy or facts()
+    command = {"session_id": session_id, "candidacy_id": candidacy.candidacy_id, "decision": decision,
+               "reason": reason}
+    return app.correct_decision(command, candidacy, BLOCKS, "Camille Martin", today, ctx())
 
 
 def events(app) -> int:
@@ -164,9 +183,8 @@ def test_a_retake_presents_only_the_missing_blocks_and_then_awards(app):
 def test_a_decision_is_corrected_with_a_reason_never_edited(app):
     session_id, members = presented(app)
     decide(app, session_id, members)
-    correction = {"session_id": session_id, "candidacy_id": "c1", "decision": "DEFERRAL", "reason": "  "}
-    refused(app, CorrectionNeedsReason, lambda: app.correct_decision(correction, ctx()))
-    app.correct_decision({**correction, "reason": "pièce manquante au dossier"}, ctx())
+    refused(app, CorrectionNeedsReason, lambda: correct(app, session_id, "DEFERRAL", reason="  "))
+    correct(app, session_id, "DEFERRAL", reason="pièce manquante au dossier")
     refused(app, AlreadyDecided, lambda: decide(app, session_id, members))  # final: correct it instead
 
 
@@ -192,3 +210,123 @@ def test_every_published_field_says_what_its_source_says(app):
         for name, value in contract.model_dump().items():
             if hasattr(event, name) and name != "version":
                 assert value == getattr(event, name), name
+
+
+# --- the rules around decisions (services/jury/README.md) ---------------------------------------------
+
+from shared.errors import InvalidInput  # noqa: E402
+from services.jury.domain import (  # noqa: E402
+    AlreadyAwarded, AlreadyCertified, CertificationNotOwnedByBranch, DateRefused, NotReadyForJury, PresentedElsewhere,
+)
+
+
+def present(app, session_id, candidacy=None):
+    candidacy = candidacy or facts()
+    return app.present({"session_id": session_id, "candidacy_id": candidacy.candidacy_id}, candidacy, ctx())
+
+
+def certificate(app, number) -> Certificate:
+    return app.repository.get(Certificate.create_id(number))
+
+
+def test_a_candidacy_awaits_one_sessions_decision_at_a_time(app):
+    first, members = presented(app)
+    second, _ = session(app, on=date(2026, 10, 1))
+    refusal = refused(app, PresentedElsewhere, lambda: present(app, second))
+    assert refusal.details["session_id"] == first
+    decide(app, first, members, decision="DEFERRAL")
+    assert present(app, second).result["blocks"] == BLOCKS  # decided there: free to go elsewhere
+
+
+def test_an_awarded_candidacy_is_presented_nowhere_again(app):
+    first, members = presented(app)
+    decide(app, first, members)
+    later, _ = session(app, on=date(2026, 10, 1))
+    refused(app, AlreadyAwarded, lambda: present(app, later))
+
+
+def test_a_candidate_holds_one_certificate_per_certification_version_through_candidacies(app):
+    first, members = presented(app)
+    decide(app, first, members)
+    other = facts(candidacy="c2")
+    for block in BLOCKS:
+        evaluate(app, block, candidacy=other)
+    later, members = session(app, on=date(2026, 10, 1))
+    present(app, later, other)
+    refused(app, AlreadyCertified, lambda: decide(app, later, members, candidacy=other))
+
+
+def test_correcting_into_a_full_award_needs_every_block_and_then_issues_the_certificate(app):
+    session_id, members = presented(app, results=(True, True, False))
+    attestation = decide(app, session_id, members, decision="PARTIAL_VALIDATION").result["certificate_number"]
+    refused(app, AwardWithMissingBlock, lambda: correct(app, session_id, "FULL_AWARD"))
+    refusal = refused(app, InvalidInput, lambda: correct(app, session_id, "PARTIAL_VALIDATION"))
+    assert "changes nothing" in refusal.message
+    corrected = correct(app, session_id, "REFUSAL", reason="fraude constatée")
+    assert corrected.result["blocks_acquired"] == [] and "certificate_number" not in corrected.result
+    assert certificate(app, attestation).revoked == {"on": TODAY, "reason": "decision corrected: fraude constatée"}
+
+
+def test_correcting_a_partial_validation_lists_only_the_blocks_acquired(app):
+    session_id, members = presented(app, results=(True, False, False))
+    decide(app, session_id, members, decision="REFUSAL")
+    corrected = correct(app, session_id, "PARTIAL_VALIDATION")
+    assert corrected.result["blocks_acquired"] == ["B1"]
+    assert certificate(app, corrected.result["certificate_number"]).blocks == ["B1"]
+
+
+def test_correcting_an_award_away_revokes_its_certificate_and_frees_the_candidate_to_be_awarded_again(app):
+    session_id, members = presented(app)
+    number = decide(app, session_id, members).result["certificate_number"]
+    correct(app, session_id, "DEFERRAL", reason="jury irrégulièrement composé")
+    revoked = certificate(app, number)
+    assert revoked.revoked["reason"] == "decision corrected: jury irrégulièrement composé"
+    again = correct(app, session_id, "FULL_AWARD", reason="jury régulier, décision rétablie")
+    assert again.result["certificate_number"] != number
+    assert certificate(app, again.result["certificate_number"]).revoked is None
+
+
+def test_a_vae_candidacy_reaches_the_jury_only_admissible_and_with_its_validation_file(app):
+    for block in BLOCKS:
+        evaluate(app, block)
+    session_id, _ = session(app)
+    for status in ("POSITIONED", "ADMISSIBILITY_FILED", "ADMISSIBLE"):
+        refusal = refused(app, NotReadyForJury, lambda: present(app, session_id, facts(route="VAE", status=status)))
+        assert refusal.details["needed"] == ["VALIDATION_FILE_SUBMITTED"]
+    present(app, session_id, facts(route="VAE", status="VALIDATION_FILE_SUBMITTED"))
+
+
+def test_a_training_candidacy_reaches_the_jury_once_positioned(app):
+    for block in BLOCKS:
+        evaluate(app, block)
+    session_id, _ = session(app)
+    refused(app, NotReadyForJury, lambda: present(app, session_id, facts(status="OPEN")))
+
+
+def test_an_evaluation_is_dated_neither_in_the_future_nor_before_the_candidacy(app):
+    refused(app, DateRefused, lambda: evaluate(app, "B1", on=TODAY + timedelta(days=1)))
+    refused(app, DateRefused, lambda: evaluate(app, "B1", on=date(2019, 8, 31)))
+
+
+def test_an_organisation_whose_accreditation_was_withdrawn_records_nothing_whatever_date_it_claims(app):
+    refusal = refused(app, EvaluatorNotAccredited, lambda: evaluate(app, "B1", on=date(2026, 1, 5),
+                                                                     withdrawn={CENTRE}))
+    assert "withdrawn" in refusal.message
+
+
+def test_a_session_decides_on_or_after_its_day_and_the_award_is_dated_the_day_of_the_decision(app):
+    for block in BLOCKS:
+        evaluate(app, block)
+    session_id, members = session(app, on=date(2026, 12, 1))
+    present(app, session_id)
+    refused(app, DateRefused, lambda: decide(app, session_id, members, today=date(2026, 11, 30)))
+    number = decide(app, session_id, members, today=date(2026, 12, 3)).result["certificate_number"]
+    assert certificate(app, number).awarded_on == date(2026, 12, 3)
+
+
+def test_a_session_examines_only_certifications_its_branch_owns(app):
+    command = {"branch": "UIMM", "certifications": ["RNCP34174"], "on": date(2026, 9, 1), "place": "Paris",
+               "capacity": 5}
+    refusal = refused(app, CertificationNotOwnedByBranch,
+                      lambda: app.schedule_session(command, {"RNCP34174": {"LEEM"}}, ctx()))
+    assert refusal.details["certifications"] == ["RNCP34174"]

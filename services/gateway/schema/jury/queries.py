@@ -61,4 +61,6 @@ class JuryQueries:
             return None
         return CertificateVerification(number=row["number"], kind=row["kind"], holder=row["holder"],
                                        certification_code=row["certification"], certification_title=row["title"],
-                                       version=row["version"], blocks=list(row["blocks"]), awarded_on=row["awarded_on"])
+                                       version=row["version"], blocks=list(row["blocks"]), awarded_on=row["awarded_on"],
+                                       valid=row["revoked_on"] is None, revoked_on=row["revoked_on"],
+                                       revocation_reason=row["revocation_reason"])

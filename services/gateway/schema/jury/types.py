@@ -129,6 +129,8 @@ class Certificate:
     blocks: list[str]
     awarded_on: date
     session_id: strawberry.ID
+    revoked_on: date | None = None
+    revocation_reason: str | None = None
 
     @strawberry.field
     async def certification(self, info: Info) -> Certification | None:
@@ -139,7 +141,8 @@ class Certificate:
     def from_row(cls, r) -> Certificate:
         return cls(number=r["number"], kind=r["kind"], holder=r["holder"], certification_code=r["certification"],
                    version=r["version"], blocks=list(r["blocks"]), awarded_on=r["awarded_on"],
-                   session_id=strawberry.ID(str(r["session_id"])))
+                   session_id=strawberry.ID(str(r["session_id"])), revoked_on=r["revoked_on"],
+                   revocation_reason=r["revocation_reason"])
 
 
 @strawberry.type(description="What anyone may know of a certificate from its number")
@@ -152,3 +155,6 @@ class CertificateVerification:
     version: int
     blocks: list[str]
     awarded_on: date
+    valid: bool = strawberry.field(description="False once revoked: the certificate no longer vouches for anything")
+    revoked_on: date | None = None
+    revocation_reason: str | None = None
