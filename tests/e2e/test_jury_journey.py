@@ -2,9 +2,15 @@
 candidacies, evaluations, paritaire sessions, a full award verified by its number, and a partial
 validation completed at a later session. A plain Kafka consumer checks the published envelopes."""
 
+from datetime import date
+
 import pytest_asyncio
 
 from tests.harness import System, eventually, read_topic
+
+# Evaluations are dated neither in the future nor before the candidacy (opened today), and a session
+# decides on or after its day: the journey happens today.
+TODAY = date.today().isoformat()
 
 BLOCKS = ["RNCP34174BC01", "RNCP34174BC02", "RNCP34174BC03"]
 EXPERIENCE = [{"start": "2018-01-01", "end": "2024-12-31", "activity": "Conducteur d'installations"}]
@@ -72,10 +78,15 @@ async def vae_candidacy(system, given_name, key):
     assert "candidacy" in opened, opened
     candidacy_id = opened["candidacy"]["id"]
     await ok(system, "positionCandidacy", "CandidacyInput", {"candidacyId": candidacy_id}, f"{key}-p")
+    # A VAE candidacy goes before the jury admissible, with its validation file (Livret 2) submitted.
+    await ok(system, "fileAdmissibility", "CandidacyInput", {"candidacyId": candidacy_id}, f"{key}-l1")
+    await ok(system, "decideAdmissibility", "DecideAdmissibilityInput",
+             {"candidacyId": candidacy_id, "admissible": True, "reason": "Livret 1 recevable"}, f"{key}-adm")
+    await ok(system, "submitValidationFile", "CandidacyInput", {"candidacyId": candidacy_id}, f"{key}-l2")
     return candidate_id, candidacy_id
 
 
-async def evaluate(system, candidacy_id, block, acquired, key, on="2026-06-01", token=None):
+async def evaluate(system, candidacy_id, block, acquired, key, on=TODAY, token=None):
     return await once_known(system, "recordEvaluation", "RecordEvaluationInput", {
         "candidacyId": candidacy_id, "block": block, "modality": "PRACTICAL_SITUATION", "evaluator": "J. Dupont",
         "on": on, "evidence": f"preuves/{key}",
@@ -110,7 +121,7 @@ async def test_a_full_award_then_a_partial_validation_completed_at_a_later_sessi
     first_candidate, first = await vae_candidacy(journey, "Camille", "first")
     for n, block in enumerate(BLOCKS):
         assert (await evaluate(journey, first, block, True, f"first-e{n}"))["validated"]
-    session_id, members = await paritaire_session(journey, "2026-09-15", "s1")
+    session_id, members = await paritaire_session(journey, TODAY, "s1")
 
     # Rules, each a typed error: colleges out of balance, a quorum of 4, a candidacy not yet presented.
     await ok(journey, "presentCandidacy", "PresentCandidacyInput", {"sessionId": session_id, "candidacyId": first},
@@ -128,7 +139,7 @@ async def test_a_full_award_then_a_partial_validation_completed_at_a_later_sessi
         " version awardedOn } }", {"n": number}, token=None)
     assert verified["verifyCertificate"] == {
         "kind": "CERTIFICATE", "holder": "Camille Martin", "certificationCode": "RNCP34174",
-        "certificationTitle": "CQPM conduite d'installations automatisées", "version": 1, "awardedOn": "2026-09-15"}
+        "certificationTitle": "CQPM conduite d'installations automatisées", "version": 1, "awardedOn": TODAY}
     guessed = await journey.graphql('{ verifyCertificate(number: "RNCP34174-00000000000000000000") { holder } }',
                                     token=None)
     assert guessed["verifyCertificate"] is None
@@ -158,10 +169,10 @@ async def test_a_full_award_then_a_partial_validation_completed_at_a_later_sessi
     assert partial["certificateNumber"]  # the attestation of the blocks acquired
 
     # The retake: only the missing block is evaluated again, and presented to a later session.
-    again = await evaluate(journey, second, "RNCP34174BC01", True, "second-e-again", on="2026-10-01")
+    again = await evaluate(journey, second, "RNCP34174BC01", True, "second-e-again", on=TODAY)
     assert again["code"] == "BlockAlreadyAcquired"
-    assert (await evaluate(journey, second, "RNCP34174BC03", True, "second-e3", on="2026-10-01"))["validated"]
-    later, members = await paritaire_session(journey, "2026-12-01", "s2")
+    assert (await evaluate(journey, second, "RNCP34174BC03", True, "second-e3", on=TODAY))["validated"]
+    later, members = await paritaire_session(journey, TODAY, "s2")
     presented = await ok(journey, "presentCandidacy", "PresentCandidacyInput",
                          {"sessionId": later, "candidacyId": second}, "second-present-2",
                          "... on JurySessionChanged { session { presented { candidacyId blocks } } }")
@@ -173,8 +184,7 @@ async def test_a_full_award_then_a_partial_validation_completed_at_a_later_sessi
 
     sessions = await journey.graphql('{ jurySessions(filter: {branch: "UIMM", status: "HELD"}) { heldOn decisions'
                                      ' { decision } } }')
-    assert [(s["heldOn"], len(s["decisions"])) for s in sessions["jurySessions"]] == [("2026-09-15", 2),
-                                                                                     ("2026-12-01", 1)]
+    assert sorted((s["heldOn"], len(s["decisions"])) for s in sessions["jurySessions"]) == [(TODAY, 1), (TODAY, 2)]
 
 
 async def test_an_organisation_not_evaluating_the_candidacy_may_not_record_results_and_a_correction_needs_a_reason(
@@ -215,3 +225,62 @@ async def test_the_published_envelopes_say_what_who_when_why_and_where_from(jour
     assert validated["actor"]["role"] == "evaluator" and validated["payload"]["block"] in BLOCKS
     assert decided["payload"]["decision"] == "FULL_AWARD" and len(decided["payload"]["members_present"]) == 4
     assert len({e["event_id"] for e in jury_events}) == len(jury_events)
+
+
+async def test_a_double_presentation_is_refused_and_a_vae_candidacy_waits_for_its_admissibility(journey):
+    candidate = await ok(journey, "registerCandidate", "RegisterCandidateInput",
+                         {"givenName": "Lou", "familyName": "Petit", "email": "lou@example.org", "status": "EMPLOYEE"},
+                         "lou-r", "... on CandidateRegistered { candidate { id } }")
+    opened = await once_known(journey, "openCandidacy", "OpenCandidacyInput", {
+        "candidateId": candidate["candidate"]["id"], "certification": "RNCP34174", "route": "VAE",
+        "evaluatorId": journey.centre, "experience": EXPERIENCE}, "lou-o", "... on CandidacyChanged { candidacy { id } }")
+    candidacy = opened["candidacy"]["id"]
+    await ok(journey, "positionCandidacy", "CandidacyInput", {"candidacyId": candidacy}, "lou-p")
+    for n, block in enumerate(BLOCKS):
+        await evaluate(journey, candidacy, block, True, f"lou-e{n}")
+    first, _ = await paritaire_session(journey, TODAY, "lou-s1")
+    second, _ = await paritaire_session(journey, TODAY, "lou-s2")
+    present = {"sessionId": first, "candidacyId": candidacy}
+    not_ready = await mutate(journey, "presentCandidacy", "PresentCandidacyInput", present, "lou-present-0")
+    assert (not_ready["code"], not_ready["details"]["needed"]) == ("NotReadyForJury", ["VALIDATION_FILE_SUBMITTED"])
+    await ok(journey, "fileAdmissibility", "CandidacyInput", {"candidacyId": candidacy}, "lou-l1")
+    await ok(journey, "decideAdmissibility", "DecideAdmissibilityInput",
+             {"candidacyId": candidacy, "admissible": True, "reason": "recevable"}, "lou-adm")
+    await ok(journey, "submitValidationFile", "CandidacyInput", {"candidacyId": candidacy}, "lou-l2")
+
+    async def presented():  # the jury learns the candidacy's new status through Kafka
+        result = await mutate(journey, "presentCandidacy", "PresentCandidacyInput", present, "lou-present-1")
+        return None if result.get("code") == "NotReadyForJury" else result
+
+    assert "code" not in await eventually(presented)
+    elsewhere = await mutate(journey, "presentCandidacy", "PresentCandidacyInput",
+                             {"sessionId": second, "candidacyId": candidacy}, "lou-present-2")
+    assert (elsewhere["code"], elsewhere["details"]["session_id"]) == ("PresentedElsewhere", first)
+
+
+async def test_a_correction_revokes_the_certificate_and_verification_says_so(journey):
+    _, candidacy = await vae_candidacy(journey, "Noa", "noa")
+    for n, block in enumerate(BLOCKS):
+        await evaluate(journey, candidacy, block, True, f"noa-e{n}")
+    session_id, members = await paritaire_session(journey, TODAY, "noa-s")
+
+    async def presented():
+        result = await mutate(journey, "presentCandidacy", "PresentCandidacyInput",
+                              {"sessionId": session_id, "candidacyId": candidacy}, "noa-present")
+        return None if result.get("code") == "NotReadyForJury" else result
+
+    assert "code" not in await eventually(presented)
+    number = (await decide(journey, session_id, candidacy, "FULL_AWARD", members, "noa-d"))["certificateNumber"]
+    correction = {"sessionId": session_id, "candidacyId": candidacy, "decision": "REFUSAL",
+                  "reason": "fraude établie au dossier"}
+    corrected = await mutate(journey, "correctDecision", "CorrectDecisionInput", correction, "noa-c")
+    assert "code" not in corrected, corrected
+    verified = await journey.graphql(
+        "query($n: String!) { verifyCertificate(number: $n) { valid revokedOn revocationReason } }",
+        {"n": number}, token=None)
+    assert verified["verifyCertificate"] == {"valid": False, "revokedOn": TODAY,
+                                             "revocationReason": "decision corrected: fraude établie au dossier"}
+    into_award = await mutate(journey, "correctDecision", "CorrectDecisionInput",
+                              {**correction, "decision": "PARTIAL_VALIDATION", "reason": "blocs acquis"}, "noa-c2",
+                              "... on JurySessionChanged { certificateNumber }")
+    assert into_award["certificateNumber"] and into_award["certificateNumber"] != number

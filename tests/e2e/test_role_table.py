@@ -73,6 +73,7 @@ async def world():
         "trainerId": w.orgs["trainer_a"], "employerId": w.orgs["employer_a"]},
         "... on CandidacyChanged { candidacy { id } }")
     w.candidacy = opened["candidacy"]["id"]
+    await ok(w, "positionCandidacy", "CandidacyInput", {"candidacyId": w.candidacy}, "")  # ready for the jury
     funded = await ok(w, "requestFunding", "RequestFundingInput", {
         "candidacyId": w.candidacy, "funder": "OPCO", "amount": "900.00", "funderId": w.orgs["funder_a"]},
         "... on CandidacyChanged { candidacy { fundings { id } } }")
