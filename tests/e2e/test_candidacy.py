@@ -138,7 +138,7 @@ async def test_a_vae_candidacy_without_enough_experience_is_not_eligible(world):
         "candidateId": candidate_id, "certification": "RNCP34174", "route": "VAE", "evaluatorId": world.centre,
         "experience": short}, "open-3")
     assert (result["__typename"], result["code"]) == ("Refused", "NotEligible")
-    assert result["details"]["failures"] == [{"rule": "NotEnoughExperience", "needed_months": 12, "declared_months": 2}]
+    assert result["details"]["failures"] == [{"rule": "NotEnoughExperience", "needed_months": 12, "declared_months": 3}]  # January to March: three calendar months
 
 
 async def test_a_step_out_of_order_is_a_typed_error(world):
