@@ -59,7 +59,7 @@ def contracts(action: str) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def run(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cqp", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run one process")
@@ -111,15 +111,38 @@ def main(argv: list[str] | None = None) -> int:
         partitions = asyncio.run(rebuild(settings))
         print(f"read models dropped; {partitions} partitions will be read again from the start by the gateway")
     elif args.command == "catalog":
+        from services.catalog.france_competences.readers import read_export
         from services.catalog.importer import import_export
 
-        async def run():
+        read_export(args.path)  # the format is recognised before anything is sent
+
+        async def send_all():
             async with httpx.AsyncClient(timeout=30) as http:
                 return await import_export(args.path, settings.catalog_url, operator_token(settings, http),
                                            args.owner, args.kind, args.all, set(args.fiche))
 
-        print("\n".join(asyncio.run(run()).lines()))
+        summary = asyncio.run(send_all())
+        print("\n".join(summary.lines()))
+        if unknown := sorted({r for _, r in summary.rejected if r.startswith("UnknownBranch")}):
+            raise OperatorError(f"no such branch in the catalog: {unknown[0]} (create it first, or fix --owner)")
     return 0
+
+
+class OperatorError(Exception):
+    """An operator's mistake, answered in one line."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`cqp`: an operator's mistake (a missing file, a wrong format, an unknown branch, a service that does
+    not answer) is one clear line on stderr and exit status 2, never a traceback."""
+    try:
+        return run(argv)
+    except (OperatorError, OSError, ValueError) as error:
+        print(f"cqp: {error}", file=sys.stderr)
+        return 2
+    except httpx.TransportError as error:
+        print(f"cqp: a service did not answer ({type(error).__name__}): check the URLs in CQP_*_URL", file=sys.stderr)
+        return 2
 
 
 def demo_password() -> str:
