@@ -19,7 +19,7 @@ from shared.limits import BodySizeLimit
 from shared.service import ensure_schema, verifier
 from shared.settings import Settings
 
-from services.gateway import readmodels
+from services.gateway import exports, readmodels
 from services.gateway.commands import CommandClient
 from services.gateway.rebuild import GROUP
 from services.gateway.schema import build_schema
@@ -80,7 +80,8 @@ def build_asgi(settings: Settings) -> Starlette:
 
     graphql = GatewayGraphQL(state, settings)
     app = Starlette(
-        routes=[Route("/graphql", graphql, methods=["GET", "POST"]), Route("/health", health)],
+        routes=[Route("/graphql", graphql, methods=["GET", "POST"]), Route("/health", health),
+                *exports.routes(state, graphql.verifier)],
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)

@@ -2,8 +2,11 @@
 candidacies, evaluations, paritaire sessions, a full award verified by its number, and a partial
 validation completed at a later session. A plain Kafka consumer checks the published envelopes."""
 
+import csv
+import io
 from datetime import date
 
+import httpx
 import pytest_asyncio
 
 from tests.harness import System, eventually, read_topic
@@ -284,3 +287,34 @@ async def test_a_correction_revokes_the_certificate_and_verification_says_so(jou
                               {**correction, "decision": "PARTIAL_VALIDATION", "reason": "blocs acquis"}, "noa-c2",
                               "... on JurySessionChanged { certificateNumber }")
     assert into_award["certificateNumber"] and into_award["certificateNumber"] != number
+
+
+async def test_a_sessions_roster_and_exports_show_its_candidates_results_and_holders_to_its_branch_only(journey):
+    sessions = await journey.graphql('{ jurySessions(filter: {branch: "UIMM"}) { id roster { familyName givenName route'
+                                     ' decision blocks { code presented result } } } }')
+    session = next(s for s in sessions["jurySessions"] if any(r["givenName"] == "Camille" for r in s["roster"]))
+    camille = next(r for r in session["roster"] if r["givenName"] == "Camille")
+    assert (camille["route"], camille["decision"]) == ("VAE", "FULL_AWARD")
+    assert [(b["code"], b["result"]) for b in camille["blocks"]] == [(b, "VALIDATED") for b in BLOCKS]
+
+    async with httpx.AsyncClient(base_url=journey["gateway"].url, timeout=30) as http:
+        branch = {"authorization": f"Bearer {await journey.token()}"}
+        sheet = await http.get(f"/exports/sessions/{session['id']}/roster.csv", headers=branch)
+        assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/csv")
+        lines = list(csv.DictReader(io.StringIO(sheet.text)))
+        assert {(line["given_name"], line["block"], line["result"]) for line in lines if line["given_name"] == "Camille"} \
+            == {("Camille", b, "VALIDATED") for b in BLOCKS}
+        decisions = list(csv.DictReader(io.StringIO(
+            (await http.get(f"/exports/sessions/{session['id']}/decisions.csv", headers=branch)).text)))
+        assert any(d["given_name"] == "Camille" and d["decision"] == "FULL_AWARD" and d["certificate"] for d in decisions)
+        holders = list(csv.DictReader(io.StringIO(
+            (await http.get("/exports/branches/UIMM/holders.csv", params={"from": TODAY, "to": TODAY},
+                            headers=branch)).text)))
+        assert "Camille Martin" in {h["holder"] for h in holders}
+
+        other_branch = await journey.token(organisation="UIMM", role="evaluator")  # not a branch role
+        assert (await http.get(f"/exports/sessions/{session['id']}/roster.csv",
+                               headers={"authorization": f"Bearer {other_branch}"})).status_code == 404
+        hidden = await http.get("/exports/branches/UIMM/holders.csv", headers={"authorization": f"Bearer {other_branch}"})
+        assert list(csv.DictReader(io.StringIO(hidden.text))) == []
+        assert (await http.get(f"/exports/sessions/{session['id']}/roster.csv")).status_code == 401

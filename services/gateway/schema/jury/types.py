@@ -8,6 +8,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from services.gateway.reports.roster import RosterLine, roster
 from services.gateway.schema.catalog.types import Certification
 from services.gateway.schema.vocabulary import College, Decision, MemberRole, Modality  # noqa: F401
 
@@ -110,6 +111,11 @@ class JurySession:
         rows = await info.context.pool.fetch("SELECT * FROM jury_decisions WHERE session_id = $1::uuid", self.id)
         return [JuryDecision.from_row(r) for r in rows]
 
+    @strawberry.field(description="The candidacies presented, with each candidate's name, route, blocks and results, "
+                                  "and the decision (one query; as CSV: /exports/sessions/{id}/roster.csv)")
+    async def roster(self, info: Info) -> list[RosterEntry]:
+        return [RosterEntry.from_line(line) for line in await roster(info.context.pool, str(self.id))]
+
     @classmethod
     def from_row(cls, r) -> JurySession:
         return cls(id=strawberry.ID(str(r["id"])), branch=r["branch"], certification_codes=list(r["certifications"]),
@@ -117,6 +123,34 @@ class JurySession:
                    status=r["status"],
                    members=[JuryMember(id=strawberry.ID(k), name=v["name"], college=College(v["college"]),
                                        role=MemberRole(v["role"])) for k, v in json.loads(r["members"]).items()])
+
+
+@strawberry.type
+class RosterBlock:
+    code: str
+    presented: bool = strawberry.field(description="Examined at this session (a retake presents only the missing)")
+    result: str = strawberry.field(description="VALIDATED, NOT_VALIDATED, HELD, RECOGNISED or NONE")
+    evaluated_on: date | None
+
+
+@strawberry.type(description="One line of a session's roster")
+class RosterEntry:
+    candidacy_id: strawberry.ID
+    given_name: str
+    family_name: str
+    route: str
+    blocks: list[RosterBlock]
+    decision: str | None
+    blocks_acquired: list[str]
+
+    @classmethod
+    def from_line(cls, line: RosterLine) -> RosterEntry:
+        return cls(candidacy_id=strawberry.ID(line.candidacy_id), given_name=line.given_name,
+                   family_name=line.family_name, route=line.route, decision=line.decision,
+                   blocks_acquired=line.blocks_acquired,
+                   blocks=[RosterBlock(code=b.code, presented=b.presented, result=b.result,
+                                       evaluated_on=date.fromisoformat(b.evaluated_on) if b.evaluated_on else None)
+                           for b in line.blocks])
 
 
 @strawberry.type(description="A certificate (full award) or an attestation of blocks (partial validation)")

@@ -1,0 +1,64 @@
+"""A jury session's roster: each presented candidacy with the candidate's name, the route, every block
+of the candidacy and its result, and the decision — in one SQL statement, whatever the session's size."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import asyncpg
+
+ROSTER = """
+SELECT p.candidacy_id, k.given_name, k.family_name, c.route, c.blocks AS positioning, p.blocks AS presented,
+       d.decision, d.blocks_acquired,
+       (SELECT coalesce(jsonb_object_agg(e.block, jsonb_build_object('validated', e.validated,
+                                                                     'on', e.evaluated_on)), '{}')
+          FROM (SELECT DISTINCT ON (block) block, validated, evaluated_on FROM jury_evaluations
+                 WHERE candidacy_id = p.candidacy_id ORDER BY block, evaluated_on DESC, recorded_at DESC) e) AS results
+  FROM jury_presentations p
+  JOIN candidacies c ON c.id = p.candidacy_id
+  JOIN candidates k ON k.id = c.candidate_id
+  LEFT JOIN jury_decisions d ON d.session_id = p.session_id AND d.candidacy_id = p.candidacy_id
+ WHERE p.session_id = $1::uuid
+ ORDER BY k.family_name, k.given_name, p.candidacy_id
+"""
+
+
+@dataclass(frozen=True)
+class BlockLine:
+    code: str
+    presented: bool  # examined at this session
+    result: str  # VALIDATED, NOT_VALIDATED, HELD, RECOGNISED or NONE
+    evaluated_on: str | None
+
+
+@dataclass(frozen=True)
+class RosterLine:
+    candidacy_id: str
+    given_name: str
+    family_name: str
+    route: str
+    blocks: list[BlockLine]
+    decision: str | None
+    blocks_acquired: list[str]
+
+
+def _line(row) -> RosterLine:
+    positioning, results = json.loads(row["positioning"]), json.loads(row["results"])
+    blocks = []
+    for code, state in positioning.items():
+        state = state["state"] if isinstance(state, dict) else state
+        result = results.get(code)
+        if state in ("HELD", "RECOGNISED"):
+            outcome, on = state, None
+        elif result:
+            outcome, on = ("VALIDATED" if result["validated"] else "NOT_VALIDATED"), result["on"]
+        else:
+            outcome, on = "NONE", None
+        blocks.append(BlockLine(code, code in row["presented"], outcome, on))
+    return RosterLine(str(row["candidacy_id"]), row["given_name"], row["family_name"], row["route"], blocks,
+                      row["decision"], list(row["blocks_acquired"] or []))
+
+
+async def roster(conn: asyncpg.Pool | asyncpg.Connection, session_id: str) -> list[RosterLine]:
+    return [_line(row) for row in await conn.fetch(ROSTER, session_id)]
