@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 
 import asyncpg
 
@@ -80,6 +81,10 @@ MIGRATIONS = [
     -- Who may read a candidate: their own account, and the organisation that registered them.
     ALTER TABLE candidates ADD COLUMN IF NOT EXISTS account text;
     ALTER TABLE candidates ADD COLUMN IF NOT EXISTS registered_by text;
+    -- Finding people: their contact, and one text of name, email and birth date without case or accents.
+    ALTER TABLE candidates ADD COLUMN IF NOT EXISTS email text;
+    ALTER TABLE candidates ADD COLUMN IF NOT EXISTS birth_date date;
+    ALTER TABLE candidates ADD COLUMN IF NOT EXISTS search text NOT NULL DEFAULT '';
     CREATE TABLE IF NOT EXISTS candidacies (
         id uuid PRIMARY KEY,
         candidate_id uuid NOT NULL,
@@ -191,6 +196,12 @@ async def record_audit(conn: asyncpg.Connection, envelope: Envelope) -> None:
     )
 
 
+def searchable(*texts: str) -> str:
+    """Text as a search sees it: lower case, without accents (Zoé and ZOE are both zoe)."""
+    decomposed = unicodedata.normalize("NFKD", " ".join(texts))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
 def _json(values) -> str:
     return json.dumps([v.model_dump(mode="json") for v in values])
 
@@ -257,9 +268,11 @@ async def project_candidacy(conn: asyncpg.Connection, envelope: Envelope) -> Non
     if isinstance(fact, candidacy.CandidateRegistered):
         await conn.execute(
             "INSERT INTO candidates (id, given_name, family_name, status, employer_id, registered_at, account,"
-            " registered_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            " registered_by, email, birth_date, search) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             envelope.aggregate_id, fact.given_name, fact.family_name, fact.status, fact.employer_id, at,
-            fact.account, envelope.actor.organisation_id)
+            fact.account, envelope.actor.organisation_id, fact.email, fact.birth_date,
+            searchable(fact.given_name, fact.family_name, fact.email or "",
+                       fact.birth_date.isoformat() if fact.birth_date else ""))
         return
     if isinstance(fact, candidacy.CandidacyOpened):
         await conn.execute(

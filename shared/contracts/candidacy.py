@@ -31,6 +31,8 @@ class CandidateRegistered(Contract):
     status: CandidateStatus
     employer_id: str | None
     account: str | None = None  # the candidate's login, for their own access
+    email: str | None = None  # contact, shown only to the roles related to the person
+    birth_date: date | None = None
 
 
 class CandidacyOpened(Contract):

@@ -271,6 +271,8 @@ async def sees(w, name: str, token: str) -> bool:
                       lambda d: d["candidate"] is not None),
         "candidacy": ('query($id: ID!) { candidacy(id: $id) { id } }', {"id": w.candidacy},
                       lambda d: d["candidacy"] is not None),
+        "candidates": ('{ candidates(first: 100) { totalCount edges { node { id } } } }', {},
+                       lambda d: w.candidate in [e["node"]["id"] for e in d["candidates"]["edges"]]),
         "candidacies": ('{ candidacies(first: 100) { totalCount edges { node { id } } } }', {},
                         lambda d: w.candidacy in [e["node"]["id"] for e in d["candidacies"]["edges"]]),
         "jurySession": ('query($id: ID!) { jurySession(id: $id) { id } }', {"id": w.session},

@@ -147,3 +147,19 @@ async def test_reading_a_candidate_needs_a_token(running):
         answer = await http.post(running.graphql_url, json={
             "query": 'query { candidate(id: "00000000-0000-0000-0000-000000000000") { familyName } }'})
     assert answer.json()["errors"][0]["message"].startswith("a bearer token is required")
+
+
+async def test_people_are_found_by_name_email_or_birth_date_whatever_the_case_and_accents(running):
+    zoe = {"givenName": "Zoé", "familyName": "Lefèvre", "email": "zoe.lefevre@example.org", "birthDate": "1990-04-02",
+           "status": "JOB_SEEKER"}
+    registered = await running.graphql(REGISTER, {"input": zoe, "key": "register-zoe"})
+    zoe_id = registered["registerCandidate"]["candidate"]["id"]
+    query = "query($s: String) { candidates(search: $s) { totalCount edges { node { id email birthDate } } } }"
+    for search in ("zoe", "ZOÉ lefevre", "lefèvre 1990-04-02", "zoe.lefevre@example.org"):
+        found = (await running.graphql(query, {"s": search}))["candidates"]
+        assert [e["node"]["id"] for e in found["edges"]] == [zoe_id], search
+        assert found["totalCount"] == 1
+    assert (await running.graphql(query, {"s": "zoe 1991"}))["candidates"]["totalCount"] == 0
+    # Someone with no relation to her finds nothing, not even that she exists.
+    stranger = await running.token(organisation="UIMM", role="evaluator")
+    assert (await running.graphql(query, {"s": "zoe"}, token=stranger))["candidates"]["totalCount"] == 0

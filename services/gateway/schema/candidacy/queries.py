@@ -9,6 +9,7 @@ from strawberry.types import Info
 from services.gateway.schema.candidacy.types import Candidacy, CandidacyStatus, Candidate, Route
 from services.gateway.schema.pagination import Conditions, PageInfo, edges_and_page_info, page
 from services.gateway import scopes
+from services.gateway.readmodels import searchable
 from services.gateway.schema.permissions import Authenticated
 
 
@@ -22,6 +23,19 @@ class CandidacyFilter:
     opened_from: date | None = None
     opened_until: date | None = None
     text: str | None = strawberry.field(default=None, description="Words of the candidate's name")
+
+
+@strawberry.type
+class CandidateEdge:
+    cursor: str
+    node: Candidate
+
+
+@strawberry.type
+class CandidateConnection:
+    total_count: int
+    edges: list[CandidateEdge]
+    page_info: PageInfo
 
 
 @strawberry.type
@@ -85,6 +99,19 @@ class CandidacyQueries:
         c.add_scope(scopes.candidacies(await info.context.caller(), "candidacy"))
         row = await info.context.pool.fetchrow(f"SELECT * FROM candidacies{c.where}", *c.args)
         return Candidacy.from_row(row) if row else None
+
+    @strawberry.field(permission_classes=[Authenticated],
+                      description="Candidates the caller may see, found by words of their name, email or birth date "
+                                  "(YYYY-MM-DD), whatever the case and accents; a person with no candidacy too")
+    async def candidates(self, info: Info, search: str | None = None, first: int = 50,
+                         after: str | None = None) -> CandidateConnection:
+        conditions = Conditions()
+        conditions.add_words("search LIKE ?", searchable(search) if search else None)
+        conditions.add_scope(scopes.candidates(await info.context.caller()))
+        total, rows, offset = await page(info.context.pool, "candidates", conditions, "family_name, given_name, id",
+                                         first, after)
+        edges, page_info = edges_and_page_info(total, rows, offset, CandidateEdge, Candidate.from_row)
+        return CandidateConnection(total_count=total, edges=edges, page_info=page_info)
 
     @strawberry.field(permission_classes=[Authenticated], description="Candidacies, filtered and paginated")
     async def candidacies(self, info: Info, filter: CandidacyFilter | None = None, first: int = 50,

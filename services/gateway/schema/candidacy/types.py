@@ -149,6 +149,8 @@ class Candidate:
     status: str
     employer_id: str | None
     registered_at: datetime
+    email: str | None = None
+    birth_date: date | None = None
 
     @strawberry.field
     async def candidacies(self, info: Info) -> list[Candidacy]:
@@ -172,4 +174,5 @@ class Candidate:
     @classmethod
     def from_row(cls, row) -> Candidate:
         return cls(id=strawberry.ID(str(row["id"])), given_name=row["given_name"], family_name=row["family_name"],
-                   status=row["status"], employer_id=row["employer_id"], registered_at=row["registered_at"])
+                   status=row["status"], employer_id=row["employer_id"], registered_at=row["registered_at"],
+                   email=row["email"], birth_date=row["birth_date"])
