@@ -7,6 +7,8 @@
     cqp demo [--graphql URL]                   load the demo data set through the GraphQL API
     cqp contracts write|check                  regenerate or verify the checked-in SDL and AsyncAPI
     cqp gateway rebuild                        (gateway stopped) rebuild its read models from the topics
+    cqp candidacy import FILE.csv              register candidates and open their candidacies, a line each
+                                               (with the token in CQP_TOKEN); a report per line
     cqp catalog import PATH [--owner UIMM] [--all] [--fiche RNCP34174]
                                                import a France Compétences export (XML, CSV zip or folder),
                                                as the importer account (CQP_CLIENT_ID, CQP_CLIENT_SECRET)
@@ -75,6 +77,9 @@ def run(argv: list[str] | None = None) -> int:
     contract.add_argument("action", choices=("write", "check"))
     gateway = sub.add_parser("gateway", help="gateway operations").add_subparsers(dest="action", required=True)
     gateway.add_parser("rebuild", help="rebuild the read models from the event topics (gateway stopped)")
+    candidacy = sub.add_parser("candidacy", help="candidacy operations").add_subparsers(dest="action", required=True)
+    bulk = candidacy.add_parser("import", help="register candidates (and open candidacies) from a CSV file")
+    bulk.add_argument("path", type=Path)
     catalog = sub.add_parser("catalog", help="catalog operations").add_subparsers(dest="action", required=True)
     importing = catalog.add_parser("import", help="import a France Compétences export through the catalog's API")
     importing.add_argument("path", type=Path)
@@ -110,6 +115,17 @@ def run(argv: list[str] | None = None) -> int:
 
         partitions = asyncio.run(rebuild(settings))
         print(f"read models dropped; {partitions} partitions will be read again from the start by the gateway")
+    elif args.command == "candidacy":
+        from services.candidacy.bulk import import_candidates
+
+        if not os.environ.get("CQP_TOKEN"):
+            raise OperatorError("set CQP_TOKEN to the access token of who registers them (`cqp token --user ...`)")
+
+        async def register_all():
+            async with httpx.AsyncClient(timeout=30) as http:
+                return await import_candidates(args.path, settings.candidacy_url, operator_token(settings, http))
+
+        print("\n".join(asyncio.run(register_all()).summary()))
     elif args.command == "catalog":
         from services.catalog.france_competences.readers import read_export
         from services.catalog.importer import import_export

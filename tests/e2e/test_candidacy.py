@@ -1,9 +1,14 @@
 """A VAE candidacy end to end on real Kafka and PostgreSQL, through GraphQL only (SQL is read only to
 wait for the candidacy service's own view of the catalog)."""
 
+import csv
+import os
+import subprocess
+import sys
+
 import pytest_asyncio
 
-from tests.harness import System, eventually
+from tests.harness import ROOT, System, eventually
 
 OK = {"BranchCreated", "OrganisationRegistered", "CertificationChanged", "AccreditationChanged",
       "CandidateRegistered", "CandidacyChanged"}
@@ -227,3 +232,46 @@ async def test_the_same_candidacy_is_refused_once_the_catalog_records_the_regist
     # Only the filing was written (its event and its command record), nothing of the refusals.
     assert (await world.sql("SELECT count(*) AS n FROM candidacy.candidacy_events"))[0]["n"] == written + 2
 
+
+
+async def test_a_bulk_registration_registers_every_good_line_once_and_reports_every_bad_one(world, tmp_path):
+    bad = {17: {"email": "not-an-email"}, 230: {"status": "RETIRED"}, 404: {"birth_date": "1990-02-30"},
+           611: {"family_name": ""}, 999: {"given_name": "Zo\u0001é"}}
+    header = ["given_name", "family_name", "email", "status", "birth_date", "certification", "route", "evaluator_id"]
+    rows = []
+    for n in range(1000):
+        row = {"given_name": f"Prénom{n}", "family_name": f"Nom{n}", "email": f"p{n}@example.org",
+               "status": "EMPLOYEE", "birth_date": "1990-04-02"}
+        if n % 50 == 0:  # some lines open a candidacy too
+            row |= {"certification": "RNCP34174", "route": "TRAINING", "evaluator_id": world.centre}
+        rows.append(row | bad.get(n, {}))
+    path = tmp_path / "candidats.csv"
+    with open(path, "w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, header)
+        writer.writeheader()
+        writer.writerows(rows)
+    env = {**os.environ, "CQP_CANDIDACY_URL": world["candidacy"].url,
+           "CQP_TOKEN": await world.token(organisation=world.centre, role="evaluator")}
+
+    def run() -> str:
+        done = subprocess.run([sys.executable, "-m", "shared.cli", "candidacy", "import", str(path)], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    before = await registered(world)
+    first = run()
+    assert first.splitlines()[-1] == "995 lines accepted, 5 refused"
+    refused_lines = [line for line in first.splitlines() if "refused:" in line]
+    assert [int(line.split()[1].rstrip(":")) for line in refused_lines] == [n + 2 for n in sorted(bad)]  # + header
+    assert await registered(world) == before + 995
+    opened = [line for line in first.splitlines() if "candidacy" in line and "accepted" in line]
+    assert len(opened) == 20
+    again = run()
+    assert again.splitlines()[-1] == "995 lines accepted, 5 refused"
+    assert await registered(world) == before + 995  # the same file twice registers nothing new
+
+
+async def registered(world) -> int:
+    rows = await world.sql("SELECT count(*) AS n FROM candidacy.candidacy_events WHERE topic LIKE '%Candidate.Registered'")
+    return rows[0]["n"]
