@@ -101,6 +101,11 @@ async def owners(pool: asyncpg.Pool, *codes: str) -> frozenset[str]:
     return frozenset(branch for row in rows for branch in row["owners"])
 
 
+async def all_owners(pool: asyncpg.Pool) -> dict[str, set[str]]:
+    """Every certification's owning branches."""
+    return {r["code"]: set(r["owners"]) for r in await pool.fetch("SELECT code, owners FROM catalog_certifications")}
+
+
 async def versions(pool: asyncpg.Pool, code: str) -> dict[int, dict]:
     """Version number → {"blocks": [...], "settings": {...}}."""
     rows = await pool.fetch("SELECT * FROM catalog_versions WHERE code = $1", code)

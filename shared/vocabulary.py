@@ -133,6 +133,22 @@ class CertificateKind(enum.StrEnum):
     ATTESTATION = "ATTESTATION"  # lists the blocks of a partial validation
 
 
+class DeclarationState(enum.StrEnum):
+    """Where the declaration of a holder to the Caisse des Dépôts stands."""
+
+    PENDING = "PENDING"
+    SENT = "SENT"
+    ACCEPTED = "ACCEPTED"
+    REJECTED = "REJECTED"  # to be sent again in the next file
+
+
+class Sex(enum.StrEnum):
+    """As the civil registry and the Caisse des Dépôts' declaration record it."""
+
+    M = "M"
+    F = "F"
+
+
 class CandidacyStatus(enum.StrEnum):
     OPEN = "OPEN"
     POSITIONED = "POSITIONED"

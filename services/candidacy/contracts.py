@@ -14,7 +14,7 @@ def to_contract(e) -> public.Contract | None:
             return public.CandidateRegistered(candidate_id=str(e.originator_id), given_name=e.given_name,
                                               family_name=e.family_name, status=e.status, employer_id=e.employer_id,
                                               account=getattr(e, "account", None), email=e.email,
-                                              birth_date=e.birth_date)
+                                              birth_date=e.birth_date, holder=getattr(e, "holder", None))
         case Candidacy.Opened():
             return public.CandidacyOpened(
                 candidacy_id=candidacy_id, candidate_id=e.candidate_id, certification=e.certification,

@@ -132,7 +132,7 @@ class Candidate(Aggregate):
 
     @event("Registered")
     def __init__(self, given_name: str, family_name: str, birth_date: date | None, email: str, phone: str | None,
-                 status: str, employer_id: str | None, account: str | None = None):
+                 status: str, employer_id: str | None, account: str | None = None, holder: dict | None = None):
         self.given_name = given_name
         # The candidate's login at the identity provider: what lets them see and act on their own record.
         self.account = account
@@ -142,6 +142,7 @@ class Candidate(Aggregate):
         self.phone = phone
         self.status = status
         self.employer_id = employer_id
+        self.holder = holder  # civil registry data for the holders' declaration (HolderIdentity), if given
         self.open_candidacies: dict[str, str] = {}  # certification code → candidacy id
 
     @classmethod

@@ -85,6 +85,8 @@ MIGRATIONS = [
     ALTER TABLE candidates ADD COLUMN IF NOT EXISTS email text;
     ALTER TABLE candidates ADD COLUMN IF NOT EXISTS birth_date date;
     ALTER TABLE candidates ADD COLUMN IF NOT EXISTS search text NOT NULL DEFAULT '';
+    -- The civil registry data the declaration of holders to the Caisse des Dépôts needs.
+    ALTER TABLE candidates ADD COLUMN IF NOT EXISTS holder jsonb;
     CREATE TABLE IF NOT EXISTS candidacies (
         id uuid PRIMARY KEY,
         candidate_id uuid NOT NULL,
@@ -166,6 +168,10 @@ MIGRATIONS = [
     -- A certificate whose decision was corrected away verifies as revoked, with the date and reason.
     ALTER TABLE certificates ADD COLUMN IF NOT EXISTS revoked_on date;
     ALTER TABLE certificates ADD COLUMN IF NOT EXISTS revocation_reason text;
+    -- The declaration of the holder to the Caisse des Dépôts: PENDING, SENT (in a file), ACCEPTED, REJECTED.
+    ALTER TABLE certificates ADD COLUMN IF NOT EXISTS declaration_state text NOT NULL DEFAULT 'PENDING';
+    ALTER TABLE certificates ADD COLUMN IF NOT EXISTS declaration_file text;
+    ALTER TABLE certificates ADD COLUMN IF NOT EXISTS declaration_messages jsonb NOT NULL DEFAULT '[]';
     -- Every event applied, as published: the audit history, replayable.
     CREATE TABLE IF NOT EXISTS audit_log (
         event_id uuid NOT NULL,
@@ -268,11 +274,13 @@ async def project_candidacy(conn: asyncpg.Connection, envelope: Envelope) -> Non
     if isinstance(fact, candidacy.CandidateRegistered):
         await conn.execute(
             "INSERT INTO candidates (id, given_name, family_name, status, employer_id, registered_at, account,"
-            " registered_by, email, birth_date, search) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            " registered_by, email, birth_date, search, holder)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             envelope.aggregate_id, fact.given_name, fact.family_name, fact.status, fact.employer_id, at,
             fact.account, envelope.actor.organisation_id, fact.email, fact.birth_date,
             searchable(fact.given_name, fact.family_name, fact.email or "",
-                       fact.birth_date.isoformat() if fact.birth_date else ""))
+                       fact.birth_date.isoformat() if fact.birth_date else ""),
+            json.dumps(fact.holder) if fact.holder else None)
         return
     if isinstance(fact, candidacy.CandidacyOpened):
         await conn.execute(
@@ -365,6 +373,10 @@ async def project_jury(conn: asyncpg.Connection, envelope: Envelope) -> None:
                 "UPDATE jury_decisions SET decision = $3, blocks_acquired = $5, corrections = corrections || $4::jsonb"
                 " WHERE session_id = $1::uuid AND candidacy_id = $2::uuid",
                 fact.session_id, fact.candidacy_id, fact.decision, json.dumps([correction]), fact.blocks_acquired)
+        case jury.HolderDeclarationChanged():
+            await conn.execute("UPDATE certificates SET declaration_state = $2, declaration_file = $3,"
+                               " declaration_messages = $4 WHERE number = $1", fact.number, fact.state, fact.file,
+                               json.dumps(fact.messages))
         case jury.CertificateRevoked():
             await conn.execute("UPDATE certificates SET revoked_on = $2, revocation_reason = $3 WHERE number = $1",
                                fact.number, fact.revoked_on, fact.reason)

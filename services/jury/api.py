@@ -8,7 +8,10 @@ from datetime import date
 import anyio
 
 from shared import catalog_view
-from shared.commands.jury import AppointMember, CorrectDecision, Decide, Present, RecordEvaluation, ScheduleSession
+from shared.commands.jury import (
+    AppointMember, CorrectDecision, Decide, DeclareHolders, Present, RecordDeclarationOutcome, RecordEvaluation,
+    ScheduleSession,
+)
 from shared.http import Endpoint, threaded
 
 from services.jury import views
@@ -34,6 +37,13 @@ def commands(app: JuryApplication, pool) -> dict[str, Endpoint]:
         validity = (await version(facts))["settings"]["block_validity_months"]
         return await anyio.to_thread.run_sync(app.record_evaluation, command, facts, accredited, validity, today,
                                               withdrawn, context)
+
+    def with_owners(method):
+        async def run(command, context):
+            owners = await catalog_view.all_owners(pool)
+            return await anyio.to_thread.run_sync(method, command, owners, context)
+
+        return run
 
     async def schedule_session(command: ScheduleSession, context):
         owners = {code: set(await catalog_view.owners(pool, code)) for code in command.certifications}
@@ -66,5 +76,7 @@ def commands(app: JuryApplication, pool) -> dict[str, Endpoint]:
         Endpoint(Present, present),
         Endpoint(Decide, decide),
         Endpoint(CorrectDecision, correct_decision),
+        Endpoint(DeclareHolders, with_owners(app.declare_holders)),
+        Endpoint(RecordDeclarationOutcome, with_owners(app.record_declaration_outcome)),
     ]
     return {endpoint.input.operation: endpoint for endpoint in endpoints}

@@ -6,14 +6,19 @@ from datetime import date
 
 from eventsourcing.application import AggregateNotFoundError
 
-from shared.commands.jury import AppointMember, CorrectDecision, Decide, Present, RecordEvaluation, ScheduleSession
+from shared.commands.jury import (
+    AppointMember, CorrectDecision, Decide, DeclareHolders, Present, RecordDeclarationOutcome, RecordEvaluation,
+    ScheduleSession,
+)
 from shared.context import CommandContext
 from shared.eventstore import CommandOutcome, ServiceApplication
 from shared.policy import Record, authorize
 from shared.vocabulary import CertificateKind, Decision
 
 from services.jury.contracts import to_contract
-from services.jury.domain import CandidacyFacts, Certificate, Dossier, Holding, JurySession, UnknownSession
+from services.jury.domain import (
+    CandidacyFacts, Certificate, Dossier, Holding, JurySession, UnknownCertificate, UnknownSession,
+)
 
 
 class JuryApplication(ServiceApplication):
@@ -126,6 +131,33 @@ class JuryApplication(ServiceApplication):
             return list(unique.values()), answer
 
         return self.execute(command, context, decide)
+
+    def declare_holders(self, command: DeclareHolders, owners: dict[str, set[str]],
+                        context: CommandContext) -> CommandOutcome:
+        """The awards written in a declaration file; `owners`: the branches owning each certification."""
+
+        def decide():
+            certificates = [self.certificate(number) for number in dict.fromkeys(command.numbers)]
+            for certificate in certificates:
+                authorize(command.operation, Record(branches=frozenset(owners.get(certificate.certification, ()))))
+                certificate.declare(command.file)
+            return certificates, {"file": command.file, "declared": len(certificates)}
+
+        return self.execute(command, context, decide)
+
+    def record_declaration_outcome(self, command: RecordDeclarationOutcome, owners: dict[str, set[str]],
+                                   context: CommandContext) -> CommandOutcome:
+        def decide():
+            certificate = self.certificate(command.number)
+            authorize(command.operation, Record(branches=frozenset(owners.get(certificate.certification, ()))))
+            certificate.record_outcome(command.file, command.accepted, command.messages)
+            return [certificate], {"number": certificate.number, "state": certificate.declaration["state"]}
+
+        return self.execute(command, context, decide)
+
+    def certificate(self, number: str) -> Certificate:
+        return self.find(Certificate.create_id(number), Certificate,
+                         UnknownCertificate("no such certificate", number=number))
 
     def holding(self, facts: CandidacyFacts) -> Holding:
         try:

@@ -40,6 +40,8 @@ def to_contract(e) -> public.Contract | None:
                                             candidacy_id=e.candidacy_id, certification=e.certification,
                                             version=e.version, blocks=e.blocks, awarded_on=e.awarded_on,
                                             session_id=e.session_id)
+        case Certificate.DeclarationChanged():
+            return public.HolderDeclarationChanged(number=e.number, state=e.state, file=e.file, messages=e.messages)
         case Certificate.Revoked():
             return public.CertificateRevoked(number=e.number, revoked_on=e.on, reason=e.reason)
     return None

@@ -15,7 +15,9 @@ from eventsourcing.domain import event
 
 from shared.domain import Aggregate
 from shared.errors import CommandRefused, InvalidInput, NotFound
-from shared.vocabulary import CandidacyStatus, College, Decision, MemberRole, Modality, Route
+from shared.vocabulary import (
+    CandidacyStatus, CertificateKind, College, DeclarationState, Decision, MemberRole, Modality, Route,
+)
 
 _IDS = uuid.UUID("9d4c1a52-6f0e-4b8a-b1f3-2e7d5c9a0b64")
 MODALITIES = tuple(Modality)
@@ -33,6 +35,10 @@ class UnknownSession(NotFound):
 
 
 class UnknownMember(NotFound):
+    pass
+
+
+class UnknownCertificate(NotFound):
     pass
 
 
@@ -114,6 +120,10 @@ class CertificateAlreadyRevoked(CommandRefused):
 
 
 class CertificationNotOwnedByBranch(CommandRefused):
+    pass
+
+
+class NotDeclarable(CommandRefused):
     pass
 
 
@@ -436,6 +446,26 @@ class Certificate(Aggregate):
         self.awarded_on = awarded_on
         self.session_id = session_id
         self.revoked: dict | None = None
+        self.declaration = {"state": DeclarationState.PENDING, "file": None, "messages": []}
+
+    def declare(self, file: str) -> None:
+        """Written in a declaration file to the Caisse des Dépôts; a passage accepted is never sent again."""
+        if self.kind != CertificateKind.CERTIFICATE or self.revoked is not None:
+            raise NotDeclarable("only a certificate in force is declared", number=self.number)
+        if self.declaration["state"] in (DeclarationState.SENT, DeclarationState.ACCEPTED):
+            raise NotDeclarable(f"the holder is already declared ({self.declaration['state'].lower()})",
+                                number=self.number, file=self.declaration["file"])
+        self._declared(number=self.number, state=DeclarationState.SENT, file=file, messages=[])
+
+    def record_outcome(self, file: str, accepted: bool, messages: list[str]) -> None:
+        if self.declaration["state"] != DeclarationState.SENT or self.declaration["file"] != file:
+            raise NotDeclarable("this passage was not sent in that file", number=self.number, file=file)
+        state = DeclarationState.ACCEPTED if accepted else DeclarationState.REJECTED
+        self._declared(number=self.number, state=state, file=file, messages=messages)
+
+    @event("DeclarationChanged")
+    def _declared(self, number: str, state: str, file: str, messages: list[str]) -> None:
+        self.declaration = {"state": state, "file": file, "messages": messages}
 
     def revoke(self, on: date, reason: str) -> None:
         if self.revoked is not None:

@@ -8,7 +8,18 @@ from decimal import Decimal
 from pydantic import Field
 
 from shared.commands import Code, Command, Id, Part
-from shared.vocabulary import CandidateStatus, ExperienceKind, Funder, Route
+from shared.vocabulary import CandidateStatus, ExperienceKind, Funder, Route, Sex
+
+
+class HolderIdentity(Part):
+    """What the declaration of holders to the Caisse des Dépôts needs (civil registry data)."""
+
+    birth_name: str = Field(min_length=1, max_length=60)
+    usage_name: str | None = Field(default=None, min_length=1, max_length=60)
+    first_names: list[str] = Field(min_length=1, max_length=3)
+    sex: Sex
+    birth_commune_insee: str = Field(pattern=r"^[0-9][0-9AB][0-9]{3}$", description="INSEE code of the birth commune")
+    birth_country: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", description="ISO 3166 alpha-3, e.g. FRA")
 
 
 class RegisterCandidate(Command):
@@ -23,6 +34,7 @@ class RegisterCandidate(Command):
     employer_id: str | None = Field(default=None, max_length=64)
     account: str | None = Field(default=None, min_length=1, max_length=200,
                                 description="The candidate's login (username) at the identity provider")
+    holder: HolderIdentity | None = Field(default=None, description="Civil registry data, for the holders' declaration")
 
 
 class ExperiencePeriod(Part):

@@ -74,3 +74,23 @@ class CorrectDecision(Present):
 
     decision: Decision
     reason: str = Field(max_length=2000)
+
+
+class DeclareHolders(Command):
+    """The awards written in a declaration file for the Caisse des Dépôts (`cqp cdc export`)."""
+
+    operation = "declare-holders"
+
+    file: str = Field(min_length=1, max_length=50, description="The file's idFlux")
+    numbers: list[str] = Field(min_length=1, max_length=5_000)
+
+
+class RecordDeclarationOutcome(Command):
+    """The portal's answer for one passage (`cqp cdc report`)."""
+
+    operation = "record-declaration-outcome"
+
+    file: str = Field(min_length=1, max_length=50)
+    number: str = Field(min_length=1, max_length=80)
+    accepted: bool
+    messages: list[str] = Field(default_factory=list, max_length=50)

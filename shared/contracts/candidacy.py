@@ -33,6 +33,7 @@ class CandidateRegistered(Contract):
     account: str | None = None  # the candidate's login, for their own access
     email: str | None = None  # contact, shown only to the roles related to the person
     birth_date: date | None = None
+    holder: dict | None = None  # civil registry data for the declaration of holders (HolderIdentity)
 
 
 class CandidacyOpened(Contract):

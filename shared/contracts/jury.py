@@ -11,7 +11,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict
 
 from shared.envelope import Contract, ContractRegistry
-from shared.vocabulary import CertificateKind, College, Decision, MemberRole, Modality
+from shared.vocabulary import CertificateKind, College, DeclarationState, Decision, MemberRole, Modality
 
 TOPIC = "cqp.jury.events"
 
@@ -115,5 +115,15 @@ class CertificateIssued(Contract):
     session_id: str
 
 
+class HolderDeclarationChanged(Contract):
+    """Where a holder's declaration to the Caisse des Dépôts stands: sent in a file, accepted, or rejected
+    with the portal's messages."""
+
+    number: str
+    state: DeclarationState
+    file: str
+    messages: list[str]
+
+
 REGISTRY = ContractRegistry(TOPIC, BlockValidated, BlockNotValidated, JurySessionScheduled, JuryMemberAppointed,
-                            CandidacyPresented, JuryDecided, DecisionCorrected, CertificateIssued, CertificateRevoked)
+                            CandidacyPresented, JuryDecided, DecisionCorrected, CertificateIssued, CertificateRevoked, HolderDeclarationChanged)

@@ -7,7 +7,7 @@ import strawberry
 from strawberry.types import Info
 
 from services.gateway import scopes
-from services.gateway.schema.jury.types import CertificateVerification, JurySession
+from services.gateway.schema.jury.types import Certificate, CertificateVerification, JurySession
 from services.gateway.schema.pagination import Conditions
 from services.gateway.schema.permissions import Authenticated
 
@@ -51,6 +51,26 @@ class JuryQueries:
         c.add_scope(scopes.jury_sessions(await info.context.caller()))
         rows = await info.context.pool.fetch(f"SELECT * FROM jury_sessions{c.where} ORDER BY held_on, id", *c.args)
         return [JurySession.from_row(r) for r in rows]
+
+    @strawberry.field(permission_classes=[Authenticated],
+                      description="Full awards whose holder is not declared to the Caisse des Dépôts two and a half "
+                                  "months after the award (the law gives three): pending or rejected, oldest first")
+    async def undeclared_awards(self, info: Info, branch: str | None = None,
+                                awarded_before: date | None = None) -> list[Certificate]:
+        """`awardedBefore`: another threshold than two and a half months ago."""
+        c = Conditions()
+        c.add("kind = 'CERTIFICATE' AND revoked_on IS NULL AND declaration_state IN ('PENDING', 'REJECTED')")
+        if awarded_before:
+            c.add("awarded_on < ?", awarded_before)
+        else:
+            c.add("awarded_on <= current_date - interval '2 months 15 days'")
+        if branch:
+            c.add("certification IN (SELECT code FROM certifications WHERE ? = ANY(owners))", branch)
+        clause, values = scopes.candidacies(await info.context.caller(), "undeclaredAwards")
+        c.add(f"candidacy_id IN (SELECT id FROM candidacies WHERE {clause})", *values)
+        rows = await info.context.pool.fetch(f"SELECT * FROM certificates{c.where} ORDER BY awarded_on, number",
+                                             *c.args)
+        return [Certificate.from_row(r) for r in rows]
 
     @strawberry.field(description="Anyone may check a certificate by its number; it shows only what the certificate shows")
     async def verify_certificate(self, info: Info, number: str) -> CertificateVerification | None:

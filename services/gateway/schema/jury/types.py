@@ -165,6 +165,11 @@ class Certificate:
     session_id: strawberry.ID
     revoked_on: date | None = None
     revocation_reason: str | None = None
+    declaration_state: str = strawberry.field(default="PENDING", description="Its holder's declaration to the "
+                                              "Caisse des Dépôts: PENDING, SENT, ACCEPTED or REJECTED")
+    declaration_file: str | None = None
+    declaration_messages: list[str] = strawberry.field(default_factory=list)
+    candidacy_id: strawberry.ID | None = None
 
     @strawberry.field
     async def certification(self, info: Info) -> Certification | None:
@@ -176,7 +181,9 @@ class Certificate:
         return cls(number=r["number"], kind=r["kind"], holder=r["holder"], certification_code=r["certification"],
                    version=r["version"], blocks=list(r["blocks"]), awarded_on=r["awarded_on"],
                    session_id=strawberry.ID(str(r["session_id"])), revoked_on=r["revoked_on"],
-                   revocation_reason=r["revocation_reason"])
+                   revocation_reason=r["revocation_reason"], declaration_state=r["declaration_state"],
+                   declaration_file=r["declaration_file"], declaration_messages=json.loads(r["declaration_messages"]),
+                   candidacy_id=strawberry.ID(str(r["candidacy_id"])))
 
 
 @strawberry.type(description="What anyone may know of a certificate from its number")
