@@ -9,6 +9,9 @@
     cqp gateway rebuild                        (gateway stopped) rebuild its read models from the topics
     cqp candidacy import FILE.csv              register candidates and open their candidacies, a line each
                                                (with the token in CQP_TOKEN); a report per line
+    cqp cdc export --branch B --to FILE        declare a branch's undeclared holders to the Caisse des Dépôts
+                                               (XML validated against the official schema; CQP_TOKEN)
+    cqp cdc report FILE                        apply the portal's processing report (accepted / rejected)
     cqp catalog import PATH [--owner UIMM] [--all] [--fiche RNCP34174]
                                                import a France Compétences export (XML, CSV zip or folder),
                                                as the importer account (CQP_CLIENT_ID, CQP_CLIENT_SECRET)
@@ -80,6 +83,18 @@ def run(argv: list[str] | None = None) -> int:
     candidacy = sub.add_parser("candidacy", help="candidacy operations").add_subparsers(dest="action", required=True)
     bulk = candidacy.add_parser("import", help="register candidates (and open candidacies) from a CSV file")
     bulk.add_argument("path", type=Path)
+    cdc = sub.add_parser("cdc", help="the declaration of holders to the Caisse des Dépôts").add_subparsers(
+        dest="action", required=True)
+    cdc_export = cdc.add_parser("export", help="write the XML of every undeclared award of a branch")
+    cdc_export.add_argument("--branch", required=True)
+    cdc_export.add_argument("--to", required=True, type=Path)
+    cdc_export.add_argument("--client-id", default=os.environ.get("CQP_CDC_CLIENT_ID"),
+                            help="the certifier's idClient at the Caisse des Dépôts (or CQP_CDC_CLIENT_ID)")
+    cdc_export.add_argument("--contract-id", default=os.environ.get("CQP_CDC_CONTRACT_ID"),
+                            help="its idContrat (or CQP_CDC_CONTRACT_ID)")
+    cdc_report = cdc.add_parser("report", help="apply the portal's processing report")
+    cdc_report.add_argument("path", type=Path)
+    cdc_report.add_argument("--file", help="the idFlux, when the report does not name it")
     catalog = sub.add_parser("catalog", help="catalog operations").add_subparsers(dest="action", required=True)
     importing = catalog.add_parser("import", help="import a France Compétences export through the catalog's API")
     importing.add_argument("path", type=Path)
@@ -115,6 +130,24 @@ def run(argv: list[str] | None = None) -> int:
 
         partitions = asyncio.run(rebuild(settings))
         print(f"read models dropped; {partitions} partitions will be read again from the start by the gateway")
+    elif args.command == "cdc":
+        from services.jury.cdc import operations
+
+        if not os.environ.get("CQP_TOKEN"):
+            raise OperatorError("set CQP_TOKEN to the access token of the branch's certifier (`cqp token --user ...`)")
+
+        async def declare():
+            async with httpx.AsyncClient(timeout=30) as http:
+                token = operator_token(settings, http)
+                if args.action == "report":
+                    return await operations.report(args.path, settings.jury_url, token, args.file)
+                if not (args.client_id and args.contract_id):
+                    raise OperatorError("give --client-id and --contract-id (the certifier's ids at the Caisse des "
+                                        "Dépôts), or CQP_CDC_CLIENT_ID and CQP_CDC_CONTRACT_ID")
+                return await operations.export(settings.postgres_dsn, args.branch, args.client_id, args.contract_id,
+                                               args.to, settings.jury_url, token)
+
+        print("\n".join(asyncio.run(declare())))
     elif args.command == "candidacy":
         from services.candidacy.bulk import import_candidates
 
@@ -153,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     not answer) is one clear line on stderr and exit status 2, never a traceback."""
     try:
         return run(argv)
-    except (OperatorError, OSError, ValueError) as error:
+    except (OperatorError, OSError, ValueError, SyntaxError) as error:  # SyntaxError: an XML file that is not XML
         print(f"cqp: {error}", file=sys.stderr)
         return 2
     except httpx.TransportError as error:

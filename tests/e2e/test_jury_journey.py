@@ -4,12 +4,17 @@ validation completed at a later session. A plain Kafka consumer checks the publi
 
 import csv
 import io
+import os
+import re
+import subprocess
+import sys
 from datetime import date
 
 import httpx
 import pytest_asyncio
+import xmlschema
 
-from tests.harness import System, eventually, read_topic
+from tests.harness import ROOT, System, eventually, read_topic
 
 # Evaluations are dated neither in the future nor before the candidacy (opened today), and a session
 # decides on or after its day: the journey happens today.
@@ -70,10 +75,12 @@ async def journey():
     system.stop()
 
 
-async def vae_candidacy(system, given_name, key):
-    candidate = await ok(system, "registerCandidate", "RegisterCandidateInput",
-                         {"givenName": given_name, "familyName": "Martin", "email": f"{key}@example.org",
-                          "status": "EMPLOYEE"}, f"{key}-r", "... on CandidateRegistered { candidate { id } }")
+async def vae_candidacy(system, given_name, key, holder=None):
+    person = {"givenName": given_name, "familyName": "Martin", "email": f"{key}@example.org", "status": "EMPLOYEE"}
+    if holder:
+        person |= {"holder": holder, "birthDate": "1990-05-23"}
+    candidate = await ok(system, "registerCandidate", "RegisterCandidateInput", person, f"{key}-r",
+                         "... on CandidateRegistered { candidate { id } }")
     candidate_id = candidate["candidate"]["id"]
     opened = await once_known(system, "openCandidacy", "OpenCandidacyInput", {
         "candidateId": candidate_id, "certification": "RNCP34174", "route": "VAE", "evaluatorId": system.centre,
@@ -224,7 +231,10 @@ async def test_the_published_envelopes_say_what_who_when_why_and_where_from(jour
         assert envelope["_key"] == envelope["aggregate_id"]  # keyed by aggregate: per-aggregate order
         assert set(envelope["actor"]) == {"user_id", "organisation_id", "role"}
         assert envelope["correlation_id"] and envelope["causation_id"]
-    assert registered["payload"]["family_name"] == "Martin" and "email" not in registered["payload"]
+    assert registered["payload"]["family_name"] == "Martin"
+    # The candidate's contact and civil data travel for the read models that show them to related roles and
+    # for the declaration of holders; the phone and the experience periods stay in the candidacy service.
+    assert "phone" not in registered["payload"] and "email" in registered["payload"]
     assert validated["actor"]["role"] == "evaluator" and validated["payload"]["block"] in BLOCKS
     assert decided["payload"]["decision"] == "FULL_AWARD" and len(decided["payload"]["members_present"]) == 4
     assert len({e["event_id"] for e in jury_events}) == len(jury_events)
@@ -318,3 +328,67 @@ async def test_a_sessions_roster_and_exports_show_its_candidates_results_and_hol
         hidden = await http.get("/exports/branches/UIMM/holders.csv", headers={"authorization": f"Bearer {other_branch}"})
         assert list(csv.DictReader(io.StringIO(hidden.text))) == []
         assert (await http.get(f"/exports/sessions/{session['id']}/roster.csv")).status_code == 401
+
+
+async def test_holders_are_declared_to_the_caisse_des_depots_in_a_valid_file_and_the_portals_report_applied(
+        journey, tmp_path):
+    awards = {}
+    for name, sex, insee in (("Eve", "F", "75115"), ("Jules", "M", "69123")):
+        holder = {"birthName": "Martin", "firstNames": [name], "sex": sex, "birthCommuneInsee": insee}
+        _, candidacy = await vae_candidacy(journey, name, f"cdc-{name}", holder)
+        for n, block in enumerate(BLOCKS):
+            await evaluate(journey, candidacy, block, True, f"cdc-{name}-e{n}")
+        session_id, members = await paritaire_session(journey, TODAY, f"cdc-{name}-s")
+
+        async def presented():
+            result = await mutate(journey, "presentCandidacy", "PresentCandidacyInput",
+                                  {"sessionId": session_id, "candidacyId": candidacy}, f"cdc-{name}-p")
+            return None if result.get("code") == "NotReadyForJury" else result
+
+        assert "code" not in await eventually(presented)
+        decided = await decide(journey, session_id, candidacy, "FULL_AWARD", members, f"cdc-{name}-d")
+        awards[name] = decided["certificateNumber"]
+
+    certifier = await journey.token(organisation="UIMM", role="certifier", branches=("UIMM",))
+    env = {**os.environ, "CQP_POSTGRES_DSN": journey.dsn, "CQP_JURY_URL": journey["jury"].url, "CQP_TOKEN": certifier,
+           "CQP_CDC_CLIENT_ID": "03VML243", "CQP_CDC_CONTRACT_ID": "MCFCER000209"}
+
+    def cqp(*args) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "shared.cli", *args], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=120)
+
+    first = tmp_path / "flux-1.xml"
+    done = cqp("cdc", "export", "--branch", "UIMM", "--to", str(first))
+    assert done.returncode == 0, done.stderr
+    assert "holders declared" in done.stdout and "lacks: birth name" in done.stdout  # earlier holders, no data
+    document = xmlschema.XMLSchema(ROOT / "services/jury/cdc/certifications-cdc-1.1.2.xsd")
+    document.validate(str(first))  # the official schema, checked by a schema validator
+    declared = set(re.findall(r"<cpf:idTechnique>([^<]+)<", first.read_text()))
+    assert declared == set(awards.values())
+    flux_id = re.search(r"<cpf:idFlux>([^<]+)<", first.read_text())[1]
+    again = cqp("cdc", "export", "--branch", "UIMM", "--to", str(tmp_path / "flux-2.xml"))
+    assert "nothing to declare" in again.stdout and not (tmp_path / "flux-2.xml").exists()
+
+    report = tmp_path / "compte-rendu.xml"
+    report.write_text(f"""<compteRendu><idFlux>{flux_id}</idFlux>
+      <passagesOK><passage><idTechnique>{awards['Eve']}</idTechnique></passage></passagesOK>
+      <passagesKO><passage><idTechnique>{awards['Jules']}</idTechnique>
+        <erreurs><erreur><message>Code commune inconnu</message></erreur></erreurs></passage></passagesKO>
+    </compteRendu>""")
+    applied = cqp("cdc", "report", str(report))
+    assert applied.returncode == 0, applied.stderr
+    assert f"{awards['Eve']}: accepted" in applied.stdout and f"{awards['Jules']}: rejected" in applied.stdout
+
+    async def states():
+        rows = await journey.sql("SELECT number, declaration_state, declaration_messages FROM gateway.certificates"
+                                 " WHERE number = ANY($1)", list(awards.values()))
+        found = {r["number"]: (r["declaration_state"], r["declaration_messages"]) for r in rows}
+        return found if {s for s, _ in found.values()} == {"ACCEPTED", "REJECTED"} else None
+
+    found = await eventually(states)
+    assert found[awards["Jules"]][1] == '["Code commune inconnu"]'
+    third = tmp_path / "flux-3.xml"  # the rejected passage goes in the next file, the accepted one never again
+    assert cqp("cdc", "export", "--branch", "UIMM", "--to", str(third)).returncode == 0
+    assert set(re.findall(r"<cpf:idTechnique>([^<]+)<", third.read_text())) == {awards["Jules"]}
+    missing = cqp("cdc", "export", "--branch", "NOPE", "--to", str(tmp_path / "x.xml"))
+    assert missing.returncode == 2 and missing.stderr.strip() == "cqp: no such branch in the catalog: NOPE"
