@@ -235,6 +235,20 @@ async def test_the_same_candidacy_is_refused_once_the_catalog_records_the_regist
 
 
 async def test_a_bulk_registration_registers_every_good_line_once_and_reports_every_bad_one(world, tmp_path):
+    # A certification of its own: earlier tests of this module change RNCP34174 (its registration expires).
+    await ok(world, "createCertification", "CreateCertificationInput", {
+        "code": "RNCP34999", "kind": "CQPM", "title": "CQPM pour l'import", "owners": ["UIMM"],
+        "blocks": [{"code": "RNCP34999BC01", "title": "Bloc"}]}, "bulk-c")
+    await ok(world, "accredit", "AccreditInput", {"organisationId": world.centre, "branch": "UIMM",
+                                                    "certifications": ["RNCP34999"], "scope": "EVALUATION",
+                                                    "validFrom": "2024-01-01"}, "bulk-a")
+
+    async def candidacy_service_knows_it():
+        rows = await world.sql("SELECT count(*) AS n FROM candidacy.catalog_accreditations"
+                               " WHERE 'RNCP34999' = ANY(certifications)")
+        return rows[0]["n"] == 1
+
+    await eventually(candidacy_service_knows_it)
     bad = {17: {"email": "not-an-email"}, 230: {"status": "RETIRED"}, 404: {"birth_date": "1990-02-30"},
            611: {"family_name": ""}, 999: {"given_name": "Zo\u0001é"}}
     header = ["given_name", "family_name", "email", "status", "birth_date", "certification", "route", "evaluator_id"]
@@ -243,7 +257,7 @@ async def test_a_bulk_registration_registers_every_good_line_once_and_reports_ev
         row = {"given_name": f"Prénom{n}", "family_name": f"Nom{n}", "email": f"p{n}@example.org",
                "status": "EMPLOYEE", "birth_date": "1990-04-02"}
         if n % 50 == 0:  # some lines open a candidacy too
-            row |= {"certification": "RNCP34174", "route": "TRAINING", "evaluator_id": world.centre}
+            row |= {"certification": "RNCP34999", "route": "TRAINING", "evaluator_id": world.centre}
         rows.append(row | bad.get(n, {}))
     path = tmp_path / "candidats.csv"
     with open(path, "w", newline="", encoding="utf-8") as file:
