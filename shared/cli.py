@@ -7,6 +7,8 @@
     cqp demo [--graphql URL]                   load the demo data set through the GraphQL API
     cqp contracts write|check                  regenerate or verify the checked-in SDL and AsyncAPI
     cqp gateway rebuild                        (gateway stopped) rebuild its read models from the topics
+    cqp dead-letters list [--schema S]         what the consumers set aside, and why
+    cqp dead-letters retry|discard --schema S (--all | --topic T --partition P --offset O)
     cqp candidacy import FILE.csv              register candidates and open their candidacies, a line each
                                                (with the token in CQP_TOKEN); a report per line
     cqp cdc export --branch B --to FILE        declare a branch's undeclared holders to the Caisse des Dépôts
@@ -80,6 +82,13 @@ def run(argv: list[str] | None = None) -> int:
     contract.add_argument("action", choices=("write", "check"))
     gateway = sub.add_parser("gateway", help="gateway operations").add_subparsers(dest="action", required=True)
     gateway.add_parser("rebuild", help="rebuild the read models from the event topics (gateway stopped)")
+    letters = sub.add_parser("dead-letters", help="the messages consumers set aside")
+    letters.add_argument("action", choices=("list", "retry", "discard"))
+    letters.add_argument("--schema", choices=("gateway", "candidacy", "jury"))
+    letters.add_argument("--all", action="store_true", help="every dead letter of the schema")
+    letters.add_argument("--topic")
+    letters.add_argument("--partition", type=int)
+    letters.add_argument("--offset", type=int)
     candidacy = sub.add_parser("candidacy", help="candidacy operations").add_subparsers(dest="action", required=True)
     bulk = candidacy.add_parser("import", help="register candidates (and open candidacies) from a CSV file")
     bulk.add_argument("path", type=Path)
@@ -130,6 +139,21 @@ def run(argv: list[str] | None = None) -> int:
 
         partitions = asyncio.run(rebuild(settings))
         print(f"read models dropped; {partitions} partitions will be read again from the start by the gateway")
+    elif args.command == "dead-letters":
+        from shared import deadletters
+
+        if args.action == "list":
+            print("\n".join(asyncio.run(deadletters.list_letters(settings.postgres_dsn, args.schema))))
+            return 0
+        one = args.topic is not None and args.partition is not None and args.offset is not None
+        if not args.schema or one == args.all:
+            raise OperatorError("give --schema, and either --all or --topic, --partition and --offset")
+        letter = None if args.all else {"topic": args.topic, "partition": args.partition, "offset": args.offset}
+        if args.action == "retry":
+            count = asyncio.run(deadletters.retry(settings.postgres_dsn, settings.kafka_bootstrap, args.schema, letter))
+            print(f"{count} dead letters published again")
+        else:
+            print(f"{asyncio.run(deadletters.discard(settings.postgres_dsn, args.schema, letter))} dead letters discarded")
     elif args.command == "cdc":
         from services.jury.cdc import operations
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from shared.errors import CommandRefused, Conflict, InvalidInput, MissingIdempot
 from shared.eventstore import CommandOutcome
 from shared.identity import TokenVerifier, bearer_token
 from shared.limits import BodySizeLimit, control_character_paths
+from shared.health import COMMAND_SECONDS, health_routes
 from shared.logs import log
 from shared.policy import operation
 
@@ -91,12 +93,21 @@ def command_app(
     max_request_bytes: int = 2_000_000,
     lifespan: Callable[[Starlette], AbstractAsyncContextManager] | None = None,
     on_written: Callable[[], None] = lambda: None,
+    checks: Callable[[], dict] = dict,
 ) -> Starlette:
+    """`checks`: the process's readiness checks (shared/health.py), known once it has started."""
     async def handle(request: Request) -> JSONResponse:
         name = request.path_params["name"]
         command = commands.get(name)
         if command is None:
             return JSONResponse({"error": {"type": "UnknownCommand", "message": f"no command {name!r}"}}, 404)
+        started = time.perf_counter()
+        answer = await decide(request, name, command)
+        outcome = "accepted" if answer.status_code == 200 else json.loads(answer.body)["error"]["type"]
+        COMMAND_SECONDS.labels(name, outcome).observe(time.perf_counter() - started)
+        return answer
+
+    async def decide(request: Request, name: str, command: Endpoint) -> JSONResponse:
         try:
             context = await command_context(request, verifier, name)
             correlation_id.set(context.correlation_id)
@@ -114,11 +125,8 @@ def command_app(
         log(logger, "command accepted", command=name, position=outcome.position, replayed=outcome.replayed)
         return JSONResponse(outcome.as_json(), 200)
 
-    async def health(_: Request) -> JSONResponse:
-        return JSONResponse({"service": service, "status": "ok"})
-
     app = Starlette(
-        routes=[Route("/commands/{name}", handle, methods=["POST"]), Route("/health", health)],
+        routes=[Route("/commands/{name}", handle, methods=["POST"]), *health_routes(service, checks)],
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit, limit=max_request_bytes)

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from shared.context import correlation_id
 from shared.envelope import Envelope
 from shared.faults import crash_point
+from shared.health import DEAD_LETTERS, EVENTS_APPLIED
 from shared.logs import log
 
 logger = logging.getLogger("inbox")
@@ -93,6 +94,7 @@ class Inbox:
         crash_point("consumer_after_commit")
         if applied:
             log(logger, "applied", count=applied, topic=records[0].topic, last_offset=records[-1].offset)
+            EVENTS_APPLIED.labels(records[0].topic).inc(applied)
         return applied
 
     async def _dead_letter(self, record, reason: str, conn=None) -> None:
@@ -103,6 +105,7 @@ class Inbox:
         )
         logger.error("dead letter", extra={"fields": {"topic": record.topic, "partition": record.partition,
                                                      "offset": record.offset}})
+        DEAD_LETTERS.labels(record.topic).inc()
 
     async def has_applied(self, event_ids: list[str]) -> bool:
         count = await self.pool.fetchval(

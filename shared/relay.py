@@ -20,6 +20,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import DomainEventProtocol
 
 from shared.context import Actor
+from shared.health import EVENTS_PUBLISHED, RELAY_POSITION
 from shared.envelope import Contract, Envelope, event_id_for
 from shared.faults import crash_point
 from shared.logs import log
@@ -147,4 +148,6 @@ class Relay:
             self.position,
         )
         log(logger, "relayed", topic=self.topic, position=self.position, published=len(sent))
+        RELAY_POSITION.labels(self.topic).set(self.position)
+        EVENTS_PUBLISHED.labels(self.topic).inc(len(sent))
         return True

@@ -15,7 +15,7 @@ import uvicorn
 from faststream.kafka import KafkaBroker
 from starlette.applications import Starlette
 
-from shared import logs
+from shared import health, logs
 from shared.eventstore import ServiceApplication
 from shared.http import Endpoint, command_app
 from shared.identity import TokenVerifier, discovered_jwks
@@ -95,6 +95,13 @@ def build_asgi(definition: ServiceDefinition, settings: Settings) -> Starlette:
                 subscribe(broker, settings.topic(sub.topic), settings.topic(f"cqp.{definition.name}"), inbox, sub.handle)
             await broker.start()
         relay_task = asyncio.create_task(relay.run(), name="relay")
+        checks.update(
+            database=lambda: health.database(pool),
+            broker=lambda: health.broker(settings.kafka_bootstrap),
+            relay=lambda: health.relay_lag(pool, schema, settings.topic(definition.topic), f"{schema}_events",
+                                           settings.ready_max_relay_lag),
+            dead_letters=lambda: health.dead_letters(pool, schema),
+        )
         try:
             yield
         finally:
@@ -105,8 +112,10 @@ def build_asgi(definition: ServiceDefinition, settings: Settings) -> Starlette:
             await anyio.to_thread.run_sync(app.close)
             await pool.close()
 
+    checks: dict[str, health.Check] = {}  # filled once the lifespan has the pool
+
     return command_app(definition.name, commands, verifier(settings), settings.max_request_bytes, lifespan=lifespan,
-                       on_written=lambda: relays[0].wake.set())
+                       on_written=lambda: relays[0].wake.set(), checks=lambda: checks)
 
 
 def verifier(settings: Settings) -> TokenVerifier:

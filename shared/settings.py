@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     # Bounds of what a caller may send: a request body, and the read queries it can cause.
     max_request_bytes: int = 2_000_000
     read_statement_timeout_ms: int = 5_000
+    # Ready (/health/ready) only while the relay is fewer events than this behind the store.
+    ready_max_relay_lag: int = 1000
     # GraphiQL and introspection: on in development, off in production.
     graphql_introspection: bool = True
     # AES key (base64) of the services that store personal data encrypted; never committed.

@@ -9,10 +9,10 @@ import httpx
 from faststream.kafka import KafkaBroker
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
+from shared import health
 from shared.context import correlation_id
 from shared.inbox import Inbox, subscribe
 from shared.limits import BodySizeLimit
@@ -68,6 +68,9 @@ def build_asgi(settings: Settings) -> Starlette:
             urls = {"catalog": settings.catalog_url, "candidacy": settings.candidacy_url, "jury": settings.jury_url}
             state.update(read_pool=read_pool, commands=CommandClient(http, urls, inbox, settings.read_your_writes_timeout))
             await broker.start()
+            checks.update(database=lambda: health.database(read_pool),
+                          broker=lambda: health.broker(settings.kafka_bootstrap),
+                          dead_letters=lambda: health.dead_letters(pool, readmodels.SCHEMA))
             try:
                 yield
             finally:
@@ -75,12 +78,10 @@ def build_asgi(settings: Settings) -> Starlette:
                 await read_pool.close()
                 await pool.close()
 
-    async def health(_: Request) -> JSONResponse:
-        return JSONResponse({"service": "gateway", "status": "ok"})
-
+    checks: dict[str, health.Check] = {}
     graphql = GatewayGraphQL(state, settings)
     app = Starlette(
-        routes=[Route("/graphql", graphql, methods=["GET", "POST"]), Route("/health", health),
+        routes=[Route("/graphql", graphql, methods=["GET", "POST"]), *health.health_routes("gateway", lambda: checks),
                 *exports.routes(state, graphql.verifier)],
         lifespan=lifespan,
     )

@@ -11,6 +11,7 @@ from datetime import date
 import httpx
 
 from shared.errors import CommandRefused
+from shared.health import READ_YOUR_WRITES_SECONDS
 from shared.inbox import Inbox
 
 
@@ -76,7 +77,10 @@ class CommandClient:
         return answer
 
     async def wait_until_applied(self, event_ids: list[str]) -> None:
-        deadline = time.monotonic() + self.timeout
+        with READ_YOUR_WRITES_SECONDS.time():
+            await self._wait(event_ids, time.monotonic() + self.timeout)
+
+    async def _wait(self, event_ids: list[str], deadline: float) -> None:
         while not await self.inbox.has_applied(event_ids):
             if time.monotonic() > deadline:
                 raise ReadModelTimeout(

@@ -2,13 +2,17 @@
 with its reason: its partition goes on, and the next mutations are served."""
 
 import json
+import os
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime
 
+import httpx
 from aiokafka import AIOKafkaProducer
 
 from shared.topics import PARTITIONS
-from tests.harness import eventually
+from tests.harness import ROOT, eventually
 
 
 async def test_an_event_the_gateway_cannot_store_is_dead_lettered_and_the_stream_goes_on(system):
@@ -44,3 +48,32 @@ async def test_an_event_the_gateway_cannot_store_is_dead_lettered_and_the_stream
         'mutation { registerCandidate(input: {givenName: "Zoé", familyName: "L", email: "z@example.org",'
         ' status: EMPLOYEE}, idempotencyKey: "after-poison") { __typename } }')
     assert registered["registerCandidate"]["__typename"] == "CandidateRegistered"
+    async with httpx.AsyncClient() as http:  # visible to operators: in health and in the metrics
+        assert (await http.get(f"{system['gateway'].url}/health/ready")).json()["dead_letters"] == PARTITIONS
+        assert "cqp_dead_letters_total" in (await http.get(f"{system['gateway'].url}/metrics")).text
+
+
+async def test_operators_list_retry_and_discard_dead_letters(system):
+    await test_an_event_the_gateway_cannot_store_is_dead_lettered_and_the_stream_goes_on(system)
+    env = {**os.environ, "CQP_POSTGRES_DSN": system.dsn, "CQP_KAFKA_BOOTSTRAP": system.kafka}
+
+    def cqp(*args) -> str:
+        done = subprocess.run([sys.executable, "-m", "shared.cli", "dead-letters", *args], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    listed = cqp("list").splitlines()  # the gateway and the jury (which reads candidacies) set them aside
+    assert sorted(line.split()[0] for line in listed) == ["gateway"] * PARTITIONS + ["jury"] * PARTITIONS
+    assert all("Character" in line for line in listed)
+    assert cqp("retry", "--schema", "gateway", "--all").strip() == f"{PARTITIONS} dead letters published again"
+
+    async def set_aside_again():  # the cause is not fixed: the gateway sets them aside once more
+        rows = await system.sql('SELECT "offset" FROM gateway.dead_letters')
+        return rows if len(rows) == PARTITIONS else None
+
+    await eventually(set_aside_again)
+    assert cqp("discard", "--schema", "gateway", "--all").strip() == f"{PARTITIONS} dead letters discarded"
+    assert not [line for line in cqp("list").splitlines() if line.startswith("gateway ")]
+    cqp("discard", "--schema", "jury", "--all")
+    assert cqp("list").strip() == "no dead letters"
