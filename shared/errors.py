@@ -49,6 +49,13 @@ class PayloadTooLarge(InvalidInput):
     status = 413
 
 
+class OutcomeUnknown(CommandRefused):
+    """Whether the command happened is not known (a store or a service failed under it): sending it again with
+    the same idempotency key is safe, and answers what happened."""
+
+    status = 503
+
+
 class MissingIdempotencyKey(InvalidInput):
     pass
 

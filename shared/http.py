@@ -15,7 +15,8 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
+from psycopg_pool import PoolTimeout
 import anyio
 from pydantic import BaseModel, ValidationError
 from starlette.applications import Starlette
@@ -25,7 +26,7 @@ from starlette.routing import Route
 
 from shared.commands import Command
 from shared.context import CommandContext, correlation_id, current_caller
-from shared.errors import CommandRefused, Conflict, InvalidInput, MissingIdempotencyKey
+from shared.errors import CommandRefused, Conflict, InvalidInput, MissingIdempotencyKey, OutcomeUnknown
 from shared.eventstore import CommandOutcome
 from shared.identity import TokenVerifier, bearer_token
 from shared.limits import BodySizeLimit, control_character_paths
@@ -119,6 +120,12 @@ def command_app(
         except IntegrityError:
             # Another command changed the same aggregate at the same moment: nothing was written.
             refusal = Conflict("a concurrent change won; retry the command with the same key")
+            return JSONResponse(refusal.as_json(), refusal.status)
+        except (OperationalError, InterfaceError, PoolTimeout) as error:
+            # The database failed under the command: it may or may not have committed.
+            logger.error("database unavailable", extra={"fields": {"command": name, "error": type(error).__name__}})
+            refusal = OutcomeUnknown("the database did not answer: the command may have happened; send it again "
+                                     "with the same idempotency key", reason=type(error).__name__)
             return JSONResponse(refusal.as_json(), refusal.status)
         if not outcome.replayed:
             on_written()

@@ -10,7 +10,7 @@ from datetime import date
 
 import httpx
 
-from shared.errors import CommandRefused
+from shared.errors import CommandRefused, OutcomeUnknown
 from shared.health import READ_YOUR_WRITES_SECONDS
 from shared.inbox import Inbox
 
@@ -67,11 +67,22 @@ class CommandClient:
         try:
             response = await self.http.post(f"{self.service_urls[service]}/commands/{command}",
                                             content=json.dumps(body, default=_plain), headers=headers)
-        except httpx.TransportError as error:
+        except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+            # Never reached the service: nothing happened.
             raise ServiceUnavailable(f"the {service} service did not answer", reason=type(error).__name__) from None
-        answer = response.json()
+        except httpx.TransportError as error:
+            # Sent, but no answer: it may have committed. Never say it failed.
+            raise OutcomeUnknown(f"the {service} service took the command but did not answer: it may have happened;"
+                                 " send it again with the same idempotency key", reason=type(error).__name__) from None
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
         if response.status_code != 200:
-            error = answer["error"]
+            error = answer.get("error") if isinstance(answer, dict) else None
+            if not isinstance(error, dict):
+                raise OutcomeUnknown(f"the {service} service answered {response.status_code} without a typed error: "
+                                     "the command may have happened; send it again with the same idempotency key")
             raise RemoteRefusal(error["type"], response.status_code, error["message"], error.get("details") or {})
         await self.wait_until_applied(answer["events"])
         return answer

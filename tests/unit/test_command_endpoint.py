@@ -127,3 +127,18 @@ def test_a_role_not_allowed_for_the_command_is_forbidden_and_writes_nothing(serv
     assert answer.status_code == 403 and answer.json()["error"]["type"] == "Forbidden"
     assert answer.json()["error"]["details"]["allowed"] == ["platform-admin"]
     assert events_written(app) == 0
+
+
+def test_a_database_failing_under_a_command_answers_that_its_outcome_is_unknown():
+    from eventsourcing.persistence import OperationalError
+
+    from shared.commands.catalog import CreateBranch
+    from shared.http import Endpoint
+
+    async def failing(command, context):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    with TestClient(command_app("catalog", {"create-branch": Endpoint(CreateBranch, failing)}, ISSUER.verifier())) as client:
+        answer = client.post("/commands/create-branch", json=BODY, headers=HEADERS)
+    assert answer.status_code == 503 and answer.json()["error"]["type"] == "OutcomeUnknown"
+    assert "same idempotency key" in answer.json()["error"]["message"]
