@@ -29,14 +29,22 @@ from shared.logs import log
 logger = logging.getLogger("inbox")
 
 RETRY_PAUSE_SECONDS = 1.0
+MAX_RETRY_PAUSE_SECONDS = 30.0
 BATCH = 500
+# An event whose handler keeps failing (not for want of the database) is set aside after this many tries.
+MAX_TRIES = 5
+# Failures that say nothing of the event: the database or the network is away. Retried, never set aside.
+TRANSIENT = (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+             asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError, asyncpg.QueryCanceledError)
 Handler = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
 
 
 class Inbox:
-    def __init__(self, pool: asyncpg.Pool, schema: str):
+    def __init__(self, pool: asyncpg.Pool, schema: str, max_tries: int = MAX_TRIES):
         self.pool = pool
         self.schema = schema
+        self.max_tries = max_tries
+        self.tries: dict[str, int] = {}  # event id → failed tries so far (in this process)
 
     async def migrate(self) -> None:
         async with self.pool.acquire() as conn:
@@ -66,8 +74,10 @@ class Inbox:
         """Apply a batch of Kafka records in one transaction; returns how many were new.
 
         Each record is recorded by its event id: one seen before (redelivery, republication) is
-        skipped. A record that is not an envelope, or whose payload breaks its contract, goes to the
-        dead letters (retrying cannot help) and the others go on.
+        skipped. A record that is not an envelope, whose payload breaks its contract or holds data the
+        database cannot store goes to the dead letters at once (retrying cannot help); one whose handler
+        fails otherwise is tried again with its batch, and set aside after `max_tries`; a transient
+        failure (database or network away) is retried and never sets anything aside.
         """
         envelopes = []
         for record in records:
@@ -91,6 +101,16 @@ class Inbox:
                             applied += 1
                 except (ValidationError, asyncpg.DataError) as error:
                     await self._dead_letter(record, f"{envelope.type}: {type(error).__name__}: {error}", conn)
+                except TRANSIENT:
+                    raise
+                except Exception as error:  # noqa: BLE001 (bounded: set aside after max_tries)
+                    key = str(envelope.event_id)
+                    self.tries[key] = self.tries.get(key, 0) + 1
+                    if self.tries[key] < self.max_tries:
+                        raise
+                    del self.tries[key]
+                    await self._dead_letter(
+                        record, f"{envelope.type}: failed {self.max_tries} times: {type(error).__name__}: {error}", conn)
         crash_point("consumer_after_commit")
         if applied:
             log(logger, "applied", count=applied, topic=records[0].topic, last_offset=records[-1].offset)
@@ -116,6 +136,7 @@ class Inbox:
 
 def subscribe(broker: KafkaBroker, topic: str, group_id: str, inbox: Inbox, handle: Handler) -> None:
     """A tracked subscriber, by batches: offsets are committed only after the inbox transaction."""
+    failures = 0  # in a row: the pause doubles with each, up to MAX_RETRY_PAUSE_SECONDS
 
     @broker.subscriber(
         topic,
@@ -127,13 +148,18 @@ def subscribe(broker: KafkaBroker, topic: str, group_id: str, inbox: Inbox, hand
         title=f"{group_id}:{topic}",
     )
     async def on_messages(message: KafkaMessage) -> None:
+        nonlocal failures
         records = message.raw_message
         try:
             await inbox.apply(records, handle)
-        except Exception:
-            # Nothing was committed: the batch comes again. Pause first, so that an outage
-            # (database down) does not spin the consumer.
-            logger.exception("could not apply; will retry",
-                             extra={"fields": {"topic": records[0].topic, "offset": records[0].offset}})
-            await asyncio.sleep(RETRY_PAUSE_SECONDS)
+            failures = 0
+        except Exception as error:
+            # Nothing was committed: the batch comes again. Pause first, longer each time, so that an
+            # outage (database down) neither spins the consumer nor floods the log.
+            failures += 1
+            pause = min(RETRY_PAUSE_SECONDS * 2 ** (failures - 1), MAX_RETRY_PAUSE_SECONDS)
+            fields = {"topic": records[0].topic, "offset": records[0].offset, "failures": failures, "pause": pause}
+            if failures == 1 or pause == MAX_RETRY_PAUSE_SECONDS or failures % 10 == 0:
+                logger.error("could not apply; will retry", exc_info=error, extra={"fields": fields})
+            await asyncio.sleep(pause)
             raise
