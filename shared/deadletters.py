@@ -14,6 +14,8 @@ import json
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
+from shared.topics import MAX_MESSAGE_BYTES
+
 CONSUMERS = ("gateway", "candidacy", "jury")  # the schemas of the processes that consume topics
 
 
@@ -46,7 +48,8 @@ async def list_letters(dsn: str, schema: str | None = None) -> list[str]:
 async def retry(dsn: str, bootstrap: str, schema: str, letter: dict | None) -> int:
     """Publish again the chosen dead letters (all of the schema's when `letter` is None); returns how many."""
     conn = await asyncpg.connect(dsn)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
+                                max_request_size=MAX_MESSAGE_BYTES)
     await producer.start()
     try:
         where, args = _where(letter)

@@ -56,6 +56,12 @@ async def relay_lag(pool: asyncpg.Pool, schema: str, topic: str, table: str, mos
     return {"relay_lag": lag}
 
 
+async def relay_state(relay) -> dict:
+    if relay.blocked:
+        raise RuntimeError(f"the relay cannot publish at position {relay.position + 1}: {relay.blocked}")
+    return {}
+
+
 async def dead_letters(pool: asyncpg.Pool, schema: str) -> dict:
     try:
         return {"dead_letters": await pool.fetchval(f'SELECT count(*) FROM "{schema}".dead_letters')}

@@ -21,6 +21,7 @@ from eventsourcing.domain import DomainEventProtocol
 
 from shared.context import Actor
 from shared.health import EVENTS_PUBLISHED, RELAY_POSITION
+from shared.topics import MAX_MESSAGE_BYTES
 from shared.envelope import Contract, Envelope, event_id_for
 from shared.faults import crash_point
 from shared.logs import log
@@ -71,6 +72,7 @@ class Relay:
         self.poll_seconds = poll_seconds
         self.wake = asyncio.Event()
         self.position = 0
+        self.blocked: str | None = None  # why the last attempt to publish failed, until one succeeds
 
     async def run(self) -> None:
         """Publish for as long as the process lives. A failure (broker or database unreachable) is
@@ -80,15 +82,19 @@ class Relay:
                 await self._run()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                logger.exception("relay failed; starting again in 2 s", extra={"fields": {"topic": self.topic}})
+            except Exception as error:
+                # Loud: in the log, in /health/ready (the process is not ready while its relay is stuck).
+                self.blocked = f"{type(error).__name__}: {error}"[:300]
+                logger.exception("relay failed; starting again in 2 s",
+                                 extra={"fields": {"topic": self.topic, "position": self.position}})
                 await asyncio.sleep(2)
 
     async def _run(self) -> None:
         """One relay per service holds the advisory lock while it publishes."""
         conn = await asyncpg.connect(self.dsn)
         producer = AIOKafkaProducer(
-            bootstrap_servers=self.kafka_bootstrap, acks="all", enable_idempotence=True, linger_ms=5
+            bootstrap_servers=self.kafka_bootstrap, acks="all", enable_idempotence=True, linger_ms=5,
+            max_request_size=MAX_MESSAGE_BYTES,
         )
         try:
             await self._hold_lock(conn)
@@ -149,5 +155,6 @@ class Relay:
         )
         log(logger, "relayed", topic=self.topic, position=self.position, published=len(sent))
         RELAY_POSITION.labels(self.topic).set(self.position)
+        self.blocked = None
         EVENTS_PUBLISHED.labels(self.topic).inc(len(sent))
         return True

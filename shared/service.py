@@ -101,6 +101,7 @@ def build_asgi(definition: ServiceDefinition, settings: Settings) -> Starlette:
             relay=lambda: health.relay_lag(pool, schema, settings.topic(definition.topic), f"{schema}_events",
                                            settings.ready_max_relay_lag),
             dead_letters=lambda: health.dead_letters(pool, schema),
+            relay_publishing=lambda: health.relay_state(relay),
         )
         try:
             yield

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 
 from shared.contracts import candidacy, catalog, jury
 
 EVENT_TOPICS = (catalog.TOPIC, candidacy.TOPIC, jury.TOPIC)
 PARTITIONS = 3
+# The largest event a topic takes, set on each topic (the broker's default is 1 MB). A command's body is
+# bounded well below it (Settings.max_request_bytes), and an event never carries more than its command.
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 # No retention limit: the topics are the audit history that read models are rebuilt from.
-CONFIG = {"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "delete"}
+CONFIG = {"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "delete",
+          "max.message.bytes": str(MAX_MESSAGE_BYTES)}
 
 
 async def ensure_topics(bootstrap: str, prefix: str = "") -> list[str]:
@@ -27,6 +32,11 @@ async def ensure_topics(bootstrap: str, prefix: str = "") -> list[str]:
                 )
             except TopicAlreadyExistsError:
                 pass  # a concurrent starter created them
+        # Topics made by an earlier version keep their data and get today's settings.
+        present = [f"{prefix}{t}" for t in EVENT_TOPICS if f"{prefix}{t}" in existing]
+        if present:
+            await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, name, configs=CONFIG)
+                                       for name in present])
         return missing
     finally:
         await admin.close()
