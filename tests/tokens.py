@@ -36,7 +36,7 @@ class LocalIssuer:
         return TokenVerifier(self.issuer, audience, fetch, leeway_seconds=0)
 
     def token(self, user: str = "tester", organisation: str | None = "UIMM", roles=("branch-admin",),
-              branches=("UIMM",), ttl: int = 300, **claims) -> str:
+              branches=("UIMM",), ttl: int = 3600, **claims) -> str:
         now = int(time.time())
         body = {"iss": self.issuer, "aud": AUDIENCE, "sub": str(uuid.uuid5(uuid.NAMESPACE_DNS, user)),
                 "preferred_username": user, "typ": "Bearer", "iat": now, "exp": now + ttl,
