@@ -15,10 +15,10 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
+import anyio
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 from psycopg_pool import PoolTimeout
-import anyio
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -28,9 +28,9 @@ from shared.commands import Command
 from shared.context import CommandContext, correlation_id, current_caller
 from shared.errors import CommandRefused, Conflict, InvalidInput, MissingIdempotencyKey, OutcomeUnknown
 from shared.eventstore import CommandOutcome
+from shared.health import COMMAND_SECONDS, health_routes
 from shared.identity import TokenVerifier, bearer_token
 from shared.limits import BodySizeLimit, control_character_paths
-from shared.health import COMMAND_SECONDS, health_routes
 from shared.logs import log
 from shared.policy import operation
 
@@ -68,7 +68,7 @@ async def command_context(request: Request, verifier: TokenVerifier, name: str) 
     return CommandContext.new(actor, key, correlation)
 
 
-async def parse_input(request: Request, model: type[BaseModel]) -> BaseModel:
+async def parse_input(request: Request, model: type[Command]) -> Command:
     body = await request.body()
     try:
         paths = list(control_character_paths(json.loads(body)))
