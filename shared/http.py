@@ -97,40 +97,39 @@ def command_app(
     checks: Callable[[], dict] = dict,
 ) -> Starlette:
     """`checks`: the process's readiness checks (shared/health.py), known once it has started."""
+
     async def handle(request: Request) -> JSONResponse:
         name = request.path_params["name"]
         command = commands.get(name)
         if command is None:
             return JSONResponse({"error": {"type": "UnknownCommand", "message": f"no command {name!r}"}}, 404)
         started = time.perf_counter()
-        answer = await decide(request, name, command)
-        outcome = "accepted" if answer.status_code == 200 else json.loads(answer.body)["error"]["type"]
-        COMMAND_SECONDS.labels(name, outcome).observe(time.perf_counter() - started)
-        return answer
-
-    async def decide(request: Request, name: str, command: Endpoint) -> JSONResponse:
         try:
-            context = await command_context(request, verifier, name)
-            correlation_id.set(context.correlation_id)
-            body = await parse_input(request, command.input)
-            outcome = await command.run(body, context)
+            outcome = await decide(request, name, command)
         except CommandRefused as refusal:
             log(logger, "command refused", command=name, error=refusal.type, reason=refusal.message)
-            return JSONResponse(refusal.as_json(), refusal.status)
-        except IntegrityError:
-            # Another command changed the same aggregate at the same moment: nothing was written.
-            refusal = Conflict("a concurrent change won; retry the command with the same key")
-            return JSONResponse(refusal.as_json(), refusal.status)
-        except (OperationalError, InterfaceError, PoolTimeout) as error:
-            # The database failed under the command: it may or may not have committed.
-            logger.error("database unavailable", extra={"fields": {"command": name, "error": type(error).__name__}})
-            refusal = OutcomeUnknown("the database did not answer: the command may have happened; send it again "
-                                     "with the same idempotency key", reason=type(error).__name__)
+            COMMAND_SECONDS.labels(name, refusal.type).observe(time.perf_counter() - started)
             return JSONResponse(refusal.as_json(), refusal.status)
         if not outcome.replayed:
             on_written()
         log(logger, "command accepted", command=name, position=outcome.position, replayed=outcome.replayed)
+        COMMAND_SECONDS.labels(name, "accepted").observe(time.perf_counter() - started)
         return JSONResponse(outcome.as_json(), 200)
+
+    async def decide(request: Request, name: str, command: Endpoint) -> CommandOutcome:
+        """The command's outcome, or the typed refusal (raised) that says why nothing was written."""
+        try:
+            context = await command_context(request, verifier, name)
+            correlation_id.set(context.correlation_id)
+            return await command.run(await parse_input(request, command.input), context)
+        except IntegrityError:
+            # Another command changed the same aggregate at the same moment: nothing was written.
+            raise Conflict("a concurrent change won; retry the command with the same key") from None
+        except (OperationalError, InterfaceError, PoolTimeout) as error:
+            # The database failed under the command: it may or may not have committed.
+            logger.error("database unavailable", extra={"fields": {"command": name, "error": type(error).__name__}})
+            raise OutcomeUnknown("the database did not answer: the command may have happened; send it again "
+                                 "with the same idempotency key", reason=type(error).__name__) from None
 
     app = Starlette(
         routes=[Route("/commands/{name}", handle, methods=["POST"]), *health_routes(service, checks)],

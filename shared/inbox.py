@@ -99,6 +99,7 @@ class Inbox:
                         if first_time:
                             await handle(conn, envelope)
                             applied += 1
+                    self.tries.pop(str(envelope.event_id), None)  # applied at last: forget its failures
                 except (ValidationError, asyncpg.DataError) as error:
                     await self._dead_letter(record, f"{envelope.type}: {type(error).__name__}: {error}", conn)
                 except TRANSIENT:

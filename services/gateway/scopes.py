@@ -42,10 +42,10 @@ def candidacies(caller: Caller, name: str = "candidacies") -> Clause:
     return _any([by_scope[s] for s in sorted(_scopes(caller, name)) if s in by_scope])
 
 
-def candidates(caller: Caller) -> Clause:
-    """The candidates (table `candidates`) the caller may read: through a candidacy it may read, as the
-    organisation that registered them, or their own record."""
-    scopes = _scopes(caller, "candidate")
+def candidates(caller: Caller, name: str = "candidate") -> Clause:
+    """The candidates (table `candidates`) the caller may read through the operation `name`: through a
+    candidacy it may read, as the organisation that registered them, or their own record."""
+    scopes = _scopes(caller, name)
     clauses: list[Clause] = []
     if Scope.ALL in scopes:
         clauses.append(("TRUE", []))
@@ -53,7 +53,7 @@ def candidates(caller: Caller) -> Clause:
         clauses.append(("registered_by = ?", [caller.organisation_id]))
     if Scope.OWN_RECORD in scopes:
         clauses.append(("account = ?", [caller.user_id]))
-    through, values = candidacies(caller, "candidate")
+    through, values = candidacies(caller, name)
     if through != "FALSE":
         clauses.append((f"id IN (SELECT candidate_id FROM candidacies WHERE {through})", values))
     return _any(clauses)

@@ -3,6 +3,7 @@ only when valid, the declaration state recorded through the jury service's comma
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -92,6 +93,4 @@ async def report(path: Path, jury_url: str, token: Token, file: str | None = Non
 
 
 def json_or_none(value):
-    import json
-
     return json.loads(value) if value else None

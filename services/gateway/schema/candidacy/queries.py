@@ -107,7 +107,7 @@ class CandidacyQueries:
                          after: str | None = None) -> CandidateConnection:
         conditions = Conditions()
         conditions.add_words("search LIKE ?", searchable(search) if search else None)
-        conditions.add_scope(scopes.candidates(await info.context.caller()))
+        conditions.add_scope(scopes.candidates(await info.context.caller(), "candidates"))
         total, rows, offset = await page(info.context.pool, "candidates", conditions, "family_name, given_name, id",
                                          first, after)
         edges, page_info = edges_and_page_info(total, rows, offset, CandidateEdge, Candidate.from_row)
