@@ -50,14 +50,14 @@ def routes(state: dict, verifier) -> list[Route]:
     def context(request: Request) -> Context:
         return Context(request, state["read_pool"], state["commands"], verifier, "export")
 
-    async def session_in_scope(ctx: Context, session_id: str) -> str:
+    async def session_in_scope(ctx: Context, session_id: str, operation: str) -> str:
         try:
             uuid.UUID(session_id)
         except ValueError:
             raise NotFound("no such jury session") from None
         c = Conditions()
         c.add("id = ?::uuid", session_id)
-        c.add_scope(scopes.jury_sessions(await ctx.caller()))
+        c.add_scope(scopes.jury_sessions(await ctx.caller(), operation))
         if not await ctx.pool.fetchval(f"SELECT count(*) FROM jury_sessions{c.where}", *c.args):
             raise NotFound("no such jury session")
         return session_id
@@ -72,7 +72,7 @@ def routes(state: dict, verifier) -> list[Route]:
         return endpoint
 
     async def roster_csv(request: Request, ctx: Context) -> Response:
-        session_id = await session_in_scope(ctx, request.path_params["id"])
+        session_id = await session_in_scope(ctx, request.path_params["id"], "exportRoster")
 
         async def rows():
             for line in await roster(ctx.pool, session_id):
@@ -85,7 +85,7 @@ def routes(state: dict, verifier) -> list[Route]:
         return _stream(_csv(header, rows()), f"roster-{session_id}.csv")
 
     async def decisions_csv(request: Request, ctx: Context) -> Response:
-        session_id = await session_in_scope(ctx, request.path_params["id"])
+        session_id = await session_in_scope(ctx, request.path_params["id"], "exportDecisions")
 
         async def rows():
             async with ctx.pool.acquire() as conn, conn.transaction():
@@ -112,7 +112,7 @@ def routes(state: dict, verifier) -> list[Route]:
         c = Conditions()
         c.add("c.kind = 'CERTIFICATE' AND c.awarded_on BETWEEN ? AND ?", start, end)
         c.add("c.certification IN (SELECT code FROM certifications WHERE ? = ANY(owners))", request.path_params["code"])
-        clause, values = scopes.candidacies(await ctx.caller())
+        clause, values = scopes.candidacies(await ctx.caller(), "exportHolders")
         c.add(f"c.candidacy_id IN (SELECT id FROM candidacies WHERE {clause})", *values)
 
         async def rows():
@@ -125,7 +125,7 @@ def routes(state: dict, verifier) -> list[Route]:
         header = ["number", "holder", "certification", "version", "awarded_on", "revoked_on", "revocation_reason"]
         return _stream(_csv(header, rows()), f"holders-{request.path_params['code']}.csv")
 
-    return [
+    return [  # each is a row of the role table: exportRoster, exportDecisions, exportHolders
         Route("/exports/sessions/{id}/roster.csv", handled(roster_csv)),
         Route("/exports/sessions/{id}/decisions.csv", handled(decisions_csv)),
         Route("/exports/branches/{code}/holders.csv", handled(holders_csv)),

@@ -59,9 +59,9 @@ def candidates(caller: Caller, name: str = "candidate") -> Clause:
     return _any(clauses)
 
 
-def jury_sessions(caller: Caller) -> Clause:
-    """The jury sessions (table `jury_sessions`) the caller may read."""
-    scopes = _scopes(caller, "jurySessions")
+def jury_sessions(caller: Caller, name: str = "jurySessions") -> Clause:
+    """The jury sessions (table `jury_sessions`) the caller may read through the operation `name`."""
+    scopes = _scopes(caller, name)
     clauses: list[Clause] = []
     if Scope.ALL in scopes:
         clauses.append(("TRUE", []))

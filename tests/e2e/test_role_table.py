@@ -13,6 +13,7 @@ import itertools
 import uuid
 from datetime import date, timedelta
 
+import httpx
 import pytest
 import pytest_asyncio
 
@@ -149,7 +150,18 @@ async def tokens(w) -> dict[str, tuple[str, str | None]]:
 # ------------------------------------------------------------------------------ reads
 
 async def sees(w, name: str, token: str) -> bool:
-    """Whether the caller sees the world's record through that query."""
+    """Whether the caller sees the world's record through that query or CSV export."""
+    exports = {"exportRoster": f"/exports/sessions/{w.session}/roster.csv",
+               "exportDecisions": f"/exports/sessions/{w.session}/decisions.csv",
+               "exportHolders": "/exports/branches/UIMM/holders.csv"}
+    if name in exports:
+        async with httpx.AsyncClient(base_url=w["gateway"].url, timeout=30) as http:
+            answer = await http.get(exports[name], headers={"authorization": f"Bearer {token}"})
+        if answer.status_code == 404:
+            return False
+        assert answer.status_code == 200, answer.text
+        marker = w.certificate if name == "exportHolders" else "Roux"  # the candidate's family name
+        return marker in answer.text
     queries = {
         "candidate": ('query($id: ID!) { candidate(id: $id) { id familyName } }', {"id": w.candidate},
                       lambda d: d["candidate"] is not None),
