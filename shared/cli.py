@@ -8,6 +8,9 @@
     cqp contracts write|check                  regenerate or verify the checked-in SDL and AsyncAPI
     cqp gateway rebuild                        (gateway stopped) rebuild its read models from the topics
     cqp dead-letters list [--schema S]         what the consumers set aside, and why
+    cqp republish SERVICE [--from POSITION]    publish again what a service's topic lacks, from its event store
+    cqp verify [--wait SECONDS]                compare every topic and every read model with the event stores
+                                               (exit status 1 on any drift)
     cqp dead-letters retry|discard --schema S (--all | --topic T --partition P --offset O)
     cqp candidacy import FILE.csv              register candidates and open their candidacies, a line each
                                                (with the token in CQP_TOKEN); a report per line
@@ -89,6 +92,11 @@ def run(argv: list[str] | None = None) -> int:
     letters.add_argument("--topic")
     letters.add_argument("--partition", type=int)
     letters.add_argument("--offset", type=int)
+    republish = sub.add_parser("republish", help="restore a service's topic from its event store")
+    republish.add_argument("service", choices=("catalog", "candidacy", "jury"))
+    republish.add_argument("--from", dest="start", type=int, default=1, help="first store position (default: 1)")
+    verify = sub.add_parser("verify", help="check the topics and read models against the event stores")
+    verify.add_argument("--wait", type=float, default=60, help="how long to wait for the consumers to catch up")
     candidacy = sub.add_parser("candidacy", help="candidacy operations").add_subparsers(dest="action", required=True)
     bulk = candidacy.add_parser("import", help="register candidates (and open candidacies) from a CSV file")
     bulk.add_argument("path", type=Path)
@@ -154,6 +162,17 @@ def run(argv: list[str] | None = None) -> int:
             print(f"{count} dead letters published again")
         else:
             print(f"{asyncio.run(deadletters.discard(settings.postgres_dsn, args.schema, letter))} dead letters discarded")
+    elif args.command == "republish":
+        from shared.republish import republish
+
+        sent, present = asyncio.run(republish(settings, args.service, args.start))
+        print(f"{sent} events published again ({present} of the range were on the topic already)")
+    elif args.command == "verify":
+        from shared.verify import verify
+
+        report = asyncio.run(verify(settings, args.wait))
+        print("\n".join(report.lines()))
+        return 1 if report.drifts else 0
     elif args.command == "cdc":
         from services.jury.cdc import operations
 

@@ -22,6 +22,7 @@ from starlette.routing import Route
 COMMAND_SECONDS = Histogram("cqp_command_seconds", "Time to answer a command", ["command", "outcome"],
                             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 RELAY_POSITION = Gauge("cqp_relay_position", "Last notification published by the relay", ["topic"])
+RELAY_BLOCKED = Gauge("cqp_relay_blocked", "1 while the relay cannot publish (see /health/ready for why)", ["topic"])
 EVENTS_PUBLISHED = Counter("cqp_events_published", "Events the relay published", ["topic"])
 EVENTS_APPLIED = Counter("cqp_events_applied", "Events a consumer applied", ["topic"])
 DEAD_LETTERS = Counter("cqp_dead_letters", "Messages set aside as dead letters", ["topic"])

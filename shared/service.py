@@ -47,8 +47,13 @@ class ServiceDefinition:
     topic: str
     # Builds the commands from the running parts (the application, a database pool).
     commands: Callable[[ServiceApplication, asyncpg.Pool], dict[str, Endpoint]]
-    subscriptions: Callable[[ServiceApplication, asyncpg.Pool], list[Subscription]] = lambda app, pool: []
+    # Its views of other services' topics (topic → projection into its own tables): pure functions of
+    # the events, so `cqp verify` can replay them and compare.
+    views: dict[str, Handler] = field(default_factory=dict)
+    # The tables of those views.
     migrations: list[str] = field(default_factory=list)
+    # What it does on other services' events besides its views (e.g. commands on its own aggregates).
+    subscriptions: Callable[[ServiceApplication, asyncpg.Pool], list[Subscription]] = lambda app, pool: []
     # Encrypt the stored events with the library's AES cipher (personal data), key from CQP_CIPHER_KEY.
     encrypted: bool = False
 
@@ -65,6 +70,21 @@ def eventsourcing_env(definition: ServiceDefinition, settings: Settings) -> dict
                                    "CQP_CIPHER_KEY (`cqp cipher-key` prints a new one)")
         env.update(CIPHER_TOPIC="eventsourcing.cryptography:AESCipher", CIPHER_KEY=settings.cipher_key)
     return env
+
+
+def consumed(definition: ServiceDefinition, app: ServiceApplication, pool: asyncpg.Pool) -> list[Subscription]:
+    """One handler per topic: its view first, then what the service does on it."""
+    handlers: dict[str, list[Handler]] = {topic: [view] for topic, view in definition.views.items()}
+    for sub in definition.subscriptions(app, pool):
+        handlers.setdefault(sub.topic, []).append(sub.handle)
+
+    def chain(steps: list[Handler]) -> Handler:
+        async def handle(conn, envelope):
+            for step in steps:
+                await step(conn, envelope)
+        return handle
+
+    return [Subscription(topic, steps[0] if len(steps) == 1 else chain(steps)) for topic, steps in handlers.items()]
 
 
 def build_asgi(definition: ServiceDefinition, settings: Settings) -> Starlette:
@@ -87,7 +107,7 @@ def build_asgi(definition: ServiceDefinition, settings: Settings) -> Starlette:
             raise RuntimeError(f"commands missing from the role table (shared/roles.toml): {sorted(undeclared)}")
         relays.append(relay)
         broker = KafkaBroker(settings.kafka_bootstrap, logger=None)
-        subscriptions = definition.subscriptions(app, pool)
+        subscriptions = consumed(definition, app, pool)
         if subscriptions:
             inbox = Inbox(pool, schema)
             await inbox.migrate()

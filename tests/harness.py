@@ -180,6 +180,16 @@ class System:
         return {**os.environ, "CQP_CATALOG_URL": self["catalog"].url, "CQP_OIDC_ISSUER": self.keycloak.issuer,
                 "CQP_CLIENT_ID": "cqp-importer", "CQP_CLIENT_SECRET": os.environ["CQP_TEST_IMPORTER_SECRET"]}
 
+    def cli(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+        """`cqp ARGS` run by an operator of this system (its database, broker, topics and keys)."""
+        env = {**os.environ, **self.processes["gateway"].env}
+        return subprocess.run([sys.executable, "-m", "shared.cli", *args], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=timeout)
+
+    async def acli(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+        """`cli`, without blocking the test's event loop (the processes' answers are awaited meanwhile)."""
+        return await asyncio.to_thread(self.cli, *args, timeout=timeout)
+
     async def graphql_answer(self, query: str, variables: dict | None = None, token: str | None = "default") -> dict:
         """The whole answer, errors included."""
         token = await self.token() if token == "default" else token

@@ -13,11 +13,9 @@ DEFINITION = ServiceDefinition(
     application=CandidacyApplication,
     topic=TOPIC,
     commands=api.commands,
-    subscriptions=lambda app, pool: [
-        Subscription(CATALOG_TOPIC, catalog_view.apply_catalog),
-        Subscription(JURY_TOPIC, jury_events.handler(app)),
-    ],
+    views={CATALOG_TOPIC: catalog_view.apply_catalog, JURY_TOPIC: catalog_view.apply_jury},
     migrations=catalog_view.MIGRATIONS,
+    subscriptions=lambda app, pool: [Subscription(JURY_TOPIC, jury_events.handler(app))],
     encrypted=True,
 )
 

@@ -1,5 +1,5 @@
-"""What the candidacy service does with the jury's events: blocks held, and a full award closes the
-candidacy (a command of its own, keyed by the event, so a redelivery closes nothing twice)."""
+"""What the candidacy service does with the jury's events besides its view of the blocks held: a full
+award closes the candidacy (a command of its own, keyed by the event, so a redelivery closes nothing twice)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,11 @@ from shared.envelope import Envelope
 from shared.errors import CommandRefused
 from shared.vocabulary import Decision
 
-from services.candidacy import catalog_view
 from services.candidacy.application import CandidacyApplication
 
 
 def handler(app: CandidacyApplication):
     async def apply(conn: asyncpg.Connection, envelope: Envelope) -> None:
-        await catalog_view.apply_jury(conn, envelope)
         fact = jury.REGISTRY.parse(envelope)
         awarded = isinstance(fact, jury.JuryDecided | jury.DecisionCorrected) and fact.decision == Decision.FULL_AWARD
         if awarded:

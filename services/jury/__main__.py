@@ -3,7 +3,7 @@
 from shared.contracts.candidacy import TOPIC as CANDIDACY_TOPIC
 from shared.contracts.catalog import TOPIC as CATALOG_TOPIC
 from shared.contracts.jury import TOPIC
-from shared.service import ServiceDefinition, Subscription, run
+from shared.service import ServiceDefinition, run
 
 from services.jury import api, views
 from services.jury.application import JuryApplication
@@ -13,10 +13,7 @@ DEFINITION = ServiceDefinition(
     application=JuryApplication,
     topic=TOPIC,
     commands=api.commands,
-    subscriptions=lambda app, pool: [
-        Subscription(CATALOG_TOPIC, views.apply_catalog),
-        Subscription(CANDIDACY_TOPIC, views.apply_candidacy),
-    ],
+    views={CATALOG_TOPIC: views.apply_catalog, CANDIDACY_TOPIC: views.apply_candidacy},
     migrations=views.MIGRATIONS,
 )
 

@@ -1,0 +1,77 @@
+"""Reading an event topic as a whole: what the relay, `cqp republish` and `cqp verify` check the store against.
+
+Events go to the partition of their aggregate id (Kafka's default partitioner, made explicit here), so that
+the relay knows, for a stored event, which partition holds it if it was published.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.partitioner import DefaultPartitioner
+
+from shared.topics import PARTITIONS
+
+_partitioner = DefaultPartitioner()
+
+
+def partition_for(key: bytes, partitions: int = PARTITIONS) -> int:
+    """The partition the producer would choose for this key (murmur2, like the Java client)."""
+    every = list(range(partitions))
+    return _partitioner(key, every, every)
+
+
+class TopicMissing(RuntimeError):
+    """The topic is not on the broker: deleted, or never created."""
+
+
+async def partitions_of(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+    """The topic's partitions (their number is fixed: shared/topics.py creates every event topic alike);
+    TopicMissing if the broker does not know the topic."""
+    if topic not in await consumer.topics():  # topics() fetches the cluster's metadata again
+        raise TopicMissing(f"topic {topic} does not exist on the broker: create it with `cqp topics`")
+    return [TopicPartition(topic, p) for p in range(PARTITIONS)]
+
+
+async def held(consumer: AIOKafkaConsumer, topic: str) -> int:
+    """How many messages the topic holds (nothing is ever deleted from an event topic)."""
+    partitions = await partitions_of(consumer, topic)
+    return sum((await consumer.end_offsets(partitions)).values())
+
+
+async def last_positions(consumer: AIOKafkaConsumer, topic: str) -> dict[int, int]:
+    """Partition → store position of the last envelope it holds (partitions holding none are left out)."""
+    partitions = await partitions_of(consumer, topic)
+    ends = await consumer.end_offsets(partitions)
+    consumer.assign([tp for tp in partitions if ends[tp]])
+    last = {}
+    for tp in consumer.assignment():
+        consumer.seek(tp, ends[tp] - 1)
+        record = await consumer.getone(tp)
+        last[tp.partition] = json.loads(record.value)["position"]
+    consumer.assign([])
+    return last
+
+
+async def records(consumer: AIOKafkaConsumer, topic: str) -> AsyncIterator:
+    """Every record of the topic, partition by partition, from the beginning to the end seen at the start."""
+    partitions = await partitions_of(consumer, topic)
+    ends = await consumer.end_offsets(partitions)
+    for tp in partitions:
+        if not ends[tp]:
+            continue
+        consumer.assign([tp])
+        consumer.seek(tp, 0)
+        while await consumer.position(tp) < ends[tp]:
+            for batch in (await consumer.getmany(tp, timeout_ms=1000, max_records=1000)).values():
+                for record in batch:
+                    if record.offset < ends[tp]:
+                        yield record
+    consumer.assign([])
+
+
+def reader(bootstrap: str, **options) -> AIOKafkaConsumer:
+    """A consumer of no group: it reads where it is told and commits nothing."""
+    return AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, **options)

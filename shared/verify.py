@@ -1,0 +1,203 @@
+"""`cqp verify`: the event stores are the source of truth; check that everything else agrees with them.
+
+1. Publication: every stored event up to its relay's position is on the service's topic exactly once,
+   with the payload the relay makes from the store; nothing is on a topic that no store holds (a forged
+   or foreign message).
+2. Views: every consumer's tables (the gateway's read models, the services' views of each other) equal a
+   replay of the topics into a scratch schema, row for row.
+
+It first waits (up to `wait` seconds) for the relays and consumers to catch up: a lag is not a drift,
+but a lag that does not end is reported as one. Prints what differs; the exit status says whether
+anything did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+import anyio
+import asyncpg
+from aiokafka import TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from shared import store
+from shared.inbox import Handler
+from shared.republish import relay_position
+from shared.settings import Settings
+from shared.streams import partitions_of, reader, records
+from shared.topics import EVENT_TOPICS
+
+SHOWN = 5  # differences shown per table or topic; the count says how many there are
+
+
+@dataclass
+class View:
+    """Tables a consumer keeps from topics, by pure projections of the events."""
+
+    name: str
+    schema: str
+    group: str  # its consumer group (before the settings' prefix)
+    migrations: list[str]
+    handlers: dict[str, Handler]  # topic → projection
+
+
+def views() -> list[View]:
+    from services.gateway import readmodels
+    from services.gateway.rebuild import GROUP
+
+    found = [View("gateway", readmodels.SCHEMA, GROUP, readmodels.MIGRATIONS, readmodels.PROJECTIONS)]
+    for service in store.SERVICES:
+        spec = store.definition(service)
+        if spec.views:
+            found.append(View(service, spec.name, f"cqp.{service}", spec.migrations, spec.views))
+    return found
+
+
+@dataclass
+class Report:
+    drifts: list[str]
+    notes: list[str]
+
+    def lines(self) -> list[str]:
+        verdict = f"{len(self.drifts)} drift(s)" if self.drifts else "no drift"
+        return [*self.notes, *(f"DRIFT {d}" for d in self.drifts), verdict]
+
+
+async def verify(settings: Settings, wait: float = 60) -> Report:
+    report = Report([], [])
+    await _settle(settings, wait, report)
+    topics: dict[str, list[dict]] = {}
+    consumer = reader(settings.kafka_bootstrap)
+    await consumer.start()
+    try:
+        for topic in EVENT_TOPICS:
+            try:
+                topics[topic] = [json.loads(r.value) async for r in records(consumer, settings.topic(topic))]
+            except Exception as error:  # noqa: BLE001 (a topic that cannot be read is what is reported)
+                report.drifts.append(f"topic {settings.topic(topic)}: {type(error).__name__}: {error}")
+                topics[topic] = []
+    finally:
+        await consumer.stop()
+    for service in store.SERVICES:
+        await _publication(settings, service, topics[store.definition(service).topic], report)
+    for view in views():
+        await _view(settings, view, topics, report)
+    return report
+
+
+async def _settle(settings: Settings, wait: float, report: Report) -> None:
+    deadline = time.monotonic() + wait
+    while True:
+        behind = await _lags(settings)
+        if not behind or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.5)
+    report.drifts += [f"still behind after {wait:.0f} s: {lag}" for lag in behind]
+
+
+async def _lags(settings: Settings) -> list[str]:
+    lags = []
+    conn = await asyncpg.connect(settings.postgres_dsn)
+    try:
+        for service in store.SERVICES:
+            topic = settings.topic(store.definition(service).topic)
+            stored = await conn.fetchval(f'SELECT coalesce(max(notification_id), 0) FROM "{service}"."{service}_events"')
+            relayed = await relay_position(settings.postgres_dsn, service, topic)
+            if stored > relayed:
+                lags.append(f"the {service} relay is {stored - relayed} events behind its store")
+    finally:
+        await conn.close()
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    consumer = reader(settings.kafka_bootstrap)
+    await admin.start()
+    await consumer.start()
+    try:
+        for view in views():
+            committed = await admin.list_consumer_group_offsets(settings.topic(view.group))
+            for topic in view.handlers:
+                partitions = await partitions_of(consumer, settings.topic(topic))
+                for tp, end in (await consumer.end_offsets(partitions)).items():
+                    done = committed.get(tp)
+                    if end > (done.offset if done else 0):
+                        lags.append(f"{view.name} has {end - (done.offset if done else 0)} messages to read on {tp.topic}[{tp.partition}]")
+    finally:
+        await consumer.stop()
+        await admin.close()
+    return lags
+
+
+async def _publication(settings: Settings, service: str, on_topic: list[dict], report: Report) -> None:
+    topic = settings.topic(store.definition(service).topic)
+    stop = await relay_position(settings.postgres_dsn, service, topic)
+    app = await anyio.to_thread.run_sync(store.open_store, service, settings)
+    try:
+        stored = await anyio.to_thread.run_sync(lambda: list(store.envelopes(app, service, 1, stop)) if stop else [])
+        later = await anyio.to_thread.run_sync(lambda: {str(e.event_id) for e in store.envelopes(app, service, stop + 1)})
+    finally:
+        await anyio.to_thread.run_sync(app.close)
+    expected = {str(e.event_id): e.model_dump(mode="json") for e in stored}
+    seen = Counter(m.get("event_id") for m in on_topic)
+    published = {m.get("event_id"): m for m in on_topic}
+    missing = [i for i in expected if i not in seen]
+    doubled = [i for i, n in seen.items() if n > 1]
+    foreign = [i for i in seen if i not in expected and i not in later]
+    changed = [i for i in expected if i in published and published[i] != expected[i]]
+    for label, ids in (("stored but not on the topic", missing), ("on the topic more than once", doubled),
+                       ("on the topic but in no store (forged or foreign)", foreign),
+                       ("on the topic with another content than the store's", changed)):
+        if ids:
+            report.drifts.append(f"{topic}: {len(ids)} event(s) {label}: {', '.join(map(str, ids[:SHOWN]))}")
+    report.notes.append(f"{topic}: {len(expected)} stored events published, {len(on_topic)} messages")
+
+
+async def _view(settings: Settings, view: View, topics: dict[str, list[dict]], report: Report) -> None:
+    """Replay the view's topics into a scratch schema and compare it with the live one, table by table."""
+    from shared.envelope import Envelope
+
+    scratch = f"verify_{view.name}"
+    conn = await asyncpg.connect(settings.postgres_dsn)
+    try:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{scratch}" CASCADE; CREATE SCHEMA "{scratch}"')
+        await conn.execute(f'SET search_path TO "{scratch}"')
+        for statement in view.migrations:
+            await conn.execute(statement)
+        failed, applied = 0, set()
+        async with conn.transaction():
+            for topic in EVENT_TOPICS:  # the catalog first: the others refer to it
+                if (handle := view.handlers.get(topic)) is None:
+                    continue
+                for message in topics[topic]:
+                    if message.get("event_id") in applied:
+                        continue  # as the live inbox does
+                    applied.add(message.get("event_id"))
+                    try:
+                        async with conn.transaction():
+                            await handle(conn, Envelope.model_validate(message))
+                    except Exception:  # noqa: BLE001 (the live consumer set it aside too, or the tables differ)
+                        failed += 1
+        tables = [r["table_name"] for r in await conn.fetch(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name", scratch)]
+        for table in tables:
+            live = await _rows(conn, view.schema, table)
+            replayed = await _rows(conn, scratch, table)
+            if live != replayed:
+                extra, lacking = list((live - replayed).elements()), list((replayed - live).elements())
+                report.drifts.append(
+                    f"{view.schema}.{table}: {len(extra)} row(s) not in the replay, {len(lacking)} row(s) missing"
+                    f" from it; e.g. {'; '.join(r[:300] for r in (extra + lacking)[:SHOWN])}")
+        report.notes.append(f"{view.name}: {len(tables)} tables compared with a replay"
+                            + (f" ({failed} events the replay could not apply)" if failed else ""))
+        await conn.execute(f'DROP SCHEMA "{scratch}" CASCADE')
+    finally:
+        await conn.close()
+
+
+async def _rows(conn: asyncpg.Connection, schema: str, table: str) -> Counter:
+    try:
+        return Counter(r[0] for r in await conn.fetch(f'SELECT to_jsonb(t)::text FROM "{schema}"."{table}" t'))
+    except asyncpg.UndefinedTableError:
+        return Counter()
