@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from shared.context import correlation_id
 from shared.envelope import Envelope
-from shared.faults import crash_point
+from shared.faults import crash_point, crash_point_later
 from shared.health import DEAD_LETTERS, EVENTS_APPLIED
 from shared.logs import log
 
@@ -112,6 +112,7 @@ class Inbox:
                     del self.tries[key]
                     await self._dead_letter(
                         record, f"{envelope.type}: failed {self.max_tries} times: {type(error).__name__}: {error}", conn)
+            await crash_point_later("consumer_before_commit")
         crash_point("consumer_after_commit")
         if applied:
             log(logger, "applied", count=applied, topic=records[0].topic, last_offset=records[-1].offset)

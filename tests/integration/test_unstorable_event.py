@@ -77,3 +77,35 @@ async def test_operators_list_retry_and_discard_dead_letters(system):
     assert not [line for line in cqp("list").splitlines() if line.startswith("gateway ")]
     cqp("discard", "--schema", "jury", "--all")
     assert cqp("list").strip() == "no dead letters"
+
+
+async def test_a_valid_event_naming_an_organisation_that_is_not_a_uuid_is_dead_lettered_and_the_next_mutations_succeed(system):
+    await system.start()
+    poison = {
+        "type": "OrganisationRegistered", "version": 1, "producer": "catalog", "position": 1,
+        "aggregate_id": str(uuid.uuid4()), "aggregate_version": 1, "occurred_at": datetime.now(UTC).isoformat(),
+        "actor": {"user_id": "u", "organisation_id": "o", "role": "platform-admin"},
+        "correlation_id": "c", "causation_id": "k",
+        "payload": {"organisation_id": "not-a-uuid", "name": "Centre", "siret": None, "kinds": ["EVALUATION_CENTRE"]},
+    }
+    producer = AIOKafkaProducer(bootstrap_servers=system.kafka)
+    await producer.start()
+    try:
+        for partition in range(PARTITIONS):  # every partition of the catalog's topic is behind one
+            await producer.send_and_wait(system.topic("cqp.catalog.events"),
+                                         json.dumps({**poison, "event_id": str(uuid.uuid4())}).encode(),
+                                         key=poison["aggregate_id"].encode(), partition=partition)
+    finally:
+        await producer.stop()
+
+    async def dead_lettered():
+        letters = await system.sql("SELECT reason FROM gateway.dead_letters")
+        return letters if len(letters) == PARTITIONS else None
+
+    letters = await eventually(dead_lettered)
+    assert all(r["reason"].startswith("OrganisationRegistered: ") and "not-a-uuid" in r["reason"] for r in letters)
+    for n in range(3):  # wherever they land, the mutations are served: they wait for the gateway to show them
+        created = await system.graphql(
+            f'mutation {{ createBranch(input: {{code: "B{n}", name: "Branch {n}", idcc: ["3109"]}},'
+            f' idempotencyKey: "after-{n}") {{ __typename }} }}')
+        assert created["createBranch"]["__typename"] == "BranchCreated", created
