@@ -28,6 +28,7 @@ from shared.commands import Command
 from shared.context import CommandContext, correlation_id, current_caller
 from shared.errors import CommandRefused, Conflict, InvalidInput, MissingIdempotencyKey, OutcomeUnknown
 from shared.eventstore import CommandOutcome
+from shared.faults import crash_point
 from shared.health import COMMAND_SECONDS, health_routes
 from shared.identity import TokenVerifier, bearer_token
 from shared.limits import BodySizeLimit, control_character_paths
@@ -110,6 +111,7 @@ def command_app(
             log(logger, "command refused", command=name, error=refusal.type, reason=refusal.message)
             COMMAND_SECONDS.labels(name, refusal.type).observe(time.perf_counter() - started)
             return JSONResponse(refusal.as_json(), refusal.status)
+        crash_point("command_after_commit")
         if not outcome.replayed:
             on_written()
         log(logger, "command accepted", command=name, position=outcome.position, replayed=outcome.replayed)

@@ -29,7 +29,8 @@ from shared.topics import PARTITIONS, ensure_topics
 from tests.keycloak import Keycloak
 
 ROOT = Path(__file__).resolve().parent.parent
-LOGS = ROOT / ".run" / "test" / "logs"
+STATE = ROOT / ".run" / "test"  # where scripts/test keeps its broker, database and identity provider
+LOGS = STATE / "logs"
 
 
 # The caller of tests that are not about who calls: the platform's operator, also the admin of every
@@ -48,6 +49,59 @@ def infrastructure() -> tuple[str, str]:
             "CQP_TEST_KEYCLOAK_ADMIN_PASSWORD)"
         )
     return kafka, dsn
+
+
+class Infrastructure:
+    """The broker and the database scripts/test started, killed (SIGKILL: a crash, not a stop) and started
+    again by the tests that are about surviving that."""
+
+    @staticmethod
+    def kill_kafka() -> None:
+        pid = int((STATE / "kafka" / "kafka.pid").read_text())
+        os.kill(pid, signal.SIGKILL)
+        _wait_gone([pid])
+
+    @staticmethod
+    def start_kafka() -> None:
+        port = int(os.environ["CQP_TEST_KAFKA_BOOTSTRAP"].rpartition(":")[2])
+        subprocess.run([ROOT / "deploy/kafka/kafka.sh", "start", str(port), str(port + 1), STATE / "kafka"],
+                       check=True, capture_output=True, timeout=120)
+
+    @staticmethod
+    def owns_postgres() -> bool:
+        return (STATE / "postgres").is_dir()
+
+    @staticmethod
+    def kill_postgres() -> None:
+        """Every server process at once (the postmaster leads their process group), as a machine crash
+        would: the next start recovers from the write-ahead log."""
+        home = (STATE / "postgres" / "server").resolve() if (STATE / "postgres" / "server").exists() else STATE / "postgres"
+        postmaster = int((home / "pgdata" / "postmaster.pid").read_text().split()[0])
+        os.killpg(postmaster, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while subprocess.run(["pgrep", "-g", str(postmaster)], capture_output=True).returncode == 0:
+            assert time.monotonic() < deadline, "PostgreSQL's processes outlived SIGKILL"
+            time.sleep(0.05)
+
+    @staticmethod
+    def start_postgres() -> None:
+        port = urlsplit(os.environ["CQP_TEST_POSTGRES_DSN"]).port
+        subprocess.run([ROOT / "deploy/postgres/postgres.sh", "start", str(port), STATE / "postgres"],
+                       check=True, capture_output=True, timeout=120)
+
+
+def _wait_gone(pids: list[int], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    for pid in pids:
+        while Path(f"/proc/{pid}").exists() and "zombie" not in _state(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split("\n")[0].lower()
+    except (OSError, IndexError):
+        return "zombie"
 
 
 def keycloak() -> Keycloak:

@@ -8,6 +8,7 @@ import json
 import time
 from datetime import date
 
+import asyncpg
 import httpx
 
 from shared.errors import CommandRefused, OutcomeUnknown
@@ -92,10 +93,18 @@ class CommandClient:
             await self._wait(event_ids, time.monotonic() + self.timeout)
 
     async def _wait(self, event_ids: list[str], deadline: float) -> None:
-        while not await self.inbox.has_applied(event_ids):
+        while not await self._applied(event_ids):
             if time.monotonic() > deadline:
                 raise ReadModelTimeout(
                     "the command was accepted but the read models have not caught up yet; query again shortly",
                     events=event_ids,
                 )
             await asyncio.sleep(0.02)
+
+    async def _applied(self, event_ids: list[str]) -> bool:
+        """The command was accepted: a read-model database that fails now delays the answer, never turns it
+        into a failure (ReadModelTimeout when it lasts)."""
+        try:
+            return await self.inbox.has_applied(event_ids)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncio.TimeoutError):
+            return False

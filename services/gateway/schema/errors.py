@@ -58,12 +58,19 @@ class ServiceUnavailable(Error):
     pass
 
 
-@strawberry.type
+@strawberry.type(description="The command was accepted; the read models did not show it in time")
 class ReadModelTimeout(Error):
     pass
 
 
-ERRORS = (InvalidInput, Unauthenticated, Forbidden, NotFound, Conflict, Refused, ServiceUnavailable, ReadModelTimeout)
+@strawberry.type(description="The command may or may not have happened (a service or its database failed under "
+                             "it): send it again with the same idempotency key, which answers what happened")
+class OutcomeUnknown(Error):
+    pass
+
+
+ERRORS = (InvalidInput, Unauthenticated, Forbidden, NotFound, Conflict, Refused, ServiceUnavailable, ReadModelTimeout,
+          OutcomeUnknown)
 _BY_STATUS = {401: Unauthenticated, 403: Forbidden, 404: NotFound, 409: Conflict, 422: Refused, 503: ServiceUnavailable,
               504: ReadModelTimeout}
 
@@ -72,6 +79,8 @@ def to_graphql(refusal: CommandRefused) -> Error:
     if refusal.status == 400:
         problems = [Problem(**p) for p in refusal.details.get("problems", [])]
         return InvalidInput(code=refusal.type, message=refusal.message, details=refusal.details, problems=problems)
+    if refusal.type == "OutcomeUnknown":
+        return OutcomeUnknown(code=refusal.type, message=refusal.message, details=refusal.details)
     return _BY_STATUS.get(refusal.status, Refused)(code=refusal.type, message=refusal.message, details=refusal.details)
 
 
