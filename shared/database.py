@@ -17,8 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-PROCESSES = ("catalog", "candidacy", "jury", "gateway")
-SCHEMAS = {"catalog": "catalog", "candidacy": "candidacy", "jury": "jury", "gateway": "gateway"}
+PROCESSES = ("catalog", "candidacy", "jury", "gateway")  # each one's schema bears its name
 # Whose schema may be dropped and made again by the process itself.
 MAY_CREATE_SCHEMA = ("gateway",)
 
@@ -51,6 +50,6 @@ async def provision(admin_dsn: str, passwords: dict[str, str] | None = None) -> 
         for process in PROCESSES:
             rights = "CONNECT, CREATE" if process in MAY_CREATE_SCHEMA else "CONNECT"
             await conn.execute(f'GRANT {rights} ON DATABASE "{database}" TO "{role(process)}"')
-            await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{SCHEMAS[process]}" AUTHORIZATION "{role(process)}"')
+            await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{process}" AUTHORIZATION "{role(process)}"')
     finally:
         await conn.close()
