@@ -1,7 +1,9 @@
 """`cqp`: the operators' single entry point.
 
     cqp serve catalog|candidacy|jury|gateway   run one process (same as python -m services.<name>)
-    cqp topics                                 create the event topics that are missing
+    cqp topics                                 create the event topics that are missing, and their ACLs
+    cqp database                               (admin's DSN) the processes' roles, passwords from
+                                               CQP_POSTGRES_PASSWORD_<PROCESS>, and their schemas
     cqp token --user U                         print an access token of a demo user (development: password grant)
     cqp cipher-key                             print a new key for CQP_CIPHER_KEY
     cqp demo [--graphql URL]                   load the demo data set through the GraphQL API
@@ -74,7 +76,8 @@ def run(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run one process")
     serve.add_argument("process", choices=PROCESSES)
-    sub.add_parser("topics", help="create the event topics")
+    sub.add_parser("topics", help="create the event topics and their ACLs")
+    sub.add_parser("database", help="create the processes' roles and schemas (with an admin's DSN)")
     sub.add_parser("cipher-key", help="print a new key for CQP_CIPHER_KEY")
     token = sub.add_parser("token", help="print an access token from the identity provider (development)")
     token.add_argument("--user", required=True, help="a user of the realm, e.g. uimm-admin")
@@ -126,10 +129,18 @@ def run(argv: list[str] | None = None) -> int:
         sys.argv = [f"services.{args.process}"]
         runpy.run_module(f"services.{args.process}", run_name="__main__")
     elif args.command == "topics":
+        from shared.kafka import client_options
         from shared.topics import ensure_topics
 
-        created = asyncio.run(ensure_topics(settings.kafka_bootstrap, settings.topic_prefix))
+        created = asyncio.run(ensure_topics(client_options(settings), settings.topic_prefix))
         print("created: " + (", ".join(created) or "none (all present)"))
+    elif args.command == "database":
+        from shared.database import provision
+
+        passwords = {p: os.environ[f"CQP_POSTGRES_PASSWORD_{p.upper()}"] for p in PROCESSES
+                     if os.environ.get(f"CQP_POSTGRES_PASSWORD_{p.upper()}")}
+        asyncio.run(provision(settings.postgres_dsn, passwords))
+        print("roles " + (", ".join(sorted(passwords)) or "unchanged") + "; a schema for each process")
     elif args.command == "cipher-key":
         from eventsourcing.cryptography import AESCipher
 
@@ -149,6 +160,7 @@ def run(argv: list[str] | None = None) -> int:
         print(f"read models dropped; {partitions} partitions will be read again from the start by the gateway")
     elif args.command == "dead-letters":
         from shared import deadletters
+        from shared.kafka import client_options
 
         if args.action == "list":
             print("\n".join(asyncio.run(deadletters.list_letters(settings.postgres_dsn, args.schema))))
@@ -158,7 +170,7 @@ def run(argv: list[str] | None = None) -> int:
             raise OperatorError("give --schema, and either --all or --topic, --partition and --offset")
         letter = None if args.all else {"topic": args.topic, "partition": args.partition, "offset": args.offset}
         if args.action == "retry":
-            count = asyncio.run(deadletters.retry(settings.postgres_dsn, settings.kafka_bootstrap, args.schema, letter))
+            count = asyncio.run(deadletters.retry(settings.postgres_dsn, client_options(settings), args.schema, letter))
             print(f"{count} dead letters published again")
         else:
             print(f"{asyncio.run(deadletters.discard(settings.postgres_dsn, args.schema, letter))} dead letters discarded")

@@ -45,10 +45,10 @@ async def list_letters(dsn: str, schema: str | None = None) -> list[str]:
         await conn.close()
 
 
-async def retry(dsn: str, bootstrap: str, schema: str, letter: dict | None) -> int:
+async def retry(dsn: str, kafka: dict, schema: str, letter: dict | None) -> int:
     """Publish again the chosen dead letters (all of the schema's when `letter` is None); returns how many."""
     conn = await asyncpg.connect(dsn)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
+    producer = AIOKafkaProducer(**kafka, acks="all", enable_idempotence=True,
                                 max_request_size=MAX_MESSAGE_BYTES)
     await producer.start()
     try:

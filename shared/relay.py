@@ -79,7 +79,7 @@ class Relay:
         to_contract: ToContract,
         dsn: str,
         schema: str,
-        kafka_bootstrap: str,
+        kafka: dict,  # the client options (shared.kafka.client_options)
         poll_seconds: float = 0.5,
     ):
         self.app = app
@@ -88,7 +88,7 @@ class Relay:
         self.to_contract = to_contract
         self.dsn = dsn
         self.schema = schema
-        self.kafka_bootstrap = kafka_bootstrap
+        self.kafka = kafka
         self.poll_seconds = poll_seconds
         self.wake = asyncio.Event()
         self.position = 0
@@ -122,10 +122,10 @@ class Relay:
         """One relay per service holds the advisory lock while it publishes."""
         conn = await asyncpg.connect(self.dsn)
         producer = AIOKafkaProducer(
-            bootstrap_servers=self.kafka_bootstrap, acks="all", enable_idempotence=True, linger_ms=5,
+            **self.kafka, acks="all", enable_idempotence=True, linger_ms=5,
             max_request_size=MAX_MESSAGE_BYTES,
         )
-        consumer = reader(self.kafka_bootstrap)
+        consumer = reader(self.kafka)
         try:
             await self._hold_lock(conn)
             await conn.execute(

@@ -16,6 +16,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from shared import store
+from shared.kafka import client_options
 from shared.settings import Settings
 from shared.streams import partition_for, partitions_of, reader, records
 from shared.topics import MAX_MESSAGE_BYTES, ensure_topics
@@ -35,11 +36,11 @@ async def republish(settings: Settings, service: str, start: int = 1) -> tuple[i
     """Returns (events published again, stored events of the range already on the topic)."""
     spec = store.definition(service)
     topic = settings.topic(spec.topic)
-    await ensure_topics(settings.kafka_bootstrap, settings.topic_prefix)
+    await ensure_topics(client_options(settings), settings.topic_prefix)
     # Read first: the relay records its position only once the broker holds what it published.
     stop = await relay_position(settings.postgres_dsn, spec.name, topic)
-    consumer = reader(settings.kafka_bootstrap)
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True,
+    consumer = reader(client_options(settings))
+    producer = AIOKafkaProducer(**client_options(settings), acks="all", enable_idempotence=True,
                                 linger_ms=5, max_request_size=MAX_MESSAGE_BYTES)
     await consumer.start()
     await producer.start()

@@ -12,10 +12,9 @@ import anyio
 import asyncpg
 import httpx
 import uvicorn
-from faststream.kafka import KafkaBroker
 from starlette.applications import Starlette
 
-from shared import health, logs
+from shared import health, kafka, logs
 from shared.eventstore import ServiceApplication
 from shared.http import Endpoint, command_app
 from shared.identity import TokenVerifier, discovered_jwks
@@ -26,10 +25,13 @@ from shared.settings import Settings
 
 
 async def ensure_schema(dsn: str, schema: str) -> None:
-    """The event store needs its schema before it starts (eventsourcing creates only tables)."""
+    """The event store needs its schema before it starts (eventsourcing creates only tables). `cqp
+    database` makes it, owned by the process's role (shared/database.py); a role allowed to create one
+    (the gateway's, after a rebuild) makes it when it is missing."""
     conn = await asyncpg.connect(dsn)
     try:
-        await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        if not await conn.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", schema):
+            await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
     finally:
         await conn.close()
 
@@ -101,12 +103,12 @@ def build_asgi(definition: ServiceDefinition, settings: Settings) -> Starlette:
             await pool.execute(statement)
         app = await anyio.to_thread.run_sync(lambda: definition.application(env=eventsourcing_env(definition, settings)))
         relay = Relay(app, definition.name, settings.topic(definition.topic), app.to_contract,
-                      settings.postgres_dsn, schema, settings.kafka_bootstrap, settings.relay_poll_seconds)
+                      settings.postgres_dsn, schema, kafka.client_options(settings), settings.relay_poll_seconds)
         commands.update(definition.commands(app, pool))
         if undeclared := set(commands) - set(operations()):
             raise RuntimeError(f"commands missing from the role table (shared/roles.toml): {sorted(undeclared)}")
         relays.append(relay)
-        broker = KafkaBroker(settings.kafka_bootstrap, logger=None)
+        broker = kafka.broker(settings, logger=None)
         subscriptions = consumed(definition, app, pool)
         if subscriptions:
             inbox = Inbox(pool, schema)

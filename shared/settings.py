@@ -15,6 +15,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CQP_", extra="ignore")
 
     kafka_bootstrap: str = "127.0.0.1:9092"
+    # This process's SCRAM user at the broker (shared/kafka.py); empty: no authentication.
+    kafka_username: str = ""
+    kafka_password: str = ""
     # Prefixes every topic and consumer group: lets tests share one broker without crosstalk.
     topic_prefix: str = ""
     postgres_dsn: str = "postgresql://cqp@127.0.0.1:5432/cqp"

@@ -72,6 +72,6 @@ async def records(consumer: AIOKafkaConsumer, topic: str) -> AsyncIterator:
     consumer.assign([])
 
 
-def reader(bootstrap: str, **options) -> AIOKafkaConsumer:
-    """A consumer of no group: it reads where it is told and commits nothing."""
-    return AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, **options)
+def reader(kafka: dict) -> AIOKafkaConsumer:
+    """A consumer of no group (`kafka`: shared.kafka.client_options): it reads where it is told, commits nothing."""
+    return AIOKafkaConsumer(**kafka, enable_auto_commit=False, group_id=None)

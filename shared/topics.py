@@ -1,4 +1,4 @@
-"""The event topics: created explicitly, a fixed partition count, kept forever."""
+"""The event topics: created explicitly, a fixed partition count, kept forever, with their ACLs."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 
 from shared.contracts import candidacy, catalog, jury
+from shared.kafka_acls import ensure_acls
 
 EVENT_TOPICS = (catalog.TOPIC, candidacy.TOPIC, jury.TOPIC)
 PARTITIONS = 3
@@ -18,9 +19,10 @@ CONFIG = {"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "dele
           "max.message.bytes": str(MAX_MESSAGE_BYTES)}
 
 
-async def ensure_topics(bootstrap: str, prefix: str = "") -> list[str]:
-    """Create the event topics that are missing; returns the names created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def ensure_topics(kafka: dict, prefix: str = "") -> list[str]:
+    """Create the event topics that are missing, and the ACLs of every process on them; returns the
+    names created. `kafka`: the admin's client options (shared.kafka.client_options)."""
+    admin = AIOKafkaAdminClient(**kafka)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -37,6 +39,7 @@ async def ensure_topics(bootstrap: str, prefix: str = "") -> list[str]:
         if present:
             await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, name, configs=CONFIG)
                                        for name in present])
+        await ensure_acls(admin, prefix)
         return missing
     finally:
         await admin.close()

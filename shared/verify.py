@@ -27,6 +27,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from shared import store
 from shared.inbox import Handler
 from shared.republish import relay_position
+from shared.kafka import client_options
 from shared.settings import Settings
 from shared.streams import partitions_of, reader, records
 from shared.topics import EVENT_TOPICS
@@ -71,7 +72,7 @@ async def verify(settings: Settings, wait: float = 60) -> Report:
     report = Report([], [])
     await _settle(settings, wait, report)
     topics: dict[str, list[dict]] = {}
-    consumer = reader(settings.kafka_bootstrap)
+    consumer = reader(client_options(settings))
     await consumer.start()
     try:
         for topic in EVENT_TOPICS:
@@ -111,8 +112,8 @@ async def _lags(settings: Settings) -> list[str]:
                 lags.append(f"the {service} relay is {stored - relayed} events behind its store")
     finally:
         await conn.close()
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    consumer = reader(settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**client_options(settings))
+    consumer = reader(client_options(settings))
     await admin.start()
     await consumer.start()
     try:

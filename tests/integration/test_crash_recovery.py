@@ -4,7 +4,7 @@ import signal
 
 from aiokafka.admin import AIOKafkaAdminClient
 
-from tests.harness import eventually, read_topic
+from tests.harness import eventually, kafka_options, read_topic
 
 BRANCH = {"code": "UIMM", "name": "UIMM", "idcc": ["3109"]}
 
@@ -48,7 +48,7 @@ async def _relayed(system):
 
 async def committed_offsets(system, group: str, topic: str = "cqp.catalog.events") -> int:
     """How many messages of the topic the group has committed (all partitions)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=system.kafka)
+    admin = AIOKafkaAdminClient(**kafka_options())
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(system.topic(group))

@@ -8,7 +8,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.topics import ensure_topics
-from tests.harness import eventually, read_topic
+from tests.harness import eventually, kafka_options, read_topic
 
 BRANCH = {"code": "UIMM", "name": "UIMM", "idcc": ["3109"]}
 
@@ -51,13 +51,13 @@ async def test_a_deleted_topic_stops_the_relay_loudly_until_republish_restores_i
     await create_certifications(system, [f"RNCP9200{n}" for n in range(10)])
     await eventually(lambda: _equal(certifications_in_gateway(system), 10))
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=system.kafka)
+    admin = AIOKafkaAdminClient(**kafka_options())
     await admin.start()
     try:
         await admin.delete_topics([system.topic("cqp.catalog.events")])
     finally:
         await admin.close()
-    await ensure_topics(system.kafka, system.prefix)  # recreated empty, as an operator's script would
+    await ensure_topics(kafka_options(), system.prefix)  # recreated empty, as an operator's script would
     await create_certifications(system, [f"RNCP9201{n}" for n in range(10)])
 
     ready = await eventually(lambda: _unready(system), timeout=60)
@@ -88,7 +88,7 @@ async def test_verify_reports_a_forged_event_and_a_tampered_read_model(system):
     forged = {**genuine, "event_id": "0d6c5f0e-8a0b-4d4c-9b7e-4f7f5d1f0a11", "aggregate_id": "5b1e2f8a-3c4d-4e5f-8a9b-0c1d2e3f4a5b",
               "payload": {**genuine["payload"], "code": "RNCP93999", "title": "Forged"}}
     forged.pop("_key")
-    producer = AIOKafkaProducer(bootstrap_servers=system.kafka)
+    producer = AIOKafkaProducer(**kafka_options())
     await producer.start()
     try:
         await producer.send_and_wait(system.topic("cqp.catalog.events"), json.dumps(forged).encode(),

@@ -2,7 +2,6 @@
 with its reason: its partition goes on, and the next mutations are served."""
 
 import json
-import os
 import subprocess
 import sys
 import uuid
@@ -12,7 +11,7 @@ import httpx
 from aiokafka import AIOKafkaProducer
 
 from shared.topics import PARTITIONS
-from tests.harness import ROOT, eventually
+from tests.harness import ROOT, eventually, kafka_options
 
 
 async def test_an_event_the_gateway_cannot_store_is_dead_lettered_and_the_stream_goes_on(system):
@@ -27,7 +26,7 @@ async def test_an_event_the_gateway_cannot_store_is_dead_lettered_and_the_stream
         "payload": {"candidate_id": str(candidate_id), "given_name": "Zo\u0000é", "family_name": "L",
                     "status": "EMPLOYEE", "employer_id": None},
     }
-    producer = AIOKafkaProducer(bootstrap_servers=system.kafka)
+    producer = AIOKafkaProducer(**kafka_options())
     await producer.start()
     try:
         # One on every partition: whichever the next candidate lands on is behind a poison event.
@@ -55,7 +54,7 @@ async def test_an_event_the_gateway_cannot_store_is_dead_lettered_and_the_stream
 
 async def test_operators_list_retry_and_discard_dead_letters(system):
     await test_an_event_the_gateway_cannot_store_is_dead_lettered_and_the_stream_goes_on(system)
-    env = {**os.environ, "CQP_POSTGRES_DSN": system.dsn, "CQP_KAFKA_BOOTSTRAP": system.kafka}
+    env = system.operator_env()
 
     def cqp(*args) -> str:
         done = subprocess.run([sys.executable, "-m", "shared.cli", "dead-letters", *args], cwd=ROOT, env=env,
@@ -88,7 +87,7 @@ async def test_a_valid_event_naming_an_organisation_that_is_not_a_uuid_is_dead_l
         "correlation_id": "c", "causation_id": "k",
         "payload": {"organisation_id": "not-a-uuid", "name": "Centre", "siret": None, "kinds": ["EVALUATION_CENTRE"]},
     }
-    producer = AIOKafkaProducer(bootstrap_servers=system.kafka)
+    producer = AIOKafkaProducer(**kafka_options())
     await producer.start()
     try:
         for partition in range(PARTITIONS):  # every partition of the catalog's topic is behind one

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Prints new secrets for docker-compose.yml, one NAME=value a line, to keep private beside it:
+#   (umask 077; deploy/secrets.sh > .env)      # never committed (.gitignore)
+set -euo pipefail
+secret() { head -c 24 /dev/urandom | base64 | tr -d '/+=' ; }
+echo "KC_ADMIN_PASSWORD=$(secret)"
+echo "CQP_DEMO_PASSWORD=$(secret)"
+for name in CATALOG CANDIDACY JURY GATEWAY IMPORTER; do echo "CQP_KC_SECRET_$name=$(secret)"; done
+for name in ADMIN BROKER CATALOG CANDIDACY JURY GATEWAY; do echo "CQP_KAFKA_PASSWORD_$name=$(secret)"; done
+for name in ADMIN CATALOG CANDIDACY JURY GATEWAY; do echo "CQP_POSTGRES_PASSWORD_$name=$(secret)"; done
