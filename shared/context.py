@@ -29,13 +29,17 @@ class CommandContext(BaseModel):
     actor: Actor
     correlation_id: str
     causation_id: str  # the command's idempotency key
+    # The command's trace (W3C traceparent), when tracing is on: the relay and the consumers continue it.
+    trace_parent: str | None = None
 
     @classmethod
-    def new(cls, actor: Actor, idempotency_key: str, correlation: str | None = None) -> CommandContext:
+    def new(cls, actor: Actor, idempotency_key: str, correlation: str | None = None,
+            trace_parent: str | None = None) -> CommandContext:
         return cls(
             actor=actor,
             correlation_id=correlation or str(uuid.uuid4()),
             causation_id=idempotency_key,
+            trace_parent=trace_parent,
         )
 
     def as_event_data(self) -> dict:

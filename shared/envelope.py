@@ -40,6 +40,7 @@ class Envelope(BaseModel):
     actor: Actor
     correlation_id: str
     causation_id: str
+    trace_parent: str | None = Field(None, description="The W3C traceparent of the command that caused it, if traced")
     payload: dict
 
 

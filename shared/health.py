@@ -1,9 +1,10 @@
 """Health and metrics of every process.
 
 - `/health/live` (and `/health`): the process answers.
-- `/health/ready`: ready to serve when its database answers, the broker accepts connections and, for a
-  service, its relay is less than `ready_max_relay_lag` events behind its store; otherwise 503 with
-  what is wrong. Dead letters are counted there too (they do not make a process unready: its other
+- `/health/ready`: ready to serve when its database answers, the broker accepts connections, its
+  consumers are less than `ready_max_consumer_lag` messages behind on every partition and, for a
+  service, its relay is less than `ready_max_relay_lag` events behind its store and publishing;
+  otherwise 503 with what is wrong. Dead letters are counted there too (they do not make a process unready: its other
   partitions go on), and in the metrics.
 - `/metrics`: Prometheus metrics (prometheus-client).
 """
@@ -26,6 +27,10 @@ RELAY_BLOCKED = Gauge("cqp_relay_blocked", "1 while the relay cannot publish (se
 EVENTS_PUBLISHED = Counter("cqp_events_published", "Events the relay published", ["topic"])
 EVENTS_APPLIED = Counter("cqp_events_applied", "Events a consumer applied", ["topic"])
 DEAD_LETTERS = Counter("cqp_dead_letters", "Messages set aside as dead letters", ["topic"])
+CONSUMER_LAG = Gauge("cqp_consumer_lag", "Messages of a partition not yet applied by its consumer",
+                     ["topic", "partition"])
+PROJECTION_SECONDS = Histogram("cqp_projection_seconds", "Time to apply a batch of events (one transaction)",
+                               ["topic"], buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5))
 READ_YOUR_WRITES_SECONDS = Histogram("cqp_read_your_writes_seconds",
                                      "Wait of a mutation for the read models to show its events",
                                      buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
@@ -61,6 +66,15 @@ async def relay_state(relay) -> dict:
     if relay.blocked:
         raise RuntimeError(f"the relay cannot publish at position {relay.position + 1}: {relay.blocked}")
     return {}
+
+
+async def consumer_lag(inbox, most: int) -> dict:
+    """How far the process's consumers are behind their partitions (what the broker holds and they have
+    not applied yet)."""
+    lags = await inbox.lags()
+    if behind := {f"{topic}[{partition}]": lag for (topic, partition), lag in lags.items() if lag > most}:
+        raise RuntimeError(f"consumers more than {most} messages behind: {behind}")
+    return {"consumer_lag": sum(lags.values())}
 
 
 async def dead_letters(pool: asyncpg.Pool, schema: str) -> dict:

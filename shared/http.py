@@ -24,6 +24,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from opentelemetry.trace import SpanKind
+
+from shared import tracing
 from shared.commands import Command
 from shared.context import CommandContext, correlation_id, current_caller
 from shared.errors import CommandRefused, Conflict, InvalidInput, MissingIdempotencyKey, OutcomeUnknown
@@ -66,7 +69,7 @@ async def command_context(request: Request, verifier: TokenVerifier, name: str) 
     if len(key) > 200 or any(control_character_paths(key)):
         raise InvalidInput("the Idempotency-Key header is longer than 200 characters or holds control characters")
     correlation = request.headers.get("x-correlation-id", "")[:100] or None
-    return CommandContext.new(actor, key, correlation)
+    return CommandContext.new(actor, key, correlation, tracing.current_traceparent())
 
 
 async def parse_input(request: Request, model: type[Command]) -> Command:
@@ -106,7 +109,8 @@ def command_app(
             return JSONResponse({"error": {"type": "UnknownCommand", "message": f"no command {name!r}"}}, 404)
         started = time.perf_counter()
         try:
-            outcome = await decide(request, name, command)
+            with tracing.span(f"command {name}", SpanKind.SERVER, carrier=dict(request.headers), service=service):
+                outcome = await decide(request, name, command)
         except CommandRefused as refusal:
             log(logger, "command refused", command=name, error=refusal.type, reason=refusal.message)
             COMMAND_SECONDS.labels(name, refusal.type).observe(time.perf_counter() - started)

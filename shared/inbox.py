@@ -15,15 +15,19 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import asyncpg
+from aiokafka import TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
+from opentelemetry.trace import SpanKind
+
+from shared import tracing
 from shared.context import correlation_id
 from shared.envelope import Envelope
 from shared.faults import crash_point, crash_point_later
-from shared.health import DEAD_LETTERS, EVENTS_APPLIED
+from shared.health import CONSUMER_LAG, DEAD_LETTERS, EVENTS_APPLIED, PROJECTION_SECONDS
 from shared.logs import log
 
 logger = logging.getLogger("inbox")
@@ -45,6 +49,8 @@ class Inbox:
         self.schema = schema
         self.max_tries = max_tries
         self.tries: dict[str, int] = {}  # event id → failed tries so far (in this process)
+        self.consumer = None  # the Kafka consumer feeding it, known from its first batch
+        self.applied_to: dict[TopicPartition, int] = {}  # partition → next offset to apply
 
     async def migrate(self) -> None:
         async with self.pool.acquire() as conn:
@@ -97,7 +103,9 @@ class Inbox:
                             envelope.event_id, record.topic, record.partition, record.offset, envelope.type,
                         )
                         if first_time:
-                            await handle(conn, envelope)
+                            with tracing.span(f"apply {envelope.type}", SpanKind.CONSUMER, envelope.trace_parent,
+                                              schema=self.schema, event_id=envelope.event_id):
+                                await handle(conn, envelope)
                             applied += 1
                     self.tries.pop(str(envelope.event_id), None)  # applied at last: forget its failures
                 except (ValidationError, asyncpg.DataError) as error:
@@ -114,6 +122,8 @@ class Inbox:
                         record, f"{envelope.type}: failed {self.max_tries} times: {type(error).__name__}: {error}", conn)
             await crash_point_later("consumer_before_commit")
         crash_point("consumer_after_commit")
+        for record in records:
+            self.applied_to[TopicPartition(record.topic, record.partition)] = record.offset + 1
         if applied:
             log(logger, "applied", count=applied, topic=records[0].topic, last_offset=records[-1].offset)
             EVENTS_APPLIED.labels(records[0].topic).inc(applied)
@@ -128,6 +138,24 @@ class Inbox:
         logger.error("dead letter", extra={"fields": {"topic": record.topic, "partition": record.partition,
                                                      "offset": record.offset}})
         DEAD_LETTERS.labels(record.topic).inc()
+
+    async def lags(self) -> dict[tuple[str, int], int]:
+        """(topic, partition) → messages the broker holds that are not applied yet, for the partitions this
+        process consumes now."""
+        if self.consumer is None:
+            return {}
+        lags = {}
+        for tp in self.consumer.assignment():
+            end = self.consumer.highwater(tp)
+            if end is None:
+                continue  # nothing fetched from it yet
+            done = self.applied_to.get(tp)
+            if done is None:
+                committed = await self.consumer.committed(tp)
+                done = committed or 0
+            lags[(tp.topic, tp.partition)] = max(end - done, 0)
+            CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(lags[(tp.topic, tp.partition)])
+        return lags
 
     async def has_applied(self, event_ids: list[str]) -> bool:
         count = await self.pool.fetchval(
@@ -152,8 +180,10 @@ def subscribe(broker: KafkaBroker, topic: str, group_id: str, inbox: Inbox, hand
     async def on_messages(message: KafkaMessage) -> None:
         nonlocal failures
         records = message.raw_message
+        inbox.consumer = message.consumer
         try:
-            await inbox.apply(records, handle)
+            with PROJECTION_SECONDS.labels(topic).time():
+                await inbox.apply(records, handle)
             failures = 0
         except Exception as error:
             # Nothing was committed: the batch comes again. Pause first, longer each time, so that an

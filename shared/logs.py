@@ -1,11 +1,19 @@
-"""Structured logs: one JSON object a line, carrying the correlation id of the work at hand."""
+"""Structured logs: one JSON object a line, carrying the correlation id of the work at hand.
+
+Warnings and errors that repeat (a broker or a database away: every client retries many times a second)
+are written once per interval, with how many were held back: an outage is one line every 30 s, not
+thousands.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
+import time
 from datetime import UTC, datetime
+
+REPEAT_SECONDS = 30.0
 
 from shared.context import correlation_id
 
@@ -26,9 +34,32 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class Repeats(logging.Filter):
+    """Lets a warning or an error of the same logger and message template through once per interval."""
+
+    def __init__(self, interval: float = REPEAT_SECONDS):
+        super().__init__()
+        self.interval = interval
+        self.seen: dict[tuple[str, str], tuple[float, int]] = {}  # key → (last written, held back since)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        key, now = (record.name, str(record.msg)), time.monotonic()
+        written, held = self.seen.get(key, (-self.interval, 0))
+        if now - written < self.interval:
+            self.seen[key] = (written, held + 1)
+            return False
+        self.seen[key] = (now, 0)
+        if held:
+            record.fields = {**getattr(record, "fields", {}), "repeated": held}
+        return True
+
+
 def configure(service: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(Repeats())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

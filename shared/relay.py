@@ -25,6 +25,9 @@ from aiokafka import AIOKafkaProducer
 from eventsourcing.application import Application
 from eventsourcing.domain import DomainEventProtocol
 
+from opentelemetry.trace import SpanKind
+
+from shared import tracing
 from shared.context import Actor
 from shared.envelope import Contract, Envelope, event_id_for
 from shared.faults import crash_point
@@ -66,6 +69,7 @@ def to_envelope(producer: str, position: int, domain_event, contract: Contract) 
         actor=Actor.model_validate(context["actor"]),
         correlation_id=context["correlation_id"],
         causation_id=context["causation_id"],
+        trace_parent=context.get("trace_parent"),
         payload=contract.model_dump(mode="json"),
     )
 
@@ -183,6 +187,10 @@ class Relay:
             if contract is None:  # internal fact, e.g. a command record
                 continue
             envelope = to_envelope(self.producer_name, notification.id, domain_event, contract)
+            if envelope.trace_parent:
+                with tracing.span(f"publish {envelope.type}", SpanKind.PRODUCER, envelope.trace_parent,
+                                  topic=self.topic, event_id=envelope.event_id):
+                    pass  # the moment it leaves the store; its consumers continue the command's trace
             key = str(envelope.aggregate_id).encode()
             partition = partition_for(key, self.partitions)
             if self.tails.get(partition, 0) >= notification.id:

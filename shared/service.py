@@ -14,7 +14,7 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 
-from shared import health, kafka, logs
+from shared import health, tracing, kafka, logs
 from shared.eventstore import ServiceApplication
 from shared.http import Endpoint, command_app
 from shared.identity import TokenVerifier, discovered_jwks
@@ -116,6 +116,7 @@ def build_asgi(definition: ServiceDefinition, settings: Settings) -> Starlette:
             for sub in subscriptions:
                 subscribe(broker, settings.topic(sub.topic), settings.topic(f"cqp.{definition.name}"), inbox, sub.handle)
             await broker.start()
+            checks["consumers"] = lambda: health.consumer_lag(inbox, settings.ready_max_consumer_lag)
         relay_task = asyncio.create_task(relay.run(), name="relay")
         checks.update(
             database=lambda: health.database(pool),
@@ -151,5 +152,6 @@ def verifier(settings: Settings) -> TokenVerifier:
 def run(definition: ServiceDefinition) -> None:
     settings = Settings()
     logs.configure(definition.name, settings.log_level)
+    tracing.configure(definition.name, settings.otlp_endpoint)
     logging.getLogger(definition.name).info("listening", extra={"fields": {"port": settings.port}})
     uvicorn.run(build_asgi(definition, settings), host=settings.host, port=settings.port, log_config=None)

@@ -46,10 +46,14 @@ class Settings(BaseSettings):
     read_statement_timeout_ms: int = 5_000
     # Ready (/health/ready) only while the relay is fewer events than this behind the store.
     ready_max_relay_lag: int = 1000
+    # ... and while its consumers are fewer messages than this behind on every partition.
+    ready_max_consumer_lag: int = 1000
     # GraphiQL and introspection: on in development, off in production.
     graphql_introspection: bool = True
     # AES key (base64) of the services that store personal data encrypted; never committed.
     cipher_key: str = ""
+    # An OTLP/HTTP collector (e.g. http://127.0.0.1:4318) to export traces to; none: tracing is off.
+    otlp_endpoint: str = ""
     # Fault injection for crash tests only: a named point where the process SIGKILLs itself.
     crash_at: str = ""
 
@@ -70,4 +74,9 @@ class Settings(BaseSettings):
             # Commands run in worker threads: the pool must cover them.
             "POSTGRES_POOL_SIZE": str(self.pool_size),
             "POSTGRES_MAX_OVERFLOW": "10",
+            # Fail fast when the database is away (the library waits 30 s by default): the command answers
+            # OutcomeUnknown at once, and the client sends it again with the same key.
+            "POSTGRES_CONNECT_TIMEOUT": "3",
+            # A pooled connection that died with a database restart is replaced before a command uses it.
+            "POSTGRES_PRE_PING": "yes",
         }

@@ -2,7 +2,7 @@
 
 import uvicorn
 
-from shared import logs
+from shared import logs, tracing
 from shared.settings import Settings
 
 from services.gateway.app import build_asgi
@@ -10,4 +10,5 @@ from services.gateway.app import build_asgi
 if __name__ == "__main__":
     settings = Settings()
     logs.configure("gateway", settings.log_level)
+    tracing.configure("gateway", settings.otlp_endpoint)
     uvicorn.run(build_asgi(settings), host=settings.host, port=settings.port, log_config=None)

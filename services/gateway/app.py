@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
-from shared import health, kafka
+from shared import health, kafka, tracing
 from shared.context import correlation_id
 from shared.inbox import Inbox, subscribe
 from shared.limits import BodySizeLimit
@@ -29,7 +29,7 @@ from services.gateway.schema.context import Context, new_correlation_id
 class GatewayGraphQL(GraphQL):
     def __init__(self, state: dict, settings: Settings):
         introspection = settings.graphql_introspection
-        super().__init__(build_schema(introspection), graphql_ide="graphiql" if introspection else None)
+        super().__init__(build_schema(introspection, tracing.enabled()), graphql_ide="graphiql" if introspection else None)
         self.state = state
         self.verifier = verifier(settings)
 
@@ -69,6 +69,7 @@ def build_asgi(settings: Settings) -> Starlette:
             await broker.start()
             checks.update(database=lambda: health.database(read_pool),
                           broker=lambda: health.broker(settings.kafka_bootstrap),
+                          consumers=lambda: health.consumer_lag(inbox, settings.ready_max_consumer_lag),
                           dead_letters=lambda: health.dead_letters(pool, readmodels.SCHEMA))
             try:
                 yield

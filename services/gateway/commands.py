@@ -10,7 +10,9 @@ from datetime import date
 
 import asyncpg
 import httpx
+from opentelemetry.trace import SpanKind
 
+from shared import tracing
 from shared.errors import CommandRefused, OutcomeUnknown
 from shared.health import READ_YOUR_WRITES_SECONDS
 from shared.inbox import Inbox
@@ -66,8 +68,10 @@ class CommandClient:
             "x-correlation-id": correlation_id,
         }
         try:
-            response = await self.http.post(f"{self.service_urls[service]}/commands/{command}",
-                                            content=json.dumps(body, default=_plain), headers=headers)
+            with tracing.span(f"command {command}", SpanKind.CLIENT, service=service):
+                headers.update(tracing.headers())
+                response = await self.http.post(f"{self.service_urls[service]}/commands/{command}",
+                                                content=json.dumps(body, default=_plain), headers=headers)
         except (httpx.ConnectError, httpx.ConnectTimeout) as error:
             # Never reached the service: nothing happened.
             raise ServiceUnavailable(f"the {service} service did not answer", reason=type(error).__name__) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 from strawberry.extensions import DisableIntrospection, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions.tracing import OpenTelemetryExtension
 
 from services.gateway.schema.candidacy.mutations import CandidacyMutations
 from services.gateway.schema.candidacy.queries import CandidacyQueries
@@ -30,7 +31,7 @@ class Schema(strawberry.Schema):
         log_errors(errors, execution_context)
 
 
-def build_schema(introspection: bool = True) -> Schema:
+def build_schema(introspection: bool = True, traced: bool = False) -> Schema:
     extensions = [
         lambda: QueryDepthLimiter(max_depth=10),
         lambda: MaxTokensLimiter(max_token_count=2000),
@@ -39,6 +40,8 @@ def build_schema(introspection: bool = True) -> Schema:
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
+    if traced:
+        extensions.append(OpenTelemetryExtension)
     return Schema(query=Query, mutation=Mutation, extensions=extensions)
 
 
