@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 
 from shared import health, logs
 from shared.eventstore import ServiceApplication
-from shared.http import Endpoint, command_app
+from shared.http import Endpoint, QueryHandler, command_app
 from shared.identity import TokenVerifier, discovered_jwks
 from shared.inbox import Handler, Inbox, subscribe
 from shared.policy import operations
@@ -49,6 +49,9 @@ class ServiceDefinition:
     commands: Callable[[ServiceApplication, asyncpg.Pool], dict[str, Endpoint]]
     subscriptions: Callable[[ServiceApplication, asyncpg.Pool], list[Subscription]] = lambda app, pool: []
     migrations: list[str] = field(default_factory=list)
+    # Read endpoints beside the commands (POST /queries/<name>), built from the running parts like the commands.
+    queries: Callable[[ServiceApplication, asyncpg.Pool, TokenVerifier], dict[str, QueryHandler]] = \
+        lambda app, pool, verifier: {}
     # Encrypt the stored events with the library's AES cipher (personal data), key from CQP_CIPHER_KEY.
     encrypted: bool = False
 
@@ -70,6 +73,8 @@ def eventsourcing_env(definition: ServiceDefinition, settings: Settings) -> dict
 def build_asgi(definition: ServiceDefinition, settings: Settings) -> Starlette:
     schema = definition.name
     commands: dict[str, Endpoint] = {}  # filled once the lifespan has built the application
+    queries: dict[str, QueryHandler] = {}
+    token_verifier = verifier(settings)
     relays: list[Relay] = []
 
     @contextlib.asynccontextmanager
@@ -83,6 +88,7 @@ def build_asgi(definition: ServiceDefinition, settings: Settings) -> Starlette:
         relay = Relay(app, definition.name, settings.topic(definition.topic), app.to_contract,
                       settings.postgres_dsn, schema, settings.kafka_bootstrap, settings.relay_poll_seconds)
         commands.update(definition.commands(app, pool))
+        queries.update(definition.queries(app, pool, token_verifier))
         if undeclared := set(commands) - set(operations()):
             raise RuntimeError(f"commands missing from the role table (shared/roles.toml): {sorted(undeclared)}")
         relays.append(relay)
@@ -115,8 +121,8 @@ def build_asgi(definition: ServiceDefinition, settings: Settings) -> Starlette:
 
     checks: dict[str, health.Check] = {}  # filled once the lifespan has the pool
 
-    return command_app(definition.name, commands, verifier(settings), settings.max_request_bytes, lifespan=lifespan,
-                       on_written=lambda: relays[0].wake.set(), checks=lambda: checks)
+    return command_app(definition.name, commands, token_verifier, settings.max_request_bytes, lifespan=lifespan,
+                       on_written=lambda: relays[0].wake.set(), checks=lambda: checks, queries=queries)
 
 
 def verifier(settings: Settings) -> TokenVerifier:

@@ -3,9 +3,10 @@
 from shared.contracts.candidacy import TOPIC
 from shared.contracts.catalog import TOPIC as CATALOG_TOPIC
 from shared.contracts.jury import TOPIC as JURY_TOPIC
+from shared import personal
 from shared.service import ServiceDefinition, Subscription, run
 
-from services.candidacy import api, catalog_view, jury_events
+from services.candidacy import api, catalog_view, jury_events, people
 from services.candidacy.application import CandidacyApplication
 
 DEFINITION = ServiceDefinition(
@@ -17,7 +18,8 @@ DEFINITION = ServiceDefinition(
         Subscription(CATALOG_TOPIC, catalog_view.apply_catalog),
         Subscription(JURY_TOPIC, jury_events.handler(app)),
     ],
-    migrations=catalog_view.MIGRATIONS,
+    migrations=[*catalog_view.MIGRATIONS, *personal.MIGRATIONS],
+    queries=lambda app, pool, verifier: people.queries(people.People(app, pool), verifier),
     encrypted=True,
 )
 

@@ -58,16 +58,12 @@ def commands(app: JuryApplication, pool) -> dict[str, Endpoint]:
         settings_and_blocks = await version(facts)
         quorum = settings_and_blocks["settings"]["jury_quorum"]
         blocks = [b["code"] for b in settings_and_blocks["blocks"]]
-        holder = await views.holder_name(pool, facts.candidate_id)
-        return await anyio.to_thread.run_sync(app.decide, command, facts, quorum, blocks, holder, date.today(),
-                                              context)
+        return await anyio.to_thread.run_sync(app.decide, command, facts, quorum, blocks, date.today(), context)
 
     async def correct_decision(command: CorrectDecision, context):
         facts = await candidacy(command.candidacy_id)
         blocks = [b["code"] for b in (await version(facts))["blocks"]]
-        holder = await views.holder_name(pool, facts.candidate_id)
-        return await anyio.to_thread.run_sync(app.correct_decision, command, facts, blocks, holder, date.today(),
-                                              context)
+        return await anyio.to_thread.run_sync(app.correct_decision, command, facts, blocks, date.today(), context)
 
     endpoints = [
         Endpoint(RecordEvaluation, record_evaluation),

@@ -36,7 +36,7 @@ def to_contract(e) -> public.Contract | None:
                                             blocks_acquired=getattr(e, "blocks_acquired", None) or [],
                                             corrected_on=getattr(e, "corrected_on", None))
         case Certificate.Issued():
-            return public.CertificateIssued(number=e.number, kind=e.kind, candidate_id=e.candidate_id, holder=e.holder,
+            return public.CertificateIssued(number=e.number, kind=e.kind, candidate_id=e.candidate_id,
                                             candidacy_id=e.candidacy_id, certification=e.certification,
                                             version=e.version, blocks=e.blocks, awarded_on=e.awarded_on,
                                             session_id=e.session_id)

@@ -433,12 +433,14 @@ class Certificate(Aggregate):
         return f"{certification}-{secrets.token_hex(10).upper()}"
 
     @event("Issued")
-    def __init__(self, number: str, kind: str, candidate_id: str, holder: str, candidacy_id: str,
-                 certification: str, version: int, blocks: list[str], awarded_on: date, session_id: str):
+    def __init__(self, number: str, kind: str, candidate_id: str, candidacy_id: str, certification: str,
+                 version: int, blocks: list[str], awarded_on: date, session_id: str, holder: str | None = None):
         self.number = number
         self.kind = kind
         self.candidacy_id = candidacy_id
         self.candidate_id = candidate_id
+        # The holder is the candidate (`candidate_id`): their name stays with the candidacy service, sealed
+        # with their own key (shared/personal.py). Certificates issued before that named them here.
         self.holder = holder
         self.certification = certification
         self.referential_version = version

@@ -103,10 +103,14 @@ class CertificateRevoked(Contract):
 
 
 class CertificateIssued(Contract):
+    """Version 2: no `holder` name (version 1 had it in clear): the holder is the candidate, whose name
+    only the candidacy service reveals (shared/personal.py)."""
+
+    contract_version = 2
+
     number: str
     kind: CertificateKind
     candidate_id: str
-    holder: str
     candidacy_id: str
     certification: str
     version: int
