@@ -1,5 +1,6 @@
 """People's names, contact and civil data, asked of the candidacy service, which alone holds them (each
-sealed with the person's own key: shared/personal.py). The gateway keeps none of it in its read models.
+sealed with the person's own key: shared/personal.py), and jury members' names, asked of the jury
+service in the same way. The gateway keeps none of it in its read models.
 
 The gateway first selects the records in the caller's scope (SQL, as for every read), then asks the
 candidacy service for the people on them with the caller's own token: the candidacy service checks the
@@ -51,16 +52,17 @@ NOBODY = Person(WITHHELD, WITHHELD)
 
 
 class PeopleClient:
-    def __init__(self, http: httpx.AsyncClient, candidacy_url: str):
+    def __init__(self, http: httpx.AsyncClient, candidacy_url: str, jury_url: str = ""):
         self.http = http
         self.url = candidacy_url
+        self.jury_url = jury_url  # the jury service keeps its members' names the same way
 
-    async def _ask(self, name: str, body: dict, token: str | None) -> dict:
+    async def _ask(self, name: str, body: dict, token: str | None, url: str | None = None) -> dict:
         headers = {"authorization": f"Bearer {token}"} if token else {}
         try:
-            answer = await self.http.post(f"{self.url}/queries/{name}", json=body, headers=headers)
+            answer = await self.http.post(f"{url or self.url}/queries/{name}", json=body, headers=headers)
         except httpx.TransportError as error:
-            raise PeopleUnavailable("the candidacy service, which keeps people's names, did not answer",
+            raise PeopleUnavailable("the service that keeps people's names did not answer",
                                     reason=type(error).__name__) from None
         if answer.status_code != 200:
             error = (answer.json() if answer.headers.get("content-type", "").startswith("application/json")
@@ -81,6 +83,10 @@ class PeopleClient:
     async def search(self, text: str, token: str) -> list[str]:
         """The ids of the people having every word of the text (their scope is the caller's SQL's business)."""
         return (await self._ask("search", {"text": text}, token))["ids"]
+
+    async def members(self, sessions: list[str], token: str) -> dict[str, dict[str, str]]:
+        """Each jury session the caller may read → its members' names (from the jury service)."""
+        return (await self._ask("members", {"sessions": sessions}, token, self.jury_url))["sessions"]
 
     async def holders(self, numbers: list[str]) -> dict[str, str]:
         """The holder's name of each certificate number (public, as the verification is)."""

@@ -54,6 +54,9 @@ class ServiceDefinition:
         lambda app, pool, verifier: {}
     # Encrypt the stored events with the library's AES cipher (personal data), key from CQP_CIPHER_KEY.
     encrypted: bool = False
+    # Seals people's data with a key per person (shared/personal.py), under the master key CQP_CIPHER_KEY,
+    # which the application reads as PERSONAL_DATA_KEY.
+    personal_data: bool = False
 
 
 class MissingCipherKey(RuntimeError):
@@ -62,6 +65,11 @@ class MissingCipherKey(RuntimeError):
 
 def eventsourcing_env(definition: ServiceDefinition, settings: Settings) -> dict[str, str]:
     env = settings.eventsourcing_env(definition.name)
+    if (definition.encrypted or definition.personal_data) and not settings.cipher_key:
+        raise MissingCipherKey(f"the {definition.name} service keeps personal data encrypted: set "
+                               "CQP_CIPHER_KEY (`cqp cipher-key` prints a new one)")
+    if definition.personal_data:
+        env["PERSONAL_DATA_KEY"] = settings.cipher_key
     if definition.encrypted:
         if not settings.cipher_key:
             raise MissingCipherKey(f"the {definition.name} service stores personal data encrypted: set "

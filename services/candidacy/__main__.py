@@ -21,6 +21,7 @@ DEFINITION = ServiceDefinition(
     migrations=[*catalog_view.MIGRATIONS, *personal.MIGRATIONS],
     queries=lambda app, pool, verifier: people.queries(people.People(app, pool), verifier),
     encrypted=True,
+    personal_data=True,
 )
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ class People:
     def vault(self) -> Vault:
         """Under the service's master key: the event store's cipher key (CQP_CIPHER_KEY)."""
         if self._vault is None:
-            self._vault = Vault(self.pool, MasterKey(self.app.env.get("CIPHER_KEY") or ""))
+            self._vault = Vault(self.pool, MasterKey(self.app.env.get("PERSONAL_DATA_KEY") or ""))
         return self._vault
 
     # --- commands ---

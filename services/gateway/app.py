@@ -69,7 +69,7 @@ def build_asgi(settings: Settings) -> Starlette:
         async with httpx.AsyncClient(timeout=30) as http:
             urls = {"catalog": settings.catalog_url, "candidacy": settings.candidacy_url, "jury": settings.jury_url}
             state.update(read_pool=read_pool, commands=CommandClient(http, urls, inbox, settings.read_your_writes_timeout),
-                         people=PeopleClient(http, settings.candidacy_url))
+                         people=PeopleClient(http, settings.candidacy_url, settings.jury_url))
             await broker.start()
             checks.update(database=lambda: health.database(read_pool),
                           broker=lambda: health.broker(settings.kafka_bootstrap),

@@ -167,6 +167,10 @@ MIGRATIONS = [
         session_id uuid NOT NULL
     );
     CREATE INDEX IF NOT EXISTS certificates_candidate ON certificates (candidate_id);
+    -- Jury members' names once kept here in clear: now with the jury service only, sealed per person.
+    UPDATE jury_sessions SET members = (SELECT coalesce(jsonb_object_agg(m.key, m.value - 'name'), '{}')
+                                          FROM jsonb_each(members) m)
+     WHERE EXISTS (SELECT 1 FROM jsonb_each(members) m WHERE m.value ? 'name');
     ALTER TABLE certificates DROP COLUMN IF EXISTS holder;  -- the holder's name: asked of the candidacy service
     -- A certificate whose decision was corrected away verifies as revoked, with the date and reason.
     ALTER TABLE certificates ADD COLUMN IF NOT EXISTS revoked_on date;
@@ -349,7 +353,7 @@ async def project_jury(conn: asyncpg.Connection, envelope: Envelope) -> None:
                 " VALUES ($1::uuid, $2, $3, $4, $5, $6, $7)",
                 fact.session_id, fact.branch, fact.certifications, fact.on, fact.place, fact.remote, fact.capacity)
         case jury.JuryMemberAppointed():
-            member = {"name": fact.name, "college": fact.college, "role": fact.role}
+            member = {"college": fact.college, "role": fact.role}  # the name: asked of the jury service
             await conn.execute("UPDATE jury_sessions SET members = members || jsonb_build_object($2::text, $3::jsonb)"
                                " WHERE id = $1::uuid", fact.session_id, fact.member_id, json.dumps(member))
         case jury.CandidacyPresented():

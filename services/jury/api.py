@@ -12,11 +12,12 @@ from shared.commands.jury import (
     AppointMember, CorrectDecision, Decide, DeclareHolders, Present, RecordDeclarationOutcome, RecordEvaluation,
     ScheduleSession,
 )
-from shared.http import Endpoint, threaded
+from shared.http import Endpoint
 
 from services.jury import views
 from services.jury.application import JuryApplication
 from services.jury.domain import UnknownCandidacy
+from services.jury.members import Members
 
 
 def commands(app: JuryApplication, pool) -> dict[str, Endpoint]:
@@ -68,7 +69,7 @@ def commands(app: JuryApplication, pool) -> dict[str, Endpoint]:
     endpoints = [
         Endpoint(RecordEvaluation, record_evaluation),
         Endpoint(ScheduleSession, schedule_session),
-        threaded(AppointMember, app.appoint_member),
+        Endpoint(AppointMember, Members(app, pool).appoint),
         Endpoint(Present, present),
         Endpoint(Decide, decide),
         Endpoint(CorrectDecision, correct_decision),

@@ -67,11 +67,14 @@ class JuryApplication(ServiceApplication):
 
         return self.execute(command, context, decide)
 
-    def appoint_member(self, command: AppointMember, context: CommandContext) -> CommandOutcome:
+    def appoint_member(self, command: AppointMember, member_id: str, personal: str,
+                       context: CommandContext) -> CommandOutcome:
+        """`personal`: the member's name, sealed with the key made for `member_id` (services/jury/members.py)."""
+
         def decide():
             session = self.in_scope("appoint-member", command.session_id)
-            member_id = session.appoint(command.name, command.college, command.role)
-            return [session], {"id": str(session.id), "member_id": member_id}
+            member_id_ = session.appoint(member_id, personal, command.college, command.role)
+            return [session], {"id": str(session.id), "member_id": member_id_}
 
         return self.execute(command, context, decide)
 

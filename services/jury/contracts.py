@@ -21,7 +21,7 @@ def to_contract(e) -> public.Contract | None:
             return public.JurySessionScheduled(session_id=aggregate_id, branch=e.branch, certifications=e.certifications,
                                                on=e.on, place=e.place, remote=e.remote, capacity=e.capacity)
         case JurySession.MemberAppointed():
-            return public.JuryMemberAppointed(session_id=aggregate_id, member_id=e.member_id, name=e.name,
+            return public.JuryMemberAppointed(session_id=aggregate_id, member_id=e.member_id, personal=e.personal or "",
                                               college=e.college, role=e.role)
         case JurySession.CandidacyPresented():
             return public.CandidacyPresented(session_id=aggregate_id, candidacy_id=e.candidacy_id, blocks=e.blocks)

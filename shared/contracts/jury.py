@@ -56,9 +56,14 @@ class JurySessionScheduled(Contract):
 
 
 class JuryMemberAppointed(Contract):
+    """Version 2: the member's `name` (in clear in version 1) is sealed with their own key in `personal`;
+    only the jury service reads it."""
+
+    contract_version = 2
+
     session_id: str
     member_id: str
-    name: str
+    personal: str
     college: College
     role: MemberRole
 

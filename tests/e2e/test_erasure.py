@@ -173,11 +173,14 @@ async def test_a_person_erased_on_request_is_nowhere_to_be_read_while_every_hist
 async def test_the_holder_of_a_certificate_is_not_erased_for_the_certifier_must_keep_its_holders_records(system):
     await system.start()
     await catalog(system)
-    holder = {**PERSON, "givenName": "Holder", "familyName": "Kept", "email": "holder@example.org"}
+    holder = {**PERSON, "givenName": "Ermengilde", "familyName": "Vantongerloo", "email": "ermengilde@example.org",
+              "holder": {**PERSON["holder"], "birthName": "Vantongerloo", "firstNames": ["Ermengilde"]}}
     candidate_id, candidacy_id = await candidacy(system, holder, "h")
     for n, block in enumerate(BLOCKS):
         assert (await evaluate(system, candidacy_id, block, True, f"h-e{n}"))["validated"]
     session_id, members = await paritaire_session(system, TODAY, "s")
+    await ok(system, "appointJuryMember", "AppointJuryMemberInput",
+             {"sessionId": session_id, "name": "Oswaldine Krzywicka", "college": "EMPLOYER"}, "s-m")
     await ok(system, "presentCandidacy", "PresentCandidacyInput", {"sessionId": session_id, "candidacyId": candidacy_id},
              "h-present")
     number = (await decide(system, session_id, candidacy_id, "FULL_AWARD", members, "h-d"))["certificateNumber"]
@@ -192,5 +195,11 @@ async def test_the_holder_of_a_certificate_is_not_erased_for_the_certifier_must_
     assert "keep" in refusal["message"]
     verified = await system.graphql("query($n: String!) { verifyCertificate(number: $n) { holder } }", {"n": number},
                                     token=None)
-    assert verified["verifyCertificate"] == {"holder": "Holder Kept"}
+    assert verified["verifyCertificate"] == {"holder": "Ermengilde Vantongerloo"}
+    session = await system.graphql("query($id: ID!) { jurySession(id: $id) { members { name } roster { familyName } } }",
+                                   {"id": session_id})
+    assert "Oswaldine Krzywicka" in [m["name"] for m in session["jurySession"]["members"]]
+    assert session["jurySession"]["roster"] == [{"familyName": "Vantongerloo"}]
+    # Shown to whom may see them, and sealed everywhere else: no table, topic or log holds them in clear.
+    assert await everywhere_showing(system, ["ermengilde", "vantongerloo", "oswaldine", "krzywicka"]) == []
 

@@ -1,5 +1,6 @@
 """Jury rules on the library's in-memory event store: each refusal is a typed error that writes nothing."""
 
+import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -62,7 +63,8 @@ def session(app, on=date(2026, 9, 15), members=(("EMPLOYER", "PRESIDENT"), ("EMP
     session_id = app.schedule_session({"branch": "UIMM", "certifications": ["RNCP34174"], "on": on, "place": "Paris",
                                        "remote": False, "capacity": 10}, OWNERS, ctx()).result["id"]
     ids = [app.appoint_member({"session_id": session_id, "name": f"M{i}", "college": college, "role": role},
-                              ctx()).result["member_id"] for i, (college, role) in enumerate(members)]
+                              str(uuid.uuid4()), "pd1.sealed", ctx()).result["member_id"]
+           for i, (college, role) in enumerate(members)]
     return session_id, ids
 
 

@@ -13,7 +13,7 @@ from shared.errors import Unauthenticated
 from shared.identity import INDIVIDUAL, PLATFORM, Caller, TokenVerifier, bearer_token
 
 from services.gateway.commands import CommandClient
-from shared.people import NOBODY, PeopleClient, Person
+from shared.people import NOBODY, WITHHELD, PeopleClient, Person
 
 
 @dataclass
@@ -68,6 +68,16 @@ class Context:
 
             self.loaders["person"] = DataLoader(load_fn=load)
         return await self.loaders["person"].load(str(candidate_id))
+
+    async def member_name(self, session_id, member_id) -> str:
+        """A jury member's name, the sessions of one request asked of the jury service in one call."""
+        if "members" not in self.loaders:
+            async def load(sessions: list[str]) -> list[dict[str, str]]:
+                found = await self.people.members(sessions, self.token())
+                return [found.get(s, {}) for s in sessions]
+
+            self.loaders["members"] = DataLoader(load_fn=load)
+        return (await self.loaders["members"].load(str(session_id))).get(str(member_id), WITHHELD)
 
     async def send(self, service: str, command: str, body: dict, idempotency_key: str) -> dict:
         await self.caller()

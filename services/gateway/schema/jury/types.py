@@ -73,9 +73,13 @@ class JuryDecision:
 @strawberry.type
 class JuryMember:
     id: strawberry.ID
-    name: str
+    session_id: strawberry.Private[str]
     college: College
     role: MemberRole
+
+    @strawberry.field(description="From the jury service, which alone keeps members' names (sealed per person)")
+    async def name(self, info: Info) -> str:
+        return await info.context.member_name(self.session_id, self.id)
 
 
 @strawberry.type
@@ -122,7 +126,7 @@ class JurySession:
         return cls(id=strawberry.ID(str(r["id"])), branch=r["branch"], certification_codes=list(r["certifications"]),
                    held_on=r["held_on"], place=r["place"], remote=r["remote"], capacity=r["capacity"],
                    status=r["status"],
-                   members=[JuryMember(id=strawberry.ID(k), name=v["name"], college=College(v["college"]),
+                   members=[JuryMember(id=strawberry.ID(k), session_id=str(r["id"]), college=College(v["college"]),
                                        role=MemberRole(v["role"])) for k, v in json.loads(r["members"]).items()])
 
 
