@@ -59,6 +59,11 @@ MIGRATIONS = [
         PRIMARY KEY (person_id, token)
     );
     CREATE INDEX IF NOT EXISTS personal_search_token ON personal_search (token);
+    -- Erasures begun: the key is destroyed once the erasure is recorded, even after a crash in between.
+    CREATE TABLE IF NOT EXISTS personal_erasures (
+        person_id text PRIMARY KEY,
+        begun_at timestamptz NOT NULL DEFAULT now()
+    );
     """
 ]
 
@@ -174,6 +179,19 @@ class Vault:
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute("DELETE FROM personal_search WHERE person_id = $1", person_id)
             await conn.execute("DELETE FROM personal_keys WHERE person_id = $1", person_id)
+            await conn.execute("DELETE FROM personal_erasures WHERE person_id = $1", person_id)
+
+    async def begin_erasure(self, person_id: str) -> None:
+        """Noted before the erasure is recorded: `finish_erasures` destroys the key if the process dies
+        between recording the erasure and destroying the key."""
+        await self.pool.execute("INSERT INTO personal_erasures (person_id) VALUES ($1) ON CONFLICT DO NOTHING",
+                                person_id)
+
+    async def abandon_erasure(self, person_id: str) -> None:
+        await self.pool.execute("DELETE FROM personal_erasures WHERE person_id = $1", person_id)
+
+    async def erasures_begun(self) -> list[str]:
+        return [r["person_id"] for r in await self.pool.fetch("SELECT person_id FROM personal_erasures")]
 
     async def index(self, person_id: str, tokens: set[str]) -> None:
         async with self.pool.acquire() as conn, conn.transaction():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import anyio
@@ -52,6 +52,8 @@ class ServiceDefinition:
     # Read endpoints beside the commands (POST /queries/<name>), built from the running parts like the commands.
     queries: Callable[[ServiceApplication, asyncpg.Pool, TokenVerifier], dict[str, QueryHandler]] = \
         lambda app, pool, verifier: {}
+    # Run once at start, before the commands are served (e.g. finishing work a crash interrupted).
+    on_start: Callable[[ServiceApplication, asyncpg.Pool], Awaitable[None]] | None = None
     # Encrypt the stored events with the library's AES cipher (personal data), key from CQP_CIPHER_KEY.
     encrypted: bool = False
     # Seals people's data with a key per person (shared/personal.py), under the master key CQP_CIPHER_KEY,
@@ -95,6 +97,8 @@ def build_asgi(definition: ServiceDefinition, settings: Settings) -> Starlette:
         app = await anyio.to_thread.run_sync(lambda: definition.application(env=eventsourcing_env(definition, settings)))
         relay = Relay(app, definition.name, settings.topic(definition.topic), app.to_contract,
                       settings.postgres_dsn, schema, settings.kafka_bootstrap, settings.relay_poll_seconds)
+        if definition.on_start:
+            await definition.on_start(app, pool)
         commands.update(definition.commands(app, pool))
         queries.update(definition.queries(app, pool, token_verifier))
         if undeclared := set(commands) - set(operations()):

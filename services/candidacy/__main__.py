@@ -22,6 +22,7 @@ DEFINITION = ServiceDefinition(
     queries=lambda app, pool, verifier: people.queries(people.People(app, pool), verifier),
     encrypted=True,
     personal_data=True,
+    on_start=lambda app, pool: people.People(app, pool).finish_erasures(),
 )
 
 if __name__ == "__main__":

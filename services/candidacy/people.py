@@ -89,9 +89,30 @@ class People:
             lambda: [c for c in candidate.candidacies if self.app.candidacy(c).status == "CLOSED"])  # closed: awarded
         held = await catalog_view.certificates_in_force(self.pool, str(candidate.id), awarded)
         records = await self.records(candidate)
-        outcome = await anyio.to_thread.run_sync(self.app.erase_candidate, command, held, records, context)
+        await self.vault.begin_erasure(str(candidate.id))
+        try:
+            outcome = await anyio.to_thread.run_sync(self.app.erase_candidate, command, held, records, context)
+        except CommandRefused:
+            await self.finish_erasure(str(candidate.id))  # refused: nothing recorded, unless erased before
+            raise
         await self.vault.destroy(str(candidate.id))
         return outcome
+
+    async def finish_erasure(self, candidate_id: str) -> None:
+        """The key destroyed if the person is erased in the store; the erasure forgotten otherwise."""
+        try:
+            erased = (await self._candidate(candidate_id)).erased
+        except UnknownCandidate:
+            erased = False
+        if erased:
+            await self.vault.destroy(candidate_id)
+        else:
+            await self.vault.abandon_erasure(candidate_id)
+
+    async def finish_erasures(self) -> None:
+        """At start: the erasures a crash interrupted between recording them and destroying the key."""
+        for candidate_id in await self.vault.erasures_begun():
+            await self.finish_erasure(candidate_id)
 
     async def _candidate(self, candidate_id: str) -> Candidate:
         return await anyio.to_thread.run_sync(self.app.candidate, candidate_id)

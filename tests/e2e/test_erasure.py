@@ -160,6 +160,14 @@ async def test_a_person_erased_on_request_is_nowhere_to_be_read_while_every_hist
                              candidate_id))[0]["n"] == 0
     assert await everywhere_showing(system, NEEDLES) == []
 
+    # A crash between recording the erasure and destroying the key: the key goes when the service starts.
+    system["candidacy"].kill()
+    await system.sql("INSERT INTO candidacy.personal_keys (person_id, wrapped) VALUES ($1, 'left over')", candidate_id)
+    await system.sql("INSERT INTO candidacy.personal_erasures (person_id) VALUES ($1)", candidate_id)
+    await system.start("candidacy")
+    assert (await system.sql("SELECT count(*) AS n FROM candidacy.personal_keys WHERE person_id = $1",
+                             candidate_id))[0]["n"] == 0
+
     # The gateway's read models, dropped and rebuilt from the topics: the person does not come back.
     system["gateway"].kill(15)
     rebuilt = subprocess.run([sys.executable, "-m", "shared.cli", "gateway", "rebuild"], cwd=ROOT,

@@ -139,3 +139,12 @@ def test_only_a_caller_reaching_the_person_corrects_or_erases_them(app):
     with pytest.raises(Forbidden):
         app.correct_candidate({"candidate_id": person, "family_name": "C"}, "pd1.x", ["family_name"], records, ctx())
     assert not app.candidate(person).erased
+
+
+def test_a_commands_fingerprint_is_keyed_where_people_are_so_no_one_confirms_a_guess_without_the_key():
+    from shared.eventstore import fingerprint
+
+    body = {"given_name": "Zoé", "family_name": "Lefèvre"}
+    assert fingerprint("register-candidate", body, b"k") == fingerprint("register-candidate", body, b"k")
+    assert fingerprint("register-candidate", body, b"k") != fingerprint("register-candidate", body)
+    assert fingerprint("register-candidate", body, b"k") != fingerprint("register-candidate", body, b"other")
