@@ -200,7 +200,7 @@ def run(argv: list[str] | None = None) -> int:
                     raise OperatorError("give --client-id and --contract-id (the certifier's ids at the Caisse des "
                                         "Dépôts), or CQP_CDC_CLIENT_ID and CQP_CDC_CONTRACT_ID")
                 return await operations.export(settings.postgres_dsn, args.branch, args.client_id, args.contract_id,
-                                               args.to, settings.jury_url, token)
+                                               args.to, settings.jury_url, token, settings.candidacy_url)
 
         print("\n".join(asyncio.run(declare())))
     elif args.command == "candidacy":

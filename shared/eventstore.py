@@ -9,6 +9,7 @@ even under races or after a crash; the same key from another caller is another c
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import uuid
 from datetime import date
@@ -59,8 +60,11 @@ class CommandOutcome:
         return {**self.result, "events": self.event_ids, "position": self.position, "replayed": self.replayed}
 
 
-def fingerprint(command: str, body: dict) -> str:
-    return hashlib.sha256(json.dumps([command, body], sort_keys=True, default=str).encode()).hexdigest()
+def fingerprint(command: str, body: dict, key: bytes | None = None) -> str:
+    """What tells a command from another sent with the same key. Keyed (HMAC) in the services that keep
+    personal data: a bare hash of a registration would let whoever guesses a person's data confirm it."""
+    text = json.dumps([command, body], sort_keys=True, default=str).encode()
+    return hmac.new(key, text, hashlib.sha256).hexdigest() if key else hashlib.sha256(text).hexdigest()
 
 
 class DateAsISO(Transcoding):
@@ -107,7 +111,7 @@ class ServiceApplication(Application):
         """Run `decide` (which returns the changed aggregates and the answer) once per idempotency key."""
         key = context.causation_id
         record_id = CommandRecord.create_id(self.name, key, context.as_event_data())
-        print_ = fingerprint(command.operation, command.model_dump(mode="json"))
+        print_ = fingerprint(command.operation, command.model_dump(mode="json"), self._fingerprint_key())
         if (earlier := self._earlier(record_id, print_)) is not None:
             return earlier
         # Every event the command records reads who, for which organisation and why from here.
@@ -129,6 +133,10 @@ class ServiceApplication(Application):
                 return earlier
             raise
         return CommandOutcome(result, event_ids, max(r.notification.id for r in recordings), replayed=False)
+
+    def _fingerprint_key(self) -> bytes | None:
+        secret = self.env.get("PERSONAL_DATA_KEY")
+        return hashlib.sha256(b"cqp command fingerprints" + secret.encode()).digest() if secret else None
 
     def _earlier(self, record_id: uuid.UUID, print_: str) -> CommandOutcome | None:
         try:

@@ -59,6 +59,9 @@ def threaded(model: type[Command], method: Callable[[Command, CommandContext], C
     return Endpoint(model, run)
 
 
+QueryHandler = Callable[[Request], Awaitable[JSONResponse]]
+
+
 async def command_context(request: Request, verifier: TokenVerifier, name: str) -> CommandContext:
     caller = await verifier.verify(bearer_token(request.headers.get("authorization", "")))
     actor = caller.acting_as(operation(name).roles, name)
@@ -99,8 +102,17 @@ def command_app(
     lifespan: Callable[[Starlette], AbstractAsyncContextManager] | None = None,
     on_written: Callable[[], None] = lambda: None,
     checks: Callable[[], dict] = dict,
+    queries: dict[str, QueryHandler] | None = None,
 ) -> Starlette:
-    """`checks`: the process's readiness checks (shared/health.py), known once it has started."""
+    """`checks`: the process's readiness checks (shared/health.py), known once it has started; `queries`:
+    the service's read endpoints (POST /queries/<name>, each checking its caller), also filled at start."""
+    queries = {} if queries is None else queries
+
+    async def query(request: Request) -> JSONResponse:
+        handler = queries.get(request.path_params["name"])
+        if handler is None:
+            return JSONResponse({"error": {"type": "UnknownQuery", "message": "no such query"}}, 404)
+        return await handler(request)
 
     async def handle(request: Request) -> JSONResponse:
         name = request.path_params["name"]
@@ -138,7 +150,8 @@ def command_app(
                                  "with the same idempotency key", reason=type(error).__name__) from None
 
     app = Starlette(
-        routes=[Route("/commands/{name}", handle, methods=["POST"]), *health_routes(service, checks)],
+        routes=[Route("/commands/{name}", handle, methods=["POST"]), Route("/queries/{name}", query, methods=["POST"]),
+                *health_routes(service, checks)],
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit, limit=max_request_bytes)

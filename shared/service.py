@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import anyio
@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 
 from shared import health, tracing, kafka, logs
 from shared.eventstore import ServiceApplication
-from shared.http import Endpoint, command_app
+from shared.http import Endpoint, QueryHandler, command_app
 from shared.identity import TokenVerifier, discovered_jwks
 from shared.inbox import Handler, Inbox, subscribe
 from shared.policy import operations
@@ -54,10 +54,20 @@ class ServiceDefinition:
     views: dict[str, Handler] = field(default_factory=dict)
     # The tables of those views.
     migrations: list[str] = field(default_factory=list)
+    # Its own tables beside the event store (not views: `cqp verify` does not replay them).
+    tables: list[str] = field(default_factory=list)
     # What it does on other services' events besides its views (e.g. commands on its own aggregates).
     subscriptions: Callable[[ServiceApplication, asyncpg.Pool], list[Subscription]] = lambda app, pool: []
+    # Read endpoints beside the commands (POST /queries/<name>), built from the running parts like the commands.
+    queries: Callable[[ServiceApplication, asyncpg.Pool, TokenVerifier], dict[str, QueryHandler]] = \
+        lambda app, pool, verifier: {}
+    # Run once at start, before the commands are served (e.g. finishing work a crash interrupted).
+    on_start: Callable[[ServiceApplication, asyncpg.Pool], Awaitable[None]] | None = None
     # Encrypt the stored events with the library's AES cipher (personal data), key from CQP_CIPHER_KEY.
     encrypted: bool = False
+    # Seals people's data with a key per person (shared/personal.py), under the master key CQP_CIPHER_KEY,
+    # which the application reads as PERSONAL_DATA_KEY.
+    personal_data: bool = False
 
 
 class MissingCipherKey(RuntimeError):
@@ -66,6 +76,11 @@ class MissingCipherKey(RuntimeError):
 
 def eventsourcing_env(definition: ServiceDefinition, settings: Settings) -> dict[str, str]:
     env = settings.eventsourcing_env(definition.name)
+    if (definition.encrypted or definition.personal_data) and not settings.cipher_key:
+        raise MissingCipherKey(f"the {definition.name} service keeps personal data encrypted: set "
+                               "CQP_CIPHER_KEY (`cqp cipher-key` prints a new one)")
+    if definition.personal_data:
+        env["PERSONAL_DATA_KEY"] = settings.cipher_key
     if definition.encrypted:
         if not settings.cipher_key:
             raise MissingCipherKey(f"the {definition.name} service stores personal data encrypted: set "
@@ -92,6 +107,8 @@ def consumed(definition: ServiceDefinition, app: ServiceApplication, pool: async
 def build_asgi(definition: ServiceDefinition, settings: Settings) -> Starlette:
     schema = definition.name
     commands: dict[str, Endpoint] = {}  # filled once the lifespan has built the application
+    queries: dict[str, QueryHandler] = {}
+    token_verifier = verifier(settings)
     relays: list[Relay] = []
 
     @contextlib.asynccontextmanager
@@ -99,12 +116,15 @@ def build_asgi(definition: ServiceDefinition, settings: Settings) -> Starlette:
         await ensure_schema(settings.postgres_dsn, schema)
         pool = await asyncpg.create_pool(settings.postgres_dsn, min_size=1, max_size=settings.pool_size,
                                          server_settings={"search_path": schema})
-        for statement in definition.migrations:
+        for statement in [*definition.migrations, *definition.tables]:
             await pool.execute(statement)
         app = await anyio.to_thread.run_sync(lambda: definition.application(env=eventsourcing_env(definition, settings)))
         relay = Relay(app, definition.name, settings.topic(definition.topic), app.to_contract,
                       settings.postgres_dsn, schema, kafka.client_options(settings), settings.relay_poll_seconds)
+        if definition.on_start:
+            await definition.on_start(app, pool)
         commands.update(definition.commands(app, pool))
+        queries.update(definition.queries(app, pool, token_verifier))
         if undeclared := set(commands) - set(operations()):
             raise RuntimeError(f"commands missing from the role table (shared/roles.toml): {sorted(undeclared)}")
         relays.append(relay)
@@ -138,8 +158,8 @@ def build_asgi(definition: ServiceDefinition, settings: Settings) -> Starlette:
 
     checks: dict[str, health.Check] = {}  # filled once the lifespan has the pool
 
-    return command_app(definition.name, commands, verifier(settings), settings.max_request_bytes, lifespan=lifespan,
-                       on_written=lambda: relays[0].wake.set(), checks=lambda: checks)
+    return command_app(definition.name, commands, token_verifier, settings.max_request_bytes, lifespan=lifespan,
+                       on_written=lambda: relays[0].wake.set(), checks=lambda: checks, queries=queries)
 
 
 def verifier(settings: Settings) -> TokenVerifier:

@@ -3,9 +3,10 @@
 from shared.contracts.candidacy import TOPIC
 from shared.contracts.catalog import TOPIC as CATALOG_TOPIC
 from shared.contracts.jury import TOPIC as JURY_TOPIC
+from shared import personal
 from shared.service import ServiceDefinition, Subscription, run
 
-from services.candidacy import api, catalog_view, jury_events
+from services.candidacy import api, catalog_view, jury_events, people
 from services.candidacy.application import CandidacyApplication
 
 DEFINITION = ServiceDefinition(
@@ -15,8 +16,12 @@ DEFINITION = ServiceDefinition(
     commands=api.commands,
     views={CATALOG_TOPIC: catalog_view.apply_catalog, JURY_TOPIC: catalog_view.apply_jury},
     migrations=catalog_view.MIGRATIONS,
+    tables=personal.MIGRATIONS,
     subscriptions=lambda app, pool: [Subscription(JURY_TOPIC, jury_events.handler(app))],
+    queries=lambda app, pool, verifier: people.queries(people.People(app, pool), verifier),
     encrypted=True,
+    personal_data=True,
+    on_start=lambda app, pool: people.People(app, pool).finish_erasures(),
 )
 
 if __name__ == "__main__":

@@ -9,17 +9,20 @@ from datetime import date
 import anyio
 
 from shared.commands.candidacy import (
-    CheckEligibility, DecideAdmissibility, DecideFunding, DeclareExperience, FileAdmissibility, OnCandidacy,
-    OpenCandidacy, Position, RegisterCandidate, RequestFunding, SetPath, SubmitValidationFile, Transfer, Withdraw,
+    CheckEligibility, CorrectCandidate, DecideAdmissibility, DecideFunding, DeclareExperience, FileAdmissibility, OnCandidacy,
+    EraseCandidate, OpenCandidacy, Position, RegisterCandidate, RequestFunding, SetPath, SubmitValidationFile, Transfer, Withdraw,
 )
-from shared.http import Endpoint, threaded
+from shared.http import Endpoint
 
 from services.candidacy import catalog_view
 from services.candidacy.application import CandidacyApplication
 from services.candidacy.domain import UnknownCertification
+from services.candidacy.people import People
 
 
 def commands(app: CandidacyApplication, pool) -> dict[str, Endpoint]:
+    people = People(app, pool)
+
     async def facts_for(code: str):
         facts = await catalog_view.certification_facts(pool, code, date.today())
         if facts is None:
@@ -64,7 +67,9 @@ def commands(app: CandidacyApplication, pool) -> dict[str, Endpoint]:
         return run
 
     endpoints = [
-        threaded(RegisterCandidate, app.register_candidate),
+        Endpoint(RegisterCandidate, people.register),
+        Endpoint(CorrectCandidate, people.correct),
+        Endpoint(EraseCandidate, people.erase),
         Endpoint(OpenCandidacy, open_candidacy),
         Endpoint(CheckEligibility, on_facts(app.check_eligibility)),
         Endpoint(DeclareExperience, step(app.declare_experience)),

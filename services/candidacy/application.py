@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+import uuid
 from datetime import date
 
 from shared.commands.candidacy import (
-    CheckEligibility, CloseCandidacy, DecideAdmissibility, DecideFunding, DeclareExperience, FileAdmissibility,
-    OnCandidacy, OpenCandidacy, Position, RegisterCandidate, RequestFunding, SetPath, SubmitValidationFile, Transfer,
+    CheckEligibility, CloseCandidacy, CorrectCandidate, DecideAdmissibility, DecideFunding, DeclareExperience, FileAdmissibility,
+    EraseCandidate, OnCandidacy, OpenCandidacy, Position, RegisterCandidate, RequestFunding, SetPath, SubmitValidationFile, Transfer,
     Withdraw,
 )
 from shared.context import CommandContext
 from shared.eventstore import CommandOutcome, ServiceApplication
+from shared.errors import Forbidden
 from shared.policy import Record, authorize
 
 from services.candidacy.contracts import to_contract
@@ -56,10 +59,46 @@ class CandidacyApplication(ServiceApplication):
 
     # --- candidates ---
 
-    def register_candidate(self, command: RegisterCandidate, context: CommandContext) -> CommandOutcome:
+    def register_candidate(self, command: RegisterCandidate, candidate_id: uuid.UUID, personal: str,
+                           context: CommandContext) -> CommandOutcome:
+        """`personal`: the command's personal fields, sealed with the key made for `candidate_id`."""
+
         def decide():
             authorize("register-candidate", Record())
-            candidate = Candidate.register(**command.model_dump())
+            candidate = Candidate.register(candidate_id, personal, command.status, command.employer_id,
+                                           command.account, context.actor.organisation_id)
+            return [candidate], {"id": str(candidate.id)}
+
+        return self.execute(command, context, decide)
+
+    def candidate_records(self, candidate: Candidate, owners: dict[str, frozenset[str]],
+                          presented: dict[str, frozenset[str]]) -> list[Record]:
+        """The candidate as the role table sees them: their own record, and each of their candidacies.
+        `owners`: certification → owning branches; `presented`: candidacy → branches of its jury sessions."""
+        records = [Record(account=candidate.account, registered_by=candidate.registered_by)]
+        for candidacy_id in candidate.candidacies:
+            candidacy = self.candidacy(candidacy_id)
+            record = self.record(candidacy, owners.get(candidacy.certification, frozenset()))
+            records.append(dataclasses.replace(record, registered_by=candidate.registered_by,
+                                               presented_to_branches=presented.get(candidacy_id, frozenset())))
+        return records
+
+    def correct_candidate(self, command: CorrectCandidate, personal: str, fields: list[str],
+                          records: list[Record], context: CommandContext) -> CommandOutcome:
+        def decide():
+            candidate = self.candidate(command.candidate_id)
+            authorize_any(command.operation, records)
+            candidate.correct(personal, fields)
+            return [candidate], {"id": str(candidate.id), "fields": sorted(fields)}
+
+        return self.execute(command, context, decide)
+
+    def erase_candidate(self, command: EraseCandidate, certificates_held: list[str], records: list[Record],
+                        context: CommandContext) -> CommandOutcome:
+        def decide():
+            candidate = self.candidate(command.candidate_id)
+            authorize_any(command.operation, records)
+            candidate.erase(certificates_held)
             return [candidate], {"id": str(candidate.id)}
 
         return self.execute(command, context, decide)
@@ -144,3 +183,14 @@ class CandidacyApplication(ServiceApplication):
             return [candidacy, candidate], {"id": str(candidacy.id)}
 
         return self.execute(command, context, decide)
+
+
+def authorize_any(operation: str, records: list[Record]) -> None:
+    """Allowed when the caller reaches one of the records (a person is reached through any of their records)."""
+    refusal = None
+    for record in records:
+        try:
+            return authorize(operation, record)
+        except Forbidden as forbidden:
+            refusal = refusal or forbidden
+    raise refusal or Forbidden(f"{operation}: no record")

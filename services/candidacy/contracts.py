@@ -11,10 +11,12 @@ def to_contract(e) -> public.Contract | None:
     candidacy_id = str(e.originator_id)  # for candidacy events
     match e:
         case Candidate.Registered():
-            return public.CandidateRegistered(candidate_id=str(e.originator_id), given_name=e.given_name,
-                                              family_name=e.family_name, status=e.status, employer_id=e.employer_id,
-                                              account=getattr(e, "account", None), email=e.email,
-                                              birth_date=e.birth_date, holder=getattr(e, "holder", None))
+            return public.CandidateRegistered(candidate_id=str(e.originator_id), personal=e.personal,
+                                              status=e.status, employer_id=e.employer_id, account=e.account)
+        case Candidate.Corrected():
+            return public.CandidateCorrected(candidate_id=str(e.originator_id), personal=e.personal, fields=e.fields)
+        case Candidate.Erased():
+            return public.CandidateErased(candidate_id=str(e.originator_id))
         case Candidacy.Opened():
             return public.CandidacyOpened(
                 candidacy_id=candidacy_id, candidate_id=e.candidate_id, certification=e.certification,

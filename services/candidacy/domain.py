@@ -127,31 +127,54 @@ def check_periods(periods: list[dict]) -> None:
 # --- aggregates ----------------------------------------------------------------------------------
 
 
+class CandidateErased(Conflict):
+    """The candidate was erased: nothing is recorded about them any more."""
+
+
+class HolderRecordsKept(CommandRefused):
+    """Erasure refused: the person holds a certificate, and the certifier must keep its holders' records."""
+
+
+class CandidacyStillOpen(Conflict):
+    """Erasure refused while a candidacy of the person is under way (withdraw it first)."""
+
+
 class Candidate(Aggregate):
-    """A person seeking a certification. Personal data: the event store encrypts it."""
+    """A person seeking a certification.
+
+    Personal data (names, email, phone, birth date, civil registry data) reaches this aggregate already
+    sealed with the person's own key (shared/personal.py): the events hold ciphertext only. A correction
+    records the new sealed data; an erasure records that the person is erased, and the service destroys
+    their key, so no replay can show them again."""
 
     @event("Registered")
-    def __init__(self, given_name: str, family_name: str, birth_date: date | None, email: str, phone: str | None,
-                 status: str, employer_id: str | None, account: str | None = None, holder: dict | None = None):
-        self.given_name = given_name
+    def __init__(self, personal: str, status: str, employer_id: str | None, account: str | None = None,
+                 registered_by: str | None = None):
+        self.personal: str | None = personal
         # The candidate's login at the identity provider: what lets them see and act on their own record.
         self.account = account
-        self.family_name = family_name
-        self.birth_date = birth_date
-        self.email = email
-        self.phone = phone
+        self.registered_by = registered_by  # the organisation that registered them (role table: registered)
         self.status = status
         self.employer_id = employer_id
-        self.holder = holder  # civil registry data for the holders' declaration (HolderIdentity), if given
         self.open_candidacies: dict[str, str] = {}  # certification code → candidacy id
+        self.candidacies: list[str] = []  # every candidacy, ended or not
+        self.erased = False
 
     @classmethod
-    def register(cls, **identity) -> Candidate:
-        if identity["status"] not in STATUSES:
-            raise InvalidInput(f"a candidate's status is one of {', '.join(STATUSES)}", status=identity["status"])
-        return cls(**identity)
+    def register(cls, candidate_id: uuid.UUID, personal: str, status: str, employer_id: str | None,
+                 account: str | None, registered_by: str) -> Candidate:
+        """`candidate_id`: chosen before, as the person's key is made for it before their data is sealed."""
+        if status not in STATUSES:
+            raise InvalidInput(f"a candidate's status is one of {', '.join(STATUSES)}", status=status)
+        return cls._create(cls.Registered, id=candidate_id, personal=personal, status=status,
+                           employer_id=employer_id, account=account, registered_by=registered_by)
+
+    def check_not_erased(self) -> None:
+        if self.erased:
+            raise CandidateErased("this candidate was erased", candidate_id=str(self.id))
 
     def check_no_open_candidacy(self, certification: str) -> None:
+        self.check_not_erased()
         if certification in self.open_candidacies:
             raise CandidacyAlreadyOpen("this candidate already has an open candidacy for this certification",
                                        certification=certification, candidacy_id=self.open_candidacies[certification])
@@ -159,10 +182,44 @@ class Candidate(Aggregate):
     @event("CandidacyStarted")
     def candidacy_started(self, certification: str, candidacy_id: str) -> None:
         self.open_candidacies[certification] = candidacy_id
+        self.candidacies.append(candidacy_id)
 
     @event("CandidacyEnded")
     def candidacy_ended(self, certification: str, candidacy_id: str) -> None:
         self.open_candidacies.pop(certification, None)
+
+    # --- rectification and erasure (personal data life cycle) ---
+
+    def correct(self, personal: str, fields: list[str]) -> None:
+        """`personal`: the whole sealed data as corrected; `fields`: the names of those that changed."""
+        self.check_not_erased()
+        if not fields:
+            raise InvalidInput("a correction changes at least one field")
+        self._corrected(personal=personal, fields=sorted(fields))
+
+    @event("Corrected")
+    def _corrected(self, personal: str, fields: list[str]) -> None:
+        self.personal = personal
+
+    def erase(self, certificates_held: list[str]) -> None:
+        """Erasure on the person's request. The certifier's legal duty to keep its holders' records (the
+        declaration of holders to the Caisse des Dépôts, and the certificate's verification) outweighs it:
+        a holder of a certificate in force is not erased."""
+        self.check_not_erased()
+        if certificates_held:
+            raise HolderRecordsKept(
+                "the person holds a certificate: the certifier must keep its holders' records (declaration to "
+                "the Caisse des Dépôts, SI CPF; verification of the certificate), so they cannot be erased",
+                certificates=sorted(certificates_held), legal_basis="RGPD art. 17(3)(b): legal obligation")
+        if self.open_candidacies:
+            raise CandidacyStillOpen("the person has a candidacy under way: withdraw it before erasing them",
+                                     candidacies=sorted(self.open_candidacies.values()))
+        self._erased()
+
+    @event("Erased")
+    def _erased(self) -> None:
+        self.personal = None
+        self.erased = True
 
 
 class Candidacy(Aggregate):

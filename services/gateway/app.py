@@ -20,6 +20,7 @@ from shared.settings import Settings
 
 from services.gateway import exports, readmodels
 from services.gateway.commands import CommandClient
+from shared.people import PeopleClient
 from services.gateway.rebuild import GROUP
 from services.gateway.schema import build_schema
 from services.gateway.schema.catalog.loaders import catalog_loaders
@@ -37,7 +38,8 @@ class GatewayGraphQL(GraphQL):
         cid = new_correlation_id(request)
         correlation_id.set(cid)
         pool = self.state["read_pool"]
-        return Context(request, pool, self.state["commands"], self.verifier, cid, catalog_loaders(pool))
+        return Context(request, pool, self.state["commands"], self.verifier, cid, catalog_loaders(pool),
+                       people=self.state["people"])
 
 
 def build_asgi(settings: Settings) -> Starlette:
@@ -65,7 +67,8 @@ def build_asgi(settings: Settings) -> Starlette:
             subscribe(broker, settings.topic(topic), settings.topic(GROUP), inbox, project)
         async with httpx.AsyncClient(timeout=30) as http:
             urls = {"catalog": settings.catalog_url, "candidacy": settings.candidacy_url, "jury": settings.jury_url}
-            state.update(read_pool=read_pool, commands=CommandClient(http, urls, inbox, settings.read_your_writes_timeout))
+            state.update(read_pool=read_pool, commands=CommandClient(http, urls, inbox, settings.read_your_writes_timeout),
+                         people=PeopleClient(http, settings.candidacy_url, settings.jury_url))
             await broker.start()
             checks.update(database=lambda: health.database(read_pool),
                           broker=lambda: health.broker(settings.kafka_bootstrap),

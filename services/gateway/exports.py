@@ -25,6 +25,7 @@ from starlette.routing import Route
 from shared.errors import CommandRefused, InvalidInput, NotFound
 
 from services.gateway import scopes
+from shared.people import NOBODY
 from services.gateway.reports.roster import roster
 from services.gateway.schema.context import Context
 from services.gateway.schema.pagination import Conditions
@@ -48,7 +49,7 @@ def _csv(header: list[str], rows: AsyncIterator[Iterable]) -> AsyncIterator[str]
 
 def routes(state: dict, verifier) -> list[Route]:
     def context(request: Request) -> Context:
-        return Context(request, state["read_pool"], state["commands"], verifier, "export")
+        return Context(request, state["read_pool"], state["commands"], verifier, "export", people=state["people"])
 
     async def session_in_scope(ctx: Context, session_id: str, operation: str) -> str:
         try:
@@ -75,7 +76,7 @@ def routes(state: dict, verifier) -> list[Route]:
         session_id = await session_in_scope(ctx, request.path_params["id"], "exportRoster")
 
         async def rows():
-            for line in await roster(ctx.pool, session_id):
+            for line in await roster(ctx.pool, session_id, ctx.people_of):
                 for block in line.blocks:
                     yield [line.family_name, line.given_name, line.route, block.code, "yes" if block.presented else "no",
                            block.result, block.evaluated_on or "", line.decision or "", ""]
@@ -88,16 +89,21 @@ def routes(state: dict, verifier) -> list[Route]:
         session_id = await session_in_scope(ctx, request.path_params["id"], "exportDecisions")
 
         async def rows():
-            async with ctx.pool.acquire() as conn, conn.transaction():
-                async for r in conn.cursor(
-                        "SELECT d.*, k.given_name, k.family_name, (SELECT c.number FROM certificates c"
-                        " WHERE c.session_id = d.session_id AND c.candidacy_id = d.candidacy_id AND c.revoked_on IS NULL"
-                        " ORDER BY c.awarded_on DESC LIMIT 1) AS number FROM jury_decisions d"
-                        " JOIN candidates k ON k.id = d.candidate_id WHERE d.session_id = $1::uuid"
-                        " ORDER BY k.family_name, k.given_name", session_id):
-                    yield [r["family_name"], r["given_name"], r["certification"], r["decision"],
-                           " ".join(r["blocks_acquired"]), r["decided_on"],
-                           "yes" if json.loads(r["corrections"]) else "no", r["number"] or ""]
+            # One session's decisions (bounded by its capacity): sorted by name once the names are known.
+            decisions = await ctx.pool.fetch(
+                "SELECT d.*, (SELECT c.number FROM certificates c"
+                " WHERE c.session_id = d.session_id AND c.candidacy_id = d.candidacy_id AND c.revoked_on IS NULL"
+                " ORDER BY c.awarded_on DESC LIMIT 1) AS number FROM jury_decisions d WHERE d.session_id = $1::uuid",
+                session_id)
+            people = await ctx.people_of({str(r["candidate_id"]) for r in decisions})
+            lines = []
+            for r in decisions:
+                person = people.get(str(r["candidate_id"]), NOBODY)
+                lines.append([person.family_name, person.given_name, r["certification"], r["decision"],
+                              " ".join(r["blocks_acquired"]), r["decided_on"],
+                              "yes" if json.loads(r["corrections"]) else "no", r["number"] or ""])
+            for line in sorted(lines, key=lambda line: (line[0].casefold(), line[1].casefold())):
+                yield line
 
         header = ["family_name", "given_name", "certification", "decision", "blocks_acquired", "decided_on",
                   "corrected", "certificate"]
@@ -117,10 +123,22 @@ def routes(state: dict, verifier) -> list[Route]:
 
         async def rows():
             async with ctx.pool.acquire() as conn, conn.transaction():
+                batch = []
                 async for r in conn.cursor(f"SELECT c.* FROM certificates c{c.where} ORDER BY c.awarded_on, c.number",
                                            *c.args):
-                    yield [r["number"], r["holder"], r["certification"], r["version"], r["awarded_on"],
-                           r["revoked_on"] or "", r["revocation_reason"] or ""]
+                    batch.append(r)
+                    if len(batch) == 500:
+                        for line in await holder_lines(batch):
+                            yield line
+                        batch = []
+                for line in await holder_lines(batch):
+                    yield line
+
+        async def holder_lines(batch) -> list[list]:
+            """The names of a batch of certificates' holders, in one call to the candidacy service."""
+            people = await ctx.people_of({str(r["candidate_id"]) for r in batch})
+            return [[r["number"], people.get(str(r["candidate_id"]), NOBODY).name, r["certification"], r["version"],
+                     r["awarded_on"], r["revoked_on"] or "", r["revocation_reason"] or ""] for r in batch]
 
         header = ["number", "holder", "certification", "version", "awarded_on", "revoked_on", "revocation_reason"]
         return _stream(_csv(header, rows()), f"holders-{request.path_params['code']}.csv")

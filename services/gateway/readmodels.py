@@ -1,9 +1,15 @@
-"""Read models of the gateway, in its own schema, built only from the event topics."""
+"""Read models of the gateway, in its own schema, built only from the event topics.
+
+No personal data is kept here: a candidate is their id, status, employer and account. Their names,
+contact, birth date and civil registry data travel sealed with their own key (shared/personal.py), which
+only the candidacy service holds; the gateway asks it for the fields it shows, with the caller's token
+(shared/people.py). Erasing a person therefore leaves nothing here to forget, and a rebuild
+from the topics brings nothing back.
+"""
 
 from __future__ import annotations
 
 import json
-import unicodedata
 
 import asyncpg
 
@@ -72,8 +78,6 @@ MIGRATIONS = [
     );
     CREATE TABLE IF NOT EXISTS candidates (
         id uuid PRIMARY KEY,
-        given_name text NOT NULL,
-        family_name text NOT NULL,
         status text NOT NULL,
         employer_id text,
         registered_at timestamptz NOT NULL
@@ -81,12 +85,11 @@ MIGRATIONS = [
     -- Who may read a candidate: their own account, and the organisation that registered them.
     ALTER TABLE candidates ADD COLUMN IF NOT EXISTS account text;
     ALTER TABLE candidates ADD COLUMN IF NOT EXISTS registered_by text;
-    -- Finding people: their contact, and one text of name, email and birth date without case or accents.
-    ALTER TABLE candidates ADD COLUMN IF NOT EXISTS email text;
-    ALTER TABLE candidates ADD COLUMN IF NOT EXISTS birth_date date;
-    ALTER TABLE candidates ADD COLUMN IF NOT EXISTS search text NOT NULL DEFAULT '';
-    -- The civil registry data the declaration of holders to the Caisse des Dépôts needs.
-    ALTER TABLE candidates ADD COLUMN IF NOT EXISTS holder jsonb;
+    -- Personal data once kept here in clear: now with the candidacy service only, sealed per person.
+    ALTER TABLE candidates DROP COLUMN IF EXISTS given_name, DROP COLUMN IF EXISTS family_name,
+        DROP COLUMN IF EXISTS email, DROP COLUMN IF EXISTS birth_date, DROP COLUMN IF EXISTS search,
+        DROP COLUMN IF EXISTS holder;
+    ALTER TABLE candidates ADD COLUMN IF NOT EXISTS erased_at timestamptz;
     CREATE TABLE IF NOT EXISTS candidacies (
         id uuid PRIMARY KEY,
         candidate_id uuid NOT NULL,
@@ -156,7 +159,6 @@ MIGRATIONS = [
         number text PRIMARY KEY,
         kind text NOT NULL,
         candidate_id uuid NOT NULL,
-        holder text NOT NULL,
         candidacy_id uuid NOT NULL,
         certification text NOT NULL,
         version int NOT NULL,
@@ -165,6 +167,11 @@ MIGRATIONS = [
         session_id uuid NOT NULL
     );
     CREATE INDEX IF NOT EXISTS certificates_candidate ON certificates (candidate_id);
+    -- Jury members' names once kept here in clear: now with the jury service only, sealed per person.
+    UPDATE jury_sessions SET members = (SELECT coalesce(jsonb_object_agg(m.key, m.value - 'name'), '{}')
+                                          FROM jsonb_each(members) m)
+     WHERE EXISTS (SELECT 1 FROM jsonb_each(members) m WHERE m.value ? 'name');
+    ALTER TABLE certificates DROP COLUMN IF EXISTS holder;  -- the holder's name: asked of the candidacy service
     -- A certificate whose decision was corrected away verifies as revoked, with the date and reason.
     ALTER TABLE certificates ADD COLUMN IF NOT EXISTS revoked_on date;
     ALTER TABLE certificates ADD COLUMN IF NOT EXISTS revocation_reason text;
@@ -200,12 +207,6 @@ async def record_audit(conn: asyncpg.Connection, envelope: Envelope) -> None:
         envelope.aggregate_version, envelope.occurred_at, envelope.actor.model_dump_json(),
         envelope.correlation_id, envelope.causation_id, json.dumps(envelope.payload),
     )
-
-
-def searchable(*texts: str) -> str:
-    """Text as a search sees it: lower case, without accents (Zoé and ZOE are both zoe)."""
-    decomposed = unicodedata.normalize("NFKD", " ".join(texts))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def _json(values) -> str:
@@ -273,15 +274,15 @@ async def project_candidacy(conn: asyncpg.Connection, envelope: Envelope) -> Non
         return
     if isinstance(fact, candidacy.CandidateRegistered):
         await conn.execute(
-            "INSERT INTO candidates (id, given_name, family_name, status, employer_id, registered_at, account,"
-            " registered_by, email, birth_date, search, holder)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            envelope.aggregate_id, fact.given_name, fact.family_name, fact.status, fact.employer_id, at,
-            fact.account, envelope.actor.organisation_id, fact.email, fact.birth_date,
-            searchable(fact.given_name, fact.family_name, fact.email or "",
-                       fact.birth_date.isoformat() if fact.birth_date else ""),
-            json.dumps(fact.holder) if fact.holder else None)
+            "INSERT INTO candidates (id, status, employer_id, registered_at, account, registered_by)"
+            " VALUES ($1, $2, $3, $4, $5, $6)",
+            envelope.aggregate_id, fact.status, fact.employer_id, at, fact.account, envelope.actor.organisation_id)
         return
+    if isinstance(fact, candidacy.CandidateErased):
+        await conn.execute("UPDATE candidates SET erased_at = $2 WHERE id = $1", envelope.aggregate_id, at)
+        return
+    if isinstance(fact, candidacy.CandidateCorrected):
+        return  # the sealed data is the candidacy service's: the audit log keeps the event, fields named
     if isinstance(fact, candidacy.CandidacyOpened):
         await conn.execute(
             "INSERT INTO candidacies (id, candidate_id, certification, version, route, status, evaluator_id,"
@@ -352,7 +353,7 @@ async def project_jury(conn: asyncpg.Connection, envelope: Envelope) -> None:
                 " VALUES ($1::uuid, $2, $3, $4, $5, $6, $7)",
                 fact.session_id, fact.branch, fact.certifications, fact.on, fact.place, fact.remote, fact.capacity)
         case jury.JuryMemberAppointed():
-            member = {"name": fact.name, "college": fact.college, "role": fact.role}
+            member = {"college": fact.college, "role": fact.role}  # the name: asked of the jury service
             await conn.execute("UPDATE jury_sessions SET members = members || jsonb_build_object($2::text, $3::jsonb)"
                                " WHERE id = $1::uuid", fact.session_id, fact.member_id, json.dumps(member))
         case jury.CandidacyPresented():
@@ -382,9 +383,9 @@ async def project_jury(conn: asyncpg.Connection, envelope: Envelope) -> None:
                                fact.number, fact.revoked_on, fact.reason)
         case jury.CertificateIssued():
             await conn.execute(
-                "INSERT INTO certificates (number, kind, candidate_id, holder, candidacy_id, certification, version,"
-                " blocks, awarded_on, session_id) VALUES ($1, $2, $3::uuid, $4, $5::uuid, $6, $7, $8, $9, $10::uuid)",
-                fact.number, fact.kind, fact.candidate_id, fact.holder, fact.candidacy_id, fact.certification,
+                "INSERT INTO certificates (number, kind, candidate_id, candidacy_id, certification, version,"
+                " blocks, awarded_on, session_id) VALUES ($1, $2, $3::uuid, $4::uuid, $5, $6, $7, $8, $9::uuid)",
+                fact.number, fact.kind, fact.candidate_id, fact.candidacy_id, fact.certification,
                 fact.version, fact.blocks, fact.awarded_on, fact.session_id)
 
 

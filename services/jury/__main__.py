@@ -3,9 +3,10 @@
 from shared.contracts.candidacy import TOPIC as CANDIDACY_TOPIC
 from shared.contracts.catalog import TOPIC as CATALOG_TOPIC
 from shared.contracts.jury import TOPIC
+from shared import personal
 from shared.service import ServiceDefinition, run
 
-from services.jury import api, views
+from services.jury import api, members, views
 from services.jury.application import JuryApplication
 
 DEFINITION = ServiceDefinition(
@@ -15,6 +16,9 @@ DEFINITION = ServiceDefinition(
     commands=api.commands,
     views={CATALOG_TOPIC: views.apply_catalog, CANDIDACY_TOPIC: views.apply_candidacy},
     migrations=views.MIGRATIONS,
+    tables=personal.MIGRATIONS,
+    queries=lambda app, pool, verifier: members.queries(members.Members(app, pool), verifier),
+    personal_data=True,
 )
 
 if __name__ == "__main__":

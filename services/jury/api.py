@@ -12,11 +12,12 @@ from shared.commands.jury import (
     AppointMember, CorrectDecision, Decide, DeclareHolders, Present, RecordDeclarationOutcome, RecordEvaluation,
     ScheduleSession,
 )
-from shared.http import Endpoint, threaded
+from shared.http import Endpoint
 
 from services.jury import views
 from services.jury.application import JuryApplication
 from services.jury.domain import UnknownCandidacy
+from services.jury.members import Members
 
 
 def commands(app: JuryApplication, pool) -> dict[str, Endpoint]:
@@ -58,21 +59,17 @@ def commands(app: JuryApplication, pool) -> dict[str, Endpoint]:
         settings_and_blocks = await version(facts)
         quorum = settings_and_blocks["settings"]["jury_quorum"]
         blocks = [b["code"] for b in settings_and_blocks["blocks"]]
-        holder = await views.holder_name(pool, facts.candidate_id)
-        return await anyio.to_thread.run_sync(app.decide, command, facts, quorum, blocks, holder, date.today(),
-                                              context)
+        return await anyio.to_thread.run_sync(app.decide, command, facts, quorum, blocks, date.today(), context)
 
     async def correct_decision(command: CorrectDecision, context):
         facts = await candidacy(command.candidacy_id)
         blocks = [b["code"] for b in (await version(facts))["blocks"]]
-        holder = await views.holder_name(pool, facts.candidate_id)
-        return await anyio.to_thread.run_sync(app.correct_decision, command, facts, blocks, holder, date.today(),
-                                              context)
+        return await anyio.to_thread.run_sync(app.correct_decision, command, facts, blocks, date.today(), context)
 
     endpoints = [
         Endpoint(RecordEvaluation, record_evaluation),
         Endpoint(ScheduleSession, schedule_session),
-        threaded(AppointMember, app.appoint_member),
+        Endpoint(AppointMember, Members(app, pool).appoint),
         Endpoint(Present, present),
         Endpoint(Decide, decide),
         Endpoint(CorrectDecision, correct_decision),

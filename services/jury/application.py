@@ -67,11 +67,14 @@ class JuryApplication(ServiceApplication):
 
         return self.execute(command, context, decide)
 
-    def appoint_member(self, command: AppointMember, context: CommandContext) -> CommandOutcome:
+    def appoint_member(self, command: AppointMember, member_id: str, personal: str,
+                       context: CommandContext) -> CommandOutcome:
+        """`personal`: the member's name, sealed with the key made for `member_id` (services/jury/members.py)."""
+
         def decide():
             session = self.in_scope("appoint-member", command.session_id)
-            member_id = session.appoint(command.name, command.college, command.role)
-            return [session], {"id": str(session.id), "member_id": member_id}
+            member_id_ = session.appoint(member_id, personal, command.college, command.role)
+            return [session], {"id": str(session.id), "member_id": member_id_}
 
         return self.execute(command, context, decide)
 
@@ -84,7 +87,7 @@ class JuryApplication(ServiceApplication):
 
         return self.execute(command, context, decide)
 
-    def decide(self, command: Decide, facts: CandidacyFacts, quorum: int, version_blocks: list[str], holder: str,
+    def decide(self, command: Decide, facts: CandidacyFacts, quorum: int, version_blocks: list[str],
                today: date, context: CommandContext) -> CommandOutcome:
         def decide():
             session = self.in_scope("decide", command.session_id)
@@ -92,7 +95,7 @@ class JuryApplication(ServiceApplication):
             votes = {"for": command.votes_for, "against": command.votes_against, "abstention": command.abstentions}
             blocks = session.decide(facts, dossier, command.decision, command.present_members, votes, quorum,
                                     version_blocks, today)
-            changed, document = self.issue(facts, session, command.decision, blocks, holder, today)
+            changed, document = self.issue(facts, session, command.decision, blocks, today)
             dossier.record_decision(session_id=str(session.id), decision=command.decision, blocks_acquired=blocks,
                                     document=document)
             answer = {"id": str(session.id), "blocks_acquired": blocks}
@@ -103,7 +106,7 @@ class JuryApplication(ServiceApplication):
         return self.execute(command, context, decide)
 
     def correct_decision(self, command: CorrectDecision, facts: CandidacyFacts, version_blocks: list[str],
-                         holder: str, today: date, context: CommandContext) -> CommandOutcome:
+                         today: date, context: CommandContext) -> CommandOutcome:
         """A correction obeys the rules of decisions: the document of the corrected decision is revoked
         (with the date, the reason and, in its event, the author), the corrected decision's is issued."""
 
@@ -120,7 +123,7 @@ class JuryApplication(ServiceApplication):
                     holding = self.holding(facts)
                     holding.release(number=previous)
                     changed.append(holding)
-            issued, document = self.issue(facts, session, command.decision, blocks, holder, today,
+            issued, document = self.issue(facts, session, command.decision, blocks, today,
                                           [c for c in changed if isinstance(c, Holding)])
             dossier.record_decision(session_id=str(session.id), decision=command.decision, blocks_acquired=blocks,
                                     document=document)
@@ -165,7 +168,7 @@ class JuryApplication(ServiceApplication):
         except AggregateNotFoundError:
             return Holding(candidate_id=facts.candidate_id, certification=facts.certification, version=facts.version)
 
-    def issue(self, facts: CandidacyFacts, session: JurySession, decision: str, blocks: list[str], holder: str,
+    def issue(self, facts: CandidacyFacts, session: JurySession, decision: str, blocks: list[str],
               today: date, holdings: list[Holding] = ()) -> tuple[list, str | None]:
         """The document a decision gives, dated the day of the decision: a certificate for a full award (once
         per candidate and certification version), an attestation of the blocks for a partial validation."""
@@ -175,7 +178,7 @@ class JuryApplication(ServiceApplication):
         full = decision == Decision.FULL_AWARD
         certificate = Certificate(
             number=number, kind=CertificateKind.CERTIFICATE if full else CertificateKind.ATTESTATION,
-            candidate_id=facts.candidate_id, holder=holder, candidacy_id=facts.candidacy_id,
+            candidate_id=facts.candidate_id, candidacy_id=facts.candidacy_id,
             certification=facts.certification, version=facts.version, blocks=blocks, awarded_on=today,
             session_id=str(session.id))
         if not full:

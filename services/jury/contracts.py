@@ -21,7 +21,7 @@ def to_contract(e) -> public.Contract | None:
             return public.JurySessionScheduled(session_id=aggregate_id, branch=e.branch, certifications=e.certifications,
                                                on=e.on, place=e.place, remote=e.remote, capacity=e.capacity)
         case JurySession.MemberAppointed():
-            return public.JuryMemberAppointed(session_id=aggregate_id, member_id=e.member_id, name=e.name,
+            return public.JuryMemberAppointed(session_id=aggregate_id, member_id=e.member_id, personal=e.personal or "",
                                               college=e.college, role=e.role)
         case JurySession.CandidacyPresented():
             return public.CandidacyPresented(session_id=aggregate_id, candidacy_id=e.candidacy_id, blocks=e.blocks)
@@ -36,7 +36,7 @@ def to_contract(e) -> public.Contract | None:
                                             blocks_acquired=getattr(e, "blocks_acquired", None) or [],
                                             corrected_on=getattr(e, "corrected_on", None))
         case Certificate.Issued():
-            return public.CertificateIssued(number=e.number, kind=e.kind, candidate_id=e.candidate_id, holder=e.holder,
+            return public.CertificateIssued(number=e.number, kind=e.kind, candidate_id=e.candidate_id,
                                             candidacy_id=e.candidacy_id, certification=e.certification,
                                             version=e.version, blocks=e.blocks, awarded_on=e.awarded_on,
                                             session_id=e.session_id)

@@ -302,20 +302,24 @@ class JurySession(Aggregate):
         return cls(branch=branch, certifications=certifications, on=on, place=place, remote=remote,
                    capacity=capacity)
 
-    def appoint(self, name: str, college: str, role: str) -> str:
+    def appoint(self, member_id: str, personal: str, college: str, role: str) -> str:
+        """`personal`: the member's name, sealed with their own key (shared/personal.py), made for `member_id`."""
         if college not in COLLEGES:
             raise InvalidInput(f"a college is one of {', '.join(COLLEGES)}", college=college)
         if role not in MEMBER_ROLES:
             raise InvalidInput(f"a member's role is one of {', '.join(MEMBER_ROLES)}", role=role)
         if role != "MEMBER" and any(m["role"] == role for m in self.members.values()):
             raise InvalidInput(f"the session already has a {role.lower().replace('_', '-')}", role=role)
-        member_id = str(uuid.uuid4())
-        self._appointed(member_id=member_id, name=name, college=college, role=role)
+        if member_id in self.members:
+            raise InvalidInput("this member is already appointed", member_id=member_id)
+        self._appointed(member_id=member_id, personal=personal, college=college, role=role)
         return member_id
 
     @event("MemberAppointed")
-    def _appointed(self, member_id: str, name: str, college: str, role: str) -> None:
-        self.members[member_id] = {"name": name, "college": college, "role": role}
+    def _appointed(self, member_id: str, college: str, role: str, personal: str | None = None,
+                   name: str | None = None) -> None:
+        # `name`: in clear in the members appointed before names were sealed per person.
+        self.members[member_id] = {"personal": personal, "name": name, "college": college, "role": role}
 
     def present(self, facts: CandidacyFacts, dossier: Dossier) -> list[str]:
         facts.check_ready_for_jury()
@@ -433,12 +437,14 @@ class Certificate(Aggregate):
         return f"{certification}-{secrets.token_hex(10).upper()}"
 
     @event("Issued")
-    def __init__(self, number: str, kind: str, candidate_id: str, holder: str, candidacy_id: str,
-                 certification: str, version: int, blocks: list[str], awarded_on: date, session_id: str):
+    def __init__(self, number: str, kind: str, candidate_id: str, candidacy_id: str, certification: str,
+                 version: int, blocks: list[str], awarded_on: date, session_id: str, holder: str | None = None):
         self.number = number
         self.kind = kind
         self.candidacy_id = candidacy_id
         self.candidate_id = candidate_id
+        # The holder is the candidate (`candidate_id`): their name stays with the candidacy service, sealed
+        # with their own key (shared/personal.py). Certificates issued before that named them here.
         self.holder = holder
         self.certification = certification
         self.referential_version = version

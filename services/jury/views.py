@@ -1,5 +1,6 @@
 """The jury service's views, kept from the event topics: the catalog (shared/catalog_view.py), and the
-candidacies and candidates as the candidacy service publishes them."""
+candidacies and candidates as the candidacy service publishes them (a candidate's id only: their personal
+data stays with the candidacy service, sealed with their own key)."""
 
 from __future__ import annotations
 
@@ -18,10 +19,10 @@ MIGRATIONS = [
     *catalog_view.MIGRATIONS,
     """
     CREATE TABLE IF NOT EXISTS candidacy_candidates (
-        id text PRIMARY KEY,
-        given_name text NOT NULL,
-        family_name text NOT NULL
+        id text PRIMARY KEY
     );
+    -- Names are no longer kept here: they stay with the candidacy service, sealed per person.
+    ALTER TABLE candidacy_candidates DROP COLUMN IF EXISTS given_name, DROP COLUMN IF EXISTS family_name;
     CREATE TABLE IF NOT EXISTS candidacy_candidacies (
         id text PRIMARY KEY,
         candidate_id text NOT NULL,
@@ -45,8 +46,8 @@ async def apply_candidacy(conn: asyncpg.Connection, envelope: Envelope) -> None:
     fact = candidacy.REGISTRY.parse(envelope)
     match fact:
         case candidacy.CandidateRegistered():
-            await conn.execute("INSERT INTO candidacy_candidates (id, given_name, family_name) VALUES ($1, $2, $3)",
-                               fact.candidate_id, fact.given_name, fact.family_name)
+            await conn.execute("INSERT INTO candidacy_candidates (id) VALUES ($1) ON CONFLICT DO NOTHING",
+                               fact.candidate_id)
         case candidacy.CandidacyOpened():
             await conn.execute(
                 "INSERT INTO candidacy_candidacies (id, candidate_id, certification, version, blocks, status,"
@@ -87,7 +88,3 @@ async def candidacy_facts(pool: asyncpg.Pool, candidacy_id: str) -> CandidacyFac
                           evaluator_id=row["evaluator_id"], branches=frozenset(row["owners"]), route=row["route"],
                           opened_on=row["opened_on"])
 
-
-async def holder_name(pool: asyncpg.Pool, candidate_id: str) -> str:
-    row = await pool.fetchrow("SELECT given_name, family_name FROM candidacy_candidates WHERE id = $1", candidate_id)
-    return f"{row['given_name']} {row['family_name']}" if row else ""

@@ -37,6 +37,32 @@ class RegisterCandidate(Command):
     holder: HolderIdentity | None = Field(default=None, description="Civil registry data, for the holders' declaration")
 
 
+class CorrectCandidate(Command):
+    """Rectification of a candidate's personal data: only the fields given change (the others stay)."""
+
+    operation = "correct-candidate"
+
+    candidate_id: str = Id
+    given_name: str | None = Field(default=None, min_length=1, max_length=200)
+    family_name: str | None = Field(default=None, min_length=1, max_length=200)
+    birth_date: date | None = None
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)
+    phone: str | None = Field(default=None, max_length=40)
+    holder: HolderIdentity | None = Field(default=None, description="Civil registry data, for the holders' declaration")
+
+    def changes(self) -> dict:
+        """The personal fields given, as plain JSON values."""
+        return self.model_dump(mode="json", exclude={"candidate_id"}, exclude_none=True)
+
+
+class EraseCandidate(Command):
+    """Erasure of a candidate on their request: their key is destroyed, their data never readable again."""
+
+    operation = "erase-candidate"
+
+    candidate_id: str = Id
+
+
 class ExperiencePeriod(Part):
     start: date
     end: date

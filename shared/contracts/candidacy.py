@@ -1,7 +1,10 @@
 """Events published by the candidacy service on cqp.candidacy.events.
 
-Personal data stays in the candidacy service (encrypted in its event store): the public events carry
-only what consumers need, the candidate's name and status, never contact details or birth date.
+Personal data never travels in clear: a candidate's names, contact, birth date and civil registry data
+travel only as `personal`, sealed with the person's own key, which only the candidacy service holds
+(shared/personal.py). Consumers keep the candidate's id and ask the candidacy service for the fields
+they show (`POST /personal/reveal`); once the person is erased (`CandidateErased`) their key is gone and
+every copy of `personal` is unreadable, on the topic as everywhere else.
 """
 
 from __future__ import annotations
@@ -25,15 +28,30 @@ class PathBlock(BaseModel):
 
 
 class CandidateRegistered(Contract):
+    """Version 2: the personal fields (given_name, family_name, email, birth_date, holder in version 1)
+    are sealed in `personal`."""
+
+    contract_version = 2
+
     candidate_id: str
-    given_name: str
-    family_name: str
+    personal: str  # sealed with the person's key: only the candidacy service reads it
     status: CandidateStatus
     employer_id: str | None
     account: str | None = None  # the candidate's login, for their own access
-    email: str | None = None  # contact, shown only to the roles related to the person
-    birth_date: date | None = None
-    holder: dict | None = None  # civil registry data for the declaration of holders (HolderIdentity)
+
+
+class CandidateCorrected(Contract):
+    """Rectification: the person's data as corrected (sealed), and the names of the fields that changed."""
+
+    candidate_id: str
+    personal: str
+    fields: list[str]
+
+
+class CandidateErased(Contract):
+    """Erasure on request: the person's key is destroyed; everything sealed with it is unreadable for good."""
+
+    candidate_id: str
 
 
 class CandidacyOpened(Contract):
@@ -120,6 +138,8 @@ class CandidacyClosed(Contract):
 REGISTRY = ContractRegistry(
     TOPIC,
     CandidateRegistered,
+    CandidateCorrected,
+    CandidateErased,
     CandidacyOpened,
     EligibilityConfirmed,
     ExperienceDeclared,

@@ -56,9 +56,14 @@ class JurySessionScheduled(Contract):
 
 
 class JuryMemberAppointed(Contract):
+    """Version 2: the member's `name` (in clear in version 1) is sealed with their own key in `personal`;
+    only the jury service reads it."""
+
+    contract_version = 2
+
     session_id: str
     member_id: str
-    name: str
+    personal: str
     college: College
     role: MemberRole
 
@@ -103,10 +108,14 @@ class CertificateRevoked(Contract):
 
 
 class CertificateIssued(Contract):
+    """Version 2: no `holder` name (version 1 had it in clear): the holder is the candidate, whose name
+    only the candidacy service reveals (shared/personal.py)."""
+
+    contract_version = 2
+
     number: str
     kind: CertificateKind
     candidate_id: str
-    holder: str
     candidacy_id: str
     certification: str
     version: int

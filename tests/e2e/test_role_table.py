@@ -248,6 +248,16 @@ async def command_input(w, name: str) -> tuple[str, str, dict]:
         case "register-candidate":
             return "registerCandidate", "RegisterCandidateInput", {
                 "givenName": "Noé", "familyName": "Blanc", "email": "noe@example.org", "status": "EMPLOYEE"}
+        case "correct-candidate":
+            return "correctCandidate", "CorrectCandidateInput", {"candidateId": w.candidate, "phone": f"01 23 {n:04d}"}
+        case "erase-candidate":
+            # Another person of the same organisations (the world's candidate holds a certificate): the
+            # candidacy under way refuses the erasure itself, after the rights were checked.
+            person = await register(w, w.tokens["evaluator"][0], account=w.account)
+            await once_known(w, "openCandidacy", "OpenCandidacyInput", {
+                "candidateId": person, "certification": CERT_A, "route": "TRAINING",
+                "evaluatorId": w.orgs["centre_a"]}, "", token=w.tokens["evaluator"][0])
+            return "eraseCandidate", "EraseCandidateInput", {"candidateId": person}
         case "open-candidacy":
             candidate = await register(w, "default")
             return "openCandidacy", "OpenCandidacyInput", {

@@ -13,7 +13,7 @@ async def snapshot(system):
     certifications = await system.sql("SELECT code, kind, title, owners, current_version, block_titles"
                                       " FROM gateway.certifications ORDER BY code")
     audit = await system.sql("SELECT event_id, type, actor, occurred_at FROM gateway.audit_log ORDER BY event_id")
-    candidates = await system.sql("SELECT id, family_name, status FROM gateway.candidates ORDER BY id")
+    candidates = await system.sql("SELECT id, status, registered_by FROM gateway.candidates ORDER BY id")
     return [dict(r) for r in certifications], [dict(r) for r in audit], [dict(r) for r in candidates]
 
 

@@ -1,6 +1,7 @@
 """Candidacy rules on the library's in-memory event store: each refusal is a typed error that writes
 nothing; eligibility is decided on the catalog's facts of the day."""
 
+import uuid
 from datetime import date
 
 import pytest
@@ -25,7 +26,8 @@ EVALUATOR = "org-evaluator"
 SETTINGS = {"vae_min_experience_months": 12, "block_validity_months": None, "jury_quorum": 2, "jury_rule": "PARITAIRE"}
 
 
-OWNERS = frozenset({"UIMM"})  # the branches owning the certification
+OWNERS = frozenset({"UIMM"})
+SEALED = "pd1.c2VhbGVk"  # the personal fields, as the service seals them (shared/personal.py)  # the branches owning the certification
 
 
 def ctx() -> CommandContext:
@@ -54,7 +56,7 @@ def app():
 def candidate(app) -> str:
     return app.register_candidate({"given_name": "Camille", "family_name": "Martin", "birth_date": None,
                                    "email": "c@example.org", "phone": None, "status": "EMPLOYEE",
-                                   "employer_id": None}, ctx()).result["id"]
+                                   "employer_id": None}, uuid.uuid4(), SEALED, ctx()).result["id"]
 
 
 def opening(candidate_id, route="VAE", **overrides) -> dict:

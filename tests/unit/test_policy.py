@@ -109,7 +109,8 @@ def test_an_evaluation_centre_acts_only_on_the_candidacies_it_evaluates():
 
     app = AsClient(CandidacyApplication())
     person = app.register_candidate({"given_name": "A", "family_name": "B", "birth_date": None, "email": "a@b.org",
-                                     "phone": None, "status": "EMPLOYEE", "employer_id": None}, context()).result["id"]
+                                     "phone": None, "status": "EMPLOYEE", "employer_id": None}, uuid.uuid4(), "pd1.x",
+                                    context()).result["id"]
     candidacy = app.open_candidacy(opening(person, route="TRAINING"), facts(), date.today(), OWNERS,
                                    context()).result["id"]
     evaluator = app.candidacy(candidacy).evaluator_id
@@ -127,7 +128,7 @@ def test_a_candidate_acts_only_on_their_own_record():
     app = AsClient(CandidacyApplication())
     person = app.register_candidate({"given_name": "A", "family_name": "B", "birth_date": None, "email": "a@b.org",
                                      "phone": None, "status": "EMPLOYEE", "employer_id": None, "account": "ana"},
-                                    context()).result["id"]
+                                    uuid.uuid4(), "pd1.x", context()).result["id"]
     candidacy = app.open_candidacy(opening(person, route="TRAINING"), facts(), date.today(), OWNERS,
                                    context()).result["id"]
     current_caller.set(caller(["candidate"], user="bob"))

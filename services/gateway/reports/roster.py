@@ -1,15 +1,19 @@
 """A jury session's roster: each presented candidacy with the candidate's name, the route, every block
-of the candidacy and its result, and the decision — in one SQL statement, whatever the session's size."""
+of the candidacy and its result, and the decision — in one SQL statement, whatever the session's size,
+and the names in one call to the candidacy service, which alone holds them (shared/people.py)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import asyncpg
 
+from shared.people import NOBODY, Person
+
 ROSTER = """
-SELECT p.candidacy_id, k.given_name, k.family_name, c.route, c.blocks AS positioning, p.blocks AS presented,
+SELECT p.candidacy_id, c.candidate_id, c.route, c.blocks AS positioning, p.blocks AS presented,
        d.decision, d.blocks_acquired,
        (SELECT coalesce(jsonb_object_agg(e.block, jsonb_build_object('validated', e.validated,
                                                                      'on', e.evaluated_on)), '{}')
@@ -17,10 +21,9 @@ SELECT p.candidacy_id, k.given_name, k.family_name, c.route, c.blocks AS positio
                  WHERE candidacy_id = p.candidacy_id ORDER BY block, evaluated_on DESC, recorded_at DESC) e) AS results
   FROM jury_presentations p
   JOIN candidacies c ON c.id = p.candidacy_id
-  JOIN candidates k ON k.id = c.candidate_id
   LEFT JOIN jury_decisions d ON d.session_id = p.session_id AND d.candidacy_id = p.candidacy_id
  WHERE p.session_id = $1::uuid
- ORDER BY k.family_name, k.given_name, p.candidacy_id
+ ORDER BY p.candidacy_id
 """
 
 
@@ -43,7 +46,7 @@ class RosterLine:
     blocks_acquired: list[str]
 
 
-def _line(row) -> RosterLine:
+def _line(row, person: Person) -> RosterLine:
     positioning, results = json.loads(row["positioning"]), json.loads(row["results"])
     blocks = []
     for code, state in positioning.items():
@@ -56,9 +59,16 @@ def _line(row) -> RosterLine:
         else:
             outcome, on = "NONE", None
         blocks.append(BlockLine(code, code in row["presented"], outcome, on))
-    return RosterLine(str(row["candidacy_id"]), row["given_name"], row["family_name"], row["route"], blocks,
+    return RosterLine(str(row["candidacy_id"]), person.given_name, person.family_name, row["route"], blocks,
                       row["decision"], list(row["blocks_acquired"] or []))
 
 
-async def roster(conn: asyncpg.Pool | asyncpg.Connection, session_id: str) -> list[RosterLine]:
-    return [_line(row) for row in await conn.fetch(ROSTER, session_id)]
+People = Callable[[list[str]], Awaitable[dict[str, Person]]]
+
+
+async def roster(conn: asyncpg.Pool | asyncpg.Connection, session_id: str, people: People) -> list[RosterLine]:
+    """The lines in order of the candidates' names."""
+    rows = await conn.fetch(ROSTER, session_id)
+    found = await people([str(r["candidate_id"]) for r in rows])
+    lines = [_line(row, found.get(str(row["candidate_id"]), NOBODY)) for row in rows]
+    return sorted(lines, key=lambda line: (line.family_name.casefold(), line.given_name.casefold(), line.candidacy_id))

@@ -13,6 +13,7 @@ from shared.errors import Unauthenticated
 from shared.identity import INDIVIDUAL, PLATFORM, Caller, TokenVerifier, bearer_token
 
 from services.gateway.commands import CommandClient
+from shared.people import NOBODY, WITHHELD, PeopleClient, Person
 
 
 @dataclass
@@ -24,6 +25,7 @@ class Context:
     correlation_id: str
     loaders: dict[str, DataLoader] = field(default_factory=dict)
     _caller: Caller | None = None
+    people: PeopleClient | None = None  # names and contact, asked of the candidacy service (people.py)
 
     def token(self) -> str:
         return bearer_token(self.request.headers.get("authorization", ""))
@@ -52,6 +54,30 @@ class Context:
                                   organisation=caller.organisation_id)
         if known["branches"] != len(caller.branches):
             raise Unauthenticated("a branch of the token is not known to the catalog", branches=list(caller.branches))
+
+    async def people_of(self, ids) -> dict[str, Person]:
+        """The people of these candidate ids, as the candidacy service shows them to the caller."""
+        return await self.people.reveal([str(i) for i in ids], self.token()) if ids else {}
+
+    async def person(self, candidate_id) -> Person:
+        """One person, batched with the others the same request asks for (one call per batch)."""
+        if "person" not in self.loaders:
+            async def load(ids: list[str]) -> list[Person]:
+                found = await self.people_of(ids)
+                return [found.get(i, NOBODY) for i in ids]
+
+            self.loaders["person"] = DataLoader(load_fn=load)
+        return await self.loaders["person"].load(str(candidate_id))
+
+    async def member_name(self, session_id, member_id) -> str:
+        """A jury member's name, the sessions of one request asked of the jury service in one call."""
+        if "members" not in self.loaders:
+            async def load(sessions: list[str]) -> list[dict[str, str]]:
+                found = await self.people.members(sessions, self.token())
+                return [found.get(s, {}) for s in sessions]
+
+            self.loaders["members"] = DataLoader(load_fn=load)
+        return (await self.loaders["members"].load(str(session_id))).get(str(member_id), WITHHELD)
 
     async def send(self, service: str, command: str, body: dict, idempotency_key: str) -> dict:
         await self.caller()

@@ -52,10 +52,7 @@ class Conditions:
 
     def add_words(self, clause: str, text: str | None) -> None:
         """One `clause` (an ILIKE ?) per word of `text`: each word must appear."""
-        if text and (len(text) > MAX_FILTER_LENGTH or len(text.split()) > MAX_FILTER_WORDS):
-            raise GraphQLError(
-                f"a text filter has at most {MAX_FILTER_WORDS} words and {MAX_FILTER_LENGTH} characters",
-                extensions={"code": "InvalidInput"})
+        check_text_filter(text)
         for word in (text or "").split():
             escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             self.add(clause, f"%{escaped}%")
@@ -80,3 +77,11 @@ def edges_and_page_info(total: int, rows, offset: int, edge_type, to_node):
     """The edges of one page and its PageInfo."""
     edges = [edge_type(cursor=cursor(offset + i), node=to_node(row)) for i, row in enumerate(rows)]
     return edges, PageInfo(has_next_page=offset + len(rows) < total, end_cursor=edges[-1].cursor if edges else None)
+
+
+def check_text_filter(text: str | None) -> None:
+    """A text filter's bounds: at most MAX_FILTER_WORDS words and MAX_FILTER_LENGTH characters."""
+    if text and (len(text) > MAX_FILTER_LENGTH or len(text.split()) > MAX_FILTER_WORDS):
+        raise GraphQLError(
+            f"a text filter has at most {MAX_FILTER_WORDS} words and {MAX_FILTER_LENGTH} characters",
+            extensions={"code": "InvalidInput"})

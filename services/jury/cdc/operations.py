@@ -1,9 +1,10 @@
-"""`cqp cdc export` and `cqp cdc report`: the awards read from the gateway's read models, the file written
-only when valid, the declaration state recorded through the jury service's commands."""
+"""`cqp cdc export` and `cqp cdc report`: the awards read from the gateway's read models, the holders' civil
+data asked of the candidacy service (which alone holds it, sealed per person: shared/personal.py) with the
+operator's token, the file written only when valid, the declaration state recorded through the jury
+service's commands."""
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -12,15 +13,14 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from shared.people import NOBODY, PeopleClient
 from services.jury.cdc import Award, build, new_flux_id, parse_report, schema_errors
 
 AWARDS = """
-SELECT c.number, cert.registry, c.certification, c.awarded_on, cy.route, k.holder, k.birth_date,
-       k.given_name || ' ' || k.family_name AS name
+SELECT c.number, cert.registry, c.certification, c.awarded_on, cy.route, c.candidate_id
   FROM certificates c
   JOIN certifications cert ON cert.code = c.certification
   JOIN candidacies cy ON cy.id = c.candidacy_id
-  JOIN candidates k ON k.id = c.candidate_id
  WHERE c.kind = 'CERTIFICATE' AND c.revoked_on IS NULL AND c.declaration_state IN ('PENDING', 'REJECTED')
    AND $1 = ANY(cert.owners) AND cert.registry IN ('RNCP', 'RS')
  ORDER BY c.certification, c.awarded_on, c.number
@@ -44,7 +44,7 @@ async def _command(http: httpx.AsyncClient, jury_url: str, token: Token, name: s
 
 
 async def export(dsn: str, branch: str, client_id: str, contract_id: str, to: Path, jury_url: str,
-                 token: Token) -> list[str]:
+                 token: Token, candidacy_url: str) -> list[str]:
     """The report lines; the file is written only if it validates, and only then recorded as sent."""
     if to.exists():
         raise DeclarationRefused(f"{to} exists: a declaration file is never overwritten")
@@ -52,10 +52,16 @@ async def export(dsn: str, branch: str, client_id: str, contract_id: str, to: Pa
     try:
         if not await conn.fetchval("SELECT count(*) FROM branches WHERE code = $1", branch):
             raise DeclarationRefused(f"no such branch in the catalog: {branch}")
-        awards = [Award(r["number"], r["registry"], r["certification"], r["awarded_on"], r["route"],
-                        json_or_none(r["holder"]), r["birth_date"], r["name"]) for r in await conn.fetch(AWARDS, branch)]
+        rows = await conn.fetch(AWARDS, branch)
     finally:
         await conn.close()
+    async with httpx.AsyncClient(timeout=60) as http:
+        people = await PeopleClient(http, candidacy_url).reveal([str(r["candidate_id"]) for r in rows], await token())
+    awards = []
+    for r in rows:
+        person = people.get(str(r["candidate_id"]), NOBODY)
+        awards.append(Award(r["number"], r["registry"], r["certification"], r["awarded_on"], r["route"],
+                            None if person.erased else person.holder, person.birth_date, person.name))
     lines = [f"holder of {a.number} ({a.name}) lacks: {', '.join(a.lacking())}" for a in awards if a.lacking()]
     complete = [a for a in awards if not a.lacking()]
     if not complete:
@@ -91,6 +97,3 @@ async def report(path: Path, jury_url: str, token: Token, file: str | None = Non
                 lines.append(f"{outcome.number}: not recorded: {refusal}")
     return lines
 
-
-def json_or_none(value):
-    return json.loads(value) if value else None

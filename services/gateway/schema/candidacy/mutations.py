@@ -5,7 +5,8 @@ from strawberry.types import Info
 
 from shared.commands import Command
 from shared.commands.candidacy import (
-    CheckEligibility, DecideAdmissibility, DecideFunding, DeclareExperience, FileAdmissibility, OpenCandidacy,
+    CheckEligibility, CorrectCandidate, DecideAdmissibility, DecideFunding, DeclareExperience, EraseCandidate,
+    FileAdmissibility, OpenCandidacy,
     Position, RegisterCandidate, RequestFunding, SetPath, SubmitValidationFile, Transfer, Withdraw,
 )
 
@@ -15,6 +16,8 @@ from services.gateway.schema.forward import forward
 from services.gateway.schema.inputs import graphql_input
 
 RegisterCandidateInput = graphql_input(RegisterCandidate)
+CorrectCandidateInput = graphql_input(CorrectCandidate)
+EraseCandidateInput = graphql_input(EraseCandidate)
 OpenCandidacyInput = graphql_input(OpenCandidacy)
 CandidacyInput = graphql_input(CheckEligibility)  # shared by the steps that carry only the candidacy
 DeclareExperienceInput = graphql_input(DeclareExperience)
@@ -37,6 +40,19 @@ class CandidacyChanged:
 
 
 RegisterCandidateResult = result_union("RegisterCandidateResult", CandidateRegistered)
+
+
+@strawberry.type
+class CandidateChanged:
+    candidate: Candidate
+
+
+CandidateResult = result_union("CandidateResult", CandidateChanged)
+
+
+async def _candidate(info: Info, answer: dict) -> CandidateChanged:
+    row = await info.context.pool.fetchrow("SELECT * FROM candidates WHERE id = $1::uuid", answer["id"])
+    return CandidateChanged(candidate=Candidate.from_row(row))
 CandidacyResult = result_union("CandidacyResult", CandidacyChanged)
 
 
@@ -60,6 +76,15 @@ class CandidacyMutations:
             return CandidateRegistered(candidate=Candidate.from_row(row))
 
         return await forward(info, RegisterCandidate, input, idempotency_key, answer)
+
+    @strawberry.mutation(description="Rectify a candidate's personal data (only the fields given change)")
+    async def correct_candidate(self, info: Info, input: CorrectCandidateInput, idempotency_key: str) -> CandidateResult:
+        return await forward(info, CorrectCandidate, input, idempotency_key, lambda answer: _candidate(info, answer))
+
+    @strawberry.mutation(description="Erase a candidate on their request: their key is destroyed, their data never "
+                                     "readable again anywhere; refused for the holder of a certificate in force")
+    async def erase_candidate(self, info: Info, input: EraseCandidateInput, idempotency_key: str) -> CandidateResult:
+        return await forward(info, EraseCandidate, input, idempotency_key, lambda answer: _candidate(info, answer))
 
     @strawberry.mutation(description="Open a candidacy, if eligible on the catalog's facts of today")
     async def open_candidacy(self, info: Info, input: OpenCandidacyInput, idempotency_key: str) -> CandidacyResult:

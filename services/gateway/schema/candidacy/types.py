@@ -37,7 +37,12 @@ async def history(info: Info, aggregate_id: str) -> list[HistoryEntry]:
         "SELECT * FROM audit_log WHERE aggregate_id = $1::uuid ORDER BY aggregate_version", aggregate_id)
     return [HistoryEntry(type=r["type"], occurred_at=r["occurred_at"], actor=Actor(**json.loads(r["actor"])),
                          correlation_id=r["correlation_id"], causation_id=r["causation_id"],
-                         payload=json.loads(r["payload"])) for r in rows]
+                         payload=_without_sealed(json.loads(r["payload"]))) for r in rows]
+
+
+def _without_sealed(payload: dict) -> dict:
+    """A sealed field is noise to a reader (and only the candidacy service opens it): its place is shown."""
+    return {k: ("[sealed]" if k == "personal" else v) for k, v in payload.items()}
 
 
 @strawberry.type
@@ -141,16 +146,33 @@ class Candidacy:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A candidate: their personal fields come from the candidacy service, which alone "
+                             "holds them, and read as [erased] once the person is erased")
 class Candidate:
     id: strawberry.ID
-    given_name: str
-    family_name: str
     status: str
     employer_id: str | None
     registered_at: datetime
-    email: str | None = None
-    birth_date: date | None = None
+
+    @strawberry.field
+    async def given_name(self, info: Info) -> str:
+        return (await info.context.person(self.id)).given_name
+
+    @strawberry.field
+    async def family_name(self, info: Info) -> str:
+        return (await info.context.person(self.id)).family_name
+
+    @strawberry.field
+    async def email(self, info: Info) -> str | None:
+        return (await info.context.person(self.id)).email
+
+    @strawberry.field
+    async def birth_date(self, info: Info) -> date | None:
+        return (await info.context.person(self.id)).birth_date
+
+    @strawberry.field(description="The person was erased on their request: their data can never be read again")
+    async def erased(self, info: Info) -> bool:
+        return (await info.context.person(self.id)).erased
 
     @strawberry.field
     async def candidacies(self, info: Info) -> list[Candidacy]:
@@ -173,6 +195,5 @@ class Candidate:
 
     @classmethod
     def from_row(cls, row) -> Candidate:
-        return cls(id=strawberry.ID(str(row["id"])), given_name=row["given_name"], family_name=row["family_name"],
-                   status=row["status"], employer_id=row["employer_id"], registered_at=row["registered_at"],
-                   email=row["email"], birth_date=row["birth_date"])
+        return cls(id=strawberry.ID(str(row["id"])), status=row["status"], employer_id=row["employer_id"],
+                   registered_at=row["registered_at"])

@@ -7,6 +7,7 @@ import strawberry
 from strawberry.types import Info
 
 from services.gateway import scopes
+from shared.people import WITHHELD
 from services.gateway.schema.jury.types import Certificate, CertificateVerification, JurySession
 from services.gateway.schema.pagination import Conditions
 from services.gateway.schema.permissions import Authenticated
@@ -79,7 +80,8 @@ class JuryQueries:
             " WHERE c.number = $1", number.strip())
         if row is None:
             return None
-        return CertificateVerification(number=row["number"], kind=row["kind"], holder=row["holder"],
+        holder = (await info.context.people.holders([row["number"]])).get(row["number"], WITHHELD)
+        return CertificateVerification(number=row["number"], kind=row["kind"], holder=holder,
                                        certification_code=row["certification"], certification_title=row["title"],
                                        version=row["version"], blocks=list(row["blocks"]), awarded_on=row["awarded_on"],
                                        valid=row["revoked_on"] is None, revoked_on=row["revoked_on"],

@@ -73,9 +73,13 @@ class JuryDecision:
 @strawberry.type
 class JuryMember:
     id: strawberry.ID
-    name: str
+    session_id: strawberry.Private[str]
     college: College
     role: MemberRole
+
+    @strawberry.field(description="From the jury service, which alone keeps members' names (sealed per person)")
+    async def name(self, info: Info) -> str:
+        return await info.context.member_name(self.session_id, self.id)
 
 
 @strawberry.type
@@ -114,14 +118,15 @@ class JurySession:
     @strawberry.field(description="The candidacies presented, with each candidate's name, route, blocks and results, "
                                   "and the decision (one query; as CSV: /exports/sessions/{id}/roster.csv)")
     async def roster(self, info: Info) -> list[RosterEntry]:
-        return [RosterEntry.from_line(line) for line in await roster(info.context.pool, str(self.id))]
+        return [RosterEntry.from_line(line)
+                for line in await roster(info.context.pool, str(self.id), info.context.people_of)]
 
     @classmethod
     def from_row(cls, r) -> JurySession:
         return cls(id=strawberry.ID(str(r["id"])), branch=r["branch"], certification_codes=list(r["certifications"]),
                    held_on=r["held_on"], place=r["place"], remote=r["remote"], capacity=r["capacity"],
                    status=r["status"],
-                   members=[JuryMember(id=strawberry.ID(k), name=v["name"], college=College(v["college"]),
+                   members=[JuryMember(id=strawberry.ID(k), session_id=str(r["id"]), college=College(v["college"]),
                                        role=MemberRole(v["role"])) for k, v in json.loads(r["members"]).items()])
 
 
@@ -157,7 +162,7 @@ class RosterEntry:
 class Certificate:
     number: str
     kind: str
-    holder: str
+    candidate_id: strawberry.Private[str]
     certification_code: str
     version: int
     blocks: list[str]
@@ -176,9 +181,14 @@ class Certificate:
         row = await info.context.loaders["certification"].load(self.certification_code)
         return Certification.from_row(row) if row else None
 
+    @strawberry.field(description="The holder's name, from the candidacy service ([erased] once erased)")
+    async def holder(self, info: Info) -> str:
+        return (await info.context.person(self.candidate_id)).name
+
     @classmethod
     def from_row(cls, r) -> Certificate:
-        return cls(number=r["number"], kind=r["kind"], holder=r["holder"], certification_code=r["certification"],
+        return cls(number=r["number"], kind=r["kind"], candidate_id=str(r["candidate_id"]),
+                   certification_code=r["certification"],
                    version=r["version"], blocks=list(r["blocks"]), awarded_on=r["awarded_on"],
                    session_id=strawberry.ID(str(r["session_id"])), revoked_on=r["revoked_on"],
                    revocation_reason=r["revocation_reason"], declaration_state=r["declaration_state"],
