@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from opentelemetry.trace import SpanKind
 
 from shared import tracing
+from shared.arrivals import Arrivals
 from shared.context import correlation_id
 from shared.envelope import Envelope
 from shared.faults import crash_point, crash_point_later
@@ -49,6 +50,8 @@ class Inbox:
         self.schema = schema
         self.max_tries = max_tries
         self.tries: dict[str, int] = {}  # event id → failed tries so far (in this process)
+        self.arrivals = Arrivals(self.applied_among)  # who waits for events to be applied
+        self.channel = f"cqp_{schema}_applied"  # NOTIFY'd by each transaction that applied events
         self.consumer = None  # the Kafka consumer feeding it, known from its first batch
         self.applied_to: dict[TopicPartition, int] = {}  # partition → next offset to apply
 
@@ -91,7 +94,7 @@ class Inbox:
                 envelopes.append((record, Envelope.model_validate_json(record.value)))
             except ValidationError as error:
                 await self._dead_letter(record, str(error))
-        applied = 0
+        applied, applied_ids = 0, []
         async with self.pool.acquire() as conn, conn.transaction():
             for record, envelope in envelopes:
                 correlation_id.set(envelope.correlation_id)
@@ -107,6 +110,7 @@ class Inbox:
                                               schema=self.schema, event_id=envelope.event_id):
                                 await handle(conn, envelope)
                             applied += 1
+                            applied_ids.append(str(envelope.event_id))
                     self.tries.pop(str(envelope.event_id), None)  # applied at last: forget its failures
                 except (ValidationError, asyncpg.DataError) as error:
                     await self._dead_letter(record, f"{envelope.type}: {type(error).__name__}: {error}", conn)
@@ -120,8 +124,11 @@ class Inbox:
                     del self.tries[key]
                     await self._dead_letter(
                         record, f"{envelope.type}: failed {self.max_tries} times: {type(error).__name__}: {error}", conn)
+            if applied_ids:
+                await conn.execute("SELECT pg_notify($1, '')", self.channel)  # sent at commit, to other replicas
             await crash_point_later("consumer_before_commit")
         crash_point("consumer_after_commit")
+        self.arrivals.seen(applied_ids)
         for record in records:
             self.applied_to[TopicPartition(record.topic, record.partition)] = record.offset + 1
         if applied:
@@ -156,6 +163,32 @@ class Inbox:
             lags[(tp.topic, tp.partition)] = max(end - done, 0)
             CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(lags[(tp.topic, tp.partition)])
         return lags
+
+    async def applied_among(self, event_ids: list[str]) -> set[str]:
+        rows = await self.pool.fetch(
+            f'SELECT event_id::text FROM "{self.schema}".inbox WHERE event_id = ANY($1::uuid[])', event_ids)
+        return {r[0] for r in rows}
+
+    async def listen(self, dsn: str) -> None:
+        """Hear the other replicas' applied events, for as long as the process lives (a connection of its
+        own, opened again when it drops; meanwhile the waiters look every few hundred milliseconds)."""
+
+        def heard(*_) -> None:
+            asyncio.get_running_loop().create_task(self.arrivals.recheck())
+
+        while True:
+            try:
+                conn = await asyncpg.connect(dsn)
+                try:
+                    await conn.add_listener(self.channel, heard)
+                    while not conn.is_closed():
+                        await asyncio.sleep(1)
+                finally:
+                    await conn.close()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 (the database is away: try again shortly)
+                await asyncio.sleep(1)
 
     async def has_applied(self, event_ids: list[str]) -> bool:
         count = await self.pool.fetchval(

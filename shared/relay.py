@@ -126,7 +126,7 @@ class Relay:
         """One relay per service holds the advisory lock while it publishes."""
         conn = await asyncpg.connect(self.dsn)
         producer = AIOKafkaProducer(
-            **self.kafka, acks="all", enable_idempotence=True, linger_ms=5,
+            **self.kafka, acks="all", enable_idempotence=True, linger_ms=0,
             max_request_size=MAX_MESSAGE_BYTES,
         )
         consumer = reader(self.kafka)
@@ -145,6 +145,9 @@ class Relay:
             self.partitions = len(await partitions_of(consumer, self.topic))
             self.tails = await last_positions(consumer, self.topic)
             await producer.start()
+            # Woken by any process's insert into the store (the recorder NOTIFYs in its transaction): a
+            # command served by another replica is published at once, not at the next poll.
+            await conn.add_listener(self.app.recorder.channel_name, lambda *_: self.wake.set())
             self.blocked = None
             RELAY_BLOCKED.labels(self.topic).set(0)
             log(logger, "relay started", topic=self.topic, position=self.position)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 
 import asyncpg
@@ -70,6 +71,7 @@ def build_asgi(settings: Settings) -> Starlette:
             state.update(read_pool=read_pool, commands=CommandClient(http, urls, inbox, settings.read_your_writes_timeout),
                          people=PeopleClient(http, settings.candidacy_url, settings.jury_url))
             await broker.start()
+            listening = asyncio.create_task(inbox.listen(settings.postgres_dsn), name="listen")
             checks.update(database=lambda: health.database(read_pool),
                           broker=lambda: health.broker(settings.kafka_bootstrap),
                           consumers=lambda: health.consumer_lag(inbox, settings.ready_max_consumer_lag),
@@ -77,6 +79,7 @@ def build_asgi(settings: Settings) -> Starlette:
             try:
                 yield
             finally:
+                listening.cancel()
                 await broker.stop()
                 await read_pool.close()
                 await pool.close()

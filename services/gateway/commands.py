@@ -97,18 +97,19 @@ class CommandClient:
             await self._wait(event_ids, time.monotonic() + self.timeout)
 
     async def _wait(self, event_ids: list[str], deadline: float) -> None:
-        while not await self._applied(event_ids):
+        while not await self._applied(event_ids, deadline):
             if time.monotonic() > deadline:
                 raise ReadModelTimeout(
                     "the command was accepted but the read models have not caught up yet; query again shortly",
                     events=event_ids,
                 )
-            await asyncio.sleep(0.02)
 
-    async def _applied(self, event_ids: list[str]) -> bool:
-        """The command was accepted: a read-model database that fails now delays the answer, never turns it
-        into a failure (ReadModelTimeout when it lasts)."""
+    async def _applied(self, event_ids: list[str], deadline: float) -> bool:
+        """Woken when the events are applied (shared/arrivals.py). The command was accepted: a read-model
+        database that fails now delays the answer, never turns it into a failure (ReadModelTimeout when
+        it lasts)."""
         try:
-            return await self.inbox.has_applied(event_ids)
+            return await self.inbox.arrivals.wait(event_ids, deadline)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncio.TimeoutError):
+            await asyncio.sleep(0.05)
             return False
