@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Writes the secrets of the Kubernetes deployment: one env file per Secret that deploy/kustomization.yaml's
+# secretGenerator makes, in deploy/k8s/secrets/ (or the folder given), mode 0600, never committed (.gitignore).
+#   deploy/k8s/secrets.sh && kubectl apply -k deploy
+# The values come from deploy/secrets.sh (the same set as docker-compose.yml's .env) plus the candidacy
+# service's cipher key. A file that exists is kept: the broker's SCRAM users are written once, when its
+# storage is formatted, and the cipher key must never change once personal data is stored with it.
+# Each process's Secret holds only its own credentials; the broker and the `database` job read the
+# processes' passwords from the processes' Secrets (deploy/k8s/kafka.yaml, deploy/k8s/jobs.yaml).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+out="${1:-$here/secrets}"
+umask 077
+mkdir -p "$out"
+
+declare -A new
+while IFS='=' read -r name value; do new[$name]=$value; done < <("$here/../secrets.sh")
+new[CQP_CIPHER_KEY]=$(head -c 32 /dev/urandom | base64 | tr -d '\n')  # as `cqp cipher-key` (AES-256)
+
+write() {  # write FILE KEY=NAME...: the Secret's keys, each from the value named
+  local file="$out/$1.env"; shift
+  if [ -e "$file" ]; then echo "kept $file" >&2; return; fi
+  for pair in "$@"; do printf '%s=%s\n' "${pair%%=*}" "${new[${pair#*=}]:?}"; done >"$file"
+  echo "wrote $file" >&2
+}
+
+write keycloak KC_BOOTSTRAP_ADMIN_PASSWORD=KC_ADMIN_PASSWORD CQP_DEMO_PASSWORD=CQP_DEMO_PASSWORD \
+  CQP_KC_SECRET_CATALOG=CQP_KC_SECRET_CATALOG CQP_KC_SECRET_CANDIDACY=CQP_KC_SECRET_CANDIDACY \
+  CQP_KC_SECRET_JURY=CQP_KC_SECRET_JURY CQP_KC_SECRET_GATEWAY=CQP_KC_SECRET_GATEWAY \
+  CQP_KC_SECRET_IMPORTER=CQP_KC_SECRET_IMPORTER
+write kafka admin-password=CQP_KAFKA_PASSWORD_ADMIN broker-password=CQP_KAFKA_PASSWORD_BROKER
+write postgres admin-password=CQP_POSTGRES_PASSWORD_ADMIN
+for process in catalog candidacy jury gateway; do
+  keys=(kafka-password="CQP_KAFKA_PASSWORD_${process^^}" postgres-password="CQP_POSTGRES_PASSWORD_${process^^}")
+  [ "$process" = candidacy ] && keys+=(cipher-key=CQP_CIPHER_KEY)  # the only service storing personal data encrypted
+  write "$process" "${keys[@]}"
+done
