@@ -34,13 +34,14 @@ async def test_a_process_whose_broker_is_unreachable_is_alive_but_not_ready(syst
 async def test_a_consumer_held_behind_its_partitions_makes_its_process_unready_until_it_catches_up(system):
     await system.start("catalog", "candidacy", "jury")
     await system.start("gateway", CQP_READY_MAX_CONSUMER_LAG="0")
+    token = await system.token()  # before the lock: the operator's token lists the branches the gateway knows
     blocker = await asyncpg.connect(system.dsn)
     transaction = blocker.transaction()
     await transaction.start()
     await blocker.execute("LOCK TABLE gateway.branches IN ACCESS EXCLUSIVE MODE")  # the projection waits on it
     try:
         for n in range(6):
-            await system.command("catalog", "create-branch", {"code": f"B{n}", "name": f"Branch {n}"}, f"b{n}")
+            await system.command("catalog", "create-branch", {"code": f"B{n}", "name": f"Branch {n}"}, f"b{n}", token=token)
 
         async def unready():
             answer = await readiness(system, "gateway")

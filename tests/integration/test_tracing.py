@@ -27,7 +27,7 @@ class Collector:
                     process = next(a.value.string_value for a in resource_spans.resource.attributes
                                    if a.key == "service.name")
                     for scope in resource_spans.scope_spans:
-                        spans += [(process, s.name, s.trace_id.hex()) for s in scope.spans]
+                        spans.extend((process, s.name, s.trace_id.hex()) for s in scope.spans)
                 self.send_response(200)
                 self.send_header("content-type", "application/x-protobuf")
                 self.end_headers()
@@ -62,7 +62,10 @@ async def test_a_mutation_is_one_trace_from_graphql_to_every_consumer_of_its_eve
                         ("cqp-gateway", "apply CandidateRegistered"), ("cqp-jury", "apply CandidateRegistered")}
             return names if expected <= names else None
 
-        names = await eventually(whole_trace)
+        try:
+            names = await eventually(whole_trace)
+        except TimeoutError:
+            raise AssertionError(f"incomplete trace; spans received: {sorted(set(collector.spans))}") from None
         assert any(p == "cqp-gateway" and n.startswith("GraphQL") for p, n in names), names
     finally:
         collector.server.shutdown()
