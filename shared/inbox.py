@@ -131,6 +131,7 @@ class Inbox:
         self.arrivals.seen(applied_ids)
         for record in records:
             self.applied_to[TopicPartition(record.topic, record.partition)] = record.offset + 1
+        self._gauge_lags({TopicPartition(r.topic, r.partition) for r in records})
         if applied:
             log(logger, "applied", count=applied, topic=records[0].topic, last_offset=records[-1].offset)
             EVENTS_APPLIED.labels(records[0].topic).inc(applied)
@@ -145,6 +146,12 @@ class Inbox:
         logger.error("dead letter", extra={"fields": {"topic": record.topic, "partition": record.partition,
                                                      "offset": record.offset}})
         DEAD_LETTERS.labels(record.topic).inc()
+
+    def _gauge_lags(self, partitions) -> None:
+        for tp in partitions:
+            end = self.consumer.highwater(tp) if self.consumer is not None else None
+            if end is not None:
+                CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(end - self.applied_to[tp], 0))
 
     async def lags(self) -> dict[tuple[str, int], int]:
         """(topic, partition) → messages the broker holds that are not applied yet, for the partitions this
