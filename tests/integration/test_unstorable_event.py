@@ -26,22 +26,8 @@ async def test_an_event_the_gateway_cannot_store_is_dead_lettered_and_the_stream
         "payload": {"candidate_id": f"{candidate_id}\u0000", "personal": "pd1.c2VhbGVk", "status": "EMPLOYEE",
                     "employer_id": None},
     }
-    producer = AIOKafkaProducer(**kafka_options())
-    await producer.start()
-    try:
-        # One on every partition: whichever the next candidate lands on is behind a poison event.
-        for partition in range(PARTITIONS):
-            event = {**poison, "event_id": str(uuid.uuid4())}
-            await producer.send_and_wait(system.topic("cqp.candidacy.events"), json.dumps(event).encode(),
-                                         key=str(candidate_id).encode(), partition=partition)
-    finally:
-        await producer.stop()
-
-    async def dead_lettered():
-        letters = await system.sql("SELECT reason FROM gateway.dead_letters")
-        return letters if len(letters) == PARTITIONS else None
-
-    letters = await eventually(dead_lettered)
+    # One on every partition: whichever the next candidate lands on is behind a poison event.
+    letters = await poison_every_partition(system, "cqp.candidacy.events", poison)
     assert all(r["reason"].startswith("CandidateRegistered: ") and "Character" in r["reason"] for r in letters)
     registered = await system.graphql(
         'mutation { registerCandidate(input: {givenName: "Zoé", familyName: "L", email: "z@example.org",'
@@ -87,12 +73,22 @@ async def test_a_valid_event_naming_an_organisation_that_is_not_a_uuid_is_dead_l
         "correlation_id": "c", "causation_id": "k",
         "payload": {"organisation_id": "not-a-uuid", "name": "Centre", "siret": None, "kinds": ["EVALUATION_CENTRE"]},
     }
+    letters = await poison_every_partition(system, "cqp.catalog.events", poison)
+    assert all(r["reason"].startswith("OrganisationRegistered: ") and "not-a-uuid" in r["reason"] for r in letters)
+    for n in range(3):  # wherever they land, the mutations are served: they wait for the gateway to show them
+        created = await system.graphql(
+            f'mutation {{ createBranch(input: {{code: "B{n}", name: "Branch {n}", idcc: ["3109"]}},'
+            f' idempotencyKey: "after-{n}") {{ __typename }} }}')
+        assert created["createBranch"]["__typename"] == "BranchCreated", created
+
+
+async def poison_every_partition(system, topic: str, poison: dict) -> list:
+    """The poison event (a new id each time) on every partition of the topic; the gateway's dead letters."""
     producer = AIOKafkaProducer(**kafka_options())
     await producer.start()
     try:
-        for partition in range(PARTITIONS):  # every partition of the catalog's topic is behind one
-            await producer.send_and_wait(system.topic("cqp.catalog.events"),
-                                         json.dumps({**poison, "event_id": str(uuid.uuid4())}).encode(),
+        for partition in range(PARTITIONS):
+            await producer.send_and_wait(system.topic(topic), json.dumps({**poison, "event_id": str(uuid.uuid4())}).encode(),
                                          key=poison["aggregate_id"].encode(), partition=partition)
     finally:
         await producer.stop()
@@ -101,10 +97,4 @@ async def test_a_valid_event_naming_an_organisation_that_is_not_a_uuid_is_dead_l
         letters = await system.sql("SELECT reason FROM gateway.dead_letters")
         return letters if len(letters) == PARTITIONS else None
 
-    letters = await eventually(dead_lettered)
-    assert all(r["reason"].startswith("OrganisationRegistered: ") and "not-a-uuid" in r["reason"] for r in letters)
-    for n in range(3):  # wherever they land, the mutations are served: they wait for the gateway to show them
-        created = await system.graphql(
-            f'mutation {{ createBranch(input: {{code: "B{n}", name: "Branch {n}", idcc: ["3109"]}},'
-            f' idempotencyKey: "after-{n}") {{ __typename }} }}')
-        assert created["createBranch"]["__typename"] == "BranchCreated", created
+    return await eventually(dead_lettered)
