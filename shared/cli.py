@@ -13,6 +13,8 @@
     cqp republish SERVICE [--from POSITION]    publish again what a service's topic lacks, from its event store
     cqp verify [--wait SECONDS]                compare every topic and every read model with the event stores
                                                (exit status 1 on any drift)
+    cqp replay                                 rebuild every read model from the topics while the current ones
+                                               serve, then swap them in
     cqp dead-letters retry|discard --schema S (--all | --topic T --partition P --offset O)
     cqp candidacy import FILE.csv              register candidates and open their candidacies, a line each
                                                (with the token in CQP_TOKEN); a report per line
@@ -100,6 +102,7 @@ def run(argv: list[str] | None = None) -> int:
     republish.add_argument("--from", dest="start", type=int, default=1, help="first store position (default: 1)")
     verify = sub.add_parser("verify", help="check the topics and read models against the event stores")
     verify.add_argument("--wait", type=float, default=60, help="how long to wait for the consumers to catch up")
+    sub.add_parser("replay", help="rebuild every read model from the topics, without downtime")
     candidacy = sub.add_parser("candidacy", help="candidacy operations").add_subparsers(dest="action", required=True)
     bulk = candidacy.add_parser("import", help="register candidates (and open candidacies) from a CSV file")
     bulk.add_argument("path", type=Path)
@@ -185,6 +188,10 @@ def run(argv: list[str] | None = None) -> int:
         report = asyncio.run(verify(settings, args.wait))
         print("\n".join(report.lines()))
         return 1 if report.drifts else 0
+    elif args.command == "replay":
+        from shared.replay import replay
+
+        print("\n".join(asyncio.run(replay(settings))))
     elif args.command == "cdc":
         from services.jury.cdc import operations
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import zlib
 from collections.abc import Awaitable, Callable
 
 import asyncpg
@@ -44,6 +45,24 @@ TRANSIENT = (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asy
 Handler = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
 
 
+def inbox_table(schema: str) -> str:
+    return f"""
+        CREATE TABLE IF NOT EXISTS "{schema}".inbox (
+            event_id uuid PRIMARY KEY,
+            topic text NOT NULL,
+            partition int NOT NULL,
+            "offset" bigint NOT NULL,
+            type text NOT NULL,
+            applied_at timestamptz NOT NULL DEFAULT now()
+        );"""
+
+
+def views_lock(schema: str) -> int:
+    """Held shared by every transaction that applies events to the schema's views, and exclusively by
+    `cqp replay` while it swaps them for rebuilt ones."""
+    return zlib.crc32(f"views:{schema}".encode())
+
+
 class Inbox:
     def __init__(self, pool: asyncpg.Pool, schema: str, max_tries: int = MAX_TRIES):
         self.pool = pool
@@ -57,16 +76,8 @@ class Inbox:
 
     async def migrate(self) -> None:
         async with self.pool.acquire() as conn:
-            await conn.execute(
+            await conn.execute(inbox_table(self.schema) +
                 f"""
-                CREATE TABLE IF NOT EXISTS "{self.schema}".inbox (
-                    event_id uuid PRIMARY KEY,
-                    topic text NOT NULL,
-                    partition int NOT NULL,
-                    "offset" bigint NOT NULL,
-                    type text NOT NULL,
-                    applied_at timestamptz NOT NULL DEFAULT now()
-                );
                 CREATE TABLE IF NOT EXISTS "{self.schema}".dead_letters (
                     topic text NOT NULL,
                     partition int NOT NULL,
@@ -96,6 +107,7 @@ class Inbox:
                 await self._dead_letter(record, str(error))
         applied, applied_ids = 0, []
         async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock_shared($1)", views_lock(self.schema))
             for record, envelope in envelopes:
                 correlation_id.set(envelope.correlation_id)
                 try:

@@ -114,7 +114,9 @@ def build_asgi(definition: ServiceDefinition, settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette):
         await ensure_schema(settings.postgres_dsn, schema)
+        # No prepared-statement cache: `cqp replay` swaps view tables, and names must resolve to the new ones.
         pool = await asyncpg.create_pool(settings.postgres_dsn, min_size=1, max_size=settings.pool_size,
+                                         statement_cache_size=0,
                                          server_settings={"search_path": schema})
         for statement in [*definition.migrations, *definition.tables]:
             await pool.execute(statement)

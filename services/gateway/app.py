@@ -49,13 +49,15 @@ def build_asgi(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette):
         await ensure_schema(settings.postgres_dsn, readmodels.SCHEMA)
+        # No prepared-statement cache on either pool: `cqp replay` swaps the read-model tables for rebuilt
+        # ones, and every statement must then name the new ones.
         pool = await asyncpg.create_pool(
-            settings.postgres_dsn, min_size=1, max_size=settings.pool_size,
+            settings.postgres_dsn, min_size=1, max_size=settings.pool_size, statement_cache_size=0,
             server_settings={"search_path": readmodels.SCHEMA},
         )
         # Queries run on their own pool, each statement bounded: no request holds the database for long.
         read_pool = await asyncpg.create_pool(
-            settings.postgres_dsn, min_size=1, max_size=settings.pool_size,
+            settings.postgres_dsn, min_size=1, max_size=settings.pool_size, statement_cache_size=0,
             server_settings={"search_path": readmodels.SCHEMA,
                              "statement_timeout": str(settings.read_statement_timeout_ms)},
         )

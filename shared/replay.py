@@ -1,0 +1,125 @@
+"""`cqp replay`: rebuild every read model from the beginning of the topics while the current ones keep
+serving, then swap them in at once.
+
+For each view (the gateway's read models and audit log, the services' views of each other:
+`shared/verify.py` lists them), the topics are replayed into a scratch schema, with an inbox of their
+own. Then, holding the lock every consumer transaction of that schema takes shared (so none applies
+meanwhile), the messages that arrived during the replay are applied too, and in one transaction the
+live tables move aside and the rebuilt ones take their place; the consumers go on from their offsets
+(what they would apply again the new inbox drops). The pools keep no prepared statements, so every
+statement after the swap names the new tables. The same history always gives the same tables: the
+projections are functions of the events.
+"""
+
+from __future__ import annotations
+
+import json
+
+import asyncpg
+from aiokafka import TopicPartition
+
+from shared.database import role
+from shared.envelope import Envelope
+from shared.inbox import inbox_table, views_lock
+from shared.kafka import client_options
+from shared.settings import Settings
+from shared.streams import partitions_of, reader
+from shared.topics import EVENT_TOPICS
+
+
+async def build(conn: asyncpg.Connection, view, scratch: str, owner: str | None = None) -> None:
+    """The view's tables and an inbox, empty, in the scratch schema (made anew; owned by `owner`, whom the
+    connection then acts as)."""
+    await conn.execute(f'DROP SCHEMA IF EXISTS "{scratch}" CASCADE')
+    await conn.execute(f'CREATE SCHEMA "{scratch}"' + (f' AUTHORIZATION "{owner}"' if owner else ""))
+    if owner:
+        await conn.execute(f'SET ROLE "{owner}"')
+    await conn.execute(f'SET search_path TO "{scratch}"')
+    for statement in view.migrations:
+        await conn.execute(statement)
+    await conn.execute(inbox_table(scratch))
+
+
+async def apply(conn: asyncpg.Connection, view, scratch: str, topic: str, records) -> int:
+    """Apply the records in the scratch schema as the live inbox would (each event once, a failing one
+    skipped as it is set aside live); returns how many could not be applied."""
+    failed = 0
+    async with conn.transaction():
+        for record in records:
+            try:
+                envelope = Envelope.model_validate(json.loads(record.value))
+            except ValueError:
+                failed += 1
+                continue
+            try:
+                async with conn.transaction():
+                    first = await conn.fetchval(
+                        f'INSERT INTO "{scratch}".inbox (event_id, topic, partition, "offset", type)'
+                        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING RETURNING true",
+                        envelope.event_id, record.topic, record.partition, record.offset, envelope.type)
+                    if first:
+                        await view.handlers[topic](conn, envelope)
+            except Exception:  # noqa: BLE001 (the live consumer set it aside too)
+                failed += 1
+    return failed
+
+
+async def read_range(consumer, topic: str, starts: dict, ends: dict):
+    """The records of the topic between two sets of offsets, partition by partition."""
+    out = []
+    for tp, end in ends.items():
+        start = starts.get(tp, 0)
+        if end <= start:
+            continue
+        consumer.assign([tp])
+        consumer.seek(tp, start)
+        while await consumer.position(tp) < end:
+            for batch in (await consumer.getmany(tp, timeout_ms=1000, max_records=2000)).values():
+                out += [r for r in batch if r.offset < end]
+    consumer.assign([])
+    return out
+
+
+async def replay_view(settings: Settings, view) -> str:
+    scratch, aside = f"{view.schema}_next", f"{view.schema}_replaced"
+    consumer = reader(client_options(settings))
+    await consumer.start()
+    conn = await asyncpg.connect(settings.postgres_dsn)
+    try:
+        # Owned by the process's role, as the live tables are (the admin acts as it).
+        await build(conn, view, scratch, role(view.name))
+        topics = [t for t in EVENT_TOPICS if t in view.handlers]
+        partitions = {t: await partitions_of(consumer, settings.topic(t)) for t in topics}
+        done: dict[TopicPartition, int] = {}
+        failed = 0
+        for topic in topics:  # while the live tables serve
+            ends = await consumer.end_offsets(partitions[topic])
+            failed += await apply(conn, view, scratch, topic, await read_range(consumer, settings.topic(topic), done, ends))
+            done.update(ends)
+        await conn.execute("SELECT pg_advisory_lock($1)", views_lock(view.schema))
+        try:
+            for topic in topics:  # what came meanwhile, no consumer applying
+                ends = await consumer.end_offsets(partitions[topic])
+                failed += await apply(conn, view, scratch, topic, await read_range(consumer, settings.topic(topic), done, ends))
+            tables = [r[0] for r in await conn.fetch(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = $1", scratch)]
+            await conn.execute("RESET ROLE")
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{aside}" CASCADE; CREATE SCHEMA "{aside}" AUTHORIZATION "{role(view.name)}"')
+            async with conn.transaction():
+                for table in tables:
+                    await conn.execute(f'ALTER TABLE IF EXISTS "{view.schema}"."{table}" SET SCHEMA "{aside}"')
+                    await conn.execute(f'ALTER TABLE "{scratch}"."{table}" SET SCHEMA "{view.schema}"')
+            await conn.execute(f'DROP SCHEMA "{aside}" CASCADE; DROP SCHEMA "{scratch}" CASCADE')
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", views_lock(view.schema))
+        return f"{view.name}: {len(tables)} tables rebuilt and swapped in" + (
+            f" ({failed} messages could not be applied, as live)" if failed else "")
+    finally:
+        await conn.close()
+        await consumer.stop()
+
+
+async def replay(settings: Settings) -> list[str]:
+    from shared.verify import views
+
+    return [await replay_view(settings, view) for view in views()]
