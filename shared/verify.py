@@ -21,10 +21,9 @@ from dataclasses import dataclass
 
 import anyio
 import asyncpg
-from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from shared import store
+from shared import replay, store
 from shared.inbox import Handler
 from shared.republish import relay_position
 from shared.kafka import client_options
@@ -71,20 +70,21 @@ class Report:
 async def verify(settings: Settings, wait: float = 60) -> Report:
     report = Report([], [])
     await _settle(settings, wait, report)
-    topics: dict[str, list[dict]] = {}
+    topics: dict[str, list] = {}  # topic → its records
     consumer = reader(client_options(settings))
     await consumer.start()
     try:
         for topic in EVENT_TOPICS:
             try:
-                topics[topic] = [json.loads(r.value) async for r in records(consumer, settings.topic(topic))]
+                topics[topic] = [r async for r in records(consumer, settings.topic(topic))]
             except Exception as error:  # noqa: BLE001 (a topic that cannot be read is what is reported)
                 report.drifts.append(f"topic {settings.topic(topic)}: {type(error).__name__}: {error}")
                 topics[topic] = []
     finally:
         await consumer.stop()
     for service in store.SERVICES:
-        await _publication(settings, service, topics[store.definition(service).topic], report)
+        messages = [_json(r.value) for r in topics[store.definition(service).topic]]
+        await _publication(settings, service, messages, report)
     for view in views():
         await _view(settings, view, topics, report)
     return report
@@ -155,33 +155,20 @@ async def _publication(settings: Settings, service: str, on_topic: list[dict], r
     report.notes.append(f"{topic}: {len(expected)} stored events published, {len(on_topic)} messages")
 
 
-async def _view(settings: Settings, view: View, topics: dict[str, list[dict]], report: Report) -> None:
-    """Replay the view's topics into a scratch schema and compare it with the live one, table by table."""
-    from shared.envelope import Envelope
-
+async def _view(settings: Settings, view: View, topics: dict[str, list], report: Report) -> None:
+    """Replay the view's topics into a scratch schema (as `cqp replay` does) and compare it with the live
+    one, table by table."""
     scratch = f"verify_{view.name}"
     conn = await asyncpg.connect(settings.postgres_dsn)
     try:
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{scratch}" CASCADE; CREATE SCHEMA "{scratch}"')
-        await conn.execute(f'SET search_path TO "{scratch}"')
-        for statement in view.migrations:
-            await conn.execute(statement)
-        failed, applied = 0, set()
-        async with conn.transaction():
-            for topic in EVENT_TOPICS:  # the catalog first: the others refer to it
-                if (handle := view.handlers.get(topic)) is None:
-                    continue
-                for message in topics[topic]:
-                    if message.get("event_id") in applied:
-                        continue  # as the live inbox does
-                    applied.add(message.get("event_id"))
-                    try:
-                        async with conn.transaction():
-                            await handle(conn, Envelope.model_validate(message))
-                    except Exception:  # noqa: BLE001 (the live consumer set it aside too, or the tables differ)
-                        failed += 1
+        await replay.build(conn, view, scratch)
+        failed = 0
+        for topic in EVENT_TOPICS:  # the catalog first: the others refer to it
+            if topic in view.handlers:
+                failed += await replay.apply(conn, view, scratch, topic, topics[topic])
         tables = [r["table_name"] for r in await conn.fetch(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name", scratch)]
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name <> 'inbox'"
+            " ORDER BY table_name", scratch)]
         for table in tables:
             live = await _rows(conn, view.schema, table)
             replayed = await _rows(conn, scratch, table)
@@ -191,10 +178,17 @@ async def _view(settings: Settings, view: View, topics: dict[str, list[dict]], r
                     f"{view.schema}.{table}: {len(extra)} row(s) not in the replay, {len(lacking)} row(s) missing"
                     f" from it; e.g. {'; '.join(r[:300] for r in (extra + lacking)[:SHOWN])}")
         report.notes.append(f"{view.name}: {len(tables)} tables compared with a replay"
-                            + (f" ({failed} events the replay could not apply)" if failed else ""))
+                            + (f" ({failed} messages the replay could not apply)" if failed else ""))
         await conn.execute(f'DROP SCHEMA "{scratch}" CASCADE')
     finally:
         await conn.close()
+
+
+def _json(value: bytes) -> dict:
+    try:
+        return json.loads(value)
+    except ValueError:
+        return {}
 
 
 async def _rows(conn: asyncpg.Connection, schema: str, table: str) -> Counter:
