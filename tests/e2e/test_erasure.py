@@ -11,7 +11,7 @@ import sys
 from aiokafka import AIOKafkaConsumer
 
 from tests.e2e.test_jury_journey import BLOCKS, EXPERIENCE, TODAY, decide, evaluate, mutate, ok, once_known, paritaire_session
-from tests.harness import LOGS, ROOT, System, eventually, read_topic
+from tests.harness import LOGS, ROOT, System, eventually, kafka_options, read_topic
 
 PERSON = {"givenName": "Quentavia", "familyName": "Zyxborowski", "email": "quentavia.zyx@example.org",
           "birthDate": "1987-11-13", "status": "EMPLOYEE", "phone": "+33 6 12 34 56 78",
@@ -85,7 +85,7 @@ async def tables_showing(system: System, needles: list[str]) -> list[str]:
 
 
 async def topics_showing(system: System, needles: list[str]) -> list[str]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=system.kafka)
+    consumer = AIOKafkaConsumer(**kafka_options())
     await consumer.start()
     try:
         topics = sorted(t for t in await consumer.topics() if t.startswith(system.prefix))

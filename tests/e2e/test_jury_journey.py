@@ -217,7 +217,7 @@ async def test_an_organisation_not_evaluating_the_candidacy_may_not_record_resul
 
 
 ENVELOPE = {"event_id", "type", "version", "producer", "position", "aggregate_id", "aggregate_version", "occurred_at",
-            "actor", "correlation_id", "causation_id", "payload", "_key"}
+            "actor", "correlation_id", "causation_id", "trace_parent", "payload", "_key"}
 
 
 async def test_the_published_envelopes_say_what_who_when_why_and_where_from(journey):
