@@ -19,10 +19,11 @@ from eventsourcing.persistence import IntegrityError
 from services.catalog.application import CatalogApplication
 from services.catalog.domain import Branch, BranchAlreadyExists, Certification
 from shared.commands.catalog import CreateBranch
-from shared.context import Actor, CommandContext
+from shared.context import Actor, CommandContext, current_caller
 from shared.envelope import event_id_for
-from shared.errors import IdempotencyKeyReused
+from shared.errors import Forbidden, IdempotencyKeyReused
 from shared.eventstore import CommandRecord, fingerprint
+from shared.identity import Caller
 from tests.unit.as_client import AsClient
 
 
@@ -70,8 +71,8 @@ class Saves:
 
 
 def together(saves: Saves, first: Callable[[], object], rest: list[Callable[[], object]]) -> list:
-    """Run `first`, then, while its save is held, `rest` from as many threads: their outcomes (or
-    errors), `first`'s first."""
+    """Run `first`, then, while its save is held, `rest` from as many threads, queued in their order:
+    their outcomes (or errors), `first`'s first."""
     results: list = [None] * (1 + len(rest))
 
     def run(i: int, call: Callable[[], object]) -> None:
@@ -88,7 +89,12 @@ def together(saves: Saves, first: Callable[[], object], rest: list[Callable[[], 
 
     threads = [start(0, first)]
     assert saves.entered.wait(5)
-    threads += [start(i + 1, call) for i, call in enumerate(rest)]
+    for i, call in enumerate(rest):
+        # One after the other, so that the batch's order is the list's.
+        threads.append(start(i + 1, call))
+        deadline = time.monotonic() + 2
+        while saves.app._committer.queued <= i and threads[-1].is_alive() and time.monotonic() < deadline:
+            time.sleep(0.001)
     for thread in threads:
         thread.join(10)
     return results
@@ -247,3 +253,22 @@ def test_a_twin_saved_by_another_process_meanwhile_answers_its_earlier_answer(ap
     assert twin.replayed and twin.result == {"code": "LEEM"}
     assert other.result["code"] == "UIT" and not other.replayed
     assert [r.idempotency_key for r in records(app)].count("same") == 1
+
+
+def test_each_command_of_a_batch_is_decided_as_its_own_caller(app):
+    def as_caller(caller: Caller, call: Callable[[], object]) -> Callable[[], object]:
+        def run():
+            current_caller.set(caller)  # as the endpoint does, in the command's own thread
+            return call()
+        return run
+
+    stranger = Caller(user_id="stranger", organisation_id="ELSEWHERE", roles=frozenset({"trainer"}))
+    saves = Saves(app, queued=2)
+    _, refused, accepted = together(saves, lambda: app.create_branch(branch("FIRST"), context("first")), [
+        as_caller(stranger, lambda: app.create_branch(branch("NOPE"), context("stranger"))),
+        lambda: app.create_branch(branch("LEEM"), context("leem")),
+    ])
+    assert isinstance(refused, Forbidden)
+    assert accepted.result["code"] == "LEEM"
+    assert saves.sizes[1:] == [2]
+    assert Branch.create_id("NOPE") not in app.repository
