@@ -8,14 +8,18 @@ Why: each command used to be its own transaction, and every insert locks the eve
 wrote at most the rate of single saves whatever the number of clients. Group commit saves the commands
 that arrive together in one transaction. Next to the service's figures this prints, measured in the same
 run on the same database, what the bare eventsourcing library does: single-event aggregates saved one
-per transaction, and in batches of 100. It asserts only correctness (every command accepted), never a speed.
+per transaction, and in batches of 100; and what the candidacy application does when called straight from
+threads in the test's process (the event store path alone: no HTTP, token or key vault). It asserts only
+correctness (every command accepted), never a speed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import re
 import statistics
+import threading
 import time
 import uuid
 from urllib.parse import urlsplit
@@ -25,6 +29,12 @@ import httpx
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
+from eventsourcing.cryptography import AESCipher
+
+from services.candidacy.application import CandidacyApplication
+from shared.commands.candidacy import RegisterCandidate
+from shared.context import Actor, CommandContext, current_caller
+from shared.identity import Caller
 from tests.harness import System
 
 CLIENTS = (1, 8, 32)
@@ -38,13 +48,17 @@ class Thing(Aggregate):
         self.n = n
 
 
+def store_env(dsn: str, schema: str) -> dict[str, str]:
+    url = urlsplit(dsn)
+    return {"PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_DBNAME": url.path.lstrip("/"),
+            "POSTGRES_HOST": url.hostname, "POSTGRES_PORT": str(url.port), "POSTGRES_USER": url.username,
+            "POSTGRES_PASSWORD": url.password or "", "POSTGRES_SCHEMA": schema, "CREATE_TABLE": "y",
+            "POSTGRES_POOL_SIZE": "5", "POSTGRES_MAX_OVERFLOW": "10"}  # as the services (shared/settings.py)
+
+
 def bare_rates(dsn: str, schema: str, n: int = 600) -> tuple[float, float]:
     """Aggregates saved per second by the library alone: one per transaction, then 100 per transaction."""
-    url = urlsplit(dsn)
-    app = Application(env={
-        "PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_DBNAME": url.path.lstrip("/"),
-        "POSTGRES_HOST": url.hostname, "POSTGRES_PORT": str(url.port), "POSTGRES_USER": url.username,
-        "POSTGRES_PASSWORD": url.password or "", "POSTGRES_SCHEMA": schema, "CREATE_TABLE": "y"})
+    app = Application(env=store_env(dsn, schema))
     try:
         app.save(Thing(0))  # warm: connection and prepared statements
         began = time.perf_counter()
@@ -58,6 +72,40 @@ def bare_rates(dsn: str, schema: str, n: int = 600) -> tuple[float, float]:
         return single, batched
     finally:
         app.close()
+
+
+def in_process_rates(dsn: str, schema: str, seconds: float) -> dict[int, float]:
+    """register_candidate called straight on the candidacy application (no HTTP, no token, no key vault)
+    from 1, 8 and 32 threads: what the event store path alone delivers, group commit included."""
+    key = AESCipher.create_key(32)
+    app = CandidacyApplication(env={**store_env(dsn, schema), "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
+                                    "CIPHER_KEY": key, "PERSONAL_DATA_KEY": key})
+    command = RegisterCandidate.model_validate(CANDIDATE)
+    caller = Caller(user_id="bench", organisation_id="UIMM", branches=("UIMM",), roles=frozenset({"branch-admin"}))
+    actor = Actor(user_id="bench", organisation_id="UIMM", role="branch-admin")
+    rates = {}
+    try:
+        for threads in (1, *CLIENTS[1:]):
+            done = [0] * threads
+            deadline = time.perf_counter() + seconds
+
+            def client(i: int) -> None:
+                current_caller.set(caller)
+                while time.perf_counter() < deadline:
+                    app.register_candidate(command, uuid.uuid4(), "sealed" * 40,
+                                           CommandContext.new(actor, str(uuid.uuid4())))
+                    done[i] += 1
+
+            began = time.perf_counter()
+            workers = [threading.Thread(target=contextvars.copy_context().run, args=(client, i)) for i in range(threads)]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+            rates[threads] = sum(done) / (time.perf_counter() - began)
+    finally:
+        app.close()
+    return rates
 
 
 async def commands_per_save(http: httpx.AsyncClient, url: str) -> tuple[float, float]:
@@ -101,6 +149,7 @@ async def test_commands_per_second_by_concurrent_clients(system: System):
     conn = await asyncpg.connect(system.dsn)
     try:
         await conn.execute("CREATE SCHEMA IF NOT EXISTS bare")
+        await conn.execute("CREATE SCHEMA IF NOT EXISTS inproc")
     finally:
         await conn.close()
     limits = httpx.Limits(max_connections=max(CLIENTS), max_keepalive_connections=max(CLIENTS))
@@ -108,6 +157,7 @@ async def test_commands_per_second_by_concurrent_clients(system: System):
         await level(http, url, token, 4, 1.0)  # warm-up: connections, the pool, the key vault
         results = [await level(http, url, token, clients, SECONDS) for clients in CLIENTS]
     single, batched = await asyncio.to_thread(bare_rates, system.dsn, "bare")
+    in_process = await asyncio.to_thread(in_process_rates, system.dsn, "inproc", SECONDS)
     print()
     print(f"bare eventsourcing, same database: {single:,.0f} single-event aggregates/s one per transaction; "
           f"{batched:,.0f}/s in transactions of 100")
@@ -116,3 +166,6 @@ async def test_commands_per_second_by_concurrent_clients(system: System):
         print(f"register-candidate, {r['clients']:>2} clients: {r['rate']:,.0f} commands/s "
               f"({r['rate'] / single:.0%} of bare single saves); p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms; "
               f"{r['commands']} commands, {per_save} commands per save")
+    for threads, rate in in_process.items():
+        print(f"register_candidate in process (the event store path alone), {threads:>2} threads: {rate:,.0f} commands/s "
+              f"({rate / single:.0%} of bare single saves)")
