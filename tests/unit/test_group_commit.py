@@ -272,3 +272,13 @@ def test_each_command_of_a_batch_is_decided_as_its_own_caller(app):
     assert accepted.result["code"] == "LEEM"
     assert saves.sizes[1:] == [2]
     assert Branch.create_id("NOPE") not in app.repository
+
+
+def test_a_command_run_from_inside_another_s_decision_is_refused_rather_than_waiting_forever(app):
+    def nested():
+        app.create_branch(branch("INNER"), context("inner"))
+        return [], {}
+
+    with pytest.raises(RuntimeError, match="inside the decision"):
+        app.execute(CreateBranch(**branch("OUTER")), context("outer"), nested)
+    assert app.create_branch(branch("AFTER"), context("after")).result["code"] == "AFTER"
