@@ -4,6 +4,11 @@ Every command saves, in the same transaction as its domain events, a CommandReco
 whose id derives from the idempotency key and its caller (user and organisation). A second command
 with the same key from the same caller collides on that id, so the same key twice has one effect,
 even under races or after a crash; the same key from another caller is another command.
+
+Commands arriving together are saved together (group commit, shared/committer.py): decided one after
+the other, each on the state the earlier ones leave, then stored in one transaction, each with its
+command record. A command refused in its decision is left out alone; when the transaction conflicts
+with another process, each command of the batch runs again alone, so only the one concerned fails.
 """
 
 from __future__ import annotations
@@ -17,15 +22,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, Repository
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
 from shared.commands import Command
+from shared.committer import BatchRepository, Combiner, Ticket, pending_events
 from shared.context import CommandContext
 from shared.domain import event_context
 from shared.envelope import event_id_for
 from shared.errors import CommandRefused, IdempotencyKeyReused
+from shared.health import COMMANDS_PER_SAVE
 
 A = TypeVar("A", bound=Aggregate)
 _KEYS = uuid.UUID("6f1c7f5e-2d0a-4b8e-9a55-0c1b8f3c2e71")
@@ -102,37 +109,120 @@ class ServiceApplication(Application):
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
 
+    def construct_repository(self) -> Repository:
+        # The library's repository, made to read through the pending events of the batch being decided.
+        repository = super().construct_repository()
+        repository.__class__ = BatchRepository
+        return repository
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._committer: Combiner[_Command] = Combiner(
+            self._commit, most=int(self.env.get("GROUP_COMMIT_MAX_COMMANDS") or 100))
+
     def execute(
         self,
         command: Command,
         context: CommandContext,
         decide: Callable[[], tuple[Sequence[Aggregate], dict]],
     ) -> CommandOutcome:
-        """Run `decide` (which returns the changed aggregates and the answer) once per idempotency key."""
+        """Run `decide` (which returns the changed aggregates and the answer) once per idempotency key.
+
+        Commands arriving together are decided one after the other and saved in one transaction (group
+        commit, shared/committer.py); each answer is its command's own, as if it had run alone."""
         key = context.causation_id
         record_id = CommandRecord.create_id(self.name, key, context.as_event_data())
         print_ = fingerprint(command.operation, command.model_dump(mode="json"), self._fingerprint_key())
         if (earlier := self._earlier(record_id, print_)) is not None:
             return earlier
-        # Every event the command records reads who, for which organisation and why from here.
-        recording = event_context.set(context.as_event_data())
+        return self._committer.submit(_Command(record_id, print_, command.operation, context, decide))
+
+    def _commit(self, batch: list[Ticket[_Command]]) -> None:
+        """Decide the batch's commands in turn, each on the state the earlier ones leave, and save those
+        accepted in one transaction. A command refused (or failing) in `decide` concerns only itself."""
+        pending: dict[uuid.UUID, list] = {}  # the accepted commands' events, by aggregate id
+        accepted: dict[uuid.UUID, _Decided] = {}  # by command record id
+        settled: list[tuple[Ticket[_Command], _Decided | _Twin | BaseException]] = []
+        for ticket in batch:
+            command = ticket.item
+            if (first := accepted.get(command.record_id)) is not None:
+                # The same key twice in one batch: one effect, the same answer (or the key's reuse refused).
+                settled.append((ticket, _Twin(first) if first.command.fingerprint == command.fingerprint
+                                else _reused(first.command.operation)))
+                continue
+            try:
+                decided = ticket.context.run(self._decide, command, pending)
+            except Exception as refusal:  # noqa: BLE001 (whatever stops a decision is its command's own)
+                settled.append((ticket, refusal))
+                continue
+            for domain_event in decided.events:
+                pending.setdefault(domain_event.originator_id, []).append(domain_event)
+            accepted[command.record_id] = decided
+            settled.append((ticket, decided))
+        decisions = list(accepted.values())
         try:
-            aggregates, result = decide()
-        finally:
-            event_context.reset(recording)
-        # The ids of what will be published: what a client may wait to see in the read models.
-        event_ids = [str(event_id_for(e.originator_id, e.originator_version))
-                     for a in aggregates for e in a.pending_events if self.to_contract(e) is not None]
-        record = CommandRecord(self.name, key, command.operation, print_, {**result, "events": event_ids},
-                               context.as_event_data())
+            self._save(decisions)
+        except IntegrityError:
+            # Another process wrote one of the batch's aggregates, or a twin of one of its commands. Every
+            # command runs again alone, in order, on fresh state: only the conflicting one gets the Conflict
+            # or its twin's answer, and no decision resting on a batch-mate's unsaved change is saved.
+            for ticket in batch:
+                try:
+                    ticket.succeed(ticket.context.run(self._alone, ticket.item))
+                except Exception as error:  # noqa: BLE001 (its own refusal, conflict or failure)
+                    ticket.fail(error)
+            return
+        for ticket, outcome in settled:
+            if isinstance(outcome, BaseException):
+                ticket.fail(outcome)
+            elif isinstance(outcome, _Twin):
+                ticket.succeed(outcome.first.replay())
+            else:
+                ticket.succeed(outcome.outcome())
+
+    def _alone(self, command: _Command) -> CommandOutcome:
+        """One command decided and saved in its own transaction."""
+        if (earlier := self._earlier(command.record_id, command.fingerprint)) is not None:
+            return earlier
+        decided = self._decide(command, None)
         try:
-            recordings = self.save(*aggregates, record)
+            self._save([decided])
         except IntegrityError:
             # A concurrent twin won the race: answer what it answered, or refuse a different command.
-            if (earlier := self._earlier(record_id, print_)) is not None:
+            if (earlier := self._earlier(command.record_id, command.fingerprint)) is not None:
                 return earlier
             raise
-        return CommandOutcome(result, event_ids, max(r.notification.id for r in recordings), replayed=False)
+        return decided.outcome()
+
+    def _decide(self, command: _Command, pending: dict[uuid.UUID, list] | None) -> _Decided:
+        """The command's events (its command record last) and answer; run in the command's own context."""
+        # Every event the command records reads who, for which organisation and why from here.
+        recording = event_context.set(command.context.as_event_data())
+        reading = pending_events.set(pending)
+        try:
+            aggregates, result = command.decide()
+        finally:
+            pending_events.reset(reading)
+            event_context.reset(recording)
+        events = [e for a in aggregates for e in a.collect_events()]
+        # The ids of what will be published: what a client may wait to see in the read models.
+        event_ids = [str(event_id_for(e.originator_id, e.originator_version))
+                     for e in events if self.to_contract(e) is not None]
+        record = CommandRecord(self.name, command.context.causation_id, command.operation, command.fingerprint,
+                               {**result, "events": event_ids}, command.context.as_event_data())
+        return _Decided(command, [*events, *record.collect_events()], result, event_ids)
+
+    def _save(self, decisions: list[_Decided]) -> None:
+        """One transaction for every decision; each learns the position of its last event."""
+        if not decisions:
+            return
+        recordings = self.save(*(e for d in decisions for e in d.events))
+        start = 0
+        for decided in decisions:
+            # Recordings come in the order of the events given.
+            decided.position = max(r.notification.id for r in recordings[start:start + len(decided.events)])
+            start += len(decided.events)
+        COMMANDS_PER_SAVE.observe(len(decisions))
 
     def _fingerprint_key(self) -> bytes | None:
         secret = self.env.get("PERSONAL_DATA_KEY")
@@ -144,10 +234,43 @@ class ServiceApplication(Application):
         except AggregateNotFoundError:
             return None
         if record.fingerprint != print_:
-            raise IdempotencyKeyReused(
-                "this idempotency key was already used for another command",
-                command=record.command,
-            )
+            raise _reused(record.command)
         result = dict(record.result)
         event_ids = result.pop("events")
         return CommandOutcome(result, event_ids, None, replayed=True)
+
+
+@dataclass(frozen=True)
+class _Command:
+    """A command as it waits for its batch."""
+
+    record_id: uuid.UUID
+    fingerprint: str
+    operation: str
+    context: CommandContext
+    decide: Callable[[], tuple[Sequence[Aggregate], dict]]
+
+
+@dataclass
+class _Decided:
+    command: _Command
+    events: list  # the command's domain events, then its command record's
+    result: dict
+    event_ids: list[str]
+    position: int | None = None  # known once saved
+
+    def outcome(self) -> CommandOutcome:
+        return CommandOutcome(self.result, self.event_ids, self.position, replayed=False)
+
+    def replay(self) -> CommandOutcome:
+        """What a twin of the command (the same key, the same command) answers."""
+        return CommandOutcome(self.result, self.event_ids, None, replayed=True)
+
+
+@dataclass(frozen=True)
+class _Twin:
+    first: _Decided
+
+
+def _reused(command: str) -> IdempotencyKeyReused:
+    return IdempotencyKeyReused("this idempotency key was already used for another command", command=command)

@@ -22,6 +22,9 @@ from starlette.routing import Route
 
 COMMAND_SECONDS = Histogram("cqp_command_seconds", "Time to answer a command", ["command", "outcome"],
                             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+# Group commit (shared/committer.py): how many commands each transaction of the event store saved.
+COMMANDS_PER_SAVE = Histogram("cqp_commands_per_save", "Commands saved together in one transaction (group commit)",
+                              buckets=(1, 2, 4, 8, 16, 32, 64, 128))
 RELAY_POSITION = Gauge("cqp_relay_position", "Last notification published by the relay", ["topic"])
 RELAY_BLOCKED = Gauge("cqp_relay_blocked", "1 while the relay cannot publish (see /health/ready for why)", ["topic"])
 EVENTS_PUBLISHED = Counter("cqp_events_published", "Events the relay published", ["topic"])

@@ -177,6 +177,8 @@ class Vault:
     async def destroy(self, person_id: str) -> None:
         """Erasure: the key and the person's words in the index, gone for good."""
         async with self.pool.acquire() as conn, conn.transaction():
+            # After any reindexing of the person under way (`index`).
+            await conn.execute("SELECT 1 FROM personal_keys WHERE person_id = $1 FOR UPDATE", person_id)
             await conn.execute("DELETE FROM personal_search WHERE person_id = $1", person_id)
             await conn.execute("DELETE FROM personal_keys WHERE person_id = $1", person_id)
             await conn.execute("DELETE FROM personal_erasures WHERE person_id = $1", person_id)
@@ -195,6 +197,9 @@ class Vault:
 
     async def index(self, person_id: str, tokens: set[str]) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
+            # One reindex of a person at a time (twins of a command answer at once): the later one waits,
+            # then replaces the earlier one's words instead of colliding with them.
+            await conn.execute("SELECT 1 FROM personal_keys WHERE person_id = $1 FOR UPDATE", person_id)
             await conn.execute("DELETE FROM personal_search WHERE person_id = $1", person_id)
             await conn.executemany("INSERT INTO personal_search (person_id, token) VALUES ($1, $2)",
                                    [(person_id, t) for t in sorted(tokens)])
