@@ -23,4 +23,12 @@ def candidacy_loaders(context) -> dict[str, DataLoader]:
             by_candidate[str(row["candidate_id"])].append(row)
         return [by_candidate[str(i)] for i in ids]
 
-    return {"candidacies_of_candidate": DataLoader(candidacies_of_candidate)}
+    async def candidates(ids: list[str]) -> list:
+        """Candidates by id, as `candidate` shows them: those the caller may read, the others None."""
+        c = Conditions()
+        c.add("id = ANY(?::uuid[])", ids)
+        c.add_scope(scopes.candidates(await context.caller(), "candidate"))
+        by_id = {str(row["id"]): row for row in await context.pool.fetch(f"SELECT * FROM candidates{c.where}", *c.args)}
+        return [by_id.get(str(i)) for i in ids]
+
+    return {"candidacies_of_candidate": DataLoader(candidacies_of_candidate), "candidate": DataLoader(candidates)}

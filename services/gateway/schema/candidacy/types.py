@@ -107,6 +107,11 @@ class Candidacy:
         return [CandidacyBlock(code=code, title=titles.get(code), state=state)
                 for code, state in self.block_states.items()]
 
+    @strawberry.field(description="The candidate, if the caller may read them (their names asked once per request)")
+    async def candidate(self, info: Info) -> Candidate | None:
+        row = await info.context.loaders["candidate"].load(str(self.candidate_id))
+        return Candidate.from_row(row) if row else None
+
     @strawberry.field
     async def evaluator(self, info: Info) -> Organisation | None:
         row = await info.context.loaders["organisation"].load(str(self.evaluator_id))
