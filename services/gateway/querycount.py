@@ -1,7 +1,8 @@
 """What a GraphQL request costs the databases and the people service, counted for the tests only
 (CQP_COUNT_QUERIES): the bound on a page's statements is a property worth a test, and counting on the
 gateway's own connections (asyncpg's query loggers) sees every statement the gateway sends, batched or not,
-without a PostgreSQL extension or log parsing (asyncpg's own housekeeping is left out). Off, nothing is registered and nothing is counted."""
+without a PostgreSQL extension or log parsing (asyncpg's own housekeeping is left out). Off, nothing is
+registered and nothing is counted."""
 
 from __future__ import annotations
 

@@ -61,7 +61,8 @@ def test_an_unknown_sort_is_refused():
         LISTING.order("NAME", ASC)
 
 
-@pytest.mark.parametrize("cell, written", [("=1+1", "'=1+1"), ("+33 6", "'+33 6"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"),
+@pytest.mark.parametrize("cell, written", [("=1+1", "'=1+1"), ("+33 6", "'+33 6"), ("-2", "'-2"),
+                                           ("@SUM(A1)", "'@SUM(A1)"),
                                            ("Dupont", "Dupont"), (-2, -2)])
 def test_a_csv_cell_a_spreadsheet_would_run_is_quoted(cell, written):
     assert safe_cell(cell) == written

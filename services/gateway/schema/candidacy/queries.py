@@ -88,7 +88,8 @@ class CandidateFilter:
     search: str | None = strawberry.field(default=None, description="Words of their name, email or birth date")
 
 
-CANDIDATES = Listing("candidates", "candidates", Key("id", "uuid"), {"REGISTERED_AT": Key("registered_at", "timestamptz")})
+CANDIDATES = Listing("candidates", "candidates", Key("id", "uuid"),
+                     {"REGISTERED_AT": Key("registered_at", "timestamptz")})
 
 
 async def candidate_conditions(context, f: CandidateFilter, operation: str) -> Conditions:
