@@ -1,6 +1,7 @@
 """A jury session's roster: each presented candidacy with the candidate's name, the route, every block
 of the candidacy and its result, and the decision — in one SQL statement, whatever the session's size (or
-the number of sessions), and the names in one call to the candidacy service, which alone holds them (shared/people.py)."""
+the number of sessions), and the names in one call to the candidacy service, which alone holds them
+(shared/people.py)."""
 
 from __future__ import annotations
 
