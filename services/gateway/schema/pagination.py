@@ -202,13 +202,13 @@ async def page(pool, listing: Listing, conditions: Conditions, sort: str, direct
         raise GraphQLError("`first` is a number of rows, 0 or more", extensions={"code": "InvalidInput"})
     first = min(first, MAX_PAGE)
     order = listing.order(sort, direction)
-    total = await pool.fetchval(f"SELECT count(*) FROM {listing.table}{conditions.where}", *conditions.args)
     after_conditions = conditions
-    if after:
+    if after:  # refused before anything is read
         values = decode_cursor(after, list_name, sort, direction, len(order))
         after_conditions = Conditions()
         after_conditions.clauses, after_conditions.args = list(conditions.clauses), list(conditions.args)
         after_conditions.add_after(order, values)
+    total = await pool.fetchval(f"SELECT count(*) FROM {listing.table}{conditions.where}", *conditions.args)
     rows = await pool.fetch(f"{select(listing, after_conditions, sort, direction, columns)} LIMIT {first + 1}",
                             *after_conditions.args)
     more, rows = len(rows) > first, rows[:first]
