@@ -5,7 +5,7 @@
     GET /exports/branches/{code}/holders.csv?from=YYYY-MM-DD&to=YYYY-MM-DD
                                                certificates awarded for the branch's certifications
     GET /exports/{list}.csv?<filter>&sort=FIELD&direction=ASC|DESC
-                                               any GraphQL list (certifications, organisations, candidates,
+                                               any GraphQL list (branches, certifications, organisations, candidates,
                                                candidacies, jury-sessions, undeclared-awards) with the same
                                                filter fields (GraphQL names), sort and scope as the list
 

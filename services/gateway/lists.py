@@ -13,8 +13,8 @@ from services.gateway.schema.candidacy.queries import (
     CANDIDACIES, CANDIDATES, CandidacyFilter, CandidateFilter, candidacy_conditions, candidate_conditions,
 )
 from services.gateway.schema.catalog.queries import (
-    CERTIFICATIONS, ORGANISATIONS, CertificationFilter, OrganisationFilter, certification_conditions,
-    organisation_conditions,
+    BRANCHES, CERTIFICATIONS, ORGANISATIONS, BranchFilter, CertificationFilter, OrganisationFilter,
+    branch_conditions, certification_conditions, organisation_conditions,
 )
 from services.gateway.schema.jury.queries import (
     JURY_SESSIONS, UNDECLARED_AWARDS, JurySessionFilter, UndeclaredAwardFilter, jury_session_conditions,
@@ -48,6 +48,10 @@ def _join(values) -> str:
 
 
 LISTS: dict[str, ListExport] = {
+    "branches": ListExport(
+        "exportBranches", BRANCHES, BranchFilter, _public(branch_conditions), "CODE",
+        ["code", "name", "idcc", "cpne"],
+        lambda r, _: [r["code"], r["name"], _join(r["idcc"]), r["cpne"]], public=True),
     "certifications": ListExport(
         "exportCertifications", CERTIFICATIONS, CertificationFilter, _public(certification_conditions), "CODE",
         ["code", "kind", "title", "owners", "registry", "level", "end_date"],

@@ -41,6 +41,46 @@ CERTIFICATIONS = Listing("certifications", "certifications", Key("code", "text")
 
 
 @strawberry.enum
+class BranchSortField(enum.Enum):
+    CODE = "CODE"
+    NAME = "NAME"
+
+
+@strawberry.input(description="The order of the branches (then by code)")
+class BranchSort:
+    field: BranchSortField = BranchSortField.CODE
+    direction: SortDirection = SortDirection.ASC
+
+
+@strawberry.input
+class BranchFilter:
+    text: str | None = strawberry.field(default=None, description="Words of its name")
+
+
+BRANCHES = Listing("branches", "branches", Key("code", "text"), {"CODE": Key("code", "text"),
+                                                                 "NAME": Key("name", "text")})
+
+
+def branch_conditions(f: BranchFilter) -> Conditions:
+    c = Conditions()
+    c.add_words("name ILIKE ?", f.text)
+    return c
+
+
+@strawberry.type
+class BranchEdge:
+    cursor: str
+    node: Branch
+
+
+@strawberry.type
+class BranchConnection:
+    total_count: int
+    edges: list[BranchEdge]
+    page_info: PageInfo
+
+
+@strawberry.enum
 class OrganisationSortField(enum.Enum):
     NAME = "NAME"
     REGISTERED_AT = "REGISTERED_AT"
@@ -151,9 +191,14 @@ class CatalogQueries:
         return CertificationConnection(total_count=p.total, page_info=p.page_info, edges=[
             CertificationEdge(cursor=c, node=Certification.from_row(r)) for c, r in zip(p.cursors, p.rows)])
 
-    @strawberry.field
-    async def branches(self, info: Info) -> list[Branch]:
-        return [Branch.from_row(r) for r in await info.context.pool.fetch("SELECT * FROM branches ORDER BY code")]
+    @strawberry.field(description="Branches, filtered, sorted and paginated (first/after, keyset cursors)")
+    async def branches(self, info: Info, filter: BranchFilter | None = None, sort: BranchSort | None = None,
+                       first: int = 50, after: str | None = None) -> BranchConnection:
+        sort = sort or BranchSort()
+        p = await page(info.context.pool, BRANCHES, branch_conditions(filter or BranchFilter()), sort.field.name,
+                       sort.direction, first, after)
+        return BranchConnection(total_count=p.total, page_info=p.page_info, edges=[
+            BranchEdge(cursor=c, node=Branch.from_row(r)) for c, r in zip(p.cursors, p.rows)])
 
     @strawberry.field
     async def branch(self, info: Info, code: str) -> Branch | None:
