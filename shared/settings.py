@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     cipher_key: str = ""
     # An OTLP/HTTP collector (e.g. http://127.0.0.1:4318) to export traces to; none: tracing is off.
     otlp_endpoint: str = ""
+    # The gateway's key for signing list cursors (services/gateway/schema/pagination.py); gateways behind one
+    # address share it. Empty: one drawn at start, and cursors end with the process.
+    cursor_key: str = ""
+    # Tests only: the gateway counts the SQL statements and name lookups of each GraphQL request and says so
+    # in the answer's `extensions` (the bound on a page's cost is tested with it).
+    count_queries: bool = False
     # Fault injection for crash tests only: a named point where the process SIGKILLs itself.
     crash_at: str = ""
 

@@ -19,13 +19,13 @@ from shared.limits import BodySizeLimit
 from shared.service import ensure_schema, verifier
 from shared.settings import Settings
 
-from services.gateway import exports, readmodels
+from services.gateway import exports, querycount, readmodels
 from services.gateway.commands import CommandClient
 from shared.people import PeopleClient
 from services.gateway.rebuild import GROUP
 from services.gateway.schema import build_schema
-from services.gateway.schema.catalog.loaders import catalog_loaders
-from services.gateway.schema.context import Context, new_correlation_id
+from services.gateway.schema import pagination
+from services.gateway.schema.context import Context, new_correlation_id, request_loaders
 
 
 class GatewayGraphQL(GraphQL):
@@ -34,13 +34,26 @@ class GatewayGraphQL(GraphQL):
         super().__init__(build_schema(introspection, tracing.enabled()), graphql_ide="graphiql" if introspection else None)
         self.state = state
         self.verifier = verifier(settings)
+        self.count_queries = settings.count_queries
 
     async def get_context(self, request: Request, response=None) -> Context:
         cid = new_correlation_id(request)
         correlation_id.set(cid)
-        pool = self.state["read_pool"]
-        return Context(request, pool, self.state["commands"], self.verifier, cid, catalog_loaders(pool),
-                       people=self.state["people"])
+        if self.count_queries:
+            querycount.start()
+        context = Context(request, self.state["read_pool"], self.state["commands"], self.verifier, cid,
+                          people=self.state["people"])
+        context.loaders.update(request_loaders(context))  # DataLoaders live and die with the request
+        return context
+
+    async def process_result(self, request, result):
+        answer = await super().process_result(request, result)
+        counts = querycount._current.get() if self.count_queries else None
+        if counts is not None:
+            await asyncio.sleep(0)  # the query loggers run on the next turn of the loop
+            answer["extensions"] = {**(answer.get("extensions") or {}), "sqlStatements": counts.statements,
+                                    "peopleCalls": counts.people_calls}
+        return answer
 
 
 def build_asgi(settings: Settings) -> Starlette:
@@ -60,6 +73,7 @@ def build_asgi(settings: Settings) -> Starlette:
             settings.postgres_dsn, min_size=1, max_size=settings.pool_size, statement_cache_size=0,
             server_settings={"search_path": readmodels.SCHEMA,
                              "statement_timeout": str(settings.read_statement_timeout_ms)},
+            init=querycount.count_statements if settings.count_queries else None,
         )
         for statement in readmodels.MIGRATIONS:
             await pool.execute(statement)
@@ -87,6 +101,7 @@ def build_asgi(settings: Settings) -> Starlette:
                 await pool.close()
 
     checks: dict[str, health.Check] = {}
+    pagination.configure(settings.cursor_key)
     graphql = GatewayGraphQL(state, settings)
     app = Starlette(
         routes=[Route("/graphql", graphql, methods=["GET", "POST"]), *health.health_routes("gateway", lambda: checks),

@@ -4,9 +4,15 @@
     GET /exports/sessions/{id}/decisions.csv   the session's decisions (after corrections)
     GET /exports/branches/{code}/holders.csv?from=YYYY-MM-DD&to=YYYY-MM-DD
                                                certificates awarded for the branch's certifications
+    GET /exports/{list}.csv?<filter>&sort=FIELD&direction=ASC|DESC
+                                               any GraphQL list (branches, certifications, organisations, candidates,
+                                               candidacies, jury-sessions, undeclared-awards) with the same
+                                               filter fields (GraphQL names), sort and scope as the list
 
-A bearer token is required; a session or holders out of the caller's scope read as not found (404) or
-are simply not listed. Rows are streamed from a database cursor, never held whole in memory.
+A bearer token is required (the public lists excepted); a session or holders out of the caller's scope
+read as not found (404) or are simply not listed. Rows are streamed from a database cursor, never held
+whole in memory; people's names are asked of the candidacy service per batch of rows. A cell that a
+spreadsheet would take for a formula (= + - @, tab, carriage return) is prefixed with a quote.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from datetime import date
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+from strawberry.types.enum import StrawberryEnumDefinition
+from strawberry.utils.str_converters import to_camel_case
 
 from shared.errors import CommandRefused, InvalidInput, NotFound
 
@@ -28,7 +36,20 @@ from services.gateway import scopes
 from shared.people import NOBODY
 from services.gateway.reports.roster import roster
 from services.gateway.schema.context import Context
-from services.gateway.schema.pagination import Conditions
+from services.gateway.schema.pagination import Conditions, select
+from services.gateway.schema.vocabulary import SortDirection
+from services.gateway.lists import LISTS
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+BATCH = 500  # rows per database fetch and per call to the candidacy service for names
+
+
+def safe_cell(value):
+    """A text cell a spreadsheet would run as a formula, quoted (CSV injection); other values as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _csv(header: list[str], rows: AsyncIterator[Iterable]) -> AsyncIterator[str]:
@@ -37,7 +58,7 @@ def _csv(header: list[str], rows: AsyncIterator[Iterable]) -> AsyncIterator[str]
         writer = csv.writer(buffer)
         writer.writerow(header)
         async for row in rows:
-            writer.writerow(row)
+            writer.writerow([safe_cell(cell) for cell in row])
             if buffer.tell() > 64_000:
                 yield buffer.getvalue()
                 buffer.seek(0)
@@ -122,15 +143,8 @@ def routes(state: dict, verifier) -> list[Route]:
         c.add(f"c.candidacy_id IN (SELECT id FROM candidacies WHERE {clause})", *values)
 
         async def rows():
-            async with ctx.pool.acquire() as conn, conn.transaction():
-                batch = []
-                async for r in conn.cursor(f"SELECT c.* FROM certificates c{c.where} ORDER BY c.awarded_on, c.number",
-                                           *c.args):
-                    batch.append(r)
-                    if len(batch) == 500:
-                        for line in await holder_lines(batch):
-                            yield line
-                        batch = []
+            async for batch in batches(ctx, f"SELECT c.* FROM certificates c{c.where} ORDER BY c.awarded_on, c.number",
+                                       c.args):
                 for line in await holder_lines(batch):
                     yield line
 
@@ -143,11 +157,76 @@ def routes(state: dict, verifier) -> list[Route]:
         header = ["number", "holder", "certification", "version", "awarded_on", "revoked_on", "revocation_reason"]
         return _stream(_csv(header, rows()), f"holders-{request.path_params['code']}.csv")
 
-    return [  # each is a row of the role table: exportRoster, exportDecisions, exportHolders
+    async def list_csv(request: Request, ctx: Context) -> Response:
+        export = LISTS.get(request.path_params["list"])
+        if export is None:
+            raise NotFound("no such list", lists=sorted(LISTS))
+        params = dict(request.query_params)
+        sort, direction = params.pop("sort", None), params.pop("direction", "ASC")
+        sort = sort or export.default_sort
+        if sort not in export.listing.sorts or direction not in SortDirection.__members__:
+            raise InvalidInput("sort is one of the list's sort fields, direction ASC or DESC",
+                               sorts=sorted(export.listing.sorts))
+        if not export.public:
+            await ctx.caller()  # no token, no rows (401 before anything is read)
+        conditions = await export.conditions(ctx, filter_from(params, export.filter), export.operation)
+        statement = select(export.listing, conditions, sort, SortDirection[direction])
+
+        async def rows():
+            async for batch in batches(ctx, statement, conditions.args):
+                people = await ctx.people_of({str(r[export.person]) for r in batch}) if export.person else {}
+                for r in batch:
+                    yield export.line(r, people.get(str(r[export.person]), NOBODY) if export.person else None)
+
+        return _stream(_csv(export.header, rows()), f"{request.path_params['list']}.csv")
+
+    return [  # each is a row of the role table: exportRoster, exportDecisions, exportHolders, export<List>
         Route("/exports/sessions/{id}/roster.csv", handled(roster_csv)),
         Route("/exports/sessions/{id}/decisions.csv", handled(decisions_csv)),
         Route("/exports/branches/{code}/holders.csv", handled(holders_csv)),
+        Route("/exports/{list}.csv", handled(list_csv)),
     ]
+
+
+async def batches(ctx: Context, statement: str, args: list) -> AsyncIterator[list]:
+    """The rows of `statement` in batches, from a server-side cursor (a transaction holds it open)."""
+    async with ctx.pool.acquire() as conn, conn.transaction(readonly=True):
+        batch = []
+        async for row in conn.cursor(statement, *args, prefetch=BATCH):
+            batch.append(row)
+            if len(batch) == BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+
+def filter_from(params: dict[str, str], filter_type: type):
+    """The GraphQL list's filter input from query parameters named as its fields are in GraphQL
+    (`openedFrom=2025-01-01&status=OPEN`); a parameter the filter does not have is refused."""
+    fields = {f.graphql_name or to_camel_case(f.python_name): f for f in filter_type.__strawberry_definition__.fields}
+    unknown = sorted(set(params) - set(fields))
+    if unknown:
+        raise InvalidInput("unknown filter parameters", unknown=unknown, known=sorted(fields) + ["sort", "direction"])
+    values = {}
+    for name, raw in params.items():
+        field = fields[name]
+        kind = getattr(field.type, "of_type", field.type)
+        try:
+            if isinstance(kind, StrawberryEnumDefinition):
+                value = kind.wrapped_cls[raw]
+            elif kind is bool:
+                value = {"true": True, "false": False}[raw.lower()]
+            elif kind is date:
+                value = date.fromisoformat(raw)
+            elif kind is int:
+                value = int(raw)
+            else:
+                value = raw
+        except (KeyError, ValueError):
+            raise InvalidInput(f"{name} cannot be {raw!r}", field=name) from None
+        values[field.python_name] = value
+    return filter_type(**values)
 
 
 def _stream(lines: AsyncIterator[str], filename: str) -> StreamingResponse:

@@ -110,8 +110,8 @@ async def test_importing_the_same_export_again_writes_no_event(catalog):
     assert after[0]["n"] == before[0]["n"]
 
 
-LIST = """query($filter: CertificationFilter, $first: Int!, $after: String, $sort: CertificationSort!) {
-  certifications(filter: $filter, first: $first, after: $after, sort: $sort) {
+LIST = """query($filter: CertificationFilter, $first: Int!, $after: String, $sort: CertificationSortField!) {
+  certifications(filter: $filter, first: $first, after: $after, sort: {field: $sort}) {
     totalCount edges { cursor node { code } } pageInfo { hasNextPage endCursor } } }"""
 
 

@@ -193,9 +193,10 @@ async def test_a_full_award_then_a_partial_validation_completed_at_a_later_sessi
                                      {"n": awarded["certificateNumber"]}, token=None)
     assert verified["verifyCertificate"] == {"holder": "Sacha Martin", "kind": "CERTIFICATE"}
 
-    sessions = await journey.graphql('{ jurySessions(filter: {branch: "UIMM", status: "HELD"}) { heldOn decisions'
-                                     ' { decision } } }')
-    assert sorted((s["heldOn"], len(s["decisions"])) for s in sessions["jurySessions"]) == [(TODAY, 1), (TODAY, 2)]
+    sessions = await journey.graphql('{ jurySessions(filter: {branch: "UIMM", status: "HELD"}) { edges { node {'
+                                     ' heldOn decisions { decision } } } } }')
+    assert sorted((s["node"]["heldOn"], len(s["node"]["decisions"])) for s in sessions["jurySessions"]["edges"]) == \
+        [(TODAY, 1), (TODAY, 2)]
 
 
 async def test_an_organisation_not_evaluating_the_candidacy_may_not_record_results_and_a_correction_needs_a_reason(
@@ -207,9 +208,9 @@ async def test_an_organisation_not_evaluating_the_candidacy_may_not_record_resul
     stranger = await journey.token(organisation=unaccredited["organisation"]["id"], role="evaluator")
     refused = await evaluate(journey, candidacy, BLOCKS[0], True, "third-e0", token=stranger)
     assert (refused["code"], refused["details"]["missing"]) == ("Forbidden", ["evaluator: evaluated"])
-    sessions = await journey.graphql('{ jurySessions(filter: {certification: "RNCP34174"}) { id decisions'
-                                     ' { candidacyId } } }')
-    session = next(s for s in sessions["jurySessions"] if s["decisions"])
+    sessions = await journey.graphql('{ jurySessions(filter: {certification: "RNCP34174"}) { edges { node { id'
+                                     ' decisions { candidacyId } } } } }')
+    session = next(e["node"] for e in sessions["jurySessions"]["edges"] if e["node"]["decisions"])
     correction = {"sessionId": session["id"], "candidacyId": session["decisions"][0]["candidacyId"],
                   "decision": "DEFERRAL", "reason": " "}
     refused = await mutate(journey, "correctDecision", "CorrectDecisionInput", correction, "correct-0")
@@ -301,9 +302,10 @@ async def test_a_correction_revokes_the_certificate_and_verification_says_so(jou
 
 
 async def test_a_sessions_roster_and_exports_show_its_candidates_results_and_holders_to_its_branch_only(journey):
-    sessions = await journey.graphql('{ jurySessions(filter: {branch: "UIMM"}) { id roster { familyName givenName route'
-                                     ' decision blocks { code presented result } } } }')
-    session = next(s for s in sessions["jurySessions"] if any(r["givenName"] == "Camille" for r in s["roster"]))
+    sessions = await journey.graphql('{ jurySessions(filter: {branch: "UIMM"}) { edges { node { id roster {'
+                                     ' familyName givenName route decision blocks { code presented result } } } } } }')
+    session = next(e["node"] for e in sessions["jurySessions"]["edges"]
+                   if any(r["givenName"] == "Camille" for r in e["node"]["roster"]))
     camille = next(r for r in session["roster"] if r["givenName"] == "Camille")
     assert (camille["route"], camille["decision"]) == ("VAE", "FULL_AWARD")
     assert [(b["code"], b["result"]) for b in camille["blocks"]] == [(b, "VALIDATED") for b in BLOCKS]

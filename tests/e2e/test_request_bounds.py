@@ -29,8 +29,8 @@ async def running():
 
 
 async def serves_the_next_request(system) -> None:
-    data = await system.graphql("{ branches { code } }")
-    assert data["branches"] == [{"code": "UIMM"}]
+    data = await system.graphql("{ branches { edges { node { code } } } }")
+    assert data["branches"]["edges"] == [{"node": {"code": "UIMM"}}]
 
 
 async def events_in(system, service: str) -> int:

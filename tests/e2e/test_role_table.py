@@ -151,32 +151,38 @@ async def tokens(w) -> dict[str, tuple[str, str | None]]:
 
 async def sees(w, name: str, token: str) -> bool:
     """Whether the caller sees the world's record through that query or CSV export."""
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
     exports = {"exportRoster": f"/exports/sessions/{w.session}/roster.csv",
                "exportDecisions": f"/exports/sessions/{w.session}/decisions.csv",
-               "exportHolders": "/exports/branches/UIMM/holders.csv"}
+               "exportHolders": "/exports/branches/UIMM/holders.csv",
+               "exportCandidates": "/exports/candidates.csv", "exportCandidacies": "/exports/candidacies.csv",
+               "exportJurySessions": "/exports/jury-sessions.csv",
+               "exportUndeclaredAwards": f"/exports/undeclared-awards.csv?awardedBefore={tomorrow}"}
+    markers = {"exportHolders": w.certificate, "exportUndeclaredAwards": w.certificate,
+               "exportCandidates": w.candidate, "exportCandidacies": w.candidacy, "exportJurySessions": w.session}
     if name in exports:
         async with httpx.AsyncClient(base_url=w["gateway"].url, timeout=30) as http:
             answer = await http.get(exports[name], headers={"authorization": f"Bearer {token}"})
         if answer.status_code == 404:
             return False
         assert answer.status_code == 200, answer.text
-        marker = w.certificate if name == "exportHolders" else "Roux"  # the candidate's family name
-        return marker in answer.text
+        return markers.get(name, "Roux") in answer.text  # by default, the candidate's family name
     queries = {
         "candidate": ('query($id: ID!) { candidate(id: $id) { id familyName } }', {"id": w.candidate},
                       lambda d: d["candidate"] is not None),
         "candidacy": ('query($id: ID!) { candidacy(id: $id) { id } }', {"id": w.candidacy},
                       lambda d: d["candidacy"] is not None),
-        "undeclaredAwards": ('query($d: Date) { undeclaredAwards(awardedBefore: $d) { number } }',
-                             {"d": (date.today() + timedelta(days=1)).isoformat()},
-                             lambda d: w.certificate in [c["number"] for c in d["undeclaredAwards"]]),
+        "undeclaredAwards": ('query($d: Date) { undeclaredAwards(filter: {awardedBefore: $d}) { edges { node {'
+                             ' number } } } }', {"d": tomorrow},
+                             lambda d: w.certificate in [e["node"]["number"] for e in d["undeclaredAwards"]["edges"]]),
         "candidates": ('{ candidates(first: 100) { totalCount edges { node { id } } } }', {},
                        lambda d: w.candidate in [e["node"]["id"] for e in d["candidates"]["edges"]]),
         "candidacies": ('{ candidacies(first: 100) { totalCount edges { node { id } } } }', {},
                         lambda d: w.candidacy in [e["node"]["id"] for e in d["candidacies"]["edges"]]),
         "jurySession": ('query($id: ID!) { jurySession(id: $id) { id } }', {"id": w.session},
                         lambda d: d["jurySession"] is not None),
-        "jurySessions": ('{ jurySessions { id } }', {}, lambda d: w.session in [s["id"] for s in d["jurySessions"]]),
+        "jurySessions": ('{ jurySessions { edges { node { id } } } }', {},
+                         lambda d: w.session in [e["node"]["id"] for e in d["jurySessions"]["edges"]]),
     }
     query, variables, seen = queries[name]
     return seen(await w.graphql(query, variables, token=token))

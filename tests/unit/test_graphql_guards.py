@@ -55,3 +55,15 @@ async def test_introspection_can_be_switched_off_for_production():
     query = "{ __schema { queryType { name } } }"
     assert (await build_schema(introspection=True).execute(query, context_value=None)).errors is None
     assert (await build_schema(introspection=False).execute(query, context_value=None)).errors
+
+
+def test_a_connections_edges_are_its_page_counted_once_not_a_list_of_unknown_size():
+    from graphql import parse
+
+    from services.gateway.schema.guards import Cost
+
+    query = parse("query($n: Int!) { candidacies(first: $n) { totalCount edges { cursor node { id } } } }")
+    graphql_schema = schema._schema
+    cost = Cost(graphql_schema, {}, {"n": 100}).of(query.definitions[0].selection_set, graphql_schema.query_type,
+                                                  frozenset())
+    assert cost == 1 + 100 * (1 + 1 + (1 + 1 + 1))

@@ -16,7 +16,8 @@ from services.jury.application import JuryApplication
 from shared.context import Actor, CommandContext, current_caller
 from shared.errors import Forbidden
 from shared.identity import Caller, Role
-from shared.policy import ANYONE, Record, Scope, authorize, operations, reaches
+from shared.policy import ANYONE, Record, Scope, authorize, operation, operations, reaches
+from services.gateway.lists import LISTS
 from tests.unit.as_client import AsClient
 
 SERVICES = {"catalog": (catalog_api, CatalogApplication), "candidacy": (candidacy_api, CandidacyApplication),
@@ -37,8 +38,14 @@ def test_every_command_of_a_service_is_in_the_role_table_under_that_service(serv
 def test_every_query_and_export_of_the_gateway_is_in_the_role_table():
     declared = {name for name, op in operations().items() if op.service == "gateway"}
     queries = {field.name for field in schema.schema_converter.type_map["Query"].definition.fields}
-    exports = {"exportRoster", "exportDecisions", "exportHolders"}
+    exports = {"exportRoster", "exportDecisions", "exportHolders"} | {e.operation for e in LISTS.values()}
     assert {schema.config.name_converter.apply_naming_config(q) for q in queries} | exports == declared
+
+
+@pytest.mark.parametrize("name", LISTS)
+def test_a_list_exported_as_csv_is_scoped_exactly_as_the_graphql_list(name):
+    export = LISTS[name]
+    assert operation(export.operation).scopes == operation(export.listing.name).scopes
 
 
 def test_every_role_of_the_table_is_a_realm_role_and_every_operation_names_one():

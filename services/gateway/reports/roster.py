@@ -1,6 +1,7 @@
 """A jury session's roster: each presented candidacy with the candidate's name, the route, every block
-of the candidacy and its result, and the decision — in one SQL statement, whatever the session's size,
-and the names in one call to the candidacy service, which alone holds them (shared/people.py)."""
+of the candidacy and its result, and the decision — in one SQL statement, whatever the session's size (or
+the number of sessions), and the names in one call to the candidacy service, which alone holds them
+(shared/people.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import asyncpg
 from shared.people import NOBODY, Person
 
 ROSTER = """
-SELECT p.candidacy_id, c.candidate_id, c.route, c.blocks AS positioning, p.blocks AS presented,
+SELECT p.session_id, p.candidacy_id, c.candidate_id, c.route, c.blocks AS positioning, p.blocks AS presented,
        d.decision, d.blocks_acquired,
        (SELECT coalesce(jsonb_object_agg(e.block, jsonb_build_object('validated', e.validated,
                                                                      'on', e.evaluated_on)), '{}')
@@ -22,7 +23,7 @@ SELECT p.candidacy_id, c.candidate_id, c.route, c.blocks AS positioning, p.block
   FROM jury_presentations p
   JOIN candidacies c ON c.id = p.candidacy_id
   LEFT JOIN jury_decisions d ON d.session_id = p.session_id AND d.candidacy_id = p.candidacy_id
- WHERE p.session_id = $1::uuid
+ WHERE p.session_id = ANY($1::uuid[])
  ORDER BY p.candidacy_id
 """
 
@@ -68,7 +69,17 @@ People = Callable[[list[str]], Awaitable[dict[str, Person]]]
 
 async def roster(conn: asyncpg.Pool | asyncpg.Connection, session_id: str, people: People) -> list[RosterLine]:
     """The lines in order of the candidates' names."""
-    rows = await conn.fetch(ROSTER, session_id)
+    return (await rosters(conn, [session_id], people))[session_id]
+
+
+async def rosters(conn: asyncpg.Pool | asyncpg.Connection, session_ids: list[str],
+                  people: People) -> dict[str, list[RosterLine]]:
+    """The rosters of several sessions: one statement and one call for the names, whatever their number."""
+    rows = await conn.fetch(ROSTER, session_ids)
     found = await people([str(r["candidate_id"]) for r in rows])
-    lines = [_line(row, found.get(str(row["candidate_id"]), NOBODY)) for row in rows]
-    return sorted(lines, key=lambda line: (line.family_name.casefold(), line.given_name.casefold(), line.candidacy_id))
+    by_session: dict[str, list[RosterLine]] = {str(s): [] for s in session_ids}
+    for row in rows:
+        by_session[str(row["session_id"])].append(_line(row, found.get(str(row["candidate_id"]), NOBODY)))
+    return {s: sorted(lines, key=lambda line: (line.family_name.casefold(), line.given_name.casefold(),
+                                               line.candidacy_id))
+            for s, lines in by_session.items()}

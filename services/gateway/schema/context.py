@@ -12,7 +12,11 @@ from strawberry.dataloader import DataLoader
 from shared.errors import Unauthenticated
 from shared.identity import INDIVIDUAL, PLATFORM, Caller, TokenVerifier, bearer_token
 
+from services.gateway import querycount
 from services.gateway.commands import CommandClient
+from services.gateway.schema.candidacy.loaders import candidacy_loaders
+from services.gateway.schema.catalog.loaders import catalog_loaders
+from services.gateway.schema.jury.loaders import jury_loaders
 from shared.people import NOBODY, WITHHELD, PeopleClient, Person
 
 
@@ -57,7 +61,10 @@ class Context:
 
     async def people_of(self, ids) -> dict[str, Person]:
         """The people of these candidate ids, as the candidacy service shows them to the caller."""
-        return await self.people.reveal([str(i) for i in ids], self.token()) if ids else {}
+        if not ids:
+            return {}
+        querycount.people_call()
+        return await self.people.reveal([str(i) for i in ids], self.token())
 
     async def person(self, candidate_id) -> Person:
         """One person, batched with the others the same request asks for (one call per batch)."""
@@ -82,6 +89,12 @@ class Context:
     async def send(self, service: str, command: str, body: dict, idempotency_key: str) -> dict:
         await self.caller()
         return await self.commands.send(service, command, body, self.token(), idempotency_key, self.correlation_id)
+
+
+def request_loaders(context: Context) -> dict[str, DataLoader]:
+    """Every DataLoader of one request (catalog, candidacy, jury), made when its context is."""
+    return {**catalog_loaders(context.pool), **jury_loaders(context.pool, context.people_of),
+            **candidacy_loaders(context)}
 
 
 def new_correlation_id(request: Request) -> str:

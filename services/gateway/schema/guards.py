@@ -2,8 +2,9 @@
 
 - Control characters in any text (variables or inline literals): an `InvalidInput` error.
 - Operations that cost too much: each field counts 1, and what a list field selects counts as many
-  times as the page size it asks for (`first`, from a literal or a variable), or LIST_SIZE times for a
-  list without one; aliases and fragments count as the fields they repeat. Depth, aliases and tokens
+  times as the page size it asks for (`first`, from a literal or a variable, else the argument's
+  default), or LIST_SIZE times for a list without one; a connection's `edges` are its page, counted
+  once; aliases and fragments count as the fields they repeat. Depth, aliases and tokens
   are bounded by strawberry's own limiters beside this one.
 - Logs: the values a caller sent (variables and inline literals) are masked in every error logged,
   as they may be a candidate's name, email, birth date or phone.
@@ -91,35 +92,41 @@ class Cost:
         self.fragments = fragments
         self.variables = variables
 
-    def of(self, selection_set: SelectionSetNode | None, parent, seen: frozenset[str]) -> int:
+    def of(self, selection_set: SelectionSetNode | None, parent, seen: frozenset[str], paged: bool = False) -> int:
+        """`paged`: `parent` is a connection whose page size was counted already (its edges are that page)."""
         if selection_set is None or parent is None:
             return 0
         total = 0
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                total += self._field(selection, parent, seen)
+                total += self._field(selection, parent, seen, paged)
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 total += self.of(selection.selection_set,
-                                 self.schema.get_type(condition.name.value) if condition else parent, seen)
+                                 self.schema.get_type(condition.name.value) if condition else parent, seen, paged)
             elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
                 fragment = self.fragments.get(selection.name.value)
                 if fragment is not None:
                     total += self.of(fragment.selection_set, self.schema.get_type(fragment.type_condition.name.value),
-                                     seen | {selection.name.value})
+                                     seen | {selection.name.value}, paged)
             if total > MAX_COST:
                 return total  # no need to count further
         return total
 
-    def _field(self, field: FieldNode, parent, seen: frozenset[str]) -> int:
+    def _field(self, field: FieldNode, parent, seen: frozenset[str], paged: bool = False) -> int:
         definition = parent.fields.get(field.name.value) if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType) else None
         if definition is None:
             return 1  # __typename, or a field validation refuses anyway
         kind = definition.type.of_type if isinstance(definition.type, GraphQLNonNull) else definition.type
-        times = self._page_size(field) or (LIST_SIZE if isinstance(kind, GraphQLList) else 1)
-        return 1 + times * self.of(field.selection_set, get_named_type(definition.type), seen)
+        page = self._page_size(field, definition)
+        if paged and field.name.value == "edges":
+            times = 1
+        else:
+            times = page or (LIST_SIZE if isinstance(kind, GraphQLList) else 1)
+        return 1 + times * self.of(field.selection_set, get_named_type(definition.type), seen, paged=bool(page))
 
-    def _page_size(self, field: FieldNode) -> int | None:
+    def _page_size(self, field: FieldNode, definition) -> int | None:
+        """The page a field asks for: its `first` (a literal or a variable), else the argument's default."""
         for argument in field.arguments or ():
             if argument.name.value in PAGE_ARGUMENTS:
                 value = argument.value
@@ -127,6 +134,10 @@ class Cost:
                     return max(1, int(value.value))
                 if isinstance(value, VariableNode) and isinstance(self.variables.get(value.name.value), int):
                     return max(1, self.variables[value.name.value])
+        for name in PAGE_ARGUMENTS:
+            default = definition.args[name].default_value if name in definition.args else None
+            if isinstance(default, int):
+                return max(1, default)
         return None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+
 import strawberry
 
 from shared import vocabulary
@@ -24,3 +26,9 @@ MemberRole = strawberry.enum(vocabulary.MemberRole)
 Decision = strawberry.enum(vocabulary.Decision)
 CertificateKind = strawberry.enum(vocabulary.CertificateKind)
 CandidacyStatus = strawberry.enum(vocabulary.CandidacyStatus)
+
+
+@strawberry.enum(description="The order of a list: ascending (the default) or descending")
+class SortDirection(enum.Enum):
+    ASC = "ASC"
+    DESC = "DESC"

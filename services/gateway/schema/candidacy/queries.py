@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import date
 
@@ -7,7 +8,8 @@ import strawberry
 from strawberry.types import Info
 
 from services.gateway.schema.candidacy.types import Candidacy, CandidacyStatus, Candidate, Route
-from services.gateway.schema.pagination import Conditions, PageInfo, check_text_filter, edges_and_page_info, page
+from services.gateway.schema.pagination import Conditions, Key, Listing, PageInfo, check_text_filter, page
+from services.gateway.schema.vocabulary import SortDirection
 from services.gateway import scopes
 from services.gateway.schema.permissions import Authenticated
 
@@ -48,6 +50,68 @@ class CandidacyConnection:
     total_count: int
     edges: list[CandidacyEdge]
     page_info: PageInfo
+
+
+@strawberry.enum
+class CandidacySortField(enum.Enum):
+    OPENED_AT = "OPENED_AT"
+    UPDATED_AT = "UPDATED_AT"
+    CERTIFICATION = "CERTIFICATION"
+    STATUS = "STATUS"
+
+
+@strawberry.input(description="The order of the candidacies (then by id); a candidacy whose sort key changes "
+                              "between two pages moves in the order")
+class CandidacySort:
+    field: CandidacySortField = CandidacySortField.OPENED_AT
+    direction: SortDirection = SortDirection.ASC
+
+
+CANDIDACIES = Listing("candidacies", "candidacies", Key("id", "uuid"), {
+    "OPENED_AT": Key("opened_at", "timestamptz"), "UPDATED_AT": Key("updated_at", "timestamptz"),
+    "CERTIFICATION": Key("certification", "text"), "STATUS": Key("status", "text")})
+
+
+@strawberry.enum
+class CandidateSortField(enum.Enum):
+    REGISTERED_AT = "REGISTERED_AT"
+
+
+@strawberry.input(description="The order of the candidates (then by id); names are sealed, so not a sort key")
+class CandidateSort:
+    field: CandidateSortField = CandidateSortField.REGISTERED_AT
+    direction: SortDirection = SortDirection.ASC
+
+
+@strawberry.input
+class CandidateFilter:
+    search: str | None = strawberry.field(default=None, description="Words of their name, email or birth date")
+
+
+CANDIDATES = Listing("candidates", "candidates", Key("id", "uuid"),
+                     {"REGISTERED_AT": Key("registered_at", "timestamptz")})
+
+
+async def candidate_conditions(context, f: CandidateFilter, operation: str) -> Conditions:
+    """The candidates of the filter the caller may read through `operation` (the list or its export)."""
+    conditions = Conditions()
+    caller = await context.caller()
+    check_text_filter(f.search)
+    if f.search and f.search.strip():  # the candidacy service's blind index: people having every word
+        conditions.add("id = ANY(?::uuid[])", await context.people.search(f.search, context.token()))
+    conditions.add_scope(scopes.candidates(caller, operation))
+    return conditions
+
+
+async def candidacy_conditions(context, f: CandidacyFilter, operation: str) -> Conditions:
+    """The candidacies of the filter the caller may read through `operation` (the list or its export)."""
+    c = _conditions(f)
+    caller = await context.caller()
+    check_text_filter(f.text)
+    if f.text and f.text.strip():
+        c.add("candidate_id = ANY(?::uuid[])", await context.people.search(f.text, context.token()))
+    c.add_scope(scopes.candidacies(caller, operation))
+    return c
 
 
 def _conditions(f: CandidacyFilter) -> Conditions:
@@ -102,29 +166,23 @@ class CandidacyQueries:
                       description="Candidates the caller may see, found by words of their name (or their first "
                                   "letters, three or more), email or birth date (YYYY-MM-DD), whatever the case and "
                                   "accents; a person with no candidacy too; in order of registration")
-    async def candidates(self, info: Info, search: str | None = None, first: int = 50,
+    async def candidates(self, info: Info, search: str | None = None, filter: CandidateFilter | None = None,
+                         sort: CandidateSort | None = None, first: int = 50,
                          after: str | None = None) -> CandidateConnection:
-        conditions = Conditions()
-        caller = await info.context.caller()
-        check_text_filter(search)
-        if search and search.strip():  # the candidacy service's blind index: people having every word
-            conditions.add("id = ANY(?::uuid[])", await info.context.people.search(search, info.context.token()))
-        conditions.add_scope(scopes.candidates(caller, "candidates"))
-        total, rows, offset = await page(info.context.pool, "candidates", conditions, "registered_at, id",
-                                         first, after)
-        edges, page_info = edges_and_page_info(total, rows, offset, CandidateEdge, Candidate.from_row)
-        return CandidateConnection(total_count=total, edges=edges, page_info=page_info)
+        """`search`: the same as `filter.search`, kept for the clients that use it."""
+        f = filter or CandidateFilter(search=search)
+        sort = sort or CandidateSort()
+        p = await page(info.context.pool, CANDIDATES, await candidate_conditions(info.context, f, "candidates"),
+                       sort.field.name, sort.direction, first, after)
+        return CandidateConnection(total_count=p.total, page_info=p.page_info, edges=[
+            CandidateEdge(cursor=c, node=Candidate.from_row(r)) for c, r in zip(p.cursors, p.rows)])
 
-    @strawberry.field(permission_classes=[Authenticated], description="Candidacies, filtered and paginated")
-    async def candidacies(self, info: Info, filter: CandidacyFilter | None = None, first: int = 50,
-                          after: str | None = None) -> CandidacyConnection:
-        conditions = _conditions(filter or CandidacyFilter())
-        caller = await info.context.caller()
-        check_text_filter(filter and filter.text)
-        if filter and filter.text and filter.text.strip():
-            conditions.add("candidate_id = ANY(?::uuid[])",
-                           await info.context.people.search(filter.text, info.context.token()))
-        conditions.add_scope(scopes.candidacies(caller))
-        total, rows, offset = await page(info.context.pool, "candidacies", conditions, "opened_at, id", first, after)
-        edges, page_info = edges_and_page_info(total, rows, offset, CandidacyEdge, Candidacy.from_row)
-        return CandidacyConnection(total_count=total, edges=edges, page_info=page_info)
+    @strawberry.field(permission_classes=[Authenticated],
+                      description="Candidacies, filtered, sorted and paginated (first/after, keyset cursors)")
+    async def candidacies(self, info: Info, filter: CandidacyFilter | None = None, sort: CandidacySort | None = None,
+                          first: int = 50, after: str | None = None) -> CandidacyConnection:
+        sort = sort or CandidacySort()
+        conditions = await candidacy_conditions(info.context, filter or CandidacyFilter(), "candidacies")
+        p = await page(info.context.pool, CANDIDACIES, conditions, sort.field.name, sort.direction, first, after)
+        return CandidacyConnection(total_count=p.total, page_info=p.page_info, edges=[
+            CandidacyEdge(cursor=c, node=Candidacy.from_row(r)) for c, r in zip(p.cursors, p.rows)])

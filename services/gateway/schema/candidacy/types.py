@@ -8,8 +8,6 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from services.gateway import scopes
-from services.gateway.schema.pagination import Conditions
 from services.gateway.schema.catalog.types import Certification, Organisation
 from services.gateway.schema.jury.types import Certificate, Evaluation, JuryDecision
 from services.gateway.schema.vocabulary import CandidacyStatus, Route  # noqa: F401
@@ -109,6 +107,11 @@ class Candidacy:
         return [CandidacyBlock(code=code, title=titles.get(code), state=state)
                 for code, state in self.block_states.items()]
 
+    @strawberry.field(description="The candidate, if the caller may read them (their names asked once per request)")
+    async def candidate(self, info: Info) -> Candidate | None:
+        row = await info.context.loaders["candidate"].load(str(self.candidate_id))
+        return Candidate.from_row(row) if row else None
+
     @strawberry.field
     async def evaluator(self, info: Info) -> Organisation | None:
         row = await info.context.loaders["organisation"].load(str(self.evaluator_id))
@@ -116,15 +119,17 @@ class Candidacy:
 
     @strawberry.field(description="The evaluations of its blocks, oldest first")
     async def evaluations(self, info: Info) -> list[Evaluation]:
-        rows = await info.context.pool.fetch(
-            "SELECT * FROM jury_evaluations WHERE candidacy_id = $1::uuid ORDER BY evaluated_on, recorded_at", self.id)
-        return [Evaluation.from_row(r) for r in rows]
+        return [Evaluation.from_row(r) for r in await info.context.loaders["evaluations"].load(str(self.id))]
 
     @strawberry.field(description="The jury's decisions on it, with their corrections")
     async def decisions(self, info: Info) -> list[JuryDecision]:
-        rows = await info.context.pool.fetch(
-            "SELECT * FROM jury_decisions WHERE candidacy_id = $1::uuid ORDER BY decided_on", self.id)
+        rows = await info.context.loaders["decisions_of_candidacy"].load(str(self.id))
         return [JuryDecision.from_row(r) for r in rows]
+
+    @strawberry.field(description="The certificates and attestations awarded on it, oldest first")
+    async def certificates(self, info: Info) -> list[Certificate]:
+        rows = await info.context.loaders["certificates_of_candidacy"].load(str(self.id))
+        return [Certificate.from_row(r) for r in rows]
 
     @strawberry.field(description="Every change of the candidacy, with who made it and when")
     async def history(self, info: Info) -> list[HistoryEntry]:
@@ -177,16 +182,12 @@ class Candidate:
     @strawberry.field
     async def candidacies(self, info: Info) -> list[Candidacy]:
         """Only those the caller may read: another organisation's candidacies of the same person stay hidden."""
-        c = Conditions()
-        c.add("candidate_id = ?::uuid", str(self.id))
-        c.add_scope(scopes.candidacies(await info.context.caller()))
-        rows = await info.context.pool.fetch(f"SELECT * FROM candidacies{c.where} ORDER BY opened_at", *c.args)
+        rows = await info.context.loaders["candidacies_of_candidate"].load(str(self.id))
         return [Candidacy.from_row(row) for row in rows]
 
     @strawberry.field(description="Certificates and attestations delivered to the candidate")
     async def certificates(self, info: Info) -> list[Certificate]:
-        rows = await info.context.pool.fetch(
-            "SELECT * FROM certificates WHERE candidate_id = $1::uuid ORDER BY awarded_on", self.id)
+        rows = await info.context.loaders["certificates_of_candidate"].load(str(self.id))
         return [Certificate.from_row(r) for r in rows]
 
     @strawberry.field

@@ -6,7 +6,8 @@ import uuid
 import strawberry
 from strawberry.types import Info
 
-from services.gateway.schema.pagination import Conditions, PageInfo, edges_and_page_info, page
+from services.gateway.schema.pagination import Conditions, Key, Listing, PageInfo, page
+from services.gateway.schema.vocabulary import SortDirection
 from services.gateway.schema.catalog.types import (
     Branch,
     Certification,
@@ -23,10 +24,103 @@ class RegistrationStatus(enum.Enum):
 
 
 @strawberry.enum
-class CertificationSort(enum.Enum):
-    CODE = "code"
-    TITLE = "title"
-    END_DATE = "end_date"
+class CertificationSortField(enum.Enum):
+    CODE = "CODE"
+    TITLE = "TITLE"
+    END_DATE = "END_DATE"
+
+
+@strawberry.input(description="The order of the certifications (then by code)")
+class CertificationSort:
+    field: CertificationSortField = CertificationSortField.CODE
+    direction: SortDirection = SortDirection.ASC
+
+
+CERTIFICATIONS = Listing("certifications", "certifications", Key("code", "text"), {
+    "CODE": Key("code", "text"), "TITLE": Key("title", "text"), "END_DATE": Key("end_date", "date", nullable=True)})
+
+
+@strawberry.enum
+class BranchSortField(enum.Enum):
+    CODE = "CODE"
+    NAME = "NAME"
+
+
+@strawberry.input(description="The order of the branches (then by code)")
+class BranchSort:
+    field: BranchSortField = BranchSortField.CODE
+    direction: SortDirection = SortDirection.ASC
+
+
+@strawberry.input
+class BranchFilter:
+    text: str | None = strawberry.field(default=None, description="Words of its name")
+
+
+BRANCHES = Listing("branches", "branches", Key("code", "text"), {"CODE": Key("code", "text"),
+                                                                 "NAME": Key("name", "text")})
+
+
+def branch_conditions(f: BranchFilter) -> Conditions:
+    c = Conditions()
+    c.add_words("name ILIKE ?", f.text)
+    return c
+
+
+@strawberry.type
+class BranchEdge:
+    cursor: str
+    node: Branch
+
+
+@strawberry.type
+class BranchConnection:
+    total_count: int
+    edges: list[BranchEdge]
+    page_info: PageInfo
+
+
+@strawberry.enum
+class OrganisationSortField(enum.Enum):
+    NAME = "NAME"
+    REGISTERED_AT = "REGISTERED_AT"
+
+
+@strawberry.input(description="The order of the organisations (then by id)")
+class OrganisationSort:
+    field: OrganisationSortField = OrganisationSortField.NAME
+    direction: SortDirection = SortDirection.ASC
+
+
+@strawberry.input
+class OrganisationFilter:
+    kind: str | None = strawberry.field(default=None, description="One of its kinds, e.g. EVALUATION_CENTRE")
+    text: str | None = strawberry.field(default=None, description="Words of its name")
+
+
+ORGANISATIONS = Listing("organisations", "organisations", Key("id", "uuid"), {
+    "NAME": Key("name", "text"), "REGISTERED_AT": Key("registered_at", "timestamptz")})
+
+
+def organisation_conditions(f: OrganisationFilter) -> Conditions:
+    c = Conditions()
+    if f.kind:
+        c.add("? = ANY(kinds)", f.kind)
+    c.add_words("name ILIKE ?", f.text)
+    return c
+
+
+@strawberry.type
+class OrganisationEdge:
+    cursor: str
+    node: Organisation
+
+
+@strawberry.type
+class OrganisationConnection:
+    total_count: int
+    edges: list[OrganisationEdge]
+    page_info: PageInfo
 
 
 @strawberry.input
@@ -53,7 +147,7 @@ class CertificationConnection:
     page_info: PageInfo
 
 
-def _conditions(f: CertificationFilter) -> Conditions:
+def certification_conditions(f: CertificationFilter) -> Conditions:
     c = Conditions()
     if f.branch:
         c.add("owners @> ARRAY[?]::text[]", f.branch)
@@ -82,36 +176,44 @@ class CatalogQueries:
         row = await info.context.loaders["certification"].load(code)
         return Certification.from_row(row) if row else None
 
-    @strawberry.field(description="Certifications, filtered, sorted and paginated (first/after)")
+    @strawberry.field(description="Certifications, filtered, sorted and paginated (first/after, keyset cursors)")
     async def certifications(
         self,
         info: Info,
         filter: CertificationFilter | None = None,
-        sort: CertificationSort = CertificationSort.CODE,
-        descending: bool = False,
+        sort: CertificationSort | None = None,
         first: int = 50,
         after: str | None = None,
     ) -> CertificationConnection:
-        order = f"{sort.value} {'DESC' if descending else 'ASC'} NULLS LAST, code"
-        total, rows, offset = await page(info.context.pool, "certifications",
-                                         _conditions(filter or CertificationFilter()), order, first, after)
-        edges, page_info = edges_and_page_info(total, rows, offset, CertificationEdge, Certification.from_row)
-        return CertificationConnection(total_count=total, edges=edges, page_info=page_info)
+        sort = sort or CertificationSort()
+        p = await page(info.context.pool, CERTIFICATIONS, certification_conditions(filter or CertificationFilter()),
+                       sort.field.name, sort.direction, first, after)
+        return CertificationConnection(total_count=p.total, page_info=p.page_info, edges=[
+            CertificationEdge(cursor=c, node=Certification.from_row(r)) for c, r in zip(p.cursors, p.rows)])
 
-    @strawberry.field
-    async def branches(self, info: Info) -> list[Branch]:
-        return [Branch.from_row(r) for r in await info.context.pool.fetch("SELECT * FROM branches ORDER BY code")]
+    @strawberry.field(description="Branches, filtered, sorted and paginated (first/after, keyset cursors)")
+    async def branches(self, info: Info, filter: BranchFilter | None = None, sort: BranchSort | None = None,
+                       first: int = 50, after: str | None = None) -> BranchConnection:
+        sort = sort or BranchSort()
+        p = await page(info.context.pool, BRANCHES, branch_conditions(filter or BranchFilter()), sort.field.name,
+                       sort.direction, first, after)
+        return BranchConnection(total_count=p.total, page_info=p.page_info, edges=[
+            BranchEdge(cursor=c, node=Branch.from_row(r)) for c, r in zip(p.cursors, p.rows)])
 
     @strawberry.field
     async def branch(self, info: Info, code: str) -> Branch | None:
         row = await info.context.loaders["branch"].load(code)
         return Branch.from_row(row) if row else None
 
-    @strawberry.field
-    async def organisations(self, info: Info, kind: str | None = None) -> list[Organisation]:
-        rows = await info.context.pool.fetch(
-            "SELECT * FROM organisations WHERE $1::text IS NULL OR $1 = ANY(kinds) ORDER BY name, id", kind)
-        return [Organisation.from_row(r) for r in rows]
+    @strawberry.field(description="Organisations, filtered, sorted and paginated (first/after, keyset cursors)")
+    async def organisations(self, info: Info, filter: OrganisationFilter | None = None,
+                            sort: OrganisationSort | None = None, first: int = 50,
+                            after: str | None = None) -> OrganisationConnection:
+        sort = sort or OrganisationSort()
+        p = await page(info.context.pool, ORGANISATIONS, organisation_conditions(filter or OrganisationFilter()),
+                       sort.field.name, sort.direction, first, after)
+        return OrganisationConnection(total_count=p.total, page_info=p.page_info, edges=[
+            OrganisationEdge(cursor=c, node=Organisation.from_row(r)) for c, r in zip(p.cursors, p.rows)])
 
     @strawberry.field
     async def organisation(self, info: Info, id: strawberry.ID) -> Organisation | None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import date
 
@@ -9,7 +10,8 @@ from strawberry.types import Info
 from services.gateway import scopes
 from shared.people import WITHHELD
 from services.gateway.schema.jury.types import Certificate, CertificateVerification, JurySession
-from services.gateway.schema.pagination import Conditions
+from services.gateway.schema.pagination import Conditions, Key, Listing, PageInfo, page
+from services.gateway.schema.vocabulary import SortDirection
 from services.gateway.schema.permissions import Authenticated
 
 
@@ -20,6 +22,100 @@ class JurySessionFilter:
     held_from: date | None = None
     held_until: date | None = None
     status: str | None = strawberry.field(default=None, description="SCHEDULED or HELD")
+
+
+@strawberry.enum
+class JurySessionSortField(enum.Enum):
+    HELD_ON = "HELD_ON"
+    BRANCH = "BRANCH"
+
+
+@strawberry.input(description="The order of the sessions (then by id)")
+class JurySessionSort:
+    field: JurySessionSortField = JurySessionSortField.HELD_ON
+    direction: SortDirection = SortDirection.ASC
+
+
+JURY_SESSIONS = Listing("jurySessions", "jury_sessions", Key("id", "uuid"), {
+    "HELD_ON": Key("held_on", "date"), "BRANCH": Key("branch", "text")})
+
+
+@strawberry.type
+class JurySessionEdge:
+    cursor: str
+    node: JurySession
+
+
+@strawberry.type
+class JurySessionConnection:
+    total_count: int
+    edges: list[JurySessionEdge]
+    page_info: PageInfo
+
+
+async def jury_session_conditions(context, f: JurySessionFilter, operation: str) -> Conditions:
+    c = Conditions()
+    if f.branch:
+        c.add("branch = ?", f.branch)
+    if f.certification:
+        c.add("? = ANY(certifications)", f.certification)
+    if f.held_from:
+        c.add("held_on >= ?", f.held_from)
+    if f.held_until:
+        c.add("held_on <= ?", f.held_until)
+    if f.status:
+        c.add("status = ?", f.status)
+    c.add_scope(scopes.jury_sessions(await context.caller(), operation))
+    return c
+
+
+@strawberry.enum
+class AwardSortField(enum.Enum):
+    AWARDED_ON = "AWARDED_ON"
+
+
+@strawberry.input(description="The order of the awards (then by number)")
+class AwardSort:
+    field: AwardSortField = AwardSortField.AWARDED_ON
+    direction: SortDirection = SortDirection.ASC
+
+
+@strawberry.input
+class UndeclaredAwardFilter:
+    branch: str | None = None
+    awarded_before: date | None = strawberry.field(default=None, description="Another threshold than two and a "
+                                                                             "half months ago")
+
+
+UNDECLARED_AWARDS = Listing("undeclaredAwards", "certificates", Key("number", "text"), {
+    "AWARDED_ON": Key("awarded_on", "date")})
+
+
+@strawberry.type
+class CertificateEdge:
+    cursor: str
+    node: Certificate
+
+
+@strawberry.type
+class CertificateConnection:
+    total_count: int
+    edges: list[CertificateEdge]
+    page_info: PageInfo
+
+
+async def undeclared_award_conditions(context, f: UndeclaredAwardFilter, operation: str) -> Conditions:
+    c = Conditions()
+    c.add("kind = 'CERTIFICATE' AND revoked_on IS NULL AND declaration_state IN ('PENDING', 'REJECTED')")
+    if f.awarded_before:
+        c.add("awarded_on < ?", f.awarded_before)
+    else:
+        c.add("awarded_on <= current_date - interval '2 months 15 days'")
+    if f.branch:
+        c.add("certification IN (SELECT code FROM certifications WHERE ? = ANY(owners))", f.branch)
+    clause, values = scopes.candidacies(await context.caller(), operation)
+    c.add(f"candidacy_id IN (SELECT id FROM candidacies WHERE {clause})", *values)
+    return c
 
 
 @strawberry.type
@@ -36,42 +132,30 @@ class JuryQueries:
         row = await info.context.pool.fetchrow(f"SELECT * FROM jury_sessions{c.where}", *c.args)
         return JurySession.from_row(row) if row else None
 
-    @strawberry.field(permission_classes=[Authenticated])
-    async def jury_sessions(self, info: Info, filter: JurySessionFilter | None = None) -> list[JurySession]:
-        f, c = filter or JurySessionFilter(), Conditions()
-        if f.branch:
-            c.add("branch = ?", f.branch)
-        if f.certification:
-            c.add("? = ANY(certifications)", f.certification)
-        if f.held_from:
-            c.add("held_on >= ?", f.held_from)
-        if f.held_until:
-            c.add("held_on <= ?", f.held_until)
-        if f.status:
-            c.add("status = ?", f.status)
-        c.add_scope(scopes.jury_sessions(await info.context.caller()))
-        rows = await info.context.pool.fetch(f"SELECT * FROM jury_sessions{c.where} ORDER BY held_on, id", *c.args)
-        return [JurySession.from_row(r) for r in rows]
+    @strawberry.field(permission_classes=[Authenticated],
+                      description="Jury sessions, filtered, sorted and paginated (first/after, keyset cursors)")
+    async def jury_sessions(self, info: Info, filter: JurySessionFilter | None = None,
+                            sort: JurySessionSort | None = None, first: int = 50,
+                            after: str | None = None) -> JurySessionConnection:
+        sort = sort or JurySessionSort()
+        conditions = await jury_session_conditions(info.context, filter or JurySessionFilter(), "jurySessions")
+        p = await page(info.context.pool, JURY_SESSIONS, conditions, sort.field.name, sort.direction, first, after)
+        return JurySessionConnection(total_count=p.total, page_info=p.page_info, edges=[
+            JurySessionEdge(cursor=c, node=JurySession.from_row(r)) for c, r in zip(p.cursors, p.rows)])
 
     @strawberry.field(permission_classes=[Authenticated],
                       description="Full awards whose holder is not declared to the Caisse des Dépôts two and a half "
                                   "months after the award (the law gives three): pending or rejected, oldest first")
-    async def undeclared_awards(self, info: Info, branch: str | None = None,
-                                awarded_before: date | None = None) -> list[Certificate]:
-        """`awardedBefore`: another threshold than two and a half months ago."""
-        c = Conditions()
-        c.add("kind = 'CERTIFICATE' AND revoked_on IS NULL AND declaration_state IN ('PENDING', 'REJECTED')")
-        if awarded_before:
-            c.add("awarded_on < ?", awarded_before)
-        else:
-            c.add("awarded_on <= current_date - interval '2 months 15 days'")
-        if branch:
-            c.add("certification IN (SELECT code FROM certifications WHERE ? = ANY(owners))", branch)
-        clause, values = scopes.candidacies(await info.context.caller(), "undeclaredAwards")
-        c.add(f"candidacy_id IN (SELECT id FROM candidacies WHERE {clause})", *values)
-        rows = await info.context.pool.fetch(f"SELECT * FROM certificates{c.where} ORDER BY awarded_on, number",
-                                             *c.args)
-        return [Certificate.from_row(r) for r in rows]
+    async def undeclared_awards(self, info: Info, filter: UndeclaredAwardFilter | None = None,
+                                sort: AwardSort | None = None, first: int = 50,
+                                after: str | None = None) -> CertificateConnection:
+        sort = sort or AwardSort()
+        conditions = await undeclared_award_conditions(info.context, filter or UndeclaredAwardFilter(),
+                                                       "undeclaredAwards")
+        p = await page(info.context.pool, UNDECLARED_AWARDS, conditions, sort.field.name, sort.direction, first,
+                       after)
+        return CertificateConnection(total_count=p.total, page_info=p.page_info, edges=[
+            CertificateEdge(cursor=c, node=Certificate.from_row(r)) for c, r in zip(p.cursors, p.rows)])
 
     @strawberry.field(description="Anyone may check a certificate by its number; it shows only what the certificate shows")
     async def verify_certificate(self, info: Info, number: str) -> CertificateVerification | None:

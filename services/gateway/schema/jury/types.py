@@ -8,7 +8,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from services.gateway.reports.roster import RosterLine, roster
+from services.gateway.reports.roster import RosterLine
 from services.gateway.schema.catalog.types import Certification
 from services.gateway.schema.vocabulary import College, Decision, MemberRole, Modality  # noqa: F401
 
@@ -107,19 +107,19 @@ class JurySession:
 
     @strawberry.field
     async def presented(self, info: Info) -> list[Presentation]:
-        rows = await info.context.pool.fetch("SELECT * FROM jury_presentations WHERE session_id = $1::uuid", self.id)
+        rows = await info.context.loaders["presentations"].load(str(self.id))
         return [Presentation(candidacy_id=strawberry.ID(str(r["candidacy_id"])), blocks=list(r["blocks"])) for r in rows]
 
     @strawberry.field
     async def decisions(self, info: Info) -> list[JuryDecision]:
-        rows = await info.context.pool.fetch("SELECT * FROM jury_decisions WHERE session_id = $1::uuid", self.id)
+        rows = await info.context.loaders["decisions_of_session"].load(str(self.id))
         return [JuryDecision.from_row(r) for r in rows]
 
     @strawberry.field(description="The candidacies presented, with each candidate's name, route, blocks and results, "
-                                  "and the decision (one query; as CSV: /exports/sessions/{id}/roster.csv)")
+                                  "and the decision (one query for every session asked; as CSV: "
+                                  "/exports/sessions/{id}/roster.csv)")
     async def roster(self, info: Info) -> list[RosterEntry]:
-        return [RosterEntry.from_line(line)
-                for line in await roster(info.context.pool, str(self.id), info.context.people_of)]
+        return [RosterEntry.from_line(line) for line in await info.context.loaders["rosters"].load(str(self.id))]
 
     @classmethod
     def from_row(cls, r) -> JurySession:
