@@ -19,6 +19,7 @@ from shared.service import ensure_schema, verifier
 from shared.settings import Settings
 
 from services.gateway import exports, readmodels
+from services.gateway.asof import PastStates
 from services.gateway.commands import CommandClient
 from shared.people import PeopleClient
 from services.gateway.rebuild import GROUP
@@ -39,7 +40,7 @@ class GatewayGraphQL(GraphQL):
         correlation_id.set(cid)
         pool = self.state["read_pool"]
         return Context(request, pool, self.state["commands"], self.verifier, cid, catalog_loaders(pool),
-                       people=self.state["people"])
+                       people=self.state["people"], pasts=self.state["pasts"])
 
 
 def build_asgi(settings: Settings) -> Starlette:
@@ -68,7 +69,8 @@ def build_asgi(settings: Settings) -> Starlette:
         async with httpx.AsyncClient(timeout=30) as http:
             urls = {"catalog": settings.catalog_url, "candidacy": settings.candidacy_url, "jury": settings.jury_url}
             state.update(read_pool=read_pool, commands=CommandClient(http, urls, inbox, settings.read_your_writes_timeout),
-                         people=PeopleClient(http, settings.candidacy_url, settings.jury_url))
+                         people=PeopleClient(http, settings.candidacy_url, settings.jury_url),
+                         pasts=PastStates(http, urls))
             await broker.start()
             checks.update(database=lambda: health.database(read_pool),
                           broker=lambda: health.broker(settings.kafka_bootstrap),

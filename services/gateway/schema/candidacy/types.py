@@ -72,6 +72,7 @@ class Candidacy:
     experience_months: int | None
     opened_at: datetime
     updated_at: datetime
+    as_of: strawberry.Private[datetime | None] = None  # a past state: what the jury had recorded by then
 
     @strawberry.field
     async def certification(self, info: Info) -> Certification | None:
@@ -94,19 +95,23 @@ class Candidacy:
     @strawberry.field(description="The evaluations of its blocks, oldest first")
     async def evaluations(self, info: Info) -> list[Evaluation]:
         rows = await info.context.pool.fetch(
-            "SELECT * FROM jury_evaluations WHERE candidacy_id = $1::uuid ORDER BY evaluated_on, recorded_at", self.id)
+            "SELECT * FROM jury_evaluations WHERE candidacy_id = $1::uuid"
+            " AND ($2::timestamptz IS NULL OR recorded_at <= $2) ORDER BY evaluated_on, recorded_at", self.id, self.as_of)
         return [Evaluation.from_row(r) for r in rows]
 
     @strawberry.field(description="The jury's decisions on it, with their corrections")
     async def decisions(self, info: Info) -> list[JuryDecision]:
         rows = await info.context.pool.fetch(
-            "SELECT * FROM jury_decisions WHERE candidacy_id = $1::uuid ORDER BY decided_on", self.id)
+            "SELECT * FROM jury_decisions d WHERE candidacy_id = $1::uuid AND ($2::timestamptz IS NULL OR EXISTS ("
+            " SELECT 1 FROM audit_log a WHERE a.type = 'JuryDecided' AND a.aggregate_id = d.session_id"
+            " AND a.payload ->> 'candidacy_id' = $1::text AND a.occurred_at <= $2)) ORDER BY decided_on",
+            self.id, self.as_of)
         return [JuryDecision.from_row(r) for r in rows]
 
     @strawberry.field(description="Every change of the candidacy, with who made it and when, and the jury's "
                                   "evaluations, presentations, decisions and certificates about it")
     async def history(self, info: Info) -> list[HistoryEntry]:
-        return await history(info, AggregateKind.CANDIDACY, str(self.id))
+        return await history(info, AggregateKind.CANDIDACY, str(self.id), self.as_of)
 
     @classmethod
     def from_row(cls, row) -> Candidacy:
