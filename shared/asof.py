@@ -51,11 +51,10 @@ def aggregate_at(app, aggregate_id: str, instant: datetime, kind: type[A]) -> A 
     return aggregate if isinstance(aggregate, kind) else None
 
 
-Request_ = tuple[str, datetime]
-State = Callable[[str, datetime], Awaitable[dict | None]]
+State = Callable[[str, datetime], Awaitable[dict | None]]  # (id, instant) -> the state, or None
 
 
-async def parse(request: Request) -> Request_:
+async def parse(request: Request) -> tuple[str, datetime]:
     try:
         body = json.loads(await request.body())
         aggregate_id, instant = body["id"], datetime.fromisoformat(body["as_of"])
