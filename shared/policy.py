@@ -33,6 +33,7 @@ class Scope(enum.StrEnum):
     REGISTERED = "registered"
     SESSIONS = "sessions"
     OWN_RECORD = "own-record"
+    OWN_ORGANISATION = "own-organisation"
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class Record:
     account: str | None = None  # the candidate's own login
     registered_by: str | None = None
     presented_to_branches: frozenset[str] = field(default_factory=frozenset)
+    organisation: str | None = None  # the organisation acting (an audit trail's events)
 
 
 def reaches(caller: Caller, scope: Scope, record: Record) -> bool:
@@ -102,6 +104,8 @@ def reaches(caller: Caller, scope: Scope, record: Record) -> bool:
             return bool(record.presented_to_branches & set(caller.branches))
         case Scope.OWN_RECORD:
             return record.account is not None and record.account == caller.user_id
+        case Scope.OWN_ORGANISATION:
+            return record.organisation is not None and record.organisation == organisation
     return False
 
 

@@ -158,3 +158,13 @@ class CandidacyStatus(enum.StrEnum):
     VALIDATION_FILE_SUBMITTED = "VALIDATION_FILE_SUBMITTED"
     WITHDRAWN = "WITHDRAWN"
     CLOSED = "CLOSED"
+
+
+class AggregateKind(enum.StrEnum):
+    """What an audited aggregate is (its history is read under its own row of the role table)."""
+
+    CERTIFICATION = "CERTIFICATION"
+    ORGANISATION = "ORGANISATION"
+    CANDIDATE = "CANDIDATE"
+    CANDIDACY = "CANDIDACY"
+    JURY_SESSION = "JURY_SESSION"

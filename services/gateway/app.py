@@ -20,6 +20,7 @@ from shared.service import ensure_schema, verifier
 from shared.settings import Settings
 
 from services.gateway import exports, querycount, readmodels
+from services.gateway.asof import PastStates
 from services.gateway.commands import CommandClient
 from shared.people import PeopleClient
 from services.gateway.rebuild import GROUP
@@ -42,7 +43,7 @@ class GatewayGraphQL(GraphQL):
         if self.count_queries:
             querycount.start()
         context = Context(request, self.state["read_pool"], self.state["commands"], self.verifier, cid,
-                          people=self.state["people"])
+                          people=self.state["people"], pasts=self.state["pasts"])
         context.loaders.update(request_loaders(context))  # DataLoaders live and die with the request
         return context
 
@@ -85,7 +86,8 @@ def build_asgi(settings: Settings) -> Starlette:
         async with httpx.AsyncClient(timeout=30) as http:
             urls = {"catalog": settings.catalog_url, "candidacy": settings.candidacy_url, "jury": settings.jury_url}
             state.update(read_pool=read_pool, commands=CommandClient(http, urls, inbox, settings.read_your_writes_timeout),
-                         people=PeopleClient(http, settings.candidacy_url, settings.jury_url))
+                         people=PeopleClient(http, settings.candidacy_url, settings.jury_url),
+                         pasts=PastStates(http, urls))
             await broker.start()
             listening = asyncio.create_task(inbox.listen(settings.postgres_dsn), name="listen")
             checks.update(database=lambda: health.database(read_pool),

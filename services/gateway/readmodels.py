@@ -194,7 +194,16 @@ MIGRATIONS = [
         payload jsonb NOT NULL
     );
     CREATE INDEX IF NOT EXISTS audit_log_aggregate ON audit_log (aggregate_id, aggregate_version);
+    """,
+    # 2: the audit (services/gateway/audit.py): trails by period, organisation or user, in keyset order
+    # (occurred_at, event_id); the jury's events about a candidacy, found by the candidacy they name.
     """
+    CREATE INDEX IF NOT EXISTS audit_log_time ON audit_log (occurred_at, event_id);
+    CREATE INDEX IF NOT EXISTS audit_log_organisation
+        ON audit_log ((actor ->> 'organisation_id'), occurred_at, event_id);
+    CREATE INDEX IF NOT EXISTS audit_log_user ON audit_log ((actor ->> 'user_id'), occurred_at, event_id);
+    CREATE INDEX IF NOT EXISTS audit_log_candidacy ON audit_log ((payload ->> 'candidacy_id'));
+    """,
 ]
 
 

@@ -68,3 +68,56 @@ def jury_sessions(caller: Caller, name: str = "jurySessions") -> Clause:
     if Scope.OWN_BRANCHES in scopes:
         clauses.append(("branch = ANY(?::text[])", [list(caller.branches)]))
     return _any(clauses)
+
+
+def certifications(caller: Caller, name: str) -> Clause:
+    """The certifications (table `certifications`) the caller may read through `name` (their history: the
+    catalog itself is public)."""
+    scopes = _scopes(caller, name)
+    clauses: list[Clause] = []
+    if Scope.ALL in scopes:
+        clauses.append(("TRUE", []))
+    if Scope.OWN_BRANCHES in scopes:
+        clauses.append(("owners && ?::text[]", [list(caller.branches)]))
+    return _any(clauses)
+
+
+def organisations(caller: Caller, name: str) -> Clause:
+    """The organisations (table `organisations`) the caller may read through `name`: accredited by one of its
+    branches, or its own."""
+    scopes = _scopes(caller, name)
+    clauses: list[Clause] = []
+    if Scope.ALL in scopes:
+        clauses.append(("TRUE", []))
+    if Scope.OWN_BRANCHES in scopes:
+        clauses.append(("id IN (SELECT organisation_id FROM accreditations WHERE branch = ANY(?::text[]))",
+                        [list(caller.branches)]))
+    if Scope.OWN_ORGANISATION in scopes:
+        clauses.append(("id::text = ?", [caller.organisation_id]))
+    return _any(clauses)
+
+
+def audit_events(caller: Caller, name: str = "auditTrail") -> Clause:
+    """The events (table `audit_log`, as `a`) the caller may read in an audit trail: every one, those about
+    the aggregates of its branches (the branches owning the certification concerned, accrediting the
+    organisation, holding the session), or those its own organisation recorded."""
+    scopes = _scopes(caller, name)
+    clauses: list[Clause] = []
+    if Scope.ALL in scopes:
+        clauses.append(("TRUE", []))
+    if Scope.OWN_BRANCHES in scopes:
+        b = list(caller.branches)
+        owned = "SELECT code FROM certifications WHERE owners && ?::text[]"
+        clauses.append((
+            "(a.aggregate_id IN (SELECT id FROM certifications WHERE owners && ?::text[])"
+            " OR (a.type = 'BranchCreated' AND a.payload ->> 'code' = ANY(?::text[]))"
+            " OR a.aggregate_id IN (SELECT organisation_id FROM accreditations WHERE branch = ANY(?::text[]))"
+            " OR a.aggregate_id IN (SELECT id FROM jury_sessions WHERE branch = ANY(?::text[]))"
+            f" OR a.aggregate_id IN (SELECT id FROM candidacies WHERE certification IN ({owned}))"
+            f" OR a.aggregate_id IN (SELECT candidate_id FROM candidacies WHERE certification IN ({owned}))"
+            f" OR a.payload ->> 'certification' IN ({owned})"
+            f" OR a.payload ->> 'number' IN (SELECT number FROM certificates WHERE certification IN ({owned})))",
+            [b, b, b, b, b, b, b, b]))
+    if Scope.OWN_ORGANISATION in scopes:
+        clauses.append(("a.actor ->> 'organisation_id' = ?", [caller.organisation_id]))
+    return _any(clauses)

@@ -6,7 +6,7 @@ from shared.contracts.jury import TOPIC
 from shared import personal
 from shared.service import ServiceDefinition, run
 
-from services.jury import api, members, views
+from services.jury import api, history, members, views
 from services.jury.application import JuryApplication
 
 DEFINITION = ServiceDefinition(
@@ -17,7 +17,8 @@ DEFINITION = ServiceDefinition(
     views={CATALOG_TOPIC: views.apply_catalog, CANDIDACY_TOPIC: views.apply_candidacy},
     migrations=views.MIGRATIONS,
     tables=personal.MIGRATIONS,
-    queries=lambda app, pool, verifier: members.queries(members.Members(app, pool), verifier),
+    queries=lambda app, pool, verifier: {**members.queries(members.Members(app, pool), verifier),
+                                         **history.queries(app, verifier)},
     personal_data=True,
 )
 

@@ -98,6 +98,9 @@ async def world():
                                                      "decision": "FULL_AWARD", "presentMembers": members,
                                                      "votesFor": 2}, "... on JurySessionChanged { certificateNumber }")
     w.certificate = awarded["certificateNumber"]
+    # Something the UIMM organisation's admin did itself: its own trail (auditTrail, own-organisation).
+    await ok(w, "registerOrganisation", "RegisterOrganisationInput", {"name": "by UIMM", "kinds": ["EMPLOYER"]},
+             "", token=w.tokens["branch-admin"][0])
     yield w
     w.stop()
 
@@ -184,6 +187,21 @@ async def sees(w, name: str, token: str) -> bool:
         "jurySessions": ('{ jurySessions { edges { node { id } } } }', {},
                          lambda d: w.session in [e["node"]["id"] for e in d["jurySessions"]["edges"]]),
     }
+    histories = {"candidacyHistory": w.candidacy, "candidateHistory": w.candidate, "jurySessionHistory": w.session,
+                 "organisationHistory": w.orgs["centre_a"]}  # accredited by UIMM
+    if name == "certificationHistory":
+        histories[name] = (await w.graphql("query($c: String!) { certification(code: $c) { id } }",
+                                           {"c": CERT_A}))["certification"]["id"]
+    for history, aggregate_id in histories.items():
+        queries[history] = ("query($id: ID!) { history(aggregateId: $id) { __typename } }", {"id": aggregate_id},
+                            lambda d: d["history"]["__typename"] == "AggregateHistory")
+    # A trail shows the world's record: the events about its candidacy, or those UIMM's organisation recorded.
+    queries["auditTrail"] = (
+        "query($to: DateTime!) { auditTrail(from: \"2000-01-01T00:00:00Z\", to: $to, first: 200) {"
+        " ... on AuditTrail { edges { node { aggregateId actor { organisationId } } } } } }",
+        {"to": (date.today() + timedelta(days=1)).isoformat() + "T00:00:00Z"},
+        lambda d: any(e["node"]["aggregateId"] == w.candidacy or e["node"]["actor"]["organisationId"] == "UIMM"
+                      for e in d["auditTrail"].get("edges", [])))
     query, variables, seen = queries[name]
     return seen(await w.graphql(query, variables, token=token))
 

@@ -39,7 +39,25 @@ def test_every_query_and_export_of_the_gateway_is_in_the_role_table():
     declared = {name for name, op in operations().items() if op.service == "gateway"}
     queries = {field.name for field in schema.schema_converter.type_map["Query"].definition.fields}
     exports = {"exportRoster", "exportDecisions", "exportHolders"} | {e.operation for e in LISTS.values()}
-    assert {schema.config.name_converter.apply_naming_config(q) for q in queries} | exports == declared
+    histories = set(HISTORIES.values())  # `history` reads each kind of aggregate under its own row
+    names = {schema.config.name_converter.apply_naming_config(q) for q in queries} - {"history"}
+    assert names | exports | histories == declared
+
+
+HISTORIES = {"candidacy": "candidacyHistory", "candidate": "candidateHistory", "jurySession": "jurySessionHistory",
+             "certification": "certificationHistory", "organisation": "organisationHistory"}
+
+
+@pytest.mark.parametrize("read", ["candidacy", "candidate", "jurySession"])
+def test_who_may_read_an_aggregates_history_is_who_may_read_the_aggregate(read):
+    assert operations()[HISTORIES[read]].scopes == operations()[read].scopes
+
+
+def test_an_auditor_reads_the_history_and_trail_of_its_branches_and_writes_nothing():
+    for name, op in operations().items():
+        if "auditor" in op.scopes:
+            assert op.service == "gateway" and op.scopes["auditor"] == (Scope.OWN_BRANCHES,), name
+    assert all(op.scopes.get("auditor") for name, op in operations().items() if name in HISTORIES.values())
 
 
 @pytest.mark.parametrize("name", LISTS)
@@ -66,6 +84,8 @@ def test_every_role_of_the_table_is_a_realm_role_and_every_operation_names_one()
     (Scope.OWN_RECORD, Record(account="someone"), True),
     (Scope.OWN_RECORD, Record(account=None), False),
     (Scope.SESSIONS, Record(presented_to_branches=frozenset({"UIMM"})), True),
+    (Scope.OWN_ORGANISATION, Record(organisation="ORG"), True),
+    (Scope.OWN_ORGANISATION, Record(organisation="OTHER"), False),
     (Scope.ALL, Record(), True),
 ])
 def test_a_scope_reaches_the_records_it_names_and_no_other(scope, record, reached):

@@ -6,6 +6,7 @@ import strawberry
 from strawberry.extensions import DisableIntrospection, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.extensions.tracing import OpenTelemetryExtension
 
+from services.gateway.schema.audit.queries import AuditQueries
 from services.gateway.schema.candidacy.mutations import CandidacyMutations
 from services.gateway.schema.candidacy.queries import CandidacyQueries
 from services.gateway.schema.catalog.mutations import CatalogMutations
@@ -16,7 +17,7 @@ from services.gateway.schema.jury.queries import JuryQueries
 
 
 @strawberry.type
-class Query(CatalogQueries, CandidacyQueries, JuryQueries):
+class Query(CatalogQueries, CandidacyQueries, JuryQueries, AuditQueries):
     pass
 
 

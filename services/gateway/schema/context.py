@@ -13,6 +13,7 @@ from shared.errors import Unauthenticated
 from shared.identity import INDIVIDUAL, PLATFORM, Caller, TokenVerifier, bearer_token
 
 from services.gateway import querycount
+from services.gateway.asof import PastStates
 from services.gateway.commands import CommandClient
 from services.gateway.schema.candidacy.loaders import candidacy_loaders
 from services.gateway.schema.catalog.loaders import catalog_loaders
@@ -30,6 +31,7 @@ class Context:
     loaders: dict[str, DataLoader] = field(default_factory=dict)
     _caller: Caller | None = None
     people: PeopleClient | None = None  # names and contact, asked of the candidacy service (people.py)
+    pasts: PastStates | None = None  # states at a past instant, asked of the owning service (asof.py)
 
     def token(self) -> str:
         return bearer_token(self.request.headers.get("authorization", ""))

@@ -32,3 +32,4 @@ CandidacyStatus = strawberry.enum(vocabulary.CandidacyStatus)
 class SortDirection(enum.Enum):
     ASC = "ASC"
     DESC = "DESC"
+AggregateKind = strawberry.enum(vocabulary.AggregateKind)

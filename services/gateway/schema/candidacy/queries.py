@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 import strawberry
 from strawberry.types import Info
@@ -10,7 +10,7 @@ from strawberry.types import Info
 from services.gateway.schema.candidacy.types import Candidacy, CandidacyStatus, Candidate, Route
 from services.gateway.schema.pagination import Conditions, Key, Listing, PageInfo, check_text_filter, page
 from services.gateway.schema.vocabulary import SortDirection
-from services.gateway import scopes
+from services.gateway import asof, scopes
 from services.gateway.schema.permissions import Authenticated
 
 
@@ -152,14 +152,24 @@ class CandidacyQueries:
         row = await info.context.pool.fetchrow(f"SELECT * FROM candidates{c.where}", *c.args)
         return Candidate.from_row(row) if row else None
 
-    @strawberry.field(permission_classes=[Authenticated], description="A candidacy (needs a bearer token)")
-    async def candidacy(self, info: Info, id: strawberry.ID) -> Candidacy | None:
+    @strawberry.field(permission_classes=[Authenticated],
+                      description="A candidacy (needs a bearer token); `asOf`: as it stood then (rebuilt from its "
+                                  "events by the candidacy service; null before it existed)")
+    async def candidacy(self, info: Info, id: strawberry.ID, as_of: datetime | None = None) -> Candidacy | None:
         if not _uuid(id):
             return None
         c = Conditions()
         c.add("id = ?::uuid", _uuid(id))
         c.add_scope(scopes.candidacies(await info.context.caller(), "candidacy"))
         row = await info.context.pool.fetchrow(f"SELECT * FROM candidacies{c.where}", *c.args)
+        if row and as_of is not None:
+            state = await info.context.pasts.state("candidacy", "candidacy-as-of", _uuid(id), as_of,
+                                                   info.context.token())
+            if state is None:
+                return None
+            past = Candidacy.from_row(asof.candidacy_row(state))
+            past.as_of = as_of
+            return past
         return Candidacy.from_row(row) if row else None
 
     @strawberry.field(permission_classes=[Authenticated],

@@ -5,42 +5,21 @@ import json
 from datetime import date, datetime
 
 import strawberry
-from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from shared.vocabulary import AggregateKind
+
+from services.gateway import audit, scopes
+from services.gateway.schema.audit.types import HistoryEntry
+from services.gateway.schema.pagination import Conditions
 from services.gateway.schema.catalog.types import Certification, Organisation
 from services.gateway.schema.jury.types import Certificate, Evaluation, JuryDecision
 from services.gateway.schema.vocabulary import CandidacyStatus, Route  # noqa: F401
 
 
-@strawberry.type
-class Actor:
-    user_id: str
-    organisation_id: str
-    role: str
-
-
-@strawberry.type(description="One recorded change, as published: what, when, who, why")
-class HistoryEntry:
-    type: str
-    occurred_at: datetime
-    actor: Actor
-    correlation_id: str
-    causation_id: str
-    payload: JSON
-
-
-async def history(info: Info, aggregate_id: str) -> list[HistoryEntry]:
-    rows = await info.context.pool.fetch(
-        "SELECT * FROM audit_log WHERE aggregate_id = $1::uuid ORDER BY aggregate_version", aggregate_id)
-    return [HistoryEntry(type=r["type"], occurred_at=r["occurred_at"], actor=Actor(**json.loads(r["actor"])),
-                         correlation_id=r["correlation_id"], causation_id=r["causation_id"],
-                         payload=_without_sealed(json.loads(r["payload"]))) for r in rows]
-
-
-def _without_sealed(payload: dict) -> dict:
-    """A sealed field is noise to a reader (and only the candidacy service opens it): its place is shown."""
-    return {k: ("[sealed]" if k == "personal" else v) for k, v in payload.items()}
+async def history(info: Info, kind: AggregateKind, aggregate_id: str, as_of: datetime | None = None) -> list[HistoryEntry]:
+    """The aggregate's history (services/gateway/audit.py): its record is in the caller's scope already."""
+    return [HistoryEntry.from_entry(e) for e in await audit.entries(info.context.pool, kind, aggregate_id, as_of)]
 
 
 @strawberry.type
@@ -93,6 +72,7 @@ class Candidacy:
     experience_months: int | None
     opened_at: datetime
     updated_at: datetime
+    as_of: strawberry.Private[datetime | None] = None  # a past state: what the jury had recorded by then
 
     @strawberry.field
     async def certification(self, info: Info) -> Certification | None:
@@ -119,11 +99,24 @@ class Candidacy:
 
     @strawberry.field(description="The evaluations of its blocks, oldest first")
     async def evaluations(self, info: Info) -> list[Evaluation]:
-        return [Evaluation.from_row(r) for r in await info.context.loaders["evaluations"].load(str(self.id))]
+        if self.as_of is None:
+            rows = await info.context.loaders["evaluations"].load(str(self.id))
+        else:  # as they stood then
+            rows = await info.context.pool.fetch(
+                "SELECT * FROM jury_evaluations WHERE candidacy_id = $1::uuid AND recorded_at <= $2"
+                " ORDER BY evaluated_on, recorded_at", self.id, self.as_of)
+        return [Evaluation.from_row(r) for r in rows]
 
     @strawberry.field(description="The jury's decisions on it, with their corrections")
     async def decisions(self, info: Info) -> list[JuryDecision]:
-        rows = await info.context.loaders["decisions_of_candidacy"].load(str(self.id))
+        if self.as_of is None:
+            rows = await info.context.loaders["decisions_of_candidacy"].load(str(self.id))
+        else:
+            rows = await info.context.pool.fetch(
+                "SELECT * FROM jury_decisions d WHERE candidacy_id = $1::uuid AND EXISTS ("
+                " SELECT 1 FROM audit_log a WHERE a.type = 'JuryDecided' AND a.aggregate_id = d.session_id"
+                " AND a.payload ->> 'candidacy_id' = $1::text AND a.occurred_at <= $2) ORDER BY decided_on",
+                self.id, self.as_of)
         return [JuryDecision.from_row(r) for r in rows]
 
     @strawberry.field(description="The certificates and attestations awarded on it, oldest first")
@@ -131,9 +124,10 @@ class Candidacy:
         rows = await info.context.loaders["certificates_of_candidacy"].load(str(self.id))
         return [Certificate.from_row(r) for r in rows]
 
-    @strawberry.field(description="Every change of the candidacy, with who made it and when")
+    @strawberry.field(description="Every change of the candidacy, with who made it and when, and the jury's "
+                                  "evaluations, presentations, decisions and certificates about it")
     async def history(self, info: Info) -> list[HistoryEntry]:
-        return await history(info, str(self.id))
+        return await history(info, AggregateKind.CANDIDACY, str(self.id), self.as_of)
 
     @classmethod
     def from_row(cls, row) -> Candidacy:
@@ -192,7 +186,7 @@ class Candidate:
 
     @strawberry.field
     async def history(self, info: Info) -> list[HistoryEntry]:
-        return await history(info, str(self.id))
+        return await history(info, AggregateKind.CANDIDATE, str(self.id))
 
     @classmethod
     def from_row(cls, row) -> Candidate:

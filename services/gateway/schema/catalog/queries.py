@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import enum
 import uuid
+from datetime import datetime
 
 import strawberry
 from strawberry.types import Info
 
+from services.gateway import asof
 from services.gateway.schema.pagination import Conditions, Key, Listing, PageInfo, page
 from services.gateway.schema.vocabulary import SortDirection
 from services.gateway.schema.catalog.types import (
@@ -171,9 +173,13 @@ def certification_conditions(f: CertificationFilter) -> Conditions:
 
 @strawberry.type
 class CatalogQueries:
-    @strawberry.field(description="One certification by its code, e.g. RNCP34174")
-    async def certification(self, info: Info, code: str) -> Certification | None:
+    @strawberry.field(description="One certification by its code, e.g. RNCP34174; `asOf`: as it stood then "
+                                  "(rebuilt from its events by the catalog service; null before it existed)")
+    async def certification(self, info: Info, code: str, as_of: datetime | None = None) -> Certification | None:
         row = await info.context.loaders["certification"].load(code)
+        if row and as_of is not None:
+            state = await info.context.pasts.state("catalog", "certification-as-of", str(row["id"]), as_of, None)
+            return past_certification(state) if state else None
         return Certification.from_row(row) if row else None
 
     @strawberry.field(description="Certifications, filtered, sorted and paginated (first/after, keyset cursors)")
@@ -223,3 +229,9 @@ class CatalogQueries:
             return None
         row = await info.context.loaders["organisation"].load(str(id))
         return Organisation.from_row(row) if row else None
+
+
+def past_certification(state: dict) -> Certification:
+    past = Certification.from_row(asof.certification_row(state))
+    past.past_versions = asof.version_rows(state)
+    return past

@@ -138,6 +138,7 @@ class Certification:
     successor_codes: list[str]
     created_at: datetime
     updated_at: datetime
+    past_versions: strawberry.Private[list | None] = None  # rows of its versions at `asOf` (asof.py)
 
     @strawberry.field(description="The branches that own it (several for a CQPI, each recognising it)")
     async def owners(self, info: Info) -> list[Branch]:
@@ -146,6 +147,8 @@ class Certification:
 
     @strawberry.field
     async def versions(self, info: Info) -> list[ReferentialVersion]:
+        if self.past_versions is not None:
+            return [ReferentialVersion.from_row(r) for r in self.past_versions]
         return [ReferentialVersion.from_row(r) for r in await info.context.loaders["versions"].load(self.code)]
 
     @strawberry.field(description="The version in force for new candidacies")

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 import strawberry
 from strawberry.types import Info
 
-from services.gateway import scopes
+from services.gateway import asof, scopes
 from shared.people import WITHHELD
 from services.gateway.schema.jury.types import Certificate, CertificateVerification, JurySession
 from services.gateway.schema.pagination import Conditions, Key, Listing, PageInfo, page
@@ -120,8 +120,10 @@ async def undeclared_award_conditions(context, f: UndeclaredAwardFilter, operati
 
 @strawberry.type
 class JuryQueries:
-    @strawberry.field(permission_classes=[Authenticated])
-    async def jury_session(self, info: Info, id: strawberry.ID) -> JurySession | None:
+    @strawberry.field(permission_classes=[Authenticated],
+                      description="A jury session; `asOf`: as it stood then, with its presentations and decisions "
+                                  "(rebuilt from its events by the jury service; null before it existed)")
+    async def jury_session(self, info: Info, id: strawberry.ID, as_of: datetime | None = None) -> JurySession | None:
         try:
             session_id = uuid.UUID(str(id))
         except ValueError:
@@ -130,6 +132,14 @@ class JuryQueries:
         c.add("id = ?", session_id)
         c.add_scope(scopes.jury_sessions(await info.context.caller()))
         row = await info.context.pool.fetchrow(f"SELECT * FROM jury_sessions{c.where}", *c.args)
+        if row and as_of is not None:
+            state = await info.context.pasts.state("jury", "jury-session-as-of", str(session_id), as_of,
+                                                   info.context.token())
+            if state is None:
+                return None
+            past = JurySession.from_row(asof.session_row(state))
+            past.past = {"presented": state["presented"], "decisions": asof.decision_rows(state)}
+            return past
         return JurySession.from_row(row) if row else None
 
     @strawberry.field(permission_classes=[Authenticated],

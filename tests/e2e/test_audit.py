@@ -1,0 +1,265 @@
+"""The audit through GraphQL only, on a scripted journey whose events are known: a certification created,
+an organisation registered and accredited, a candidate registered, a candidacy opened and positioned, an
+evaluation recorded, a session scheduled, the candidacy presented and decided, a version published.
+History (the jury's events in the candidacy's), trails (keyset pages, stable under inserts), the scope of
+an auditor, and states as of three instants (before, in the middle, after)."""
+
+from datetime import date, datetime, timedelta, timezone
+
+import httpx
+import jwt
+import pytest_asyncio
+
+from tests.e2e.test_jury_journey import mutate, ok, once_known
+from tests.harness import System, eventually
+
+TODAY = date.today().isoformat()
+CODE, BLOCK = "RNCP99001", "RNCP99001BC01"
+EVER = "2000-01-01T00:00:00+00:00"
+FUTURE = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def user_of(token: str) -> str:
+    return jwt.decode(token, options={"verify_signature": False})["preferred_username"]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def journey():
+    system = await System.create()
+    await system.start()
+    for code in ("UIMM", "LEEM"):
+        await ok(system, "createBranch", "CreateBranchInput", {"code": code, "name": code, "idcc": ["3109"]}, code)
+    system.operator = user_of(await system.token())
+    system.before = now()
+    centre = await ok(system, "registerOrganisation", "RegisterOrganisationInput",
+                      {"name": "AFPI Audit", "kinds": ["EVALUATION_CENTRE"]}, "o",
+                      "... on OrganisationRegistered { organisation { id } }")
+    system.centre = centre["organisation"]["id"]
+    certification = await ok(system, "createCertification", "CreateCertificationInput", {
+        "code": CODE, "kind": "CQPM", "title": "CQPM audité", "owners": ["UIMM"], "settings": {"juryQuorum": 2},
+        "blocks": [{"code": BLOCK, "title": "Bloc 1"}]}, "c", "... on CertificationChanged { certification { id } }")
+    system.certification = certification["certification"]["id"]
+    await ok(system, "accredit", "AccreditInput", {"organisationId": system.centre, "branch": "UIMM",
+                                                     "certifications": [CODE], "scope": "EVALUATION",
+                                                     "validFrom": "2024-01-01"}, "a")
+    system.evaluator = await system.token(organisation=system.centre, role="evaluator", username="audit-evaluator")
+    candidate = await ok(system, "registerCandidate", "RegisterCandidateInput",
+                         {"givenName": "Camille", "familyName": "Secret", "email": "camille@example.org",
+                          "status": "EMPLOYEE"}, "r", "... on CandidateRegistered { candidate { id } }")
+    system.candidate = candidate["candidate"]["id"]
+    opened = await once_known(system, "openCandidacy", "OpenCandidacyInput", {
+        "candidateId": system.candidate, "certification": CODE, "route": "DIRECT_ACCESS",
+        "evaluatorId": system.centre}, "open", "... on CandidacyChanged { candidacy { id } }")
+    system.candidacy = opened["candidacy"]["id"]
+    await ok(system, "positionCandidacy", "CandidacyInput", {"candidacyId": system.candidacy}, "p")
+    await once_known(system, "recordEvaluation", "RecordEvaluationInput", {
+        "candidacyId": system.candidacy, "block": BLOCK, "modality": "PRACTICAL_SITUATION", "evaluator": "J. Dupont",
+        "on": TODAY, "evidence": "preuves/1", "competences": [{"competence": "Conduire", "acquired": True}]},
+        "e", token=system.evaluator)
+    session = await ok(system, "scheduleJurySession", "ScheduleJurySessionInput", {
+        "branch": "UIMM", "certifications": [CODE], "on": TODAY, "place": "Paris", "capacity": 5}, "s",
+        "... on JurySessionChanged { session { id } }")
+    system.session = session["session"]["id"]
+    members = [(await ok(system, "appointJuryMember", "AppointJuryMemberInput",
+                         {"sessionId": system.session, "name": f"Membre {n}", "college": college, "role": role},
+                         f"m{n}", "... on JurySessionChanged { memberId }"))["memberId"]
+               for n, (college, role) in enumerate([("EMPLOYER", "PRESIDENT"), ("EMPLOYEE", "VICE_PRESIDENT")])]
+    system.middle = now()
+
+    async def presented():  # the jury learns the candidacy's status through Kafka
+        result = await mutate(system, "presentCandidacy", "PresentCandidacyInput",
+                              {"sessionId": system.session, "candidacyId": system.candidacy}, "present")
+        return None if result.get("code") in ("NotReadyForJury", "UnknownCandidacy") else result
+
+    assert "code" not in await eventually(presented)
+    await ok(system, "decide", "DecideInput", {"sessionId": system.session, "candidacyId": system.candidacy,
+                                               "decision": "FULL_AWARD", "presentMembers": members, "votesFor": 2}, "d")
+
+    async def closed():  # the candidacy service closes the candidacy on the award
+        data = await system.graphql("query($id: ID!) { candidacy(id: $id) { status } }", {"id": system.candidacy})
+        return data["candidacy"]["status"] == "CLOSED"
+
+    await eventually(closed)
+    await ok(system, "publishVersion", "PublishVersionInput", {
+        "code": CODE, "blocks": [{"code": BLOCK, "title": "Bloc 1"}, {"code": "RNCP99001BC02", "title": "Bloc 2"}]},
+        "v2")
+    system.after = now()
+    yield system
+    system.stop()
+
+
+HISTORY = """query($id: ID!) { history(aggregateId: $id) { __typename
+  ... on AggregateHistory { kind entries { type summary occurredAt correlationId causationId
+                                           actor { userId organisationId role } } }
+  ... on NotFound { code } } }"""
+
+
+async def history(system, aggregate_id, token="default"):
+    return (await system.graphql(HISTORY, {"id": aggregate_id}, token=token))["history"]
+
+
+async def test_a_candidacys_history_has_its_own_events_and_the_jurys_about_it_in_order_with_their_actors(journey):
+    found = await history(journey, journey.candidacy)
+    assert found["kind"] == "CANDIDACY"
+    assert [e["type"] for e in found["entries"]] == [
+        "CandidacyOpened", "CandidacyPositioned", "BlockValidated", "CandidacyPresented", "JuryDecided",
+        "CertificateIssued", "CandidacyClosed"]
+    by_type = {e["type"]: e for e in found["entries"]}
+    assert by_type["BlockValidated"]["actor"] == {"userId": "audit-evaluator", "organisationId": journey.centre,
+                                                  "role": "evaluator"}
+    assert by_type["CandidacyOpened"]["actor"] == {"userId": journey.operator, "organisationId": "platform",
+                                                   "role": "branch-admin"}
+    assert by_type["JuryDecided"]["actor"]["role"] == "branch-admin"
+    assert by_type["BlockValidated"]["causationId"] == "e" and all(e["correlationId"] for e in found["entries"])
+    assert by_type["JuryDecided"]["summary"].startswith("Jury decided full award")
+    assert by_type["CandidacyOpened"]["summary"] == f"Candidacy opened for {CODE} version 1 by direct access, 1 blocks"
+    # The history inside candidacy(id) is the same.
+    inside = await journey.graphql("query($id: ID!) { candidacy(id: $id) { history { type } } }",
+                                   {"id": journey.candidacy})
+    assert [e["type"] for e in inside["candidacy"]["history"]] == [e["type"] for e in found["entries"]]
+
+
+async def test_every_kind_of_aggregate_has_a_history_and_no_summary_shows_a_name(journey):
+    expected = {
+        journey.certification: ("CERTIFICATION", ["CertificationCreated", "ReferentialVersionPublished",
+                                                  "ReferentialVersionPublished"]),
+        journey.centre: ("ORGANISATION", ["OrganisationRegistered", "OrganisationAccredited"]),
+        journey.candidate: ("CANDIDATE", ["CandidateRegistered"]),
+        journey.session: ("JURY_SESSION", ["JurySessionScheduled", "JuryMemberAppointed", "JuryMemberAppointed",
+                                           "CandidacyPresented", "JuryDecided"]),
+    }
+    for aggregate_id, (kind, types) in expected.items():
+        found = await history(journey, aggregate_id)
+        assert (found["kind"], [e["type"] for e in found["entries"]]) == (kind, types)
+        assert not any(name in e["summary"] for e in found["entries"] for name in ("Camille", "Secret", "Membre"))
+
+
+async def test_an_auditor_reads_the_history_of_its_branchs_aggregates_and_an_auditor_of_another_branch_nothing(
+        journey):
+    ours = await journey.token(organisation="UIMM", role="auditor", branches=("UIMM",))
+    theirs = await journey.token(organisation="LEEM", role="auditor", branches=("LEEM",))
+    for aggregate_id in (journey.candidacy, journey.candidate, journey.session, journey.certification, journey.centre):
+        assert (await history(journey, aggregate_id, ours))["__typename"] == "AggregateHistory"
+        assert await history(journey, aggregate_id, theirs) == {"__typename": "NotFound", "code": "NotFound"}
+    trail = await audit_trail(journey, theirs)
+    assert trail["edges"] == []
+    since_ever = [e["node"] for e in (await audit_trail(journey, ours, first=200, start=EVER))["edges"]]
+    assert {"CandidacyOpened", "BlockValidated", "JuryDecided", "CertificationCreated"} <= {e["type"] for e in since_ever}
+    branches = [e["summary"] for e in since_ever if e["type"] == "BranchCreated"]
+    assert branches == ["Branch UIMM created (UIMM)"]  # its own branch, not another
+
+
+TRAIL = """query($from: DateTime!, $to: DateTime!, $org: ID, $user: String, $first: Int!, $after: String,
+                 $order: AuditOrder!) {
+  auditTrail(from: $from, to: $to, organisation: $org, user: $user, first: $first, after: $after, order: $order) {
+    __typename ... on AuditTrail { edges { cursor node { eventId type summary actor { userId organisationId } } }
+                                   pageInfo { hasNextPage endCursor } }
+    ... on Error { code } } }"""
+
+
+async def audit_trail(system, token="default", first=50, after=None, organisation=None, user=None,
+                      order="NEWEST_FIRST", start=None):
+    return (await system.graphql(TRAIL, {"from": start or system.before, "to": FUTURE, "org": organisation,
+                                         "user": user, "first": first, "after": after, "order": order},
+                                 token=token))["auditTrail"]
+
+
+async def test_the_trail_of_an_organisation_or_a_user_is_what_it_recorded_in_the_period(journey):
+    by_centre = await audit_trail(journey, organisation=journey.centre)
+    assert [e["node"]["type"] for e in by_centre["edges"]] == ["BlockValidated"]
+    by_user = await audit_trail(journey, user="audit-evaluator", order="OLDEST_FIRST")
+    assert [e["node"]["eventId"] for e in by_user["edges"]] == [e["node"]["eventId"] for e in by_centre["edges"]]
+    by_operator = await audit_trail(journey, user=journey.operator, first=200, order="OLDEST_FIRST")
+    types = [e["node"]["type"] for e in by_operator["edges"]]
+    assert types[:3] == ["OrganisationRegistered", "CertificationCreated", "ReferentialVersionPublished"]
+    assert "BlockValidated" not in types and "BranchCreated" not in types  # before the period
+    # An organisation's admin reads its own organisation's trail, and only it.
+    admin = await journey.token(organisation=journey.centre, role="branch-admin")
+    assert [e["node"]["type"] for e in (await audit_trail(journey, admin))["edges"]] == ["BlockValidated"]
+    evaluator = await audit_trail(journey, journey.evaluator)
+    assert evaluator == {"__typename": "Forbidden", "code": "Forbidden"}
+
+
+async def test_trail_pages_neither_repeat_nor_skip_an_event_when_events_are_recorded_between_pages(journey):
+    everything = [e["node"]["eventId"] for e in (await audit_trail(journey, first=200))["edges"]]
+    assert len(everything) > 10
+    seen, after, pages = [], None, 0
+    while True:
+        page = await audit_trail(journey, first=4, after=after)
+        seen += [e["node"]["eventId"] for e in page["edges"]]
+        pages += 1
+        if pages == 1:  # newer events land before the cursor: an offset would show a row twice
+            for n in range(3):
+                await ok(journey, "registerOrganisation", "RegisterOrganisationInput",
+                         {"name": f"Inséré {n}", "kinds": ["TRAINING_ORGANISATION"]}, f"between-{n}")
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == everything and pages > 2
+    refused = await audit_trail(journey, after="not-a-cursor")
+    assert refused == {"__typename": "InvalidInput", "code": "InvalidInput"}
+
+
+CANDIDACY = """query($id: ID!, $at: DateTime) { candidacy(id: $id, asOf: $at) {
+  status blocks { code state } evaluations { block validated } decisions { decision } history { type } } }"""
+SESSION = """query($id: ID!, $at: DateTime) { jurySession(id: $id, asOf: $at) {
+  status members { college role } presented { candidacyId blocks } decisions { decision blocksAcquired } } }"""
+CERTIFICATION = """query($code: String!, $at: DateTime) { certification(code: $code, asOf: $at) {
+  title versions { number blocks { code } } currentVersion { number } } }"""
+
+
+async def test_states_as_of_before_during_and_after_the_journey_are_what_the_events_said_then(journey):
+    async def at(query, variables, instant):
+        return next(iter((await journey.graphql(query, {**variables, "at": instant})).values()))
+
+    candidacy, session, certification = ({"id": journey.candidacy}, {"id": journey.session}, {"code": CODE})
+    assert await at(CANDIDACY, candidacy, journey.before) is None
+    assert await at(SESSION, session, journey.before) is None
+    assert await at(CERTIFICATION, certification, journey.before) is None
+
+    middle = await at(CANDIDACY, candidacy, journey.middle)
+    assert middle == {"status": "POSITIONED", "blocks": [{"code": BLOCK, "state": "TO_ACQUIRE"}],
+                      "evaluations": [{"block": BLOCK, "validated": True}], "decisions": [],
+                      "history": [{"type": "CandidacyOpened"}, {"type": "CandidacyPositioned"},
+                                  {"type": "BlockValidated"}]}
+    assert await at(SESSION, session, journey.middle) == {
+        "status": "SCHEDULED", "members": [{"college": "EMPLOYER", "role": "PRESIDENT"},
+                                           {"college": "EMPLOYEE", "role": "VICE_PRESIDENT"}],
+        "presented": [], "decisions": []}
+    assert await at(CERTIFICATION, certification, journey.middle) == {
+        "title": "CQPM audité", "versions": [{"number": 1, "blocks": [{"code": BLOCK}]}], "currentVersion": {"number": 1}}
+
+    after = await at(CANDIDACY, candidacy, journey.after)
+    assert (after["status"], after["decisions"]) == ("CLOSED", [{"decision": "FULL_AWARD"}])
+    held, today = await at(SESSION, session, journey.after), await at(SESSION, session, None)
+    assert held == {**today, "members": held["members"]} and sorted(held["members"], key=str) == sorted(
+        today["members"], key=str)  # members in the order of their appointment, today's in the read model's
+    assert held["status"] == "HELD" and held["presented"] == [{"candidacyId": journey.candidacy, "blocks": [BLOCK]}]
+    assert held["decisions"] == [{"decision": "FULL_AWARD", "blocksAcquired": [BLOCK]}]
+    assert [v["number"] for v in (await at(CERTIFICATION, certification, journey.after))["versions"]] == [1, 2]
+    # The past is read under today's rights: out of reach, it reads as not found.
+    theirs = await journey.token(organisation="LEEM", role="auditor", branches=("LEEM",))
+    hidden = await journey.graphql(CANDIDACY, {"id": journey.candidacy, "at": journey.middle}, token=theirs)
+    assert hidden["candidacy"] is None
+
+
+async def test_the_owning_services_rebuild_a_past_only_for_a_caller_whose_token_they_verify(journey):
+    asked = {"candidacy": ("candidacy-as-of", journey.candidacy), "jury": ("jury-session-as-of", journey.session)}
+    async with httpx.AsyncClient(timeout=30) as http:
+        for service, (query, aggregate_id) in asked.items():
+            url = f"{journey[service].url}/queries/{query}"
+            body = {"id": aggregate_id, "as_of": journey.after}
+            assert (await http.post(url, json=body)).status_code == 401
+            forged = {"authorization": "Bearer " + jwt.encode({"sub": "x"}, "not-the-issuers-key-" * 2, algorithm="HS256")}
+            assert (await http.post(url, json=body, headers=forged)).status_code == 401
+            operator = {"authorization": f"Bearer {await journey.token()}"}
+            assert (await http.post(url, json=body, headers=operator)).json()["state"]["id"] == aggregate_id
+            naive = await http.post(url, json={**body, "as_of": "2026-01-01T00:00:00"}, headers=operator)
+            assert naive.status_code == 400
+        public = await http.post(f"{journey['catalog'].url}/queries/certification-as-of",
+                                 json={"id": journey.certification, "as_of": journey.after})
+        assert public.json()["state"]["code"] == CODE  # the catalog is public, its past too
