@@ -55,11 +55,16 @@ async def broker(bootstrap: str) -> dict:
     return {}
 
 
-async def relay_lag(pool: asyncpg.Pool, schema: str, topic: str, table: str, most: int) -> dict:
-    """How far the relay is behind the store (any replica's relay: the position is in the database)."""
-    lag = await pool.fetchval(
+async def relay_behind(db, schema: str, topic: str, table: str) -> int:
+    """How many stored events the relay has not published (any replica's relay: the position is in the
+    database); `db`: a pool or a connection."""
+    return await db.fetchval(
         f'SELECT coalesce((SELECT max(notification_id) FROM "{schema}"."{table}"), 0)'
         f' - coalesce((SELECT position FROM "{schema}".relay_position WHERE topic = $1), 0)', topic)
+
+
+async def relay_lag(pool: asyncpg.Pool, schema: str, topic: str, table: str, most: int) -> dict:
+    lag = await relay_behind(pool, schema, topic, table)
     if lag > most:
         raise RuntimeError(f"the relay is {lag} events behind the store (more than {most})")
     return {"relay_lag": lag}

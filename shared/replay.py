@@ -23,7 +23,7 @@ from shared.envelope import Envelope
 from shared.inbox import inbox_table, views_lock
 from shared.kafka import client_options
 from shared.settings import Settings
-from shared.streams import partitions_of, reader
+from shared.streams import between, partitions_of, reader
 from shared.topics import EVENT_TOPICS
 
 
@@ -64,22 +64,6 @@ async def apply(conn: asyncpg.Connection, view, scratch: str, topic: str, record
     return failed
 
 
-async def read_range(consumer, topic: str, starts: dict, ends: dict):
-    """The records of the topic between two sets of offsets, partition by partition."""
-    out = []
-    for tp, end in ends.items():
-        start = starts.get(tp, 0)
-        if end <= start:
-            continue
-        consumer.assign([tp])
-        consumer.seek(tp, start)
-        while await consumer.position(tp) < end:
-            for batch in (await consumer.getmany(tp, timeout_ms=1000, max_records=2000)).values():
-                out += [r for r in batch if r.offset < end]
-    consumer.assign([])
-    return out
-
-
 async def replay_view(settings: Settings, view) -> str:
     scratch, aside = f"{view.schema}_next", f"{view.schema}_replaced"
     consumer = reader(client_options(settings))
@@ -94,13 +78,13 @@ async def replay_view(settings: Settings, view) -> str:
         failed = 0
         for topic in topics:  # while the live tables serve
             ends = await consumer.end_offsets(partitions[topic])
-            failed += await apply(conn, view, scratch, topic, await read_range(consumer, settings.topic(topic), done, ends))
+            failed += await apply(conn, view, scratch, topic, await between(consumer, done, ends))
             done.update(ends)
         await conn.execute("SELECT pg_advisory_lock($1)", views_lock(view.schema))
         try:
             for topic in topics:  # what came meanwhile, no consumer applying
                 ends = await consumer.end_offsets(partitions[topic])
-                failed += await apply(conn, view, scratch, topic, await read_range(consumer, settings.topic(topic), done, ends))
+                failed += await apply(conn, view, scratch, topic, await between(consumer, done, ends))
             tables = [r[0] for r in await conn.fetch(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = $1", scratch)]
             await conn.execute("RESET ROLE")

@@ -47,7 +47,7 @@ async def republish(settings: Settings, service: str, start: int = 1) -> tuple[i
     app = await anyio.to_thread.run_sync(store.open_store, service, settings)
     try:
         partitions = len(await partitions_of(consumer, topic))
-        on_topic = {json.loads(r.value).get("event_id") async for r in records(consumer, topic)}
+        on_topic = {json.loads(r.value).get("event_id") for r in await records(consumer, topic)}
         sent, present = [], 0
         if stop >= start:
             stored = await anyio.to_thread.run_sync(lambda: list(store.envelopes(app, service, start, stop)))

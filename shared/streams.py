@@ -7,8 +7,6 @@ the relay knows, for a stored event, which partition holds it if it was publishe
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
 
@@ -55,21 +53,26 @@ async def last_positions(consumer: AIOKafkaConsumer, topic: str) -> dict[int, in
     return last
 
 
-async def records(consumer: AIOKafkaConsumer, topic: str) -> AsyncIterator:
+async def records(consumer: AIOKafkaConsumer, topic: str) -> list:
     """Every record of the topic, partition by partition, from the beginning to the end seen at the start."""
     partitions = await partitions_of(consumer, topic)
-    ends = await consumer.end_offsets(partitions)
-    for tp in partitions:
-        if not ends[tp]:
+    return await between(consumer, {}, await consumer.end_offsets(partitions))
+
+
+async def between(consumer: AIOKafkaConsumer, starts: dict, ends: dict) -> list:
+    """The records from `starts` (0 where not given) to `ends`, partition by partition."""
+    out = []
+    for tp, end in ends.items():
+        start = starts.get(tp, 0)
+        if end <= start:
             continue
         consumer.assign([tp])
-        consumer.seek(tp, 0)
-        while await consumer.position(tp) < ends[tp]:
+        consumer.seek(tp, start)
+        while await consumer.position(tp) < end:
             for batch in (await consumer.getmany(tp, timeout_ms=1000, max_records=1000)).values():
-                for record in batch:
-                    if record.offset < ends[tp]:
-                        yield record
+                out += [r for r in batch if r.offset < end]
     consumer.assign([])
+    return out
 
 
 def reader(kafka: dict) -> AIOKafkaConsumer:

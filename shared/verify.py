@@ -23,7 +23,7 @@ import anyio
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
 
-from shared import replay, store
+from shared import health, replay, store
 from shared.inbox import Handler
 from shared.republish import relay_position
 from shared.kafka import client_options
@@ -76,7 +76,7 @@ async def verify(settings: Settings, wait: float = 60) -> Report:
     try:
         for topic in EVENT_TOPICS:
             try:
-                topics[topic] = [r async for r in records(consumer, settings.topic(topic))]
+                topics[topic] = await records(consumer, settings.topic(topic))
             except Exception as error:  # noqa: BLE001 (a topic that cannot be read is what is reported)
                 report.drifts.append(f"topic {settings.topic(topic)}: {type(error).__name__}: {error}")
                 topics[topic] = []
@@ -106,10 +106,15 @@ async def _lags(settings: Settings) -> list[str]:
     try:
         for service in store.SERVICES:
             topic = settings.topic(store.definition(service).topic)
-            stored = await conn.fetchval(f'SELECT coalesce(max(notification_id), 0) FROM "{service}"."{service}_events"')
-            relayed = await relay_position(settings.postgres_dsn, service, topic)
-            if stored > relayed:
-                lags.append(f"the {service} relay is {stored - relayed} events behind its store")
+            try:
+                behind = await health.relay_behind(conn, service, topic, f"{service}_events")
+            except asyncpg.UndefinedTableError:  # no relay yet (or no store): all that is stored is behind
+                try:
+                    behind = await conn.fetchval(f'SELECT coalesce(max(notification_id), 0) FROM "{service}"."{service}_events"')
+                except asyncpg.UndefinedTableError:
+                    behind = 0
+            if behind > 0:
+                lags.append(f"the {service} relay is {behind} events behind its store")
     finally:
         await conn.close()
     admin = AIOKafkaAdminClient(**client_options(settings))
