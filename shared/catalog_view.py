@@ -13,8 +13,10 @@ import asyncpg
 
 from shared.contracts import catalog
 from shared.envelope import Envelope
+from shared.migrations import numbered
 
-MIGRATIONS = [
+MIGRATIONS = numbered(
+    "catalog_view",
     """
     CREATE TABLE IF NOT EXISTS catalog_certifications (
         code text PRIMARY KEY,
@@ -46,8 +48,8 @@ MIGRATIONS = [
     );
     -- The owning branches: what a branch admin's rights over a candidacy or a session are checked on.
     ALTER TABLE catalog_certifications ADD COLUMN IF NOT EXISTS owners text[] NOT NULL DEFAULT '{}';
-    """
-]
+    """,
+)
 
 
 async def apply_catalog(conn: asyncpg.Connection, envelope: Envelope) -> None:

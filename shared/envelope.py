@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import ClassVar
 
@@ -18,6 +19,8 @@ class Contract(BaseModel):
 
     event_type: ClassVar[str]
     contract_version: ClassVar[int] = 1
+    # Earlier versions, still on the topics: each version's payload made into the next one's.
+    upcasts: ClassVar[dict[int, Callable[[dict], dict]]] = {}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -55,12 +58,24 @@ class ContractRegistry:
     def __init__(self, topic: str, *contracts: type[Contract]):
         self.topic = topic
         self._by_key = {(c.event_type, c.contract_version): c for c in contracts}
+        self._latest = {c.event_type: c for c in sorted(contracts, key=lambda c: c.contract_version)}
 
     @property
     def contracts(self) -> list[type[Contract]]:
         return list(self._by_key.values())
 
     def parse(self, envelope: Envelope) -> Contract | None:
-        """The typed payload, or None for a type this consumer does not know (newer producer)."""
+        """The typed payload, in the latest version this consumer knows (an earlier one upcast), or None
+        for a type or version it does not know (a newer producer)."""
         contract = self._by_key.get((envelope.type, envelope.version))
-        return contract.model_validate(envelope.payload) if contract else None
+        if contract:
+            return contract.model_validate(envelope.payload)
+        latest = self._latest.get(envelope.type)
+        if latest is None or envelope.version >= latest.contract_version:
+            return None
+        payload = envelope.payload
+        for version in range(envelope.version, latest.contract_version):
+            if version not in latest.upcasts:
+                return None
+            payload = latest.upcasts[version](payload)
+        return latest.model_validate(payload)

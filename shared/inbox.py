@@ -45,6 +45,17 @@ TRANSIENT = (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asy
 Handler = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
 
 
+def chain(steps: list[Handler]) -> Handler:
+    """One handler running several in order, in the same transaction (e.g. one projection per feature)."""
+    if len(steps) == 1:
+        return steps[0]
+
+    async def handle(conn: asyncpg.Connection, envelope: Envelope) -> None:
+        for step in steps:
+            await step(conn, envelope)
+    return handle
+
+
 def inbox_table(schema: str) -> str:
     return f"""
         CREATE TABLE IF NOT EXISTS "{schema}".inbox (

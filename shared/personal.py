@@ -39,12 +39,15 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from shared.migrations import numbered
+
 ERASED = "[erased]"
 _SEALED = "pd1."  # the format of a sealed value: version 1, AES-256-GCM, nonce then ciphertext, base64url
 _NONCE = 12
 MIN_PREFIX = 3
 
-MIGRATIONS = [
+MIGRATIONS = numbered(
+    "personal",
     """
     -- One data key per person, wrapped under the service's master key (shared/personal.py). Erasure deletes the row.
     CREATE TABLE IF NOT EXISTS personal_keys (
@@ -64,8 +67,8 @@ MIGRATIONS = [
         person_id text PRIMARY KEY,
         begun_at timestamptz NOT NULL DEFAULT now()
     );
-    """
-]
+    """,
+)
 
 
 class KeyDestroyed(LookupError):

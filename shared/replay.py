@@ -22,6 +22,7 @@ from shared.database import role
 from shared.envelope import Envelope
 from shared.inbox import inbox_table, views_lock
 from shared.kafka import client_options
+from shared.migrations import TABLE as MIGRATIONS_TABLE, migrate
 from shared.settings import Settings
 from shared.streams import between, partitions_of, reader
 from shared.topics import EVENT_TOPICS
@@ -35,8 +36,7 @@ async def build(conn: asyncpg.Connection, view, scratch: str, owner: str | None 
     if owner:
         await conn.execute(f'SET ROLE "{owner}"')
     await conn.execute(f'SET search_path TO "{scratch}"')
-    for statement in view.migrations:
-        await conn.execute(statement)
+    await migrate(conn, view.migrations)
     await conn.execute(inbox_table(scratch))
 
 
@@ -86,13 +86,19 @@ async def replay_view(settings: Settings, view) -> str:
                 ends = await consumer.end_offsets(partitions[topic])
                 failed += await apply(conn, view, scratch, topic, await between(consumer, done, ends))
             tables = [r[0] for r in await conn.fetch(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = $1", scratch)]
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name <> $2",
+                scratch, MIGRATIONS_TABLE)]
             await conn.execute("RESET ROLE")
             await conn.execute(f'DROP SCHEMA IF EXISTS "{aside}" CASCADE; CREATE SCHEMA "{aside}" AUTHORIZATION "{role(view.name)}"')
             async with conn.transaction():
                 for table in tables:
                     await conn.execute(f'ALTER TABLE IF EXISTS "{view.schema}"."{table}" SET SCHEMA "{aside}"')
                     await conn.execute(f'ALTER TABLE "{scratch}"."{table}" SET SCHEMA "{view.schema}"')
+                # The live record of migrations stays (it also counts the service's own tables): it
+                # gains those the rebuilt tables were made with.
+                await conn.execute(f'INSERT INTO "{view.schema}".{MIGRATIONS_TABLE} (feature, version)'
+                                   f' SELECT feature, version FROM "{scratch}".{MIGRATIONS_TABLE}'
+                                   " ON CONFLICT DO NOTHING")
             await conn.execute(f'DROP SCHEMA "{aside}" CASCADE; DROP SCHEMA "{scratch}" CASCADE')
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", views_lock(view.schema))

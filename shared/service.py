@@ -18,7 +18,8 @@ from shared import health, tracing, kafka, logs
 from shared.eventstore import ServiceApplication
 from shared.http import Endpoint, QueryHandler, command_app
 from shared.identity import TokenVerifier, discovered_jwks
-from shared.inbox import Handler, Inbox, subscribe
+from shared.inbox import Handler, Inbox, chain, subscribe
+from shared.migrations import Migration, migrate
 from shared.policy import operations
 from shared.relay import Relay
 from shared.settings import Settings
@@ -53,9 +54,9 @@ class ServiceDefinition:
     # the events, so `cqp verify` can replay them and compare.
     views: dict[str, Handler] = field(default_factory=dict)
     # The tables of those views.
-    migrations: list[str] = field(default_factory=list)
+    migrations: list[Migration] = field(default_factory=list)
     # Its own tables beside the event store (not views: `cqp verify` does not replay them).
-    tables: list[str] = field(default_factory=list)
+    tables: list[Migration] = field(default_factory=list)
     # What it does on other services' events besides its views (e.g. commands on its own aggregates).
     subscriptions: Callable[[ServiceApplication, asyncpg.Pool], list[Subscription]] = lambda app, pool: []
     # Read endpoints beside the commands (POST /queries/<name>), built from the running parts like the commands.
@@ -95,13 +96,7 @@ def consumed(definition: ServiceDefinition, app: ServiceApplication, pool: async
     for sub in definition.subscriptions(app, pool):
         handlers.setdefault(sub.topic, []).append(sub.handle)
 
-    def chain(steps: list[Handler]) -> Handler:
-        async def handle(conn, envelope):
-            for step in steps:
-                await step(conn, envelope)
-        return handle
-
-    return [Subscription(topic, steps[0] if len(steps) == 1 else chain(steps)) for topic, steps in handlers.items()]
+    return [Subscription(topic, chain(steps)) for topic, steps in handlers.items()]
 
 
 def build_asgi(definition: ServiceDefinition, settings: Settings) -> Starlette:
@@ -118,8 +113,7 @@ def build_asgi(definition: ServiceDefinition, settings: Settings) -> Starlette:
         pool = await asyncpg.create_pool(settings.postgres_dsn, min_size=1, max_size=settings.pool_size,
                                          statement_cache_size=0,
                                          server_settings={"search_path": schema})
-        for statement in [*definition.migrations, *definition.tables]:
-            await pool.execute(statement)
+        await migrate(pool, [*definition.migrations, *definition.tables])
         app = await anyio.to_thread.run_sync(lambda: definition.application(env=eventsourcing_env(definition, settings)))
         relay = Relay(app, definition.name, settings.topic(definition.topic), app.to_contract,
                       settings.postgres_dsn, schema, kafka.client_options(settings), settings.relay_poll_seconds)

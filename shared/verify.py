@@ -25,6 +25,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from shared import health, replay, store
 from shared.inbox import Handler
+from shared.migrations import TABLE as MIGRATIONS_TABLE, Migration
 from shared.republish import relay_position
 from shared.kafka import client_options
 from shared.settings import Settings
@@ -41,7 +42,7 @@ class View:
     name: str
     schema: str
     group: str  # its consumer group (before the settings' prefix)
-    migrations: list[str]
+    migrations: list[Migration]
     handlers: dict[str, Handler]  # topic → projection
 
 
@@ -172,8 +173,8 @@ async def _view(settings: Settings, view: View, topics: dict[str, list], report:
             if topic in view.handlers:
                 failed += await replay.apply(conn, view, scratch, topic, topics[topic])
         tables = [r["table_name"] for r in await conn.fetch(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name <> 'inbox'"
-            " ORDER BY table_name", scratch)]
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = $1"
+            " AND table_name NOT IN ('inbox', $2) ORDER BY table_name", scratch, MIGRATIONS_TABLE)]
         for table in tables:
             live = await _rows(conn, view.schema, table)
             replayed = await _rows(conn, scratch, table)

@@ -13,12 +13,15 @@ import asyncpg
 from shared import catalog_view
 from shared.contracts import jury
 from shared.envelope import Envelope
+from shared.migrations import numbered
 
 from services.candidacy.domain import CertificationFacts, HeldBlock
 
 MIGRATIONS = [
     *catalog_view.MIGRATIONS,
-    """
+    *numbered(
+        "jury_view",
+        """
     CREATE TABLE IF NOT EXISTS held_blocks (
         candidate_id text NOT NULL,
         certification text NOT NULL,
@@ -46,7 +49,8 @@ MIGRATIONS = [
         candidacy_id text NOT NULL,
         PRIMARY KEY (session_id, candidacy_id)
     );
-    """
+        """,
+    ),
 ]
 
 apply_catalog = catalog_view.apply_catalog

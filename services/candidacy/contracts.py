@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from shared.contracts import candidacy as public
+from shared.vocabulary import CandidacyStatus
 
-from services.candidacy.domain import Candidacy, Candidate, experience_months
+from services.candidacy.domain import Candidacy, Candidate, admissibility_status, experience_months
 
 
 def to_contract(e) -> public.Contract | None:
@@ -19,7 +20,7 @@ def to_contract(e) -> public.Contract | None:
             return public.CandidateErased(candidate_id=str(e.originator_id))
         case Candidacy.Opened():
             return public.CandidacyOpened(
-                candidacy_id=candidacy_id, candidate_id=e.candidate_id, certification=e.certification,
+                candidacy_id=candidacy_id, status=CandidacyStatus.OPEN, candidate_id=e.candidate_id, certification=e.certification,
                 version=e.version, route=e.route, blocks=e.blocks, evaluator_id=e.evaluator_id,
                 trainer_id=e.trainer_id, employer_id=e.employer_id, experience_months=experience_months(e.experience))
         case Candidacy.EligibilityConfirmed():
@@ -28,7 +29,8 @@ def to_contract(e) -> public.Contract | None:
             return public.ExperienceDeclared(candidacy_id=candidacy_id, periods=len(e.periods),
                                              months=experience_months(e.periods))
         case Candidacy.Positioned():
-            return public.CandidacyPositioned(candidacy_id=candidacy_id, blocks=e.blocks)
+            return public.CandidacyPositioned(candidacy_id=candidacy_id, status=CandidacyStatus.POSITIONED,
+                                              blocks=e.blocks)
         case Candidacy.PathSet():
             return public.PathSet(candidacy_id=candidacy_id, blocks=e.blocks)
         case Candidacy.FundingRequested():
@@ -38,16 +40,18 @@ def to_contract(e) -> public.Contract | None:
             return public.FundingDecided(candidacy_id=candidacy_id, funding_id=e.funding_id, granted=e.granted,
                                          granted_amount=e.granted_amount, reason=e.reason)
         case Candidacy.AdmissibilityFiled():
-            return public.AdmissibilityFiled(candidacy_id=candidacy_id)
+            return public.AdmissibilityFiled(candidacy_id=candidacy_id, status=CandidacyStatus.ADMISSIBILITY_FILED)
         case Candidacy.AdmissibilityDecided():
-            return public.AdmissibilityDecided(candidacy_id=candidacy_id, admissible=e.admissible, reason=e.reason)
+            return public.AdmissibilityDecided(candidacy_id=candidacy_id, status=admissibility_status(e.admissible),
+                                               admissible=e.admissible, reason=e.reason)
         case Candidacy.ValidationFileSubmitted():
-            return public.ValidationFileSubmitted(candidacy_id=candidacy_id)
+            return public.ValidationFileSubmitted(candidacy_id=candidacy_id,
+                                                  status=CandidacyStatus.VALIDATION_FILE_SUBMITTED)
         case Candidacy.Transferred():
             return public.CandidacyTransferred(candidacy_id=candidacy_id, from_evaluator_id=e.from_id,
                                                to_evaluator_id=e.to_id, reason=e.reason)
         case Candidacy.Withdrawn():
-            return public.CandidacyWithdrawn(candidacy_id=candidacy_id, reason=e.reason)
+            return public.CandidacyWithdrawn(candidacy_id=candidacy_id, status=CandidacyStatus.WITHDRAWN, reason=e.reason)
         case Candidacy.Closed():
-            return public.CandidacyClosed(candidacy_id=candidacy_id, reason=e.reason)
+            return public.CandidacyClosed(candidacy_id=candidacy_id, status=CandidacyStatus.CLOSED, reason=e.reason)
     return None

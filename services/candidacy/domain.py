@@ -222,6 +222,10 @@ class Candidate(Aggregate):
         self.erased = True
 
 
+def admissibility_status(admissible: bool) -> str:
+    return "ADMISSIBLE" if admissible else "INADMISSIBLE"
+
+
 class Candidacy(Aggregate):
     """One candidate seeking one certification, under the référentiel version in force at opening."""
 
@@ -326,8 +330,7 @@ class Candidacy(Aggregate):
     def _positioned(self, blocks: dict[str, str]) -> None:
         for code, state in blocks.items():
             self.blocks[code] = {"state": state}
-        if self.status == "OPEN":
-            self.status = "POSITIONED"
+        self.status = "POSITIONED"  # from OPEN, or again (only those may be positioned)
 
     def set_path(self, blocks: list[dict]) -> None:
         self.check_in(("POSITIONED", "ADMISSIBLE", "VALIDATION_FILE_SUBMITTED"), "have its path set")
@@ -393,8 +396,8 @@ class Candidacy(Aggregate):
 
     @event("AdmissibilityDecided")
     def _admissibility_decided(self, admissible: bool, reason: str) -> None:
-        self.admissibility = {"status": "ADMISSIBLE" if admissible else "INADMISSIBLE", "reason": reason}
-        self.status = "ADMISSIBLE" if admissible else "INADMISSIBLE"
+        self.status = admissibility_status(admissible)
+        self.admissibility = {"status": self.status, "reason": reason}
 
     def submit_validation_file(self) -> None:
         self.check_in(("ADMISSIBLE",), "submit its validation file")

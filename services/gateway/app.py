@@ -16,6 +16,7 @@ from shared import health, kafka, tracing
 from shared.context import correlation_id
 from shared.inbox import Inbox, subscribe
 from shared.limits import BodySizeLimit
+from shared.migrations import migrate
 from shared.service import ensure_schema, verifier
 from shared.settings import Settings
 
@@ -76,8 +77,7 @@ def build_asgi(settings: Settings) -> Starlette:
                              "statement_timeout": str(settings.read_statement_timeout_ms)},
             init=querycount.count_statements if settings.count_queries else None,
         )
-        for statement in readmodels.MIGRATIONS:
-            await pool.execute(statement)
+        await migrate(pool, readmodels.MIGRATIONS)
         inbox = Inbox(pool, readmodels.SCHEMA)
         await inbox.migrate()
         broker = kafka.broker(settings, logger=None)

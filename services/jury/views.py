@@ -11,13 +11,15 @@ import asyncpg
 from shared import catalog_view
 from shared.contracts import candidacy
 from shared.envelope import Envelope
-from shared.vocabulary import CandidacyStatus
+from shared.migrations import numbered
 
 from services.jury.domain import CandidacyFacts
 
 MIGRATIONS = [
     *catalog_view.MIGRATIONS,
-    """
+    *numbered(
+        "candidacy_view",
+        """
     CREATE TABLE IF NOT EXISTS candidacy_candidates (
         id text PRIMARY KEY
     );
@@ -36,7 +38,8 @@ MIGRATIONS = [
     -- Its route and opening day: what its presentation and its evaluations' dates are checked on.
     ALTER TABLE candidacy_candidacies ADD COLUMN IF NOT EXISTS route text;
     ALTER TABLE candidacy_candidacies ADD COLUMN IF NOT EXISTS opened_on date;
-    """,
+        """,
+    ),
 ]
 
 apply_catalog = catalog_view.apply_catalog
@@ -51,30 +54,18 @@ async def apply_candidacy(conn: asyncpg.Connection, envelope: Envelope) -> None:
         case candidacy.CandidacyOpened():
             await conn.execute(
                 "INSERT INTO candidacy_candidacies (id, candidate_id, certification, version, blocks, status,"
-                " evaluator_id, route, opened_on) VALUES ($1, $2, $3, $4, $5, 'OPEN', $6, $7, $8)", fact.candidacy_id,
+                " evaluator_id, route, opened_on) VALUES ($1, $2, $3, $4, $5, $9, $6, $7, $8)", fact.candidacy_id,
                 fact.candidate_id, fact.certification, fact.version, json.dumps({b: "PENDING" for b in fact.blocks}),
-                fact.evaluator_id, fact.route, envelope.occurred_at.date())
+                fact.evaluator_id, fact.route, envelope.occurred_at.date(), fact.status)
         case candidacy.CandidacyTransferred():
             await conn.execute("UPDATE candidacy_candidacies SET evaluator_id = $2 WHERE id = $1", fact.candidacy_id,
                                fact.to_evaluator_id)
         case candidacy.CandidacyPositioned():
-            await conn.execute("UPDATE candidacy_candidacies SET blocks = $2, status = 'POSITIONED' WHERE id = $1",
-                               fact.candidacy_id, json.dumps(fact.blocks))
-        case candidacy.AdmissibilityFiled():
-            await status(conn, fact.candidacy_id, CandidacyStatus.ADMISSIBILITY_FILED)
-        case candidacy.AdmissibilityDecided():
-            await status(conn, fact.candidacy_id,
-                         CandidacyStatus.ADMISSIBLE if fact.admissible else CandidacyStatus.INADMISSIBLE)
-        case candidacy.ValidationFileSubmitted():
-            await status(conn, fact.candidacy_id, CandidacyStatus.VALIDATION_FILE_SUBMITTED)
-        case candidacy.CandidacyWithdrawn():
-            await conn.execute("UPDATE candidacy_candidacies SET status = 'WITHDRAWN' WHERE id = $1", fact.candidacy_id)
-        case candidacy.CandidacyClosed():
-            await conn.execute("UPDATE candidacy_candidacies SET status = 'CLOSED' WHERE id = $1", fact.candidacy_id)
-
-
-async def status(conn: asyncpg.Connection, candidacy_id: str, value: CandidacyStatus) -> None:
-    await conn.execute("UPDATE candidacy_candidacies SET status = $2 WHERE id = $1", candidacy_id, value.value)
+            await conn.execute("UPDATE candidacy_candidacies SET blocks = $2, status = $3 WHERE id = $1",
+                               fact.candidacy_id, json.dumps(fact.blocks), fact.status)
+        case candidacy.CandidacyStep():  # the others: the status the step led to
+            await conn.execute("UPDATE candidacy_candidacies SET status = $2 WHERE id = $1", fact.candidacy_id,
+                               fact.status)
 
 
 async def candidacy_facts(pool: asyncpg.Pool, candidacy_id: str) -> CandidacyFacts | None:

@@ -14,7 +14,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict
 
 from shared.envelope import Contract, ContractRegistry
-from shared.vocabulary import BlockState, CandidateStatus, Funder, Route
+from shared.vocabulary import BlockState, CandidacyStatus, CandidateStatus, Funder, Route
 
 TOPIC = "cqp.candidacy.events"
 
@@ -54,8 +54,25 @@ class CandidateErased(Contract):
     candidate_id: str
 
 
-class CandidacyOpened(Contract):
+class CandidacyStep(Contract):
+    """A step of a candidacy's life that sets its status: since version 2 it carries the status it leaves
+    the candidacy in, so that no consumer re-derives the candidacy's rules. Version 1 did not; each step
+    always led to one status (or, for an admissibility decision, one per answer), which its upcast says."""
+
+    contract_version = 2
+
     candidacy_id: str
+    status: CandidacyStatus
+
+
+def led_to(status: CandidacyStatus) -> dict:
+    """The upcast of a version 1 step that always led to this status."""
+    return {1: lambda payload: {**payload, "status": status}}
+
+
+class CandidacyOpened(CandidacyStep):
+    upcasts = led_to(CandidacyStatus.OPEN)
+
     candidate_id: str
     certification: str
     version: int
@@ -78,8 +95,9 @@ class ExperienceDeclared(Contract):
     months: int
 
 
-class CandidacyPositioned(Contract):
-    candidacy_id: str
+class CandidacyPositioned(CandidacyStep):
+    upcasts = led_to(CandidacyStatus.POSITIONED)  # from OPEN, or again when POSITIONED
+
     blocks: dict[str, BlockState]
 
 
@@ -104,18 +122,20 @@ class FundingDecided(Contract):
     reason: str | None
 
 
-class AdmissibilityFiled(Contract):
-    candidacy_id: str
+class AdmissibilityFiled(CandidacyStep):
+    upcasts = led_to(CandidacyStatus.ADMISSIBILITY_FILED)
 
 
-class AdmissibilityDecided(Contract):
-    candidacy_id: str
+class AdmissibilityDecided(CandidacyStep):
+    upcasts = {1: lambda payload: {**payload, "status": CandidacyStatus.ADMISSIBLE if payload["admissible"]
+                                   else CandidacyStatus.INADMISSIBLE}}
+
     admissible: bool
     reason: str
 
 
-class ValidationFileSubmitted(Contract):
-    candidacy_id: str
+class ValidationFileSubmitted(CandidacyStep):
+    upcasts = led_to(CandidacyStatus.VALIDATION_FILE_SUBMITTED)
 
 
 class CandidacyTransferred(Contract):
@@ -125,13 +145,15 @@ class CandidacyTransferred(Contract):
     reason: str
 
 
-class CandidacyWithdrawn(Contract):
-    candidacy_id: str
+class CandidacyWithdrawn(CandidacyStep):
+    upcasts = led_to(CandidacyStatus.WITHDRAWN)
+
     reason: str
 
 
-class CandidacyClosed(Contract):
-    candidacy_id: str
+class CandidacyClosed(CandidacyStep):
+    upcasts = led_to(CandidacyStatus.CLOSED)
+
     reason: str
 
 

@@ -1,0 +1,58 @@
+"""services/gateway/schema/jury/projection.py: evaluations, sessions, decisions, certificates."""
+
+import json
+import uuid
+from datetime import date
+
+from shared.contracts import jury as j
+
+from tests.projections.conftest import apply, envelope
+
+TOPIC = j.TOPIC
+
+
+async def test_a_not_validated_block_is_kept_with_its_evaluation_date_and_no_validity(db):
+    candidacy = str(uuid.uuid4())
+    fact = j.BlockNotValidated(candidacy_id=candidacy, candidate_id=str(uuid.uuid4()), certification="CQPM0264",
+                               version=1, block="B2", competences=[], modality="TEST", evaluator="e",
+                               organisation_id="o", evidence="grid", evaluated_on=date(2026, 3, 2))
+    await apply(db, TOPIC, envelope(fact))
+    row = await db.fetchrow("SELECT * FROM jury_evaluations WHERE candidacy_id = $1::uuid", candidacy)
+    assert (row["block"], row["validated"], row["evaluated_on"], row["valid_until"]) == \
+        ("B2", False, date(2026, 3, 2), None)
+
+
+async def test_a_decision_marks_its_session_held_and_a_correction_is_kept_with_who_made_it(db):
+    session, candidacy = str(uuid.uuid4()), str(uuid.uuid4())
+    await apply(db, TOPIC, envelope(j.JurySessionScheduled(session_id=session, branch="UIMM",
+                                                           certifications=["CQPM0264"], on=date(2026, 5, 4),
+                                                           place="Lyon", remote=False, capacity=10), session))
+    await apply(db, TOPIC, envelope(j.JuryDecided(
+        session_id=session, candidacy_id=candidacy, candidate_id=str(uuid.uuid4()), certification="CQPM0264",
+        version=1, decision="PARTIAL_VALIDATION", blocks_acquired=["B1"], members_present=["m1", "m2"],
+        votes={"for": 2}, decided_on=date(2026, 5, 4)), session))
+    assert await db.fetchval("SELECT status FROM jury_sessions WHERE id = $1::uuid", session) == "HELD"
+    await apply(db, TOPIC, envelope(j.DecisionCorrected(
+        session_id=session, candidacy_id=candidacy, previous="PARTIAL_VALIDATION", decision="FULL_AWARD",
+        reason="clerical error", blocks_acquired=["B1", "B2"]), session))
+    row = await db.fetchrow("SELECT * FROM jury_decisions WHERE session_id = $1::uuid", session)
+    assert (row["decision"], row["blocks_acquired"]) == ("FULL_AWARD", ["B1", "B2"])
+    [correction] = json.loads(row["corrections"])
+    assert (correction["previous"], correction["reason"], correction["by"]["user_id"]) == \
+        ("PARTIAL_VALIDATION", "clerical error", "alice")
+
+
+async def test_a_certificate_is_declared_then_revoked_with_the_reason(db):
+    number = "CQPM0264-2026-000001"
+    await apply(db, TOPIC, envelope(j.CertificateIssued(
+        number=number, kind="CERTIFICATE", candidate_id=str(uuid.uuid4()), candidacy_id=str(uuid.uuid4()),
+        certification="CQPM0264", version=1, blocks=["B1", "B2"], awarded_on=date(2026, 5, 4),
+        session_id=str(uuid.uuid4()))))
+    assert await db.fetchval("SELECT declaration_state FROM certificates WHERE number = $1", number) == "PENDING"
+    await apply(db, TOPIC, envelope(j.HolderDeclarationChanged(number=number, state="SENT", file="f1.xml",
+                                                               messages=[])))
+    await apply(db, TOPIC, envelope(j.CertificateRevoked(number=number, revoked_on=date(2026, 6, 1),
+                                                         reason="decision corrected")))
+    row = await db.fetchrow("SELECT * FROM certificates WHERE number = $1", number)
+    assert (row["declaration_state"], row["declaration_file"], row["revoked_on"], row["revocation_reason"]) == \
+        ("SENT", "f1.xml", date(2026, 6, 1), "decision corrected")
