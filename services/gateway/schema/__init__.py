@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.extensions import DisableIntrospection, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (AddValidationRules, DisableIntrospection, MaxAliasesLimiter, MaxTokensLimiter,
+                                   ParserCache, QueryDepthLimiter, ValidationCache)
 from strawberry.extensions.tracing import OpenTelemetryExtension
 
 from services.gateway.schema.audit.queries import AuditQueries
@@ -32,12 +33,21 @@ class Schema(strawberry.Schema):
         log_errors(errors, execution_context)
 
 
+# Clients send the same few documents again and again: parsing and validating them was a good part of
+# the gateway's time per mutation, so both are cached (bounded: many distinct texts cannot grow them).
+# The validation cache knows a document's rules by identity: the limits' rules are made once.
+LIMITS = (*QueryDepthLimiter(max_depth=10).validation_rules,
+          *MaxAliasesLimiter(max_alias_count=30).validation_rules)
+CACHED_DOCUMENTS = 512
+
+
 def build_schema(introspection: bool = True, traced: bool = False) -> Schema:
     extensions = [
-        lambda: QueryDepthLimiter(max_depth=10),
+        lambda: AddValidationRules(list(LIMITS)),
         lambda: MaxTokensLimiter(max_token_count=2000),
-        lambda: MaxAliasesLimiter(max_alias_count=30),
         InputGuard,
+        lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
+        lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
