@@ -8,6 +8,8 @@
                                                any GraphQL list (branches, certifications, organisations, candidates,
                                                candidacies, jury-sessions, undeclared-awards) with the same
                                                filter fields (GraphQL names), sort and scope as the list
+    GET /exports/dashboard/pass-rates.csv?branch=UIMM|organisation=ID|certification=CODE&from=&to=
+                                               the pass rates of the dashboard of that scope and period
 
 A bearer token is required (the public lists excepted); a session or holders out of the caller's scope
 read as not found (404) or are simply not listed. Rows are streamed from a database cursor, never held
@@ -33,6 +35,7 @@ from strawberry.utils.str_converters import to_camel_case
 from shared.errors import CommandRefused, InvalidInput, NotFound
 
 from services.gateway import scopes
+from services.gateway.reports import dashboard
 from shared.people import NOBODY
 from services.gateway.reports.roster import roster
 from services.gateway.schema.context import Context
@@ -180,10 +183,35 @@ def routes(state: dict, verifier) -> list[Route]:
 
         return _stream(_csv(export.header, rows()), f"{request.path_params['list']}.csv")
 
-    return [  # each is a row of the role table: exportRoster, exportDecisions, exportHolders, export<List>
+    async def pass_rates_csv(request: Request, ctx: Context) -> Response:
+        params = dict(request.query_params)
+        given = [(kind, params.pop(kind.lower())) for kind in dashboard.KINDS if kind.lower() in params]
+        start, end = params.pop("from", None), params.pop("to", None)
+        try:
+            period = dashboard.Period(date.fromisoformat(start) if start else None,
+                                      date.fromisoformat(end) if end else None)
+        except ValueError:
+            raise InvalidInput("from and to are dates: YYYY-MM-DD") from None
+        if params:
+            raise InvalidInput("unknown parameters", unknown=sorted(params))
+        target = dashboard.Target(*given[0]) if len(given) == 1 else dashboard.Target("", "")
+        figures = await dashboard.figures(ctx.pool, await ctx.caller(), target, period, operation="exportDashboard")
+
+        async def rows():
+            for r in figures.pass_rates:
+                yield [r.grouping, r.key, r.label, r.decided, r.full_awards, r.partial_validations, r.refusals,
+                       r.full_rate, r.partial_rate, r.refusal_rate]
+
+        header = ["grouping", "key", "label", "decided", "full_awards", "partial_validations", "refusals",
+                  "full_rate", "partial_rate", "refusal_rate"]
+        return _stream(_csv(header, rows()), "pass-rates.csv")
+
+    return [  # each is a row of the role table: exportRoster, exportDecisions, exportHolders, exportDashboard,
+        # export<List>
         Route("/exports/sessions/{id}/roster.csv", handled(roster_csv)),
         Route("/exports/sessions/{id}/decisions.csv", handled(decisions_csv)),
         Route("/exports/branches/{code}/holders.csv", handled(holders_csv)),
+        Route("/exports/dashboard/pass-rates.csv", handled(pass_rates_csv)),
         Route("/exports/{list}.csv", handled(list_csv)),
     ]
 

@@ -38,7 +38,8 @@ def test_every_command_of_a_service_is_in_the_role_table_under_that_service(serv
 def test_every_query_and_export_of_the_gateway_is_in_the_role_table():
     declared = {name for name, op in operations().items() if op.service == "gateway"}
     queries = {field.name for field in schema.schema_converter.type_map["Query"].definition.fields}
-    exports = {"exportRoster", "exportDecisions", "exportHolders"} | {e.operation for e in LISTS.values()}
+    exports = {"exportRoster", "exportDecisions", "exportHolders", "exportDashboard"} | {
+        e.operation for e in LISTS.values()}
     histories = set(HISTORIES.values())  # `history` reads each kind of aggregate under its own row
     names = {schema.config.name_converter.apply_naming_config(q) for q in queries} - {"history"}
     assert names | exports | histories == declared
@@ -64,6 +65,10 @@ def test_an_auditor_reads_the_history_and_trail_of_its_branches_and_writes_nothi
 def test_a_list_exported_as_csv_is_scoped_exactly_as_the_graphql_list(name):
     export = LISTS[name]
     assert operation(export.operation).scopes == operation(export.listing.name).scopes
+
+
+def test_the_csv_export_of_a_dashboard_is_scoped_exactly_as_the_dashboard():
+    assert operation("exportDashboard").scopes == operation("dashboard").scopes
 
 
 def test_every_role_of_the_table_is_a_realm_role_and_every_operation_names_one():

@@ -12,13 +12,14 @@ from services.gateway.schema.candidacy.mutations import CandidacyMutations
 from services.gateway.schema.candidacy.queries import CandidacyQueries
 from services.gateway.schema.catalog.mutations import CatalogMutations
 from services.gateway.schema.catalog.queries import CatalogQueries
+from services.gateway.schema.dashboards.queries import DashboardQueries
 from services.gateway.schema.guards import InputGuard, log_errors
 from services.gateway.schema.jury.mutations import JuryMutations
 from services.gateway.schema.jury.queries import JuryQueries
 
 
 @strawberry.type
-class Query(CatalogQueries, CandidacyQueries, JuryQueries, AuditQueries):
+class Query(CatalogQueries, CandidacyQueries, JuryQueries, AuditQueries, DashboardQueries):
     pass
 
 
