@@ -14,6 +14,7 @@ from services.gateway.schema.catalog.queries import CatalogQueries
 from services.gateway.schema.guards import InputGuard, log_errors
 from services.gateway.schema.jury.mutations import JuryMutations
 from services.gateway.schema.jury.queries import JuryQueries
+from services.gateway.schema.live.subscriptions import LiveSubscriptions
 
 
 @strawberry.type
@@ -23,6 +24,11 @@ class Query(CatalogQueries, CandidacyQueries, JuryQueries, AuditQueries):
 
 @strawberry.type
 class Mutation(CatalogMutations, CandidacyMutations, JuryMutations):
+    pass
+
+
+@strawberry.type
+class Subscription(LiveSubscriptions):
     pass
 
 
@@ -43,7 +49,7 @@ def build_schema(introspection: bool = True, traced: bool = False) -> Schema:
         extensions.append(DisableIntrospection)
     if traced:
         extensions.append(OpenTelemetryExtension)
-    return Schema(query=Query, mutation=Mutation, extensions=extensions)
+    return Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)
 
 
 schema = build_schema()
