@@ -3,8 +3,13 @@ when they end."""
 
 import asyncio
 import contextlib
+import time
+import uuid
+from datetime import datetime, timezone
 
 from services.gateway.live import Changes
+from services.gateway.schema import schema
+from shared.identity import Caller
 
 
 class ReadModels:
@@ -105,3 +110,63 @@ async def test_a_cancelled_subscription_is_forgotten_too():
     with contextlib.suppress(asyncio.CancelledError):
         await task
     assert changes.watching() == 0
+
+
+class Pool:
+    """The candidacy row the subscription reads, whatever the statement."""
+
+    def __init__(self, row):
+        self.row = row
+
+    async def fetchrow(self, *_):
+        return self.row
+
+
+class SubscriberContext:
+    def __init__(self, expires_in: float, changes: Changes):
+        self.pool = Pool(CANDIDACY_ROW)
+        self.changes = changes
+        self.loaders = {}
+        self.people = None
+        self._expires = time.time() + expires_in
+
+    async def caller(self):
+        return Caller(user_id="u", organisation_id="UIMM", branches=("UIMM",), roles=frozenset({"branch-admin"}))
+
+    def token_expires_at(self) -> float:
+        return self._expires
+
+    async def people_of(self, ids):
+        return {}
+
+
+CANDIDACY_ROW = {
+    "id": uuid.uuid4(), "candidate_id": uuid.uuid4(), "certification": "RNCP1", "version": 1, "route": "VAE",
+    "status": "OPEN", "evaluator_id": "E", "trainer_id": None, "employer_id": None, "blocks": "{}", "path": "[]",
+    "fundings": "{}", "admissibility": None, "eligibility_confirmed_on": None, "experience_months": None,
+    "opened_at": datetime.now(timezone.utc), "updated_at": datetime.now(timezone.utc)}
+
+
+async def test_a_subscription_ends_when_its_token_expires_even_if_nothing_changes():
+    changes = Changes(ReadModels().read)
+    context = SubscriberContext(expires_in=0.3, changes=changes)
+    stream = await schema.subscribe("subscription($id: ID!) { candidacyChanged(id: $id) { status } }",
+                                    {"id": str(CANDIDACY_ROW["id"])}, context_value=context)
+    first = await anext(stream)
+    assert first.data == {"candidacyChanged": {"status": "OPEN"}} and changes.watching() == 1
+    ended = await asyncio.wait_for(anext(stream), 2)
+    assert ended.data is None and ended.errors[0].extensions == {"code": "Unauthenticated"}
+    assert changes.watching() == 0
+
+
+async def test_a_subscription_whose_candidacy_left_the_callers_scope_ends_with_not_found():
+    changes = Changes(ReadModels().read)
+    context = SubscriberContext(expires_in=60, changes=changes)
+    stream = await schema.subscribe("subscription($id: ID!) { candidacyChanged(id: $id) { status } }",
+                                    {"id": str(CANDIDACY_ROW["id"])}, context_value=context)
+    await anext(stream)
+    context.pool.row = None  # transferred to another organisation, say
+    for watch in changes._candidacies[str(CANDIDACY_ROW["id"])]:
+        watch.woken.set()
+    ended = await asyncio.wait_for(anext(stream), 2)
+    assert ended.errors[0].extensions == {"code": "NotFound"} and changes.watching() == 0
