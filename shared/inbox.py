@@ -84,6 +84,8 @@ class Inbox:
         self.channel = f"cqp_{schema}_applied"  # NOTIFY'd by each transaction that applied events
         self.consumer = None  # the Kafka consumer feeding it, known from its first batch
         self.applied_to: dict[TopicPartition, int] = {}  # partition → next offset to apply
+        # Told after each committed transaction that applied events, here or (by NOTIFY) in another replica.
+        self.listeners: list[Callable[[], None]] = []
 
     async def migrate(self) -> None:
         async with self.pool.acquire() as conn:
@@ -152,6 +154,8 @@ class Inbox:
             await crash_point_later("consumer_before_commit")
         crash_point("consumer_after_commit")
         self.arrivals.seen(applied_ids)
+        if applied_ids:
+            self._tell_listeners()
         for record in records:
             self.applied_to[TopicPartition(record.topic, record.partition)] = record.offset + 1
         self._gauge_lags({TopicPartition(r.topic, r.partition) for r in records})
@@ -205,6 +209,7 @@ class Inbox:
 
         def heard(*_) -> None:
             asyncio.get_running_loop().create_task(self.arrivals.recheck())
+            self._tell_listeners()
 
         while True:
             try:
@@ -219,6 +224,10 @@ class Inbox:
                 raise
             except Exception:  # noqa: BLE001 (the database is away: try again shortly)
                 await asyncio.sleep(1)
+
+    def _tell_listeners(self) -> None:
+        for listener in self.listeners:
+            listener()
 
     async def has_applied(self, event_ids: list[str]) -> bool:
         count = await self.pool.fetchval(

@@ -11,4 +11,6 @@ if __name__ == "__main__":
     settings = Settings()
     logs.configure("gateway", settings.log_level)
     tracing.configure("gateway", settings.otlp_endpoint)
-    uvicorn.run(build_asgi(settings), host=settings.host, port=settings.port, log_config=None)
+    # A WebSocket message (subscriptions) is bounded as a request body is.
+    uvicorn.run(build_asgi(settings), host=settings.host, port=settings.port, log_config=None,
+                ws_max_size=settings.max_request_bytes)

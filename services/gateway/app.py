@@ -1,26 +1,31 @@
-"""The gateway's composition: GraphQL over the read models, Kafka projections in the lifespan."""
+"""The gateway's composition: GraphQL over the read models (queries and mutations over HTTP, subscriptions over a
+WebSocket on the same path), Kafka projections in the lifespan."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import timedelta
 
 import asyncpg
 import httpx
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.routing import Route
+from starlette.requests import HTTPConnection
+from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from shared import health, kafka, tracing
 from shared.context import correlation_id
+from shared.errors import CommandRefused
 from shared.inbox import Inbox, subscribe
 from shared.limits import BodySizeLimit
 from shared.migrations import migrate
 from shared.service import ensure_schema, verifier
 from shared.settings import Settings
 
-from services.gateway import exports, querycount, readmodels
+from services.gateway import exports, live, querycount, readmodels
 from services.gateway.asof import PastStates
 from services.gateway.commands import CommandClient
 from shared.people import PeopleClient
@@ -30,23 +35,41 @@ from services.gateway.schema import pagination
 from services.gateway.schema.context import Context, new_correlation_id, request_loaders
 
 
+# A WebSocket carries at most this many operations at once (strawberry answers an error beyond), and is closed
+# (4408) if `connection_init` does not come in time.
+MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
+CONNECTION_INIT_SECONDS = 10
+
+
 class GatewayGraphQL(GraphQL):
     def __init__(self, state: dict, settings: Settings):
         introspection = settings.graphql_introspection
-        super().__init__(build_schema(introspection, tracing.enabled()), graphql_ide="graphiql" if introspection else None)
+        super().__init__(build_schema(introspection, tracing.enabled()), graphql_ide="graphiql" if introspection else None,
+                         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+                         connection_init_wait_timeout=timedelta(seconds=CONNECTION_INIT_SECONDS),
+                         max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION)
         self.state = state
         self.verifier = verifier(settings)
         self.count_queries = settings.count_queries
 
-    async def get_context(self, request: Request, response=None) -> Context:
+    async def get_context(self, request: HTTPConnection, response=None) -> Context:
         cid = new_correlation_id(request)
         correlation_id.set(cid)
         if self.count_queries:
             querycount.start()
         context = Context(request, self.state["read_pool"], self.state["commands"], self.verifier, cid,
-                          people=self.state["people"], pasts=self.state["pasts"])
+                          people=self.state["people"], pasts=self.state["pasts"], changes=self.state.get("changes"))
         context.loaders.update(request_loaders(context))  # DataLoaders live and die with the request
         return context
+
+    async def on_ws_connect(self, context: Context):
+        """A WebSocket's `connection_init`: its payload's token verified as an HTTP request's, or the socket is
+        closed with 4403 (graphql-transport-ws)."""
+        try:
+            await context.caller()
+        except CommandRefused:
+            raise ConnectionRejectionError() from None
+        return await super().on_ws_connect(context)
 
     async def process_result(self, request, result):
         answer = await super().process_result(request, result)
@@ -88,8 +111,12 @@ def build_asgi(settings: Settings) -> Starlette:
             state.update(read_pool=read_pool, commands=CommandClient(http, urls, inbox, settings.read_your_writes_timeout),
                          people=PeopleClient(http, settings.candidacy_url, settings.jury_url),
                          pasts=PastStates(http, urls))
+            changes = live.Changes(live.candidacy_fingerprints(read_pool))
+            inbox.listeners.append(changes.applied)
+            state["changes"] = changes
             await broker.start()
             listening = asyncio.create_task(inbox.listen(settings.postgres_dsn), name="listen")
+            waking = asyncio.create_task(changes.run(), name="live")
             checks.update(database=lambda: health.database(read_pool),
                           broker=lambda: health.broker(settings.kafka_bootstrap),
                           consumers=lambda: health.consumer_lag(inbox, settings.ready_max_consumer_lag),
@@ -98,6 +125,7 @@ def build_asgi(settings: Settings) -> Starlette:
                 yield
             finally:
                 listening.cancel()
+                waking.cancel()
                 await broker.stop()
                 await read_pool.close()
                 await pool.close()
@@ -106,8 +134,8 @@ def build_asgi(settings: Settings) -> Starlette:
     pagination.configure(settings.cursor_key)
     graphql = GatewayGraphQL(state, settings)
     app = Starlette(
-        routes=[Route("/graphql", graphql, methods=["GET", "POST"]), *health.health_routes("gateway", lambda: checks),
-                *exports.routes(state, graphql.verifier)],
+        routes=[Route("/graphql", graphql, methods=["GET", "POST"]), WebSocketRoute("/graphql", graphql),
+                *health.health_routes("gateway", lambda: checks), *exports.routes(state, graphql.verifier)],
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)

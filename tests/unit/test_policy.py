@@ -35,9 +35,10 @@ def test_every_command_of_a_service_is_in_the_role_table_under_that_service(serv
     assert set(api.commands(application(), None)) == declared
 
 
-def test_every_query_and_export_of_the_gateway_is_in_the_role_table():
+def test_every_query_subscription_and_export_of_the_gateway_is_in_the_role_table():
     declared = {name for name, op in operations().items() if op.service == "gateway"}
-    queries = {field.name for field in schema.schema_converter.type_map["Query"].definition.fields}
+    queries = {field.name for root in ("Query", "Subscription")
+               for field in schema.schema_converter.type_map[root].definition.fields}
     exports = {"exportRoster", "exportDecisions", "exportHolders", "exportDashboard"} | {
         e.operation for e in LISTS.values()}
     histories = set(HISTORIES.values())  # `history` reads each kind of aggregate under its own row
@@ -52,6 +53,14 @@ HISTORIES = {"candidacy": "candidacyHistory", "candidate": "candidateHistory", "
 @pytest.mark.parametrize("read", ["candidacy", "candidate", "jurySession"])
 def test_who_may_read_an_aggregates_history_is_who_may_read_the_aggregate(read):
     assert operations()[HISTORIES[read]].scopes == operations()[read].scopes
+
+
+SUBSCRIPTIONS = {"candidacyChanged": "candidacy", "candidacyCounters": "candidacies"}
+
+
+@pytest.mark.parametrize("subscription", SUBSCRIPTIONS)
+def test_a_subscription_is_scoped_exactly_as_the_query_whose_answer_it_pushes(subscription):
+    assert operations()[subscription].scopes == operations()[SUBSCRIPTIONS[subscription]].scopes
 
 
 def test_an_auditor_reads_the_history_and_trail_of_its_branches_and_writes_nothing():

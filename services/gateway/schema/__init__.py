@@ -16,6 +16,7 @@ from services.gateway.schema.dashboards.queries import DashboardQueries
 from services.gateway.schema.guards import InputGuard, log_errors
 from services.gateway.schema.jury.mutations import JuryMutations
 from services.gateway.schema.jury.queries import JuryQueries
+from services.gateway.schema.live.subscriptions import LiveSubscriptions
 
 
 @strawberry.type
@@ -25,6 +26,11 @@ class Query(CatalogQueries, CandidacyQueries, JuryQueries, AuditQueries, Dashboa
 
 @strawberry.type
 class Mutation(CatalogMutations, CandidacyMutations, JuryMutations):
+    pass
+
+
+@strawberry.type
+class Subscription(LiveSubscriptions):
     pass
 
 
@@ -54,7 +60,7 @@ def build_schema(introspection: bool = True, traced: bool = False) -> Schema:
         extensions.append(DisableIntrospection)
     if traced:
         extensions.append(OpenTelemetryExtension)
-    return Schema(query=Query, mutation=Mutation, extensions=extensions)
+    return Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)
 
 
 schema = build_schema()

@@ -1,12 +1,15 @@
-"""Per-request context: database pool, command client, the caller's verified identity."""
+"""Per-request context: database pool, command client, the caller's verified identity. Over a WebSocket
+(subscriptions) one context serves the whole connection, its token given in `connection_init`."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import asyncpg
-from starlette.requests import Request
+import jwt
+from starlette.requests import HTTPConnection
 from strawberry.dataloader import DataLoader
 
 from shared.errors import Unauthenticated
@@ -15,6 +18,7 @@ from shared.identity import INDIVIDUAL, PLATFORM, Caller, TokenVerifier, bearer_
 from services.gateway import querycount
 from services.gateway.asof import PastStates
 from services.gateway.commands import CommandClient
+from services.gateway.live import Changes
 from services.gateway.schema.candidacy.loaders import candidacy_loaders
 from services.gateway.schema.catalog.loaders import catalog_loaders
 from services.gateway.schema.jury.loaders import jury_loaders
@@ -23,7 +27,7 @@ from shared.people import NOBODY, WITHHELD, PeopleClient, Person
 
 @dataclass
 class Context:
-    request: Request
+    request: HTTPConnection  # a Request, or the WebSocket of a subscription
     pool: asyncpg.Pool
     commands: CommandClient
     verifier: TokenVerifier
@@ -32,9 +36,18 @@ class Context:
     _caller: Caller | None = None
     people: PeopleClient | None = None  # names and contact, asked of the candidacy service (people.py)
     pasts: PastStates | None = None  # states at a past instant, asked of the owning service (asof.py)
+    changes: Changes | None = None  # what wakes subscriptions (live.py)
+    connection_params: Mapping | None = None  # a WebSocket's `connection_init` payload (strawberry sets it)
 
     def token(self) -> str:
+        if self.connection_params is not None:
+            authorization = self.connection_params.get("authorization") or self.connection_params.get("Authorization")
+            return bearer_token(authorization if isinstance(authorization, str) else "")
         return bearer_token(self.request.headers.get("authorization", ""))
+
+    def token_expires_at(self) -> float:
+        """When the (verified) token expires, in seconds since the epoch: a subscription ends then."""
+        return float(jwt.decode(self.token(), options={"verify_signature": False})["exp"])
 
     async def caller(self) -> Caller:
         """The caller, from the bearer token (verified once per request); mutations need one."""
@@ -99,5 +112,5 @@ def request_loaders(context: Context) -> dict[str, DataLoader]:
             **candidacy_loaders(context)}
 
 
-def new_correlation_id(request: Request) -> str:
+def new_correlation_id(request: HTTPConnection) -> str:
     return request.headers.get("x-correlation-id", "")[:100] or str(uuid.uuid4())

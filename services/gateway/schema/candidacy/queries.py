@@ -5,6 +5,7 @@ import uuid
 from datetime import date, datetime
 
 import strawberry
+from asyncpg import Record
 from strawberry.types import Info
 
 from services.gateway.schema.candidacy.types import Candidacy, CandidacyStatus, Candidate, Route
@@ -140,6 +141,16 @@ def _uuid(value) -> str | None:
         return None
 
 
+async def candidacy_row(context, candidacy_id, operation: str = "candidacy") -> Record | None:
+    """The candidacy of this id if the caller may read it through `operation` (the query, its subscription)."""
+    if not _uuid(candidacy_id):
+        return None
+    c = Conditions()
+    c.add("id = ?::uuid", _uuid(candidacy_id))
+    c.add_scope(scopes.candidacies(await context.caller(), operation))
+    return await context.pool.fetchrow(f"SELECT * FROM candidacies{c.where}", *c.args)
+
+
 @strawberry.type
 class CandidacyQueries:
     @strawberry.field(permission_classes=[Authenticated], description="A candidate (needs a bearer token)")
@@ -156,12 +167,7 @@ class CandidacyQueries:
                       description="A candidacy (needs a bearer token); `asOf`: as it stood then (rebuilt from its "
                                   "events by the candidacy service; null before it existed)")
     async def candidacy(self, info: Info, id: strawberry.ID, as_of: datetime | None = None) -> Candidacy | None:
-        if not _uuid(id):
-            return None
-        c = Conditions()
-        c.add("id = ?::uuid", _uuid(id))
-        c.add_scope(scopes.candidacies(await info.context.caller(), "candidacy"))
-        row = await info.context.pool.fetchrow(f"SELECT * FROM candidacies{c.where}", *c.args)
+        row = await candidacy_row(info.context, id)
         if row and as_of is not None:
             state = await info.context.pasts.state("candidacy", "candidacy-as-of", _uuid(id), as_of,
                                                    info.context.token())

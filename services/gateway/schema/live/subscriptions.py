@@ -1,0 +1,89 @@
+"""Subscriptions (graphql-transport-ws over the WebSocket of /graphql): live views of what the queries read.
+
+Each push is read again from the read models in the caller's scope, exactly as the matching query reads it,
+so a candidacy that leaves the caller's scope (transferred to another evaluator) ends its subscription with
+`NotFound` as the `candidacy` query would answer null; the token's expiry ends every subscription with
+`Unauthenticated`. What wakes them is services/gateway/live.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncGenerator
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from shared.identity import Caller
+
+from services.gateway import scopes
+from services.gateway.schema.candidacy.queries import CandidacyFilter, _conditions, _uuid, candidacy_row
+from services.gateway.schema.candidacy.types import Candidacy
+from services.gateway.schema.context import request_loaders
+from services.gateway.schema.live.types import CandidacyCounters
+from services.gateway.schema.permissions import Authenticated
+
+THROTTLE_SECONDS = 0.25  # counters: at most one push in this time (a burst of events is pushed once)
+
+
+async def candidacy_counts(pool, caller: Caller, certification: str | None, branch: str | None) -> dict[str, int]:
+    """Status → candidacies the caller may read: the one statement behind `candidacyCounters`, to be swapped
+    for the dashboard's."""
+    c = _conditions(CandidacyFilter(certification=certification, branch=branch))
+    c.add_scope(scopes.candidacies(caller, "candidacyCounters"))
+    rows = await pool.fetch(f"SELECT status, count(*) AS n FROM candidacies{c.where} GROUP BY status", *c.args)
+    return {r["status"]: r["n"] for r in rows}
+
+
+def _seconds_left(context) -> float:
+    """Until the token expires; ends the subscription once it has."""
+    left = context.token_expires_at() - time.time()
+    if left <= 0:
+        raise GraphQLError("the bearer token has expired: subscribe again with a new one",
+                           extensions={"code": "Unauthenticated"})
+    return left
+
+
+@strawberry.type
+class LiveSubscriptions:
+    @strawberry.subscription(
+        permission_classes=[Authenticated],
+        description="The candidacy now, then again each time an event about it is applied (its own, and the "
+                    "jury's evaluations, presentations, decisions and certificates naming it); ends with NotFound "
+                    "if it is not (or no longer) one the caller may read, with Unauthenticated when the token "
+                    "expires")
+    async def candidacy_changed(self, info: Info, id: strawberry.ID) -> AsyncGenerator[Candidacy, None]:
+        context = info.context
+        if await candidacy_row(context, id, "candidacyChanged") is None:  # refused before anything is watched
+            raise GraphQLError("no candidacy of this id that you may read", extensions={"code": "NotFound"})
+        async with context.changes.candidacy(_uuid(id)) as watch:
+            while True:
+                left = _seconds_left(context)
+                # In scope again: the candidacy may have left the caller's scope (transferred, say).
+                row = await candidacy_row(context, id, "candidacyChanged")
+                if row is None:
+                    raise GraphQLError("the candidacy is no longer one you may read", extensions={"code": "NotFound"})
+                context.loaders = request_loaders(context)  # nested fields read afresh, not from the last push
+                yield Candidacy.from_row(row)
+                await watch.wait(left)
+
+    @strawberry.subscription(
+        permission_classes=[Authenticated],
+        description="Counts of the candidacies the caller may read (of a certification, of a branch), now and then "
+                    "each time they change (at most one push every 250 ms); ends with Unauthenticated when the "
+                    "token expires")
+    async def candidacy_counters(self, info: Info, certification: str | None = None,
+                                 branch: str | None = None) -> AsyncGenerator[CandidacyCounters, None]:
+        context = info.context
+        sent = None
+        async with context.changes.everything() as watch:
+            while True:
+                left = _seconds_left(context)
+                counts = await candidacy_counts(context.pool, await context.caller(), certification, branch)
+                if counts != sent:
+                    sent = counts
+                    yield CandidacyCounters.from_counts(counts)
+                    await asyncio.sleep(THROTTLE_SECONDS)  # what changes meanwhile leaves the watch woken
+                await watch.wait(left)
