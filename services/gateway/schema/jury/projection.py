@@ -87,6 +87,13 @@ MIGRATIONS = numbered(
     ALTER TABLE certificates ADD COLUMN IF NOT EXISTS declaration_file text;
     ALTER TABLE certificates ADD COLUMN IF NOT EXISTS declaration_messages jsonb NOT NULL DEFAULT '[]';
     """,
+    # 2: what the dashboards join on (services/gateway/reports/dashboard.py): a candidacy's presentations,
+    # decisions and certificates.
+    """
+    CREATE INDEX IF NOT EXISTS jury_presentations_candidacy ON jury_presentations (candidacy_id);
+    CREATE INDEX IF NOT EXISTS jury_decisions_candidacy ON jury_decisions (candidacy_id);
+    CREATE INDEX IF NOT EXISTS certificates_candidacy ON certificates (candidacy_id);
+    """,
 )
 
 
