@@ -8,10 +8,7 @@ topic once (consumers drop duplicates by event id anyway).
 
 The store is the source of truth: the relay counts what it published and refuses to go on, loudly
 (log, /health/ready, metric), when the topic is missing or holds fewer messages than that (deleted,
-recreated, truncated). `cqp republish SERVICE` then restores the topic from the store. It asks the broker
-when it starts and every few seconds; in between, each acknowledgement says at which offset a message
-landed, and an offset lower than the partition's next one means the topic was made anew: the relay stops
-there (no broker round trip is added to a command's way).
+recreated, truncated). `cqp republish SERVICE` then restores the topic from the store.
 """
 
 from __future__ import annotations
@@ -36,15 +33,14 @@ from shared.envelope import Contract, Envelope, event_id_for
 from shared.faults import crash_point
 from shared.health import EVENTS_PUBLISHED, RELAY_BLOCKED, RELAY_POSITION
 from shared.logs import log
-from shared.streams import last_positions, partition_for, partitions_of, reader
+from shared.streams import held, last_positions, partition_for, partitions_of, reader
 from shared.topics import MAX_MESSAGE_BYTES
 
 logger = logging.getLogger("relay")
 
 ToContract = Callable[[DomainEventProtocol], Contract | None]
 BATCH = 200
-# How often the relay asks the broker whether its topic still holds what it published (between two
-# checks, the offsets the broker acknowledges are checked against each partition's next one).
+# How often an idle relay checks that its topic still holds what it published (it checks before each batch).
 CHECK_SECONDS = 5.0
 # A relay that cannot publish says so at once, then once per this interval while it stays blocked.
 BLOCKED_LOG_SECONDS = 30.0
@@ -103,7 +99,6 @@ class Relay:
         self.published = 0  # messages published to the topic since it was created, by every relay run
         self.blocked: str | None = None  # why the last attempt to publish failed, until one succeeds
         self.tails: dict[int, int] = {}  # partition → last position it held when the relay started
-        self.next_offsets: dict[int, int] = {}  # partition → the offset its next message should land at
         self.partitions = 0
         self.checked_at = 0.0
 
@@ -171,21 +166,11 @@ class Relay:
             await conn.close()
 
     async def _check_topic(self, consumer) -> None:
-        ends = await consumer.end_offsets(await partitions_of(consumer, self.topic))  # TopicMissing if it is gone
-        if sum(ends.values()) < self.published:
-            raise self._lost(f"holds {sum(ends.values())} messages but {self.published} were published to it")
-        self.next_offsets = {tp.partition: end for tp, end in ends.items()}
+        holds = await held(consumer, self.topic)  # TopicMissing if it is gone
+        if holds < self.published:
+            raise TopicLost(f"topic {self.topic} holds {holds} messages but {self.published} were published to it "
+                            f"(deleted or truncated): republish it from the store, `cqp republish {self.producer_name}`")
         self.checked_at = time.monotonic()
-
-    def _acknowledged(self, partition: int, offset: int) -> None:
-        if offset < self.next_offsets.get(partition, 0):
-            raise self._lost(f"took a message at offset {offset} of partition {partition}, which held "
-                             f"{self.next_offsets[partition]} already")
-        self.next_offsets[partition] = offset + 1
-
-    def _lost(self, what: str) -> TopicLost:
-        return TopicLost(f"topic {self.topic} {what} (deleted, recreated or truncated): republish it from the "
-                         f"store, `cqp republish {self.producer_name}`")
 
     async def _hold_lock(self, conn: asyncpg.Connection) -> None:
         while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", relay_lock_key(self.schema, self.topic)):
@@ -197,6 +182,7 @@ class Relay:
         )
         if not notifications:
             return False
+        await self._check_topic(consumer)  # never publish after a gap: the topic must hold all the rest
         sent = []
         for notification in notifications:
             domain_event = self.app.mapper.to_domain_event(notification)
@@ -215,8 +201,7 @@ class Relay:
             sent.append(await producer.send(self.topic, value=envelope.model_dump_json().encode(), key=key,
                                             partition=partition,
                                             headers=[("correlation_id", envelope.correlation_id.encode())]))
-        for metadata in await asyncio.gather(*sent):
-            self._acknowledged(metadata.partition, metadata.offset)
+        await asyncio.gather(*sent)
         crash_point("relay_after_publish")
         self.position = notifications[-1].id
         self.published += len(sent)
