@@ -159,12 +159,15 @@ class Vault:
         self.pool = pool
         self.master = master
 
-    async def create(self, person_id: str) -> bytes:
-        """A new key for the person (the same one when it exists)."""
+    async def create(self, person_id: str, tokens: set[str] = frozenset()) -> bytes:
+        """A new key for a new person, and their words in the blind index: one statement."""
         key = new_key()
-        await self.pool.execute("INSERT INTO personal_keys (person_id, wrapped) VALUES ($1, $2)"
-                                " ON CONFLICT (person_id) DO NOTHING", person_id, self.master.wrap(person_id, key))
-        return await self.key(person_id)
+        await self.pool.execute(
+            "WITH made AS (INSERT INTO personal_keys (person_id, wrapped) VALUES ($1, $2) RETURNING person_id)"
+            " INSERT INTO personal_search (person_id, token) SELECT made.person_id, token"
+            " FROM made, unnest($3::text[]) AS token",
+            person_id, self.master.wrap(person_id, key), sorted(tokens))
+        return key
 
     async def key(self, person_id: str) -> bytes:
         keys = await self.keys([person_id])

@@ -59,13 +59,12 @@ class People:
     # --- commands ---
 
     async def register(self, command: RegisterCandidate, context):
-        candidate_id = uuid.uuid4()
-        key = await self.vault.create(str(candidate_id))
-        sealed = seal(key, str(candidate_id), personal_of(command))
+        candidate_id, personal = uuid.uuid4(), personal_of(command)
+        key = await self.vault.create(str(candidate_id), self.words(personal))  # one round trip, before the save
+        sealed = seal(key, str(candidate_id), personal)
         outcome = await anyio.to_thread.run_sync(self.app.register_candidate, command, candidate_id, sealed, context)
         if outcome.result["id"] != str(candidate_id):
             await self.vault.destroy(str(candidate_id))  # a replay: the earlier registration's key stands
-        await self.reindex(outcome.result["id"])
         return outcome
 
     async def correct(self, command: CorrectCandidate, context):
@@ -131,11 +130,15 @@ class People:
             await self.vault.destroy(candidate_id)
             return
         fields = unseal(await self.vault.key(candidate_id), candidate_id, candidate.personal)
+        await self.vault.index(candidate_id, self.words(fields))
+
+    def words(self, fields: dict) -> set[str]:
+        """What the blind index keeps of a person: their names as words and prefixes, email and birth date."""
         holder = fields.get("holder") or {}
         names = [fields["given_name"], fields["family_name"], holder.get("birth_name") or "",
                  holder.get("usage_name") or "", *(holder.get("first_names") or [])]
         exact = [fields.get("email") or "", fields.get("birth_date") or ""]
-        await self.vault.index(candidate_id, self.vault.master.index_tokens(names, exact))
+        return self.vault.master.index_tokens(names, exact)
 
     # --- queries ---
 

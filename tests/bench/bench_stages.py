@@ -9,7 +9,8 @@ millisecond timestamp, the moment the service accepted the command (after its sa
 relay recorded it as published (after the broker's acknowledgement) and the moment the gateway's
 consumer committed it; the client notes when it sent the mutation and when the answer came. It prints
 the median and 90th percentile of each stage: client → service saved, saved → published, published →
-applied in the read model, applied → answer.
+applied in the read model, applied → answer; and the CPU time each process (and PostgreSQL, Kafka) spent
+per mutation, which bounds the throughput a machine's cores can give whatever the concurrency.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import statistics
 import time
 import uuid
 from datetime import datetime
+from pathlib import Path
 
 import httpx
 
@@ -43,6 +45,30 @@ def moments(system: System, process: str, message: str, **match) -> list[float]:
     return found
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process and its children (PostgreSQL's backends are its children)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_process(system: System) -> dict[str, float]:
+    cpu = {name: cpu_seconds(p.popen.pid) for name, p in system.processes.items()}
+    here = str(LOGS.parent)  # this run's state: its PostgreSQL data and Kafka logs are under it
+    stats = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                stats[int(d.name)] = ((d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"),
+                                      (d / "stat").read_text().rsplit(")", 1)[1].split())
+            except OSError:
+                continue
+    for name, pattern in (("postgres", "bin/postgres"), ("kafka", "kafka.Kafka")):
+        roots = {pid for pid, (cmd, _) in stats.items() if pattern in cmd and here in cmd}
+        family = {pid for pid, (_, f) in stats.items() if pid in roots or int(f[1]) in roots}
+        cpu[name] = sum(int(stats[pid][1][11]) + int(stats[pid][1][12]) for pid in family) / os.sysconf("SC_CLK_TCK")
+    return cpu
+
+
 def summary(name: str, values: list[float]) -> str:
     values = sorted(values)
     return (f"{name:<28} p50 {1000 * statistics.median(values):6.1f} ms   "
@@ -60,6 +86,7 @@ async def test_bench_the_stages_of_a_mutation():
                   len(moments(system, "candidacy", "relayed")),
                   len(moments(system, "gateway", "applied", topic=topic)))
         sent, answered = [], []
+        cpu_before = cpu_by_process(system)
         async with httpx.AsyncClient(timeout=30) as http:
             for n in range(COUNT):
                 variables = {"input": {"givenName": "Ana", "familyName": "Lopes", "email": f"s{n}@example.org",
@@ -69,6 +96,7 @@ async def test_bench_the_stages_of_a_mutation():
                                           headers={"authorization": f"Bearer {token}"})).json()
                 answered.append(time.time())
                 assert answer["data"]["registerCandidate"]["__typename"] == "CandidateRegistered", answer
+        cpu_after = cpu_by_process(system)
         accepted = moments(system, "candidacy", "command accepted")[before[0]:]
         relayed = moments(system, "candidacy", "relayed")[before[1]:]
         applied = moments(system, "gateway", "applied", topic=topic)[before[2]:]
@@ -79,5 +107,9 @@ async def test_bench_the_stages_of_a_mutation():
         print(summary("published → applied", [p - r for r, p in zip(relayed, applied)]))
         print(summary("applied → answer", [e - p for p, e in zip(applied, answered)]))
         print(summary("total (mutation to visible)", [e - s for s, e in zip(sent, answered)]))
+        per = {name: 1000 * (cpu_after[name] - cpu_before[name]) / COUNT for name in cpu_after}
+        print("CPU per mutation: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in per.items())
+              + f"; in all {sum(per.values()):.2f} ms, so at most {1000 * os.cpu_count() / sum(per.values()):.0f}"
+              f" mutations/s on {os.cpu_count()} cores")
     finally:
         system.stop()
