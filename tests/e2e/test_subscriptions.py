@@ -26,6 +26,8 @@ PROMPTLY = 5
 CANDIDACY = """subscription($id: ID!) { candidacyChanged(id: $id) {
   id status evaluator { name } blocks { code state } evaluations { block validated } } }"""
 COUNTERS = """subscription($branch: String) { candidacyCounters(branch: $branch) { total byStatus { status count } } }"""
+DASHBOARD = """subscription($scope: DashboardScope!) { dashboardChanged(scope: $scope) {
+  funnel { opened } byRoute { route count } } }"""
 
 
 class Live:
@@ -161,6 +163,23 @@ async def test_the_counters_count_only_the_candidacies_in_the_callers_scope(worl
     async with live(world, world.leem_admin) as subscriber:
         await subscriber.subscribe("c", COUNTERS)
         assert (await subscriber.next("c"))["candidacyCounters"]["total"] == 0
+
+
+async def test_a_branch_dashboard_is_pushed_again_when_a_candidacy_of_the_branch_is_opened(world):
+    async with live(world, world.uimm_admin) as subscriber:
+        await subscriber.subscribe("d", DASHBOARD, {"scope": {"branch": "UIMM"}})
+        before = (await subscriber.next("d"))["dashboardChanged"]["funnel"]["opened"]
+        await open_candidacy(world, "dashboarded")
+        after = await subscriber.until("d", lambda d: d["dashboardChanged"]["funnel"]["opened"] == before + 1)
+        assert sum(r["count"] for r in after["dashboardChanged"]["byRoute"]) == before + 1
+
+
+async def test_another_branch_cannot_subscribe_to_a_branch_dashboard(world):
+    async with live(world, world.leem_admin) as subscriber:
+        await subscriber.subscribe("d", DASHBOARD, {"scope": {"branch": "UIMM"}})
+        refused = await subscriber.message("d")
+        assert refused["payload"]["data"] is None
+        assert [e["extensions"]["code"] for e in refused["payload"]["errors"]] == ["Forbidden"]
 
 
 async def test_a_connection_without_a_token_or_with_a_forged_one_is_closed_with_4403(world):

@@ -55,7 +55,8 @@ def test_who_may_read_an_aggregates_history_is_who_may_read_the_aggregate(read):
     assert operations()[HISTORIES[read]].scopes == operations()[read].scopes
 
 
-SUBSCRIPTIONS = {"candidacyChanged": "candidacy", "candidacyCounters": "candidacies"}
+SUBSCRIPTIONS = {"candidacyChanged": "candidacy", "candidacyCounters": "candidacies",
+                 "dashboardChanged": "dashboard"}
 
 
 @pytest.mark.parametrize("subscription", SUBSCRIPTIONS)

@@ -11,17 +11,23 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncGenerator
+from datetime import date
+from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
+from shared import errors
 from shared.identity import Caller
 
 from services.gateway import scopes
 from services.gateway.schema.candidacy.queries import CandidacyFilter, _conditions, _uuid, candidacy_row
 from services.gateway.schema.candidacy.types import Candidacy
 from services.gateway.schema.context import request_loaders
+from services.gateway.schema.dashboards.queries import target_of
+from services.gateway.schema.dashboards.types import Dashboard, DashboardScope
+from services.gateway.reports import dashboard as report
 from services.gateway.schema.live.types import CandidacyCounters
 from services.gateway.schema.permissions import Authenticated
 
@@ -86,4 +92,30 @@ class LiveSubscriptions:
                     sent = counts
                     yield CandidacyCounters.from_counts(counts)
                     await asyncio.sleep(THROTTLE_SECONDS)  # what changes meanwhile leaves the watch woken
+                await watch.wait(left)
+
+    @strawberry.subscription(
+        permission_classes=[Authenticated],
+        description="The dashboard of a branch, an organisation or a certification (as the `dashboard` query), now "
+                    "and then each time its figures change (at most one push every 250 ms); ends with Forbidden, "
+                    "NotFound or InvalidInput as the query would answer, with Unauthenticated when the token expires")
+    async def dashboard_changed(
+        self, info: Info, scope: DashboardScope,
+        from_: Annotated[date | None, strawberry.argument(name="from")] = None,
+        to: date | None = None, top: int = 10,
+    ) -> AsyncGenerator[Dashboard, None]:
+        context, target = info.context, target_of(scope)
+        sent = None
+        async with context.changes.everything() as watch:
+            while True:
+                left = _seconds_left(context)
+                try:  # the caller's rights read again at every push, as the query reads them
+                    figures = await report.figures(context.pool, await context.caller(), target,
+                                                   report.Period(from_, to), top, operation="dashboardChanged")
+                except (errors.Forbidden, errors.NotFound, errors.InvalidInput) as refusal:
+                    raise GraphQLError(refusal.message, extensions={"code": refusal.type}) from None
+                if figures != sent:
+                    sent = figures
+                    yield Dashboard.of(target.kind, target.key, from_, to, figures)
+                    await asyncio.sleep(THROTTLE_SECONDS)
                 await watch.wait(left)
