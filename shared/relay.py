@@ -33,15 +33,13 @@ from shared.envelope import Contract, Envelope, event_id_for
 from shared.faults import crash_point
 from shared.health import EVENTS_PUBLISHED, RELAY_BLOCKED, RELAY_POSITION
 from shared.logs import log
-from shared.streams import held, last_positions, partition_for, partitions_of, reader
+from shared.streams import TopicMissing, held, last_positions, partition_for, partitions_of, reader
 from shared.topics import MAX_MESSAGE_BYTES
 
 logger = logging.getLogger("relay")
 
 ToContract = Callable[[DomainEventProtocol], Contract | None]
 BATCH = 200
-# How often an idle relay checks that its topic still holds what it published (it checks before each batch).
-CHECK_SECONDS = 5.0
 # A relay that cannot publish says so at once, then once per this interval while it stays blocked.
 BLOCKED_LOG_SECONDS = 30.0
 
@@ -100,7 +98,6 @@ class Relay:
         self.blocked: str | None = None  # why the last attempt to publish failed, until one succeeds
         self.tails: dict[int, int] = {}  # partition → last position it held when the relay started
         self.partitions = 0
-        self.checked_at = 0.0
 
     async def run(self) -> None:
         """Publish for as long as the process lives. A failure (broker or database unreachable) is
@@ -152,8 +149,6 @@ class Relay:
             RELAY_BLOCKED.labels(self.topic).set(0)
             log(logger, "relay started", topic=self.topic, position=self.position)
             while True:
-                if time.monotonic() - self.checked_at > CHECK_SECONDS:
-                    await self._check_topic(consumer)
                 if not await self._publish_batch(conn, producer, consumer):
                     self.wake.clear()
                     try:
@@ -166,23 +161,30 @@ class Relay:
             await conn.close()
 
     async def _check_topic(self, consumer) -> None:
-        holds = await held(consumer, self.topic)  # TopicMissing if it is gone
+        try:
+            holds = await held(consumer, self.topic)
+        except TopicMissing:
+            if not self.published:
+                raise  # never made: `cqp topics` is the whole remedy
+            raise TopicLost(f"topic {self.topic} is gone though {self.published} messages were published to it: "
+                            f"create it (`cqp topics`), then republish it from the store, "
+                            f"`cqp republish {self.producer_name}`") from None
         if holds < self.published:
             raise TopicLost(f"topic {self.topic} holds {holds} messages but {self.published} were published to it "
                             f"(deleted or truncated): republish it from the store, `cqp republish {self.producer_name}`")
-        self.checked_at = time.monotonic()
 
     async def _hold_lock(self, conn: asyncpg.Connection) -> None:
         while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", relay_lock_key(self.schema, self.topic)):
             await asyncio.sleep(self.poll_seconds)
 
     async def _publish_batch(self, conn: asyncpg.Connection, producer: AIOKafkaProducer, consumer) -> bool:
-        notifications = await anyio.to_thread.run_sync(
-            self.app.recorder.select_notifications, self.position + 1, BATCH
-        )
+        # Never publish after a gap: the topic must hold all the rest. Checked while the store is read, so
+        # the check adds no wait to a command's way to its readers.
+        notifications, _ = await asyncio.gather(
+            anyio.to_thread.run_sync(self.app.recorder.select_notifications, self.position + 1, BATCH),
+            self._check_topic(consumer))
         if not notifications:
             return False
-        await self._check_topic(consumer)  # never publish after a gap: the topic must hold all the rest
         sent = []
         for notification in notifications:
             domain_event = self.app.mapper.to_domain_event(notification)
