@@ -16,6 +16,7 @@ consume rates of 500-byte messages. It asserts only correctness (every mutation 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import statistics
 import time
@@ -29,7 +30,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from shared.settings import Settings
-from tests.harness import System, kafka_options
+from tests.harness import LOGS, System, kafka_options
 
 SECONDS = 20  # of load per client count
 MUTATION = """mutation($input: {type}!, $key: String!) {{ {name}(input: $input, idempotencyKey: $key) {{
@@ -119,14 +120,15 @@ async def load(system: System, clients: int, centre: str) -> dict:
                 lag[0] = max([lag[0], *values])
                 await asyncio.sleep(0.2)
 
-    started = time.monotonic()
+    started, cpu_before = time.monotonic(), cpu_by_process(system)
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=clients)) as http:
         await asyncio.gather(watch_lag(), *(client(http) for _ in range(clients)))
-    elapsed = time.monotonic() - started
+    elapsed, cpu_after = time.monotonic() - started, cpu_by_process(system)
     latencies.sort()
     return {"clients": clients, "mutations": len(latencies), "per_second": len(latencies) / elapsed,
             "p50_ms": 1000 * statistics.median(latencies), "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))],
-            "max_lag": lag[0]}
+            "max_lag": lag[0],
+            "cpu_ms": {name: 1000 * (cpu_after[name] - cpu_before[name]) / len(latencies) for name in cpu_after}}
 
 
 class Thing(Aggregate):
@@ -175,6 +177,30 @@ async def raw_kafka_rates(count: int = 50_000) -> tuple[float, float]:
     return produced, consumed
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process and its children (PostgreSQL's backends are its children)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_process(system: System) -> dict[str, float]:
+    cpu = {name: cpu_seconds(p.popen.pid) for name, p in system.processes.items()}
+    here = str(LOGS.parent)  # this run's state: its PostgreSQL data and Kafka logs are under it
+    stats = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                stats[int(d.name)] = ((d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"),
+                                      (d / "stat").read_text().rsplit(")", 1)[1].split())
+            except OSError:
+                continue
+    for name, pattern in (("postgres", "bin/postgres"), ("kafka", "kafka.Kafka")):
+        roots = {pid for pid, (cmd, _) in stats.items() if pattern in cmd and here in cmd}
+        family = {pid for pid, (_, f) in stats.items() if pid in roots or int(f[1]) in roots}
+        cpu[name] = sum(int(stats[pid][1][11]) + int(stats[pid][1][12]) for pid in family) / os.sysconf("SC_CLK_TCK")
+    return cpu
+
+
 def peak_memory_mb(system: System) -> dict[str, float]:
     peaks = {}
     for name, process in system.processes.items():
@@ -196,6 +222,8 @@ async def test_bench_mixed_load_through_graphql():
         for r in results:
             print(f"{r['clients']} client(s): {r['mutations']} mutations, {r['per_second']:.0f}/s; "
                   f"mutation-to-visible p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms; max consumer lag {r['max_lag']:.0f}")
+            print("   CPU per mutation: " + ", ".join(f"{name} {ms:.1f} ms" for name, ms in r["cpu_ms"].items())
+                  + f"; in all {sum(r['cpu_ms'].values()):.1f} ms")
         print(f"bare eventsourcing single saves: {bare:.0f}/s")
         print(f"raw Kafka (500-byte messages): produce {produced:.0f}/s, consume {consumed:.0f}/s")
         print("peak memory (VmHWM): " + ", ".join(f"{n} {mb:.0f} MB" for n, mb in peak_memory_mb(system).items()))

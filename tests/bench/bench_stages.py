@@ -21,11 +21,10 @@ import statistics
 import time
 import uuid
 from datetime import datetime
-from pathlib import Path
 
 import httpx
 
-from tests.bench.bench_load import REGISTER, world
+from tests.bench.bench_load import REGISTER, cpu_by_process, world
 from tests.harness import LOGS, System
 
 COUNT = int(os.environ.get("CQP_BENCH_COUNT", "200"))
@@ -43,30 +42,6 @@ def moments(system: System, process: str, message: str, **match) -> list[float]:
         if entry.get("message") == message and all(str(fields.get(k)) == v for k, v in match.items()):
             found.append(datetime.fromisoformat(entry["time"]).timestamp())
     return found
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a process and its children (PostgreSQL's backends are its children)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
-
-
-def cpu_by_process(system: System) -> dict[str, float]:
-    cpu = {name: cpu_seconds(p.popen.pid) for name, p in system.processes.items()}
-    here = str(LOGS.parent)  # this run's state: its PostgreSQL data and Kafka logs are under it
-    stats = {}
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                stats[int(d.name)] = ((d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"),
-                                      (d / "stat").read_text().rsplit(")", 1)[1].split())
-            except OSError:
-                continue
-    for name, pattern in (("postgres", "bin/postgres"), ("kafka", "kafka.Kafka")):
-        roots = {pid for pid, (cmd, _) in stats.items() if pattern in cmd and here in cmd}
-        family = {pid for pid, (_, f) in stats.items() if pid in roots or int(f[1]) in roots}
-        cpu[name] = sum(int(stats[pid][1][11]) + int(stats[pid][1][12]) for pid in family) / os.sysconf("SC_CLK_TCK")
-    return cpu
 
 
 def summary(name: str, values: list[float]) -> str:

@@ -91,3 +91,24 @@ def test_a_caller_acts_in_a_role_the_operation_allows():
     with pytest.raises(Forbidden) as refusal:
         caller.acting_as(frozenset({"funder"}), "decide-funding")
     assert refusal.value.details["allowed"] == ["funder"]
+
+
+async def test_a_token_verified_once_is_refused_once_it_expires_though_it_is_remembered(issuer, monkeypatch):
+    verifier = issuer.verifier()
+    token = issuer.token(ttl=60)
+    assert (await verifier.verify(token)).user_id == "tester"
+    later = time.time() + 60 + verifier._leeway + 1
+    monkeypatch.setattr(time, "time", lambda: later)
+    with pytest.raises(Unauthenticated, match="expired"):
+        await verifier.verify(token)
+
+
+async def test_a_remembered_token_with_one_character_changed_is_verified_afresh_and_refused(issuer):
+    verifier = issuer.verifier()
+    token = issuer.token()
+    await verifier.verify(token)
+    header, claims, signature = token.split(".")
+    tampered = ".".join([header, claims, ("A" if signature[5] != "A" else "B").join([signature[:5], signature[6:]])])
+    with pytest.raises(Unauthenticated):
+        await verifier.verify(tampered)
+    assert (await verifier.verify(token)).user_id == "tester"
