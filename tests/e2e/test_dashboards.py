@@ -14,9 +14,9 @@ then moved back in the gateway's read model by 30, 60, 90, 120, 150 and 400 days
 from __future__ import annotations
 
 import asyncio
+import functools
 import csv
 import io
-import itertools
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -24,6 +24,7 @@ from datetime import date, timedelta
 import httpx
 import pytest_asyncio
 
+from tests.e2e import test_lists
 from tests.harness import ROOT, System, eventually
 
 DATA = ROOT.parent / "shared" / "data" / "france-competences" / "04_mcp-rncp_FC-xml-V4.1_fixture"
@@ -32,7 +33,7 @@ BLOCKS = {A: [f"{A}BC0{n}" for n in (1, 2, 3, 4)], B: [f"{B}BC0{n}" for n in (1,
 TODAY = date.today().isoformat()
 EXPERIENCE = [{"start": "2018-01-01", "end": "2024-12-31", "activity": "Soins aux animaux"}]
 LEARNING = {"EvaluatorNotAccredited", "NotReadyForJury", "NotEligible"}
-_keys = itertools.count()
+command = functools.partial(test_lists.command, learning=LEARNING)
 
 # name: (certification, centre, route, failed blocks (None: not evaluated), session, decision, days before it)
 DECIDED = {
@@ -55,23 +56,6 @@ DASHBOARD = """query($scope: DashboardScope!, $from: Date, $to: Date, $top: Int!
       mostFailedBlocks { block certification failures } } } }
 fragment Rate on PassRateRow { key label decided fullAwards partialValidations refusals fullRate partialRate
                                refusalRate }"""
-
-
-def key() -> str:
-    return f"dash-{next(_keys)}"
-
-
-async def command(system, service: str, name: str, body: dict, token: str) -> dict:
-    """A command straight to its service, again while it learns through Kafka what it relies on."""
-    async def attempt():
-        answer = await system.command(service, name, body, key(), token=token)
-        if answer.status_code == 200:
-            return answer.json()
-        error = answer.json().get("error", {})
-        assert error.get("type", "").startswith("Unknown") or error.get("type") in LEARNING, (name, answer.text)
-        return None
-
-    return await eventually(attempt)
 
 
 def run_import(system: System, path, *options: str) -> None:

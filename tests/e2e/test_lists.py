@@ -32,15 +32,15 @@ def key() -> str:
     return f"lists-{next(_keys)}"
 
 
-async def command(system, service: str, name: str, body: dict, token: str) -> dict:
+async def command(system, service: str, name: str, body: dict, token: str, learning: set[str] = LEARNING) -> dict:
     """A command straight to its service; refused while the service learns of a record through Kafka
-    (UnknownCandidacy, LEARNING): again (a refusal writes nothing)."""
+    (UnknownCandidacy, `learning`): again (a refusal writes nothing)."""
     async def attempt():
         answer = await system.command(service, name, body, key(), token=token)
         if answer.status_code == 200:
             return answer.json()
         error = answer.json().get("error", {})
-        assert error.get("type", "").startswith("Unknown") or error.get("type") in LEARNING, (name, answer.text)
+        assert error.get("type", "").startswith("Unknown") or error.get("type") in learning, (name, answer.text)
         return None
 
     return await eventually(attempt)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import date
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -31,6 +31,7 @@ from services.gateway.reports import dashboard as report
 from services.gateway.schema.live.types import CandidacyCounters
 from services.gateway.schema.permissions import Authenticated
 
+T = TypeVar("T")
 THROTTLE_SECONDS = 0.25  # counters: at most one push in this time (a burst of events is pushed once)
 
 
@@ -50,6 +51,21 @@ def _seconds_left(context) -> float:
         raise GraphQLError("the bearer token has expired: subscribe again with a new one",
                            extensions={"code": "Unauthenticated"})
     return left
+
+
+async def when_changed(context, read: Callable[[], Awaitable[T]]) -> AsyncGenerator[T, None]:
+    """What `read` gives now, then again each time it differs after an event applied here or by another
+    replica (at most one push per THROTTLE_SECONDS: a burst of events is pushed once)."""
+    sent = None
+    async with context.changes.everything() as watch:
+        while True:
+            left = _seconds_left(context)
+            value = await read()
+            if value != sent:
+                sent = value
+                yield value
+                await asyncio.sleep(THROTTLE_SECONDS)  # what changes meanwhile leaves the watch woken
+            await watch.wait(left)
 
 
 @strawberry.type
@@ -83,16 +99,12 @@ class LiveSubscriptions:
     async def candidacy_counters(self, info: Info, certification: str | None = None,
                                  branch: str | None = None) -> AsyncGenerator[CandidacyCounters, None]:
         context = info.context
-        sent = None
-        async with context.changes.everything() as watch:
-            while True:
-                left = _seconds_left(context)
-                counts = await candidacy_counts(context.pool, await context.caller(), certification, branch)
-                if counts != sent:
-                    sent = counts
-                    yield CandidacyCounters.from_counts(counts)
-                    await asyncio.sleep(THROTTLE_SECONDS)  # what changes meanwhile leaves the watch woken
-                await watch.wait(left)
+
+        async def counts() -> dict[str, int]:
+            return await candidacy_counts(context.pool, await context.caller(), certification, branch)
+
+        async for value in when_changed(context, counts):
+            yield CandidacyCounters.from_counts(value)
 
     @strawberry.subscription(
         permission_classes=[Authenticated],
@@ -105,17 +117,13 @@ class LiveSubscriptions:
         to: date | None = None, top: int = 10,
     ) -> AsyncGenerator[Dashboard, None]:
         context, target = info.context, target_of(scope)
-        sent = None
-        async with context.changes.everything() as watch:
-            while True:
-                left = _seconds_left(context)
-                try:  # the caller's rights read again at every push, as the query reads them
-                    figures = await report.figures(context.pool, await context.caller(), target,
-                                                   report.Period(from_, to), top, operation="dashboardChanged")
-                except (errors.Forbidden, errors.NotFound, errors.InvalidInput) as refusal:
-                    raise GraphQLError(refusal.message, extensions={"code": refusal.type}) from None
-                if figures != sent:
-                    sent = figures
-                    yield Dashboard.of(target.kind, target.key, from_, to, figures)
-                    await asyncio.sleep(THROTTLE_SECONDS)
-                await watch.wait(left)
+
+        async def figures() -> report.Figures:
+            try:  # the caller's rights read again at every push, as the query reads them
+                return await report.figures(context.pool, await context.caller(), target, report.Period(from_, to),
+                                            top, operation="dashboardChanged")
+            except (errors.Forbidden, errors.NotFound, errors.InvalidInput) as refusal:
+                raise GraphQLError(refusal.message, extensions={"code": refusal.type}) from None
+
+        async for value in when_changed(context, figures):
+            yield Dashboard.of(target.kind, target.key, from_, to, value)
