@@ -19,6 +19,7 @@ import pytest
 import pytest_asyncio
 
 from shared.policy import ANYONE, Scope, operations
+from tests.e2e.test_subscriptions import live
 from tests.harness import System, eventually
 
 CERT_A, CERT_B = "RNCP90001", "RNCP90002"
@@ -166,6 +167,8 @@ async def sees(w, name: str, token: str) -> bool:
                "exportCandidates": w.candidate, "exportCandidacies": w.candidacy, "exportJurySessions": w.session}
     if name in ("dashboard", "exportDashboard"):
         return await sees_in_dashboard(w, name, token)
+    if name in LIVE:
+        return await sees_live(w, name, token)
     if name in exports:
         async with httpx.AsyncClient(base_url=w["gateway"].url, timeout=30) as http:
             answer = await http.get(exports[name], headers={"authorization": f"Bearer {token}"})
@@ -211,8 +214,7 @@ async def sees(w, name: str, token: str) -> bool:
 
 async def sees_in_dashboard(w, name: str, token: str) -> bool:
     """Whether the world's candidacy counts in the dashboard of UIMM, or else of the caller's organisation."""
-    organisation = jwt.decode(token, options={"verify_signature": False}).get("organisation", "")
-    for scope in ({"branch": "UIMM"}, {"organisation": organisation}):
+    for scope in caller_scopes(token):
         if name == "exportDashboard":
             async with httpx.AsyncClient(base_url=w["gateway"].url, timeout=30) as http:
                 answer = await http.get("/exports/dashboard/pass-rates.csv", params=scope,
@@ -224,6 +226,36 @@ async def sees_in_dashboard(w, name: str, token: str) -> bool:
                                  " ... on Dashboard { funnel { opened } } } }", {"s": scope}, token=token))["dashboard"]
         if found.get("funnel", {}).get("opened"):
             return True
+    return False
+
+
+def caller_scopes(token: str) -> list[dict]:
+    """The dashboards to look in: UIMM's, else the caller's organisation's."""
+    return [{"branch": "UIMM"}, {"organisation": jwt.decode(token, options={"verify_signature": False})
+                                 .get("organisation", "")}]
+
+
+# subscription → (document, its variables for a world and a token, whether its first push shows the world's record)
+LIVE = {
+    "candidacyChanged": ("subscription($id: ID!) { candidacyChanged(id: $id) { id } }",
+                         lambda w, token: [{"id": w.candidacy}], lambda d: d["candidacyChanged"]["id"]),
+    "candidacyCounters": ("subscription { candidacyCounters { total } }",
+                          lambda w, token: [{}], lambda d: d["candidacyCounters"]["total"] > 0),
+    "dashboardChanged": ("subscription($s: DashboardScope!) { dashboardChanged(scope: $s) { funnel { opened } } }",
+                         lambda w, token: [{"s": scope} for scope in caller_scopes(token)],
+                         lambda d: d["dashboardChanged"]["funnel"]["opened"] > 0),
+}
+
+
+async def sees_live(w, name: str, token: str) -> bool:
+    """Whether a subscription's first push shows the world's record (a refusal ends it with an error)."""
+    document, variables, seen = LIVE[name]
+    async with live(w, token) as subscriber:
+        for n, values in enumerate(variables(w, token)):
+            await subscriber.subscribe(str(n), document, values)
+            pushed = (await subscriber.message(str(n)))["payload"]
+            if pushed.get("data") and seen(pushed["data"]):
+                return True
     return False
 
 
