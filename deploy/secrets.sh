@@ -8,3 +8,4 @@ echo "CQP_DEMO_PASSWORD=$(secret)"
 for name in CATALOG CANDIDACY JURY GATEWAY IMPORTER; do echo "CQP_KC_SECRET_$name=$(secret)"; done
 for name in ADMIN BROKER CATALOG CANDIDACY JURY GATEWAY; do echo "CQP_KAFKA_PASSWORD_$name=$(secret)"; done
 for name in ADMIN CATALOG CANDIDACY JURY GATEWAY; do echo "CQP_POSTGRES_PASSWORD_$name=$(secret)"; done
+echo "CQP_CURSOR_KEY=$(secret)"  # signs the lists' cursors (every gateway shares it)

@@ -2,8 +2,8 @@
 # Writes the secrets of the Kubernetes deployment: one env file per Secret that deploy/kustomization.yaml's
 # secretGenerator makes, in deploy/k8s/secrets/ (or the folder given), mode 0600, never committed (.gitignore).
 #   deploy/k8s/secrets.sh && kubectl apply -k deploy
-# The values come from deploy/secrets.sh (the same set as docker-compose.yml's .env) plus the candidacy
-# service's cipher key. A file that exists is kept: the broker's SCRAM users are written once, when its
+# The values come from deploy/secrets.sh (the same set as docker-compose.yml's .env) plus the cipher keys
+# of the services keeping personal data. A file that exists is kept: the broker's SCRAM users are written once, when its
 # storage is formatted, and the cipher key must never change once personal data is stored with it.
 # Each process's Secret holds only its own credentials; the broker and the `database` job read the
 # processes' passwords from the processes' Secrets (deploy/k8s/kafka.yaml, deploy/k8s/jobs.yaml).
@@ -15,7 +15,9 @@ mkdir -p "$out"
 
 declare -A new
 while IFS='=' read -r name value; do new[$name]=$value; done < <("$here/../secrets.sh")
-new[CQP_CIPHER_KEY]=$(head -c 32 /dev/urandom | base64 | tr -d '\n')  # as `cqp cipher-key` (AES-256)
+cipher_key() { head -c 32 /dev/urandom | base64 | tr -d '\n'; }  # as `cqp cipher-key` (AES-256)
+new[CQP_CIPHER_KEY_CANDIDACY]=$(cipher_key)
+new[CQP_CIPHER_KEY_JURY]=$(cipher_key)
 
 write() {  # write FILE KEY=NAME...: the Secret's keys, each from the value named
   local file="$out/$1.env"; shift
@@ -32,6 +34,9 @@ write kafka admin-password=CQP_KAFKA_PASSWORD_ADMIN broker-password=CQP_KAFKA_PA
 write postgres admin-password=CQP_POSTGRES_PASSWORD_ADMIN
 for process in catalog candidacy jury gateway; do
   keys=(kafka-password="CQP_KAFKA_PASSWORD_${process^^}" postgres-password="CQP_POSTGRES_PASSWORD_${process^^}")
-  [ "$process" = candidacy ] && keys+=(cipher-key=CQP_CIPHER_KEY)  # the only service storing personal data encrypted
+  # The services keeping people's data (candidates; jury members) each under a master key of their own.
+  case "$process" in candidacy|jury) keys+=(cipher-key="CQP_CIPHER_KEY_${process^^}") ;; esac
+  # Signs the lists' cursors: every gateway replica must read the others'.
+  [ "$process" = gateway ] && keys+=(cursor-key=CQP_CURSOR_KEY)
   write "$process" "${keys[@]}"
 done

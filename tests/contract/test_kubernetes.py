@@ -231,14 +231,20 @@ def test_each_process_logs_in_to_postgres_and_kafka_as_itself_with_its_own_secre
         assert secrets == {process}, f"{process} reads the Secrets {sorted(secrets)}"
 
 
-def test_the_services_storing_personal_data_encrypted_get_the_cipher_key_and_no_other_does(manifests):
+def test_the_services_keeping_personal_data_get_their_own_cipher_key_and_no_other_does(manifests):
     for process in PROCESSES:
         definition = getattr(importlib.import_module(f"services.{process}.__main__"), "DEFINITION", None)
         given = environment(manifests, process_container(manifests, process))
-        if getattr(definition, "encrypted", False):
+        if getattr(definition, "encrypted", False) or getattr(definition, "personal_data", False):
             assert given.get("CQP_CIPHER_KEY") == ("secret", process, "cipher-key"), process
         else:
             assert "CQP_CIPHER_KEY" not in given, process
+
+
+def test_the_gateway_replicas_share_one_cursor_key_from_their_secret(manifests):
+    # A page's cursor is signed by the gateway that answered; the next page may be asked of another.
+    given = environment(manifests, process_container(manifests, "gateway"))
+    assert given.get("CQP_CURSOR_KEY") == ("secret", "gateway", "cursor-key")
 
 
 def test_each_process_has_a_service_a_disruption_budget_limits_and_metrics_scraped(manifests):
