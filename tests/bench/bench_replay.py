@@ -72,14 +72,14 @@ PAGE = """{ candidacies(first: 100) { totalCount pageInfo { hasNextPage endCurso
 
 
 class Tokens:
-    """The operator's token, fetched again before it expires (Keycloak's tokens live 15 minutes)."""
+    """A user's token (the operator's by default), fetched again before it expires (Keycloak's live 15 min)."""
 
-    def __init__(self, system: System):
-        self.system, self.token, self.fetched = system, "", 0.0
+    def __init__(self, system: System, **user):
+        self.system, self.user, self.token, self.fetched = system, user, "", 0.0
 
     async def __call__(self) -> str:
         if time.monotonic() - self.fetched > 300:
-            self.token, self.fetched = await self.system.token(), time.monotonic()
+            self.token, self.fetched = await self.system.token(**self.user), time.monotonic()
         return self.token
 
 
@@ -97,16 +97,20 @@ async def send(http: httpx.AsyncClient, url: str, name: str, body: dict, key: st
 
 async def command(system: System, tokens: Tokens, service: str, name: str, body: dict, key: str) -> dict:
     """A command that may need what its service learns through Kafka: sent again until it knows."""
+    last = [""]
     async with httpx.AsyncClient(timeout=60) as http:
         async def attempt():
             answer = await send(http, system[service].url, name, body, key, await tokens())
             if answer.status_code == 200:
                 return answer.json()
-            kind = answer.json().get("error", {}).get("type", "")
+            kind, last[0] = answer.json().get("error", {}).get("type", ""), answer.text
             assert kind.startswith("Unknown") or kind in LEARNING, (name, answer.text)
             return None
 
-        return await eventually(attempt, timeout=120, interval=0.2)
+        try:
+            return await eventually(attempt, timeout=120, interval=0.2)
+        except TimeoutError:
+            raise AssertionError(f"{name}: {last[0]}") from None
 
 
 # ------------------------------------------------------------------------------------------ load
@@ -168,9 +172,11 @@ async def load(system: System, tokens: Tokens, centre: str) -> tuple[list[str], 
     return candidacies, sent[0], seconds
 
 
-async def jury(system: System, tokens: Tokens, positioned: list[str]) -> None:
-    """DECIDED positioned candidacies evaluated on both blocks and decided at one session: full awards,
-    partial validations and refusals in turn."""
+async def jury(system: System, tokens: Tokens, centre: str, positioned: list[str]) -> None:
+    """DECIDED positioned candidacies evaluated on both blocks (by the centre's evaluator) and decided at one
+    session: full awards, partial validations and refusals in turn."""
+    evaluator = Tokens(system, organisation=centre, role="evaluator")
+    await evaluator()  # the user made once, before the concurrent commands ask for its token
     session = (await command(system, tokens, "jury", "schedule-session", {
         "branch": BRANCH, "certifications": [CODE], "on": TODAY, "place": "Lyon", "capacity": DECIDED}, "s"))["id"]
     members = [(await command(system, tokens, "jury", "appoint-member", {
@@ -182,7 +188,7 @@ async def jury(system: System, tokens: Tokens, positioned: list[str]) -> None:
         decision, failed = [("FULL_AWARD", []), ("PARTIAL_VALIDATION", BLOCKS[1:]), ("REFUSAL", BLOCKS)][n % 3]
         async with slots:
             for block in BLOCKS:
-                await command(system, tokens, "jury", "record-evaluation", {
+                await command(system, evaluator, "jury", "record-evaluation", {
                     "candidacy_id": candidacy, "block": block, "modality": "TEST", "evaluator": "Jean Dupont",
                     "competences": [{"competence": "C1", "acquired": block not in failed}], "on": TODAY,
                     "evidence": "dossier"}, f"e{n}{block}")
@@ -199,8 +205,12 @@ async def caught_up(settings: Settings, timeout: float = 3600) -> float:
     """Seconds until every relay has published its store and every consumer read its topics."""
     started = time.perf_counter()
     deadline = time.monotonic() + timeout
-    while lags := await _lags(settings):
+    said = time.monotonic()
+    while lags := await asyncio.wait_for(_lags(settings), 60):
         assert time.monotonic() < deadline, lags
+        if time.monotonic() - said > 30:
+            print(f"  ... waiting: {'; '.join(lags[:4])}", flush=True)
+            said = time.monotonic()
         await asyncio.sleep(0.5)
     return time.perf_counter() - started
 
@@ -226,12 +236,12 @@ async def raw_consume(topics: list[str]) -> tuple[int, float]:
     await consumer.start()
     try:
         partitions = [TopicPartition(t, p) for t in topics for p in range(PARTITIONS)]
-        consumer.assign(partitions)
-        ends = await consumer.end_offsets(partitions)
         started = time.perf_counter()
+        consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
-        seen, total = 0, sum(ends.values())
-        while seen < total:
+        ends = await consumer.end_offsets(partitions)
+        seen = 0
+        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
             for records in (await consumer.getmany(timeout_ms=1000, max_records=10_000)).values():
                 seen += len(records)
         return seen, time.perf_counter() - started
@@ -291,7 +301,7 @@ async def reads(system: System, tokens: Tokens) -> tuple[dict, dict[str, str]]:
     listed = Conditions()
     listed.add_scope(scopes.candidacies(caller, "candidacies"))
     count_sql = f"SELECT count(*) FROM {CANDIDACIES.table}{listed.where}"
-    page_sql = f"{select(CANDIDACIES, listed, 'OPENED_AT', SortDirection.ASC)} LIMIT 101"
+    rows_sql = f"{select(CANDIDACIES, listed, 'OPENED_AT', SortDirection.ASC)} LIMIT 101"
     results = {}
     conn = await asyncpg.connect(system.dsn, server_settings={"search_path": "gateway"})
     async with httpx.AsyncClient(timeout=60) as http:
@@ -310,7 +320,7 @@ async def reads(system: System, tokens: Tokens) -> tuple[dict, dict[str, str]]:
 
         async def page_sql():
             await conn.fetchval(count_sql, *listed.args)
-            await conn.fetch(page_sql, *listed.args)
+            await conn.fetch(rows_sql, *listed.args)
 
         shown = (await graphql(DASHBOARD, {"branch": BRANCH}))["dashboard"]
         assert shown["__typename"] == "Dashboard", shown
@@ -337,18 +347,23 @@ async def test_replay_of_the_gateway_and_its_reads_on_n_candidacies():
         candidacies, sent, loading = await load(system, tokens, centre)
         print(f"\nload: {N} candidacies ({sent} commands) in {loading:.1f} s: {sent / loading:.0f} commands/s,"
               f" {N / loading:.0f} candidacies/s ({IN_FLIGHT} in flight)", flush=True)
-        await jury(system, tokens, candidacies[::2])
+        print(f"  jury: {DECIDED} candidacies evaluated and decided", flush=True)
+        await jury(system, tokens, centre, candidacies[::2])
+        print("  waiting for the relays and consumers", flush=True)
         catch_up = await caught_up(settings)
         assert await gateway_counts(system) == (N, DECIDED)
 
         view = next(v for v in views() if v.name == "gateway")
         topics = [settings.topic(t) for t in view.handlers]
+        print("  raw consume, then replay", flush=True)
         messages, consuming = await raw_consume(topics)
+        print(f"  replay of {messages} events", flush=True)
         started = time.perf_counter()
         said = await replay_view(settings, view)
         replaying = time.perf_counter() - started
         assert "could not be applied" not in said, said
         assert await gateway_counts(system) == (N, DECIDED)  # the rebuilt tables
+        print("  raw COPY, then reads", flush=True)
         copying = await raw_copy(system.dsn, messages)
         funnel, ms = await reads(system, tokens)
         print(f"""
