@@ -40,28 +40,50 @@ async def build(conn: asyncpg.Connection, view, scratch: str, owner: str | None 
     await conn.execute(inbox_table(scratch))
 
 
-async def apply(conn: asyncpg.Connection, view, scratch: str, topic: str, records) -> int:
+CHUNK = 500  # events applied under one savepoint
+
+
+async def apply(conn: asyncpg.Connection, view, scratch: str, topic: str, records, seen: set | None = None) -> int:
     """Apply the records in the scratch schema as the live inbox would (each event once, a failing one
-    skipped as it is set aside live); returns how many could not be applied."""
+    skipped as it is set aside live); returns how many could not be applied. `seen`: the event ids applied
+    by earlier calls of the same replay.
+
+    Events go by chunks, each under one savepoint, their inbox rows copied in at once; only a chunk in
+    which an event fails is applied again event by event (a savepoint each), so that the failing one
+    alone is skipped."""
+    seen = set() if seen is None else seen
     failed = 0
     async with conn.transaction():
-        for record in records:
-            try:
-                envelope = Envelope.model_validate(json.loads(record.value))
-            except ValueError:
-                failed += 1
-                continue
+        for start in range(0, len(records), CHUNK):
+            fresh = []  # (record, envelope) of the chunk not applied before, each event once
+            for record in records[start:start + CHUNK]:
+                try:
+                    envelope = Envelope.model_validate(json.loads(record.value))
+                except ValueError:
+                    failed += 1
+                    continue
+                if envelope.event_id not in seen:
+                    seen.add(envelope.event_id)
+                    fresh.append((record, envelope))
             try:
                 async with conn.transaction():
-                    first = await conn.fetchval(
-                        f'INSERT INTO "{scratch}".inbox (event_id, topic, partition, "offset", type)'
-                        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING RETURNING true",
-                        envelope.event_id, record.topic, record.partition, record.offset, envelope.type)
-                    if first:
-                        await view.handlers[topic](conn, envelope)
-            except Exception:  # noqa: BLE001 (the live consumer set it aside too)
-                failed += 1
+                    await _apply_all(conn, view, scratch, topic, fresh)
+            except Exception:  # noqa: BLE001 (one of them fails: find which, apply the others)
+                for one in fresh:
+                    try:
+                        async with conn.transaction():
+                            await _apply_all(conn, view, scratch, topic, [one])
+                    except Exception:  # noqa: BLE001 (the live consumer set it aside too)
+                        failed += 1
     return failed
+
+
+async def _apply_all(conn: asyncpg.Connection, view, scratch: str, topic: str, fresh: list) -> None:
+    for _, envelope in fresh:
+        await view.handlers[topic](conn, envelope)
+    await conn.copy_records_to_table(
+        "inbox", schema_name=scratch, columns=["event_id", "topic", "partition", "offset", "type"],
+        records=[(e.event_id, r.topic, r.partition, r.offset, e.type) for r, e in fresh])
 
 
 async def replay_view(settings: Settings, view) -> str:
@@ -75,16 +97,16 @@ async def replay_view(settings: Settings, view) -> str:
         topics = [t for t in EVENT_TOPICS if t in view.handlers]
         partitions = {t: await partitions_of(consumer, settings.topic(t)) for t in topics}
         done: dict[TopicPartition, int] = {}
-        failed = 0
+        failed, seen = 0, set()
         for topic in topics:  # while the live tables serve
             ends = await consumer.end_offsets(partitions[topic])
-            failed += await apply(conn, view, scratch, topic, await between(consumer, done, ends))
+            failed += await apply(conn, view, scratch, topic, await between(consumer, done, ends), seen)
             done.update(ends)
         await conn.execute("SELECT pg_advisory_lock($1)", views_lock(view.schema))
         try:
             for topic in topics:  # what came meanwhile, no consumer applying
                 ends = await consumer.end_offsets(partitions[topic])
-                failed += await apply(conn, view, scratch, topic, await between(consumer, done, ends))
+                failed += await apply(conn, view, scratch, topic, await between(consumer, done, ends), seen)
             tables = [r[0] for r in await conn.fetch(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name <> $2",
                 scratch, MIGRATIONS_TABLE)]

@@ -168,10 +168,10 @@ async def _view(settings: Settings, view: View, topics: dict[str, list], report:
     conn = await asyncpg.connect(settings.postgres_dsn)
     try:
         await replay.build(conn, view, scratch)
-        failed = 0
+        failed, seen = 0, set()
         for topic in EVENT_TOPICS:  # the catalog first: the others refer to it
             if topic in view.handlers:
-                failed += await replay.apply(conn, view, scratch, topic, topics[topic])
+                failed += await replay.apply(conn, view, scratch, topic, topics[topic], seen)
         tables = [r["table_name"] for r in await conn.fetch(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = $1"
             " AND table_name NOT IN ('inbox', $2) ORDER BY table_name", scratch, MIGRATIONS_TABLE)]
