@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     client_secret: str = ""
     # Bounds of what a caller may send: a request body, and the read queries it can cause.
     max_request_bytes: int = 2_000_000
+    # Live subscriptions a gateway process serves at most, in all and per user.
+    max_live_watches: int = 1000
+    max_live_watches_per_user: int = 50
     read_statement_timeout_ms: int = 5_000
     # Ready (/health/ready) only while the relay is fewer events than this behind the store.
     ready_max_relay_lag: int = 1000

@@ -111,7 +111,8 @@ def build_asgi(settings: Settings) -> Starlette:
             state.update(read_pool=read_pool, commands=CommandClient(http, urls, inbox, settings.read_your_writes_timeout),
                          people=PeopleClient(http, settings.candidacy_url, settings.jury_url),
                          pasts=PastStates(http, urls))
-            changes = live.Changes(live.candidacy_fingerprints(read_pool))
+            changes = live.Changes(live.candidacy_fingerprints(read_pool), most=settings.max_live_watches,
+                                   most_per_user=settings.max_live_watches_per_user)
             inbox.listeners.append(changes.applied)
             state["changes"] = changes
             await broker.start()

@@ -61,10 +61,19 @@ class Watch:
         self.woken.clear()
 
 
+class TooManyWatches(RuntimeError):
+    """The gateway, or this user, watches as many subscriptions as it may."""
+
+
 class Changes:
-    def __init__(self, fingerprints: Fingerprints, recheck_seconds: float = RECHECK_SECONDS):
+    def __init__(self, fingerprints: Fingerprints, recheck_seconds: float = RECHECK_SECONDS,
+                 most: int = 1000, most_per_user: int = 50):
         self._fingerprints = fingerprints
         self.recheck_seconds = recheck_seconds
+        # Each subscription reads again at every change: bounded per process, and per user so that one
+        # caller opening many connections cannot take them all.
+        self.most, self.most_per_user = most, most_per_user
+        self._users: dict[str, int] = {}
         self._candidacies: dict[str, set[Watch]] = {}  # candidacy id → its watchers
         self._known: dict[str, object] = {}  # candidacy id → its fingerprint when last read
         self._everything: set[Watch] = set()
@@ -74,35 +83,49 @@ class Changes:
         """Events were applied and committed (here or in another replica)."""
         self._changed.set()
 
-    @contextlib.asynccontextmanager
-    async def candidacy(self, candidacy_id: str) -> AsyncIterator[Watch]:
-        """A watch woken when this candidacy may have changed; forgotten on leaving (a disconnect too)."""
-        watch = Watch()
-        self._candidacies.setdefault(candidacy_id, set()).add(watch)
+    @contextlib.contextmanager
+    def _counted(self, user: str):
+        if self.watching() >= self.most:
+            raise TooManyWatches(f"this gateway serves {self.most} subscriptions already: try another or later")
+        if self._users.get(user, 0) >= self.most_per_user:
+            raise TooManyWatches(f"you have {self.most_per_user} subscriptions open already: end one first")
+        self._users[user] = self._users.get(user, 0) + 1
         LIVE_WATCHES.inc()
         try:
-            if candidacy_id not in self._known:  # from now on, a change wakes it
-                self._known.setdefault(candidacy_id, (await self._fingerprints([candidacy_id]))[candidacy_id])
-            yield watch
+            yield
         finally:
             LIVE_WATCHES.dec()
-            watchers = self._candidacies[candidacy_id]
-            watchers.discard(watch)
-            if not watchers:
-                del self._candidacies[candidacy_id]
-                self._known.pop(candidacy_id, None)
+            self._users[user] -= 1
+            if not self._users[user]:
+                del self._users[user]
 
     @contextlib.asynccontextmanager
-    async def everything(self) -> AsyncIterator[Watch]:
+    async def candidacy(self, candidacy_id: str, user: str) -> AsyncIterator[Watch]:
+        """A watch woken when this candidacy may have changed; forgotten on leaving (a disconnect too)."""
+        watch = Watch()
+        with self._counted(user):
+            self._candidacies.setdefault(candidacy_id, set()).add(watch)
+            try:
+                if candidacy_id not in self._known:  # from now on, a change wakes it
+                    self._known.setdefault(candidacy_id, (await self._fingerprints([candidacy_id]))[candidacy_id])
+                yield watch
+            finally:
+                watchers = self._candidacies[candidacy_id]
+                watchers.discard(watch)
+                if not watchers:
+                    del self._candidacies[candidacy_id]
+                    self._known.pop(candidacy_id, None)
+
+    @contextlib.asynccontextmanager
+    async def everything(self, user: str) -> AsyncIterator[Watch]:
         """A watch woken by every change (its owner compares what it reads with what it sent)."""
         watch = Watch()
-        self._everything.add(watch)
-        LIVE_WATCHES.inc()
-        try:
-            yield watch
-        finally:
-            LIVE_WATCHES.dec()
-            self._everything.discard(watch)
+        with self._counted(user):
+            self._everything.add(watch)
+            try:
+                yield watch
+            finally:
+                self._everything.discard(watch)
 
     def watching(self) -> int:
         return len(self._everything) + sum(len(w) for w in self._candidacies.values())

@@ -7,7 +7,9 @@ import time
 import uuid
 from datetime import datetime, timezone
 
-from services.gateway.live import Changes
+import pytest
+
+from services.gateway.live import Changes, TooManyWatches
 from services.gateway.schema import schema
 from shared.identity import Caller
 
@@ -45,7 +47,7 @@ async def woken(watch, timeout=0.5) -> bool:
 async def test_only_the_watchers_of_a_candidacy_that_changed_are_woken():
     models = ReadModels()
     changes = Changes(models.read)
-    async with running(changes), changes.candidacy("a") as a, changes.candidacy("b") as b:
+    async with running(changes), changes.candidacy("a", "u") as a, changes.candidacy("b", "u") as b:
         models.fingerprints["a"] = 1
         changes.applied()
         assert await woken(a)
@@ -55,14 +57,14 @@ async def test_only_the_watchers_of_a_candidacy_that_changed_are_woken():
 async def test_a_change_with_nothing_new_for_a_candidacy_wakes_none_of_its_watchers():
     models = ReadModels()
     changes = Changes(models.read)
-    async with running(changes), changes.candidacy("a") as a:
+    async with running(changes), changes.candidacy("a", "u") as a:
         changes.applied()
         assert not await woken(a, 0.05)
 
 
 async def test_counters_are_woken_by_every_change():
     changes = Changes(ReadModels().read)
-    async with running(changes), changes.everything() as watch:
+    async with running(changes), changes.everything("u") as watch:
         changes.applied()
         assert await woken(watch)
 
@@ -70,7 +72,7 @@ async def test_counters_are_woken_by_every_change():
 async def test_a_burst_of_changes_reads_the_read_models_once_or_twice_not_once_per_change():
     models = ReadModels()
     changes = Changes(models.read)
-    async with running(changes), changes.candidacy("a") as a:
+    async with running(changes), changes.candidacy("a", "u") as a:
         reads = models.reads
         models.fingerprints["a"] = 1
         for _ in range(50):
@@ -83,14 +85,14 @@ async def test_a_burst_of_changes_reads_the_read_models_once_or_twice_not_once_p
 async def test_a_lost_notification_is_caught_by_the_slow_recheck():
     models = ReadModels()
     changes = Changes(models.read, recheck_seconds=0.05)
-    async with running(changes), changes.candidacy("a") as a:
+    async with running(changes), changes.candidacy("a", "u") as a:
         models.fingerprints["a"] = 1  # applied elsewhere, and nobody told
         assert await woken(a)
 
 
 async def test_a_subscription_that_ends_is_forgotten():
     changes = Changes(ReadModels().read)
-    async with changes.candidacy("a"), changes.candidacy("a"), changes.everything():
+    async with changes.candidacy("a", "u"), changes.candidacy("a", "u"), changes.everything("u"):
         assert changes.watching() == 3
     assert changes.watching() == 0
     assert changes._known == {}
@@ -100,7 +102,7 @@ async def test_a_cancelled_subscription_is_forgotten_too():
     changes = Changes(ReadModels().read)
 
     async def subscribed():
-        async with changes.candidacy("a") as watch:
+        async with changes.candidacy("a", "u") as watch:
             await watch.wait(60)
 
     task = asyncio.create_task(subscribed())
@@ -170,3 +172,17 @@ async def test_a_subscription_whose_candidacy_left_the_callers_scope_ends_with_n
         watch.woken.set()
     ended = await asyncio.wait_for(anext(stream), 2)
     assert ended.errors[0].extensions == {"code": "NotFound"} and changes.watching() == 0
+
+
+async def test_a_gateway_serves_so_many_subscriptions_and_one_user_no_more_than_their_share():
+    changes = Changes(ReadModels().read, most=3, most_per_user=2)
+    async with changes.candidacy("a", "ana"), changes.everything("ana"):
+        with pytest.raises(TooManyWatches, match="you have 2"):
+            async with changes.everything("ana"):
+                pass
+        async with changes.everything("bob"):
+            with pytest.raises(TooManyWatches, match="this gateway serves 3"):
+                async with changes.candidacy("a", "carl"):
+                    pass
+    async with changes.everything("ana"), changes.everything("ana"):  # ended ones count no more
+        assert changes.watching() == 2

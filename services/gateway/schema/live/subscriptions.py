@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager as AsyncContextManager
 from datetime import date
 from typing import Annotated, TypeVar
 
@@ -22,6 +24,7 @@ from shared import errors
 from shared.identity import Caller
 
 from services.gateway import scopes
+from services.gateway.live import TooManyWatches, Watch
 from services.gateway.schema.candidacy.queries import CandidacyFilter, _conditions, _uuid, candidacy_row
 from services.gateway.schema.candidacy.types import Candidacy
 from services.gateway.schema.context import request_loaders
@@ -53,11 +56,21 @@ def _seconds_left(context) -> float:
     return left
 
 
+@contextlib.asynccontextmanager
+async def watching(watch: AsyncContextManager[Watch]) -> AsyncIterator[Watch]:
+    """The hub's watch; its limits refused as a GraphQL error the client can read."""
+    try:
+        async with watch as woken:
+            yield woken
+    except TooManyWatches as refusal:
+        raise GraphQLError(str(refusal), extensions={"code": "TooManySubscriptions"}) from None
+
+
 async def when_changed(context, read: Callable[[], Awaitable[T]]) -> AsyncGenerator[T, None]:
     """What `read` gives now, then again each time it differs after an event applied here or by another
     replica (at most one push per THROTTLE_SECONDS: a burst of events is pushed once)."""
     sent = None
-    async with context.changes.everything() as watch:
+    async with watching(context.changes.everything((await context.caller()).user_id)) as watch:
         while True:
             left = _seconds_left(context)
             value = await read()
@@ -80,7 +93,7 @@ class LiveSubscriptions:
         context = info.context
         if await candidacy_row(context, id, "candidacyChanged") is None:  # refused before anything is watched
             raise GraphQLError("no candidacy of this id that you may read", extensions={"code": "NotFound"})
-        async with context.changes.candidacy(_uuid(id)) as watch:
+        async with watching(context.changes.candidacy(_uuid(id), (await context.caller()).user_id)) as watch:
             while True:
                 left = _seconds_left(context)
                 # In scope again: the candidacy may have left the caller's scope (transferred, say).
