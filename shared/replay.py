@@ -24,7 +24,7 @@ from shared.inbox import inbox_table, views_lock
 from shared.kafka import client_options
 from shared.migrations import TABLE as MIGRATIONS_TABLE, migrate
 from shared.settings import Settings
-from shared.streams import between, partitions_of, reader
+from shared.streams import in_parts, partitions_of, reader
 from shared.topics import EVENT_TOPICS
 
 
@@ -100,13 +100,15 @@ async def replay_view(settings: Settings, view) -> str:
         failed, seen = 0, set()
         for topic in topics:  # while the live tables serve
             ends = await consumer.end_offsets(partitions[topic])
-            failed += await apply(conn, view, scratch, topic, await between(consumer, done, ends), seen)
+            async for part in in_parts(consumer, done, ends):
+                failed += await apply(conn, view, scratch, topic, part, seen)
             done.update(ends)
         await conn.execute("SELECT pg_advisory_lock($1)", views_lock(view.schema))
         try:
             for topic in topics:  # what came meanwhile, no consumer applying
                 ends = await consumer.end_offsets(partitions[topic])
-                failed += await apply(conn, view, scratch, topic, await between(consumer, done, ends), seen)
+                async for part in in_parts(consumer, done, ends):
+                    failed += await apply(conn, view, scratch, topic, part, seen)
             tables = [r[0] for r in await conn.fetch(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name <> $2",
                 scratch, MIGRATIONS_TABLE)]

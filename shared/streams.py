@@ -7,6 +7,8 @@ the relay knows, for a stored event, which partition holds it if it was publishe
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
 
@@ -61,7 +63,13 @@ async def records(consumer: AIOKafkaConsumer, topic: str) -> list:
 
 async def between(consumer: AIOKafkaConsumer, starts: dict, ends: dict) -> list:
     """The records from `starts` (0 where not given) to `ends`, partition by partition."""
-    out = []
+    return [record async for part in in_parts(consumer, starts, ends) for record in part]
+
+
+async def in_parts(consumer: AIOKafkaConsumer, starts: dict, ends: dict,
+                   size: int = 1000) -> AsyncIterator[list]:
+    """The same records as `between`, a part at a time (at most `size` records): a long history is
+    never all in memory."""
     for tp, end in ends.items():
         start = starts.get(tp, 0)
         if end <= start:
@@ -69,10 +77,10 @@ async def between(consumer: AIOKafkaConsumer, starts: dict, ends: dict) -> list:
         consumer.assign([tp])
         consumer.seek(tp, start)
         while await consumer.position(tp) < end:
-            for batch in (await consumer.getmany(tp, timeout_ms=1000, max_records=1000)).values():
-                out += [r for r in batch if r.offset < end]
+            for batch in (await consumer.getmany(tp, timeout_ms=1000, max_records=size)).values():
+                if part := [r for r in batch if r.offset < end]:
+                    yield part
     consumer.assign([])
-    return out
 
 
 def reader(kafka: dict) -> AIOKafkaConsumer:
