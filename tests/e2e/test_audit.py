@@ -10,7 +10,7 @@ import httpx
 import jwt
 import pytest_asyncio
 
-from tests.e2e.test_jury_journey import mutate, ok, once_known
+from tests.e2e.test_jury_journey import mutate, ok, once_known, present
 from tests.harness import System, eventually
 
 TODAY = date.today().isoformat()
@@ -70,12 +70,7 @@ async def journey():
                for n, (college, role) in enumerate([("EMPLOYER", "PRESIDENT"), ("EMPLOYEE", "VICE_PRESIDENT")])]
     system.middle = now()
 
-    async def presented():  # the jury learns the candidacy's status through Kafka
-        result = await mutate(system, "presentCandidacy", "PresentCandidacyInput",
-                              {"sessionId": system.session, "candidacyId": system.candidacy}, "present")
-        return None if result.get("code") in ("NotReadyForJury", "UnknownCandidacy") else result
-
-    assert "code" not in await eventually(presented)
+    await present(system, system.session, system.candidacy, "present")  # once the jury learns its status
     await ok(system, "decide", "DecideInput", {"sessionId": system.session, "candidacyId": system.candidacy,
                                                "decision": "FULL_AWARD", "presentMembers": members, "votesFor": 2}, "d")
 

@@ -10,7 +10,8 @@ import sys
 
 from aiokafka import AIOKafkaConsumer
 
-from tests.e2e.test_jury_journey import BLOCKS, EXPERIENCE, TODAY, decide, evaluate, mutate, ok, once_known, paritaire_session
+from tests.e2e.test_jury_journey import (BLOCKS, EXPERIENCE, TODAY, decide, evaluate, mutate, ok, once_known,
+                                        paritaire_session, present)
 from tests.harness import LOGS, ROOT, System, eventually, kafka_options, read_topic
 
 PERSON = {"givenName": "Quentavia", "familyName": "Zyxborowski", "email": "quentavia.zyx@example.org",
@@ -189,8 +190,7 @@ async def test_the_holder_of_a_certificate_is_not_erased_for_the_certifier_must_
     session_id, members = await paritaire_session(system, TODAY, "s")
     await ok(system, "appointJuryMember", "AppointJuryMemberInput",
              {"sessionId": session_id, "name": "Oswaldine Krzywicka", "college": "EMPLOYER"}, "s-m")
-    await ok(system, "presentCandidacy", "PresentCandidacyInput", {"sessionId": session_id, "candidacyId": candidacy_id},
-             "h-present")
+    await present(system, session_id, candidacy_id, "h-present")
     number = (await decide(system, session_id, candidacy_id, "FULL_AWARD", members, "h-d"))["certificateNumber"]
 
     async def refused():

@@ -45,6 +45,18 @@ async def once_known(system, name, type_, data, key, selection="", token="defaul
     return await eventually(attempt)
 
 
+async def present(system, session_id, candidacy_id, key, selection=""):
+    """Present a candidacy once the jury service knows it is ready: it learns the candidacy's status through
+    Kafka, so a presentation right after the last step may be refused (NotReadyForJury, nothing written)."""
+    async def attempt():
+        result = await mutate(system, "presentCandidacy", "PresentCandidacyInput",
+                              {"sessionId": session_id, "candidacyId": candidacy_id}, key, selection)
+        return None if result.get("code") in ("NotReadyForJury", "UnknownCandidacy") else result
+    result = await eventually(attempt)
+    assert "code" not in result, result
+    return result
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def journey():
     system = await System.create()
@@ -135,8 +147,7 @@ async def test_a_full_award_then_a_partial_validation_completed_at_a_later_sessi
     session_id, members = await paritaire_session(journey, TODAY, "s1")
 
     # Rules, each a typed error: colleges out of balance, a quorum of 4, a candidacy not yet presented.
-    await ok(journey, "presentCandidacy", "PresentCandidacyInput", {"sessionId": session_id, "candidacyId": first},
-             "first-present")
+    await present(journey, session_id, first, "first-present")
     unbalanced = await decide(journey, session_id, first, "FULL_AWARD", members[:3], "first-d0")
     assert unbalanced["code"] == "UnbalancedColleges"
     no_quorum = await decide(journey, session_id, first, "FULL_AWARD", members[:2], "first-d1")
@@ -172,8 +183,7 @@ async def test_a_full_award_then_a_partial_validation_completed_at_a_later_sessi
     _, second = await vae_candidacy(journey, "Sacha", "second")
     for n, (block, acquired) in enumerate(zip(BLOCKS, (True, True, False))):
         assert (await evaluate(journey, second, block, acquired, f"second-e{n}"))["validated"] is acquired
-    await ok(journey, "presentCandidacy", "PresentCandidacyInput", {"sessionId": session_id, "candidacyId": second},
-             "second-present")
+    await present(journey, session_id, second, "second-present")
     missing = await decide(journey, session_id, second, "FULL_AWARD", members, "second-d0")
     assert (missing["code"], missing["details"]["missing"]) == ("AwardWithMissingBlock", ["RNCP34174BC03"])
     partial = await decide(journey, session_id, second, "PARTIAL_VALIDATION", members, "second-d1")
@@ -184,9 +194,8 @@ async def test_a_full_award_then_a_partial_validation_completed_at_a_later_sessi
     assert again["code"] == "BlockAlreadyAcquired"
     assert (await evaluate(journey, second, "RNCP34174BC03", True, "second-e3", on=TODAY))["validated"]
     later, members = await paritaire_session(journey, TODAY, "s2")
-    presented = await ok(journey, "presentCandidacy", "PresentCandidacyInput",
-                         {"sessionId": later, "candidacyId": second}, "second-present-2",
-                         "... on JurySessionChanged { session { presented { candidacyId blocks } } }")
+    presented = await present(journey, later, second, "second-present-2",
+                              "... on JurySessionChanged { session { presented { candidacyId blocks } } }")
     assert presented["session"]["presented"] == [{"candidacyId": second, "blocks": ["RNCP34174BC03"]}]
     awarded = await decide(journey, later, second, "FULL_AWARD", members, "second-d2")
     verified = await journey.graphql("query($n: String!) { verifyCertificate(number: $n) { holder kind } }",
@@ -255,19 +264,15 @@ async def test_a_double_presentation_is_refused_and_a_vae_candidacy_waits_for_it
         await evaluate(journey, candidacy, block, True, f"lou-e{n}")
     first, _ = await paritaire_session(journey, TODAY, "lou-s1")
     second, _ = await paritaire_session(journey, TODAY, "lou-s2")
-    present = {"sessionId": first, "candidacyId": candidacy}
-    not_ready = await mutate(journey, "presentCandidacy", "PresentCandidacyInput", present, "lou-present-0")
+    not_ready = await mutate(journey, "presentCandidacy", "PresentCandidacyInput",
+                             {"sessionId": first, "candidacyId": candidacy}, "lou-present-0")
     assert (not_ready["code"], not_ready["details"]["needed"]) == ("NotReadyForJury", ["VALIDATION_FILE_SUBMITTED"])
     await ok(journey, "fileAdmissibility", "CandidacyInput", {"candidacyId": candidacy}, "lou-l1")
     await ok(journey, "decideAdmissibility", "DecideAdmissibilityInput",
              {"candidacyId": candidacy, "admissible": True, "reason": "recevable"}, "lou-adm")
     await ok(journey, "submitValidationFile", "CandidacyInput", {"candidacyId": candidacy}, "lou-l2")
 
-    async def presented():  # the jury learns the candidacy's new status through Kafka
-        result = await mutate(journey, "presentCandidacy", "PresentCandidacyInput", present, "lou-present-1")
-        return None if result.get("code") == "NotReadyForJury" else result
-
-    assert "code" not in await eventually(presented)
+    await present(journey, first, candidacy, "lou-present-1")  # once the jury learns the new status
     elsewhere = await mutate(journey, "presentCandidacy", "PresentCandidacyInput",
                              {"sessionId": second, "candidacyId": candidacy}, "lou-present-2")
     assert (elsewhere["code"], elsewhere["details"]["session_id"]) == ("PresentedElsewhere", first)
@@ -279,12 +284,7 @@ async def test_a_correction_revokes_the_certificate_and_verification_says_so(jou
         await evaluate(journey, candidacy, block, True, f"noa-e{n}")
     session_id, members = await paritaire_session(journey, TODAY, "noa-s")
 
-    async def presented():
-        result = await mutate(journey, "presentCandidacy", "PresentCandidacyInput",
-                              {"sessionId": session_id, "candidacyId": candidacy}, "noa-present")
-        return None if result.get("code") == "NotReadyForJury" else result
-
-    assert "code" not in await eventually(presented)
+    await present(journey, session_id, candidacy, "noa-present")
     number = (await decide(journey, session_id, candidacy, "FULL_AWARD", members, "noa-d"))["certificateNumber"]
     correction = {"sessionId": session_id, "candidacyId": candidacy, "decision": "REFUSAL",
                   "reason": "fraude établie au dossier"}
@@ -343,12 +343,7 @@ async def test_holders_are_declared_to_the_caisse_des_depots_in_a_valid_file_and
             await evaluate(journey, candidacy, block, True, f"cdc-{name}-e{n}")
         session_id, members = await paritaire_session(journey, TODAY, f"cdc-{name}-s")
 
-        async def presented():
-            result = await mutate(journey, "presentCandidacy", "PresentCandidacyInput",
-                                  {"sessionId": session_id, "candidacyId": candidacy}, f"cdc-{name}-p")
-            return None if result.get("code") == "NotReadyForJury" else result
-
-        assert "code" not in await eventually(presented)
+        await present(journey, session_id, candidacy, f"cdc-{name}-p")
         decided = await decide(journey, session_id, candidacy, "FULL_AWARD", members, f"cdc-{name}-d")
         awards[name] = decided["certificateNumber"]
 

@@ -111,7 +111,8 @@ async def once_known(w, field, input_type, data, selection, token="default"):
     """The services learn the catalog and each other through Kafka: retry (same effect) until they know."""
     async def attempt():
         result = await mutate(w, field, input_type, data, token, selection)
-        return None if result.get("code") in ("UnknownCandidacy", "UnknownCertification", "NotEligible") else result
+        return None if result.get("code") in ("UnknownCandidacy", "UnknownCertification", "NotEligible",
+                                               "NotReadyForJury") else result
     result = await eventually(attempt)
     assert "code" not in result, result
     return result
