@@ -11,6 +11,7 @@ tokens from Keycloak.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import os
 import signal
@@ -163,6 +164,18 @@ async def fresh_database(dsn: str) -> str:
     return fresh
 
 
+# Every process a test started: killed when the test run ends, also those of a fixture that failed
+# half-way and never stopped its system (they would go on retrying a broker that is gone).
+STARTED: list[subprocess.Popen] = []
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    for popen in STARTED:
+        if popen.poll() is None:
+            popen.kill()
+
+
 class Process:
     def __init__(self, name: str, env: dict[str, str], port: int):
         self.name = name
@@ -178,6 +191,7 @@ class Process:
         self.popen = subprocess.Popen(
             [sys.executable, "-m", f"services.{self.name}"], cwd=ROOT, env=env, stdout=log, stderr=log
         )
+        STARTED.append(self.popen)
         return self
 
     async def wait_healthy(self, timeout: float = 60) -> None:

@@ -8,6 +8,8 @@ development client, exactly as a person would.
 
 from __future__ import annotations
 
+import asyncio
+
 import hashlib
 import os
 import secrets
@@ -30,6 +32,9 @@ class Keycloak:
         self.admin_password = admin_password
         self.password = secrets.token_urlsafe(16)
         self.tokens: dict[tuple, CachedToken] = {}
+        # The user of each key, made once even when several tests ask at once: a second request used to
+        # find the user made (409) before its roles were mapped, and got a token without them.
+        self.users: dict[tuple, asyncio.Future] = {}
         self.http = httpx.AsyncClient(timeout=30)
 
     @classmethod
@@ -39,9 +44,17 @@ class Keycloak:
     async def token(self, organisation: str | None, roles: tuple[str, ...], branches: tuple[str, ...] = (),
                     username: str | None = None) -> str:
         key = (organisation, tuple(sorted(roles)), tuple(sorted(branches)), username)
+        if key not in self.users:
+            self.users[key] = asyncio.ensure_future(self.user(organisation, roles, branches, username))
+        making = self.users[key]
+        try:
+            made = await asyncio.shield(making)
+        except Exception:
+            if self.users.get(key) is making:
+                del self.users[key]  # asked again, it is tried again
+            raise
         if key not in self.tokens:
-            username = await self.user(organisation, roles, branches, username)
-            self.tokens[key] = CachedToken(lambda: password_token(self.issuer, CLI, username, self.password, self.http))
+            self.tokens[key] = CachedToken(lambda: password_token(self.issuer, CLI, made, self.password, self.http))
         return await self.tokens[key]()
 
     async def user(self, organisation: str | None, roles: tuple[str, ...], branches: tuple[str, ...] = (),
