@@ -21,7 +21,9 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -183,6 +185,30 @@ class Page:
     rows: list
     cursors: list[str]
     page_info: PageInfo
+
+
+T = TypeVar("T")
+
+
+# One pair of types for every list: strawberry names each use after its node (`Connection[Branch]` is
+# `BranchConnection` in the schema, its edges `BranchEdge`).
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    total_count: int
+    edges: list[Edge[T]]
+    page_info: PageInfo
+
+    @classmethod
+    def of(cls, p: Page, node: Callable[[Any], T]) -> Connection[T]:
+        """The page's rows, each made a node, with their cursors."""
+        return cls(total_count=p.total, page_info=p.page_info,
+                   edges=[Edge(cursor=c, node=node(r)) for c, r in zip(p.cursors, p.rows)])
 
 
 def select(listing: Listing, conditions: Conditions, sort: str, direction: SortDirection,

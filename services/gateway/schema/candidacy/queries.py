@@ -9,7 +9,7 @@ from asyncpg import Record
 from strawberry.types import Info
 
 from services.gateway.schema.candidacy.types import Candidacy, CandidacyStatus, Candidate, Route
-from services.gateway.schema.pagination import Conditions, Key, Listing, PageInfo, check_text_filter, page
+from services.gateway.schema.pagination import Conditions, Connection, Key, Listing, check_text_filter, page
 from services.gateway.schema.vocabulary import SortDirection
 from services.gateway import asof, scopes
 from services.gateway.schema.permissions import Authenticated
@@ -25,32 +25,6 @@ class CandidacyFilter:
     opened_from: date | None = None
     opened_until: date | None = None
     text: str | None = strawberry.field(default=None, description="Words of the candidate's name")
-
-
-@strawberry.type
-class CandidateEdge:
-    cursor: str
-    node: Candidate
-
-
-@strawberry.type
-class CandidateConnection:
-    total_count: int
-    edges: list[CandidateEdge]
-    page_info: PageInfo
-
-
-@strawberry.type
-class CandidacyEdge:
-    cursor: str
-    node: Candidacy
-
-
-@strawberry.type
-class CandidacyConnection:
-    total_count: int
-    edges: list[CandidacyEdge]
-    page_info: PageInfo
 
 
 @strawberry.enum
@@ -184,21 +158,19 @@ class CandidacyQueries:
                                   "accents; a person with no candidacy too; in order of registration")
     async def candidates(self, info: Info, search: str | None = None, filter: CandidateFilter | None = None,
                          sort: CandidateSort | None = None, first: int = 50,
-                         after: str | None = None) -> CandidateConnection:
+                         after: str | None = None) -> Connection[Candidate]:
         """`search`: the same as `filter.search`, kept for the clients that use it."""
         f = filter or CandidateFilter(search=search)
         sort = sort or CandidateSort()
         p = await page(info.context.pool, CANDIDATES, await candidate_conditions(info.context, f, "candidates"),
                        sort.field.name, sort.direction, first, after)
-        return CandidateConnection(total_count=p.total, page_info=p.page_info, edges=[
-            CandidateEdge(cursor=c, node=Candidate.from_row(r)) for c, r in zip(p.cursors, p.rows)])
+        return Connection.of(p, Candidate.from_row)
 
     @strawberry.field(permission_classes=[Authenticated],
                       description="Candidacies, filtered, sorted and paginated (first/after, keyset cursors)")
     async def candidacies(self, info: Info, filter: CandidacyFilter | None = None, sort: CandidacySort | None = None,
-                          first: int = 50, after: str | None = None) -> CandidacyConnection:
+                          first: int = 50, after: str | None = None) -> Connection[Candidacy]:
         sort = sort or CandidacySort()
         conditions = await candidacy_conditions(info.context, filter or CandidacyFilter(), "candidacies")
         p = await page(info.context.pool, CANDIDACIES, conditions, sort.field.name, sort.direction, first, after)
-        return CandidacyConnection(total_count=p.total, page_info=p.page_info, edges=[
-            CandidacyEdge(cursor=c, node=Candidacy.from_row(r)) for c, r in zip(p.cursors, p.rows)])
+        return Connection.of(p, Candidacy.from_row)

@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from services.gateway import asof
-from services.gateway.schema.pagination import Conditions, Key, Listing, PageInfo, page
+from services.gateway.schema.pagination import Conditions, Connection, Key, Listing, page
 from services.gateway.schema.vocabulary import SortDirection
 from services.gateway.schema.catalog.types import (
     Branch,
@@ -69,19 +69,6 @@ def branch_conditions(f: BranchFilter) -> Conditions:
     return c
 
 
-@strawberry.type
-class BranchEdge:
-    cursor: str
-    node: Branch
-
-
-@strawberry.type
-class BranchConnection:
-    total_count: int
-    edges: list[BranchEdge]
-    page_info: PageInfo
-
-
 @strawberry.enum
 class OrganisationSortField(enum.Enum):
     NAME = "NAME"
@@ -112,19 +99,6 @@ def organisation_conditions(f: OrganisationFilter) -> Conditions:
     return c
 
 
-@strawberry.type
-class OrganisationEdge:
-    cursor: str
-    node: Organisation
-
-
-@strawberry.type
-class OrganisationConnection:
-    total_count: int
-    edges: list[OrganisationEdge]
-    page_info: PageInfo
-
-
 @strawberry.input
 class CertificationFilter:
     branch: str | None = None
@@ -134,19 +108,6 @@ class CertificationFilter:
     status: RegistrationStatus | None = None
     vae_open: bool | None = None
     text: str | None = strawberry.field(default=None, description="Words of the title or of a block title")
-
-
-@strawberry.type
-class CertificationEdge:
-    cursor: str
-    node: Certification
-
-
-@strawberry.type
-class CertificationConnection:
-    total_count: int
-    edges: list[CertificationEdge]
-    page_info: PageInfo
 
 
 def certification_conditions(f: CertificationFilter) -> Conditions:
@@ -190,21 +151,19 @@ class CatalogQueries:
         sort: CertificationSort | None = None,
         first: int = 50,
         after: str | None = None,
-    ) -> CertificationConnection:
+    ) -> Connection[Certification]:
         sort = sort or CertificationSort()
         p = await page(info.context.pool, CERTIFICATIONS, certification_conditions(filter or CertificationFilter()),
                        sort.field.name, sort.direction, first, after)
-        return CertificationConnection(total_count=p.total, page_info=p.page_info, edges=[
-            CertificationEdge(cursor=c, node=Certification.from_row(r)) for c, r in zip(p.cursors, p.rows)])
+        return Connection.of(p, Certification.from_row)
 
     @strawberry.field(description="Branches, filtered, sorted and paginated (first/after, keyset cursors)")
     async def branches(self, info: Info, filter: BranchFilter | None = None, sort: BranchSort | None = None,
-                       first: int = 50, after: str | None = None) -> BranchConnection:
+                       first: int = 50, after: str | None = None) -> Connection[Branch]:
         sort = sort or BranchSort()
         p = await page(info.context.pool, BRANCHES, branch_conditions(filter or BranchFilter()), sort.field.name,
                        sort.direction, first, after)
-        return BranchConnection(total_count=p.total, page_info=p.page_info, edges=[
-            BranchEdge(cursor=c, node=Branch.from_row(r)) for c, r in zip(p.cursors, p.rows)])
+        return Connection.of(p, Branch.from_row)
 
     @strawberry.field
     async def branch(self, info: Info, code: str) -> Branch | None:
@@ -214,12 +173,11 @@ class CatalogQueries:
     @strawberry.field(description="Organisations, filtered, sorted and paginated (first/after, keyset cursors)")
     async def organisations(self, info: Info, filter: OrganisationFilter | None = None,
                             sort: OrganisationSort | None = None, first: int = 50,
-                            after: str | None = None) -> OrganisationConnection:
+                            after: str | None = None) -> Connection[Organisation]:
         sort = sort or OrganisationSort()
         p = await page(info.context.pool, ORGANISATIONS, organisation_conditions(filter or OrganisationFilter()),
                        sort.field.name, sort.direction, first, after)
-        return OrganisationConnection(total_count=p.total, page_info=p.page_info, edges=[
-            OrganisationEdge(cursor=c, node=Organisation.from_row(r)) for c, r in zip(p.cursors, p.rows)])
+        return Connection.of(p, Organisation.from_row)
 
     @strawberry.field
     async def organisation(self, info: Info, id: strawberry.ID) -> Organisation | None:

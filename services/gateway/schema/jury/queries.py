@@ -10,7 +10,7 @@ from strawberry.types import Info
 from services.gateway import asof, scopes
 from shared.people import WITHHELD
 from services.gateway.schema.jury.types import Certificate, CertificateVerification, JurySession
-from services.gateway.schema.pagination import Conditions, Key, Listing, PageInfo, page
+from services.gateway.schema.pagination import Conditions, Connection, Key, Listing, page
 from services.gateway.schema.vocabulary import SortDirection
 from services.gateway.schema.permissions import Authenticated
 
@@ -38,19 +38,6 @@ class JurySessionSort:
 
 JURY_SESSIONS = Listing("jurySessions", "jury_sessions", Key("id", "uuid"), {
     "HELD_ON": Key("held_on", "date"), "BRANCH": Key("branch", "text")})
-
-
-@strawberry.type
-class JurySessionEdge:
-    cursor: str
-    node: JurySession
-
-
-@strawberry.type
-class JurySessionConnection:
-    total_count: int
-    edges: list[JurySessionEdge]
-    page_info: PageInfo
 
 
 async def jury_session_conditions(context, f: JurySessionFilter, operation: str) -> Conditions:
@@ -89,19 +76,6 @@ class UndeclaredAwardFilter:
 
 UNDECLARED_AWARDS = Listing("undeclaredAwards", "certificates", Key("number", "text"), {
     "AWARDED_ON": Key("awarded_on", "date")})
-
-
-@strawberry.type
-class CertificateEdge:
-    cursor: str
-    node: Certificate
-
-
-@strawberry.type
-class CertificateConnection:
-    total_count: int
-    edges: list[CertificateEdge]
-    page_info: PageInfo
 
 
 async def undeclared_award_conditions(context, f: UndeclaredAwardFilter, operation: str) -> Conditions:
@@ -146,26 +120,24 @@ class JuryQueries:
                       description="Jury sessions, filtered, sorted and paginated (first/after, keyset cursors)")
     async def jury_sessions(self, info: Info, filter: JurySessionFilter | None = None,
                             sort: JurySessionSort | None = None, first: int = 50,
-                            after: str | None = None) -> JurySessionConnection:
+                            after: str | None = None) -> Connection[JurySession]:
         sort = sort or JurySessionSort()
         conditions = await jury_session_conditions(info.context, filter or JurySessionFilter(), "jurySessions")
         p = await page(info.context.pool, JURY_SESSIONS, conditions, sort.field.name, sort.direction, first, after)
-        return JurySessionConnection(total_count=p.total, page_info=p.page_info, edges=[
-            JurySessionEdge(cursor=c, node=JurySession.from_row(r)) for c, r in zip(p.cursors, p.rows)])
+        return Connection.of(p, JurySession.from_row)
 
     @strawberry.field(permission_classes=[Authenticated],
                       description="Full awards whose holder is not declared to the Caisse des Dépôts two and a half "
                                   "months after the award (the law gives three): pending or rejected, oldest first")
     async def undeclared_awards(self, info: Info, filter: UndeclaredAwardFilter | None = None,
                                 sort: AwardSort | None = None, first: int = 50,
-                                after: str | None = None) -> CertificateConnection:
+                                after: str | None = None) -> Connection[Certificate]:
         sort = sort or AwardSort()
         conditions = await undeclared_award_conditions(info.context, filter or UndeclaredAwardFilter(),
                                                        "undeclaredAwards")
         p = await page(info.context.pool, UNDECLARED_AWARDS, conditions, sort.field.name, sort.direction, first,
                        after)
-        return CertificateConnection(total_count=p.total, page_info=p.page_info, edges=[
-            CertificateEdge(cursor=c, node=Certificate.from_row(r)) for c, r in zip(p.cursors, p.rows)])
+        return Connection.of(p, Certificate.from_row)
 
     @strawberry.field(description="Anyone may check a certificate by its number; it shows only what the certificate shows")
     async def verify_certificate(self, info: Info, number: str) -> CertificateVerification | None:
