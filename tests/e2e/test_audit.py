@@ -10,7 +10,7 @@ import httpx
 import jwt
 import pytest_asyncio
 
-from tests.e2e.test_jury_journey import mutate, ok, once_known, present
+from tests.e2e.test_jury_journey import ok, once_known, present
 from tests.harness import System, eventually
 
 TODAY = date.today().isoformat()

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import enum
 import json
 from datetime import date, datetime
 
@@ -9,9 +8,8 @@ from strawberry.types import Info
 
 from shared.vocabulary import AggregateKind
 
-from services.gateway import audit, scopes
+from services.gateway import audit
 from services.gateway.schema.audit.types import HistoryEntry
-from services.gateway.schema.pagination import Conditions
 from services.gateway.schema.catalog.types import Certification, Organisation
 from services.gateway.schema.jury.types import Certificate, Evaluation, JuryDecision
 from services.gateway.schema.vocabulary import CandidacyStatus, Route  # noqa: F401
