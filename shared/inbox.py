@@ -83,7 +83,9 @@ class Inbox:
         self.tries: dict[str, int] = {}  # event id → failed tries so far (in this process)
         self.arrivals = Arrivals(self.applied_among)  # who waits for events to be applied
         self.channel = f"cqp_{schema}_applied"  # NOTIFY'd by each transaction that applied events
-        self.consumer = None  # the Kafka consumer feeding it, known from its first batch
+        # The Kafka consumer of each topic feeding it (one subscriber, so one consumer, per topic), known
+        # from its first batch: a partition's figures are asked of the consumer it is assigned to.
+        self.consumers: dict[str, Any] = {}
         self.applied_to: dict[TopicPartition, int] = {}  # partition → next offset to apply
         # Told after each committed transaction that applied events, here or (by NOTIFY) in another replica.
         self.listeners: list[Callable[[], None]] = []
@@ -176,24 +178,32 @@ class Inbox:
         DEAD_LETTERS.labels(record.topic).inc()
 
     def _gauge_lags(self, partitions) -> None:
+        """After the commit: a gauge never fails a batch (a partition revoked meanwhile is skipped)."""
         for tp in partitions:
-            end = self.consumer.highwater(tp) if self.consumer is not None else None
+            consumer = self.consumers.get(tp.topic)
+            if consumer is None or tp not in consumer.assignment():
+                continue
+            end = consumer.highwater(tp)
             if end is not None:
                 CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(end - self.applied_to[tp], 0))
 
     async def lags(self) -> dict[tuple[str, int], int]:
         """(topic, partition) → messages the broker holds that are not applied yet, for the partitions this
         process consumes now."""
-        if self.consumer is None:
-            return {}
         lags = {}
-        for tp in self.consumer.assignment():
-            end = self.consumer.highwater(tp)
+        for consumer in list(self.consumers.values()):
+            lags.update(await self._lags_of(consumer))
+        return lags
+
+    async def _lags_of(self, consumer) -> dict[tuple[str, int], int]:
+        lags = {}
+        for tp in consumer.assignment():
+            end = consumer.highwater(tp)
             if end is None:
                 continue  # nothing fetched from it yet
             done = self.applied_to.get(tp)
             if done is None:
-                committed = await self.consumer.committed(tp)
+                committed = await consumer.committed(tp)
                 done = committed or 0
             lags[(tp.topic, tp.partition)] = max(end - done, 0)
             CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(lags[(tp.topic, tp.partition)])
@@ -261,7 +271,7 @@ def subscribe(broker: KafkaBroker, topic: str, group_id: str, inbox: Inbox, hand
     async def on_messages(message: Any) -> None:
         nonlocal failures
         records = message.raw_message
-        inbox.consumer = message.consumer
+        inbox.consumers[topic] = message.consumer
         try:
             with PROJECTION_SECONDS.labels(topic).time():
                 await inbox.apply(records, handle)

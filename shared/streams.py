@@ -45,14 +45,30 @@ async def last_positions(consumer: AIOKafkaConsumer, topic: str) -> dict[int, in
     """Partition → store position of the last envelope it holds (partitions holding none are left out)."""
     partitions = await partitions_of(consumer, topic)
     ends = await consumer.end_offsets(partitions)
-    consumer.assign([tp for tp in partitions if ends[tp]])
     last = {}
-    for tp in consumer.assignment():
-        consumer.seek(tp, ends[tp] - 1)
-        record = await consumer.getone(tp)
-        last[tp.partition] = json.loads(record.value)["position"]
-    consumer.assign([])
+    for tp in partitions:
+        # Any bytes may sit at the tail (a message that is no envelope: consumers dead-letter it); walk back
+        # a window at a time to the last envelope rather than fail on them.
+        end = ends[tp]
+        while end > 0 and tp.partition not in last:
+            start = max(0, end - TAIL_WINDOW)
+            for record in await between(consumer, {tp: start}, {tp: end}):
+                if (position := envelope_position(record.value)) is not None:
+                    last[tp.partition] = position
+            end = start
     return last
+
+
+TAIL_WINDOW = 100
+
+
+def envelope_position(value: bytes | None) -> int | None:
+    """The store position an envelope carries; None for anything else."""
+    try:
+        position = json.loads(value)["position"]
+    except (TypeError, ValueError, KeyError):
+        return None
+    return position if isinstance(position, int) and not isinstance(position, bool) else None
 
 
 async def records(consumer: AIOKafkaConsumer, topic: str) -> list:

@@ -12,7 +12,6 @@ import asyncio
 
 import hashlib
 import os
-import secrets
 from urllib.parse import urlsplit
 
 import httpx
@@ -30,7 +29,9 @@ class Keycloak:
         self.base = f"{url.scheme}://{url.netloc}"
         self.admin_api = f"{self.base}/admin/realms/{REALM}"
         self.admin_password = admin_password
-        self.password = secrets.token_urlsafe(16)
+        # One password per Keycloak, not per run: a second pytest run against the same Keycloak finds the
+        # users the first one made (409) and must still log in as them.
+        self.password = hashlib.sha256(f"cqp-test-users:{admin_password}".encode()).hexdigest()[:24]
         self.tokens: dict[tuple, CachedToken] = {}
         # The user of each key, made once even when several tests ask at once: a second request used to
         # find the user made (409) before its roles were mapped, and got a token without them.

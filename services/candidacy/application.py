@@ -71,11 +71,18 @@ class CandidacyApplication(ServiceApplication):
 
         return self.execute(command, context, decide)
 
+    @staticmethod
+    def person_record(candidate: Candidate) -> Record:
+        """The person themself, as the role table sees them: their own login, the organisation that registered
+        them. Rectification and erasure are checked on this record only (a candidacy gives no right over the
+        person: whoever could open one would gain it)."""
+        return Record(account=candidate.account, registered_by=candidate.registered_by)
+
     def candidate_records(self, candidate: Candidate, owners: dict[str, frozenset[str]],
                           presented: dict[str, frozenset[str]]) -> list[Record]:
         """The candidate as the role table sees them: their own record, and each of their candidacies.
         `owners`: certification → owning branches; `presented`: candidacy → branches of its jury sessions."""
-        records = [Record(account=candidate.account, registered_by=candidate.registered_by)]
+        records = [self.person_record(candidate)]
         for candidacy_id in candidate.candidacies:
             candidacy = self.candidacy(candidacy_id)
             record = self.record(candidacy, owners.get(candidacy.certification, frozenset()))
@@ -111,6 +118,7 @@ class CandidacyApplication(ServiceApplication):
             candidate = self.candidate(command.candidate_id)
             authorize("open-candidacy", Record(branches=owners, evaluator=command.evaluator_id,
                                                trainer=command.trainer_id, account=candidate.account))
+            candidate.check_entrusted_to(context.actor.organisation_id)
             candidacy = Candidacy.open(
                 candidate, facts, command.route, command.evaluator_id, command.trainer_id,
                 command.employer_id or candidate.employer_id, [p.model_dump() for p in command.experience],

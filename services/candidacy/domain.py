@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from eventsourcing.domain import event
 
 from shared.domain import Aggregate
-from shared.errors import CommandRefused, Conflict, InvalidInput, NotFound
+from shared.errors import CommandRefused, Conflict, Forbidden, InvalidInput, NotFound
 from shared.vocabulary import CandidateStatus, ExperienceKind, Funder, Route
 
 STATUSES = tuple(CandidateStatus)
@@ -168,6 +168,14 @@ class Candidate(Aggregate):
             raise InvalidInput(f"a candidate's status is one of {', '.join(STATUSES)}", status=status)
         return cls._create(cls.Registered, id=candidate_id, personal=personal, status=status,
                            employer_id=employer_id, account=account, registered_by=registered_by)
+
+    def check_entrusted_to(self, organisation_id: str | None) -> None:
+        """An organisation acts on a person only where it already has a right over them: it registered them.
+        A right is never gained by acting on the person (opening a candidacy for them, for instance)."""
+        if organisation_id is None or organisation_id != self.registered_by:
+            raise Forbidden("your organisation has no right over this person: only the organisation that registered "
+                            "them may open a candidacy for them", operation="open-candidacy",
+                            missing=["registered: the candidate was registered by your organisation"])
 
     def check_not_erased(self) -> None:
         if self.erased:

@@ -9,7 +9,7 @@ revealed only here, to callers whose role reaches the person, and destroyed on e
   organisation that registered them, each of their candidacies); an erased person reads as `[erased]`;
   a person out of reach or unknown is left out.
 - `POST /queries/search` `{"text": "..."}` (bearer token of a role that may list candidates): the ids of
-  the people having every word, from the blind index; the gateway keeps those in the caller's scope.
+  the people having every word, from the blind index, that the caller may list (role table, `candidates`).
 - `POST /queries/holders` `{"numbers": [...]}` (public, as `verifyCertificate` is): the name of the holder
   of each certificate number, the only field a certificate shows.
 """
@@ -76,7 +76,7 @@ class People:
             changes = command.changes()
             fields = [name for name, value in changes.items() if current.get(name) != value]
             personal = seal(key, str(candidate.id), {**current, **changes})
-        records = await self.records(candidate)
+        records = [self.app.person_record(candidate)]  # the person rule: never a right through a candidacy
         outcome = await anyio.to_thread.run_sync(self.app.correct_candidate, command, personal, fields, records,
                                                  context)
         await self.reindex(str(candidate.id))
@@ -87,7 +87,7 @@ class People:
         awarded = await anyio.to_thread.run_sync(
             lambda: [c for c in candidate.candidacies if self.app.candidacy(c).status == "CLOSED"])  # closed: awarded
         held = await catalog_view.certificates_in_force(self.pool, str(candidate.id), awarded)
-        records = await self.records(candidate)
+        records = [self.app.person_record(candidate)]  # the person rule: never a right through a candidacy
         await self.vault.begin_erasure(str(candidate.id))
         try:
             outcome = await anyio.to_thread.run_sync(self.app.erase_candidate, command, held, records, context)
@@ -145,14 +145,7 @@ class People:
     async def reveal(self, ids: list[str]) -> dict[str, dict]:
         """The fields of the people the current caller may read (see the module's docstring)."""
         people: dict[str, dict] = {}
-        wanted: dict[str, Candidate] = {}
-        for candidate_id in dict.fromkeys(ids):
-            try:
-                candidate = await self._candidate(candidate_id)
-                authorize_any("candidate", await self.records(candidate))
-            except (UnknownCandidate, Forbidden):
-                continue
-            wanted[str(candidate.id)] = candidate
+        wanted = await self.readable(ids, "candidate")
         keys = await self.vault.keys(wanted)
         for candidate_id, candidate in wanted.items():
             if candidate.erased or candidate_id not in keys:
@@ -162,6 +155,18 @@ class People:
                                         **unseal(keys[candidate_id], candidate_id, candidate.personal),
                                         "erased": False}
         return people
+
+    async def readable(self, ids: list[str], name: str) -> dict[str, Candidate]:
+        """The people among `ids` whom the current caller may read under operation `name` (role table)."""
+        found: dict[str, Candidate] = {}
+        for candidate_id in dict.fromkeys(ids):
+            try:
+                candidate = await self._candidate(candidate_id)
+                authorize_any(name, await self.records(candidate))
+            except (UnknownCandidate, Forbidden):
+                continue
+            found[str(candidate.id)] = candidate
+        return found
 
     async def holders(self, numbers: list[str]) -> dict[str, str]:
         rows = await self.pool.fetch("SELECT number, candidate_id FROM certificates_held WHERE number = ANY($1::text[])",
@@ -213,7 +218,8 @@ def queries(people: People, verifier: TokenVerifier) -> dict:
             raise InvalidInput('the body is {"text": "..."}') from None
         if not isinstance(text, str) or len(text) > 200:
             raise InvalidInput("text: at most 200 characters")
-        return JSONResponse({"ids": await people.vault.search(text)})
+        # In the caller's scope here too: a service's port gives no more than the gateway does.
+        return JSONResponse({"ids": list(await people.readable(await people.vault.search(text), "candidates"))})
 
     async def holders(request: Request) -> JSONResponse:
         return JSONResponse({"holders": await people.holders(await body(request, "numbers"))})

@@ -16,7 +16,7 @@ from services.candidacy.domain import (
     TransitionRefused,
     experience_months,
 )
-from shared.errors import InvalidInput
+from shared.errors import Forbidden, InvalidInput
 from tests.unit.as_client import AsClient
 
 ACTOR = Actor(user_id="u1", organisation_id="AFPI", role="evaluator")
@@ -234,3 +234,16 @@ def test_experience_counts_in_calendar_months_over_the_union_of_the_periods(peri
 
     assert experience_months([{"start": date.fromisoformat(a), "end": date.fromisoformat(b)}
                               for a, b in periods]) == months
+
+
+def test_an_organisation_opens_a_candidacy_only_for_a_person_it_registered(app):
+    """The person rule: a centre accredited for the certification gains no right over a person registered
+    elsewhere by opening a candidacy for them."""
+    person = candidate(app)  # registered by AFPI (ACTOR)
+    other_centre = CommandContext.new(Actor(user_id="u2", organisation_id=EVALUATOR, role="evaluator"), "k-other")
+    written = events(app)
+    with pytest.raises(Forbidden) as refusal:
+        app.open_candidacy(opening(person), facts(), TODAY, OWNERS, other_centre)
+    assert events(app) == written, "a refused opening wrote events"
+    assert "registered" in str(refusal.value.details["missing"])
+    assert app.open_candidacy(opening(person), facts(), TODAY, OWNERS, ctx()).result["id"]
