@@ -1,7 +1,8 @@
 """Bounds on what a caller may send, checked at the boundary before anything else reads it.
 
 - A request body larger than the limit is refused (413) before it is read whole.
-- Text with control characters (NUL and the other C0/C1 codes, but tab and line breaks) is refused
+- Text with control characters (NUL and the other C0/C1 codes, but tab and line breaks; bidirectional
+  overrides and zero-width characters) is refused
   with the path of each offending field: PostgreSQL cannot store a NUL, and such text has no place
   in a name or a title anyway.
 """
@@ -16,7 +17,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import PayloadTooLarge
 
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# C0 and C1 codes but tab and line breaks; and the invisible format characters that make a name read
+# otherwise than it is stored: bidirectional overrides, embeddings and isolates, direction marks,
+# zero-width space, word joiner and invisible operators, byte order mark. (The zero-width joiner and
+# non-joiner stay: some scripts need them.)
+CONTROL_CHARACTERS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
 def control_character_paths(value, path: str = "") -> Iterator[str]:

@@ -184,8 +184,9 @@ class Candidate(Aggregate):
     def check_no_open_candidacy(self, certification: str) -> None:
         self.check_not_erased()
         if certification in self.open_candidacies:
+            # Not its id: the open candidacy may be another organisation's, which the caller may not read.
             raise CandidacyAlreadyOpen("this candidate already has an open candidacy for this certification",
-                                       certification=certification, candidacy_id=self.open_candidacies[certification])
+                                       certification=certification)
 
     @event("CandidacyStarted")
     def candidacy_started(self, certification: str, candidacy_id: str) -> None:
@@ -221,7 +222,7 @@ class Candidate(Aggregate):
                 certificates=sorted(certificates_held), legal_basis="RGPD art. 17(3)(b): legal obligation")
         if self.open_candidacies:
             raise CandidacyStillOpen("the person has a candidacy under way: withdraw it before erasing them",
-                                     candidacies=sorted(self.open_candidacies.values()))
+                                     certifications=sorted(self.open_candidacies))
         self._erased()
 
     @event("Erased")

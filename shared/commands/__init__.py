@@ -8,20 +8,31 @@ the requests, apart from the stored events and their public contracts (shared/co
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # An identifier given by another aggregate (a candidacy, an organisation, a session).
 Id = Field(min_length=1, max_length=64)
 # A certification's or a branch's code.
 Code = Field(min_length=2, max_length=64)
+# Every day a command names lies within these: a date beyond them is a typing error, and one at the edge
+# of the calendar (0001-01-01, 9999-12-31) would overflow the arithmetic done on it.
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2199, 12, 31)
 
 
 class Part(BaseModel):
     """A part of a command (a block, a period): unknown fields are refused, text is trimmed."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _plausible_day(cls, value):
+        if isinstance(value, date) and not EARLIEST_DAY <= value <= LATEST_DAY:
+            raise ValueError(f"a date lies between {EARLIEST_DAY} and {LATEST_DAY}")
+        return value
 
 
 class Command(Part):

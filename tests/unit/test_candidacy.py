@@ -126,8 +126,9 @@ def test_overlapping_experience_periods_count_once():
 
 def test_one_open_candidacy_per_candidate_and_certification(app):
     person = candidate(app)
-    app.open_candidacy(opening(person), facts(), TODAY, OWNERS, ctx())
-    refused(app, CandidacyAlreadyOpen, app.open_candidacy, opening(person, route="TRAINING"), facts(), TODAY)
+    first = app.open_candidacy(opening(person), facts(), TODAY, OWNERS, ctx()).result["id"]
+    refusal = refused(app, CandidacyAlreadyOpen, app.open_candidacy, opening(person, route="TRAINING"), facts(), TODAY)
+    assert first not in str(refusal.details), "a refusal names only what the caller may read"
 
 
 def test_a_withdrawn_candidacy_frees_the_certification_for_a_new_one(app):
@@ -247,3 +248,16 @@ def test_an_organisation_opens_a_candidacy_only_for_a_person_it_registered(app):
     assert events(app) == written, "a refused opening wrote events"
     assert "registered" in str(refusal.value.details["missing"])
     assert app.open_candidacy(opening(person), facts(), TODAY, OWNERS, ctx()).result["id"]
+
+
+def test_a_date_at_the_edge_of_the_calendar_is_invalid_input_not_an_overflow():
+    """0001-01-01 to 9999-12-31 made the month count overflow (a 500): every day a command names is bounded."""
+    from pydantic import ValidationError
+
+    from shared.commands.candidacy import DeclareExperience
+
+    with pytest.raises(ValidationError) as refusal:
+        DeclareExperience.model_validate({"candidacy_id": "c", "periods": [
+            {"start": "0001-01-01", "end": "9999-12-31", "activity": "Soudeur"}]})
+    assert {e["loc"] for e in refusal.value.errors()} == {("periods", 0, "start"), ("periods", 0, "end")}
+    assert experience_months([{"start": date(1900, 1, 1), "end": date(2199, 12, 31)}]) == 300 * 12

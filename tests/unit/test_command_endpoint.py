@@ -86,6 +86,18 @@ def test_a_nul_character_in_any_text_is_a_typed_error_naming_the_field(service):
     assert events_written(app) == 0
 
 
+def test_a_name_with_a_bidirectional_override_or_a_zero_width_space_is_a_typed_error(service):
+    """Such a name reads otherwise than it is stored ("Ali\u202ecé" shows reversed): refused like NUL."""
+    app, client = service
+    for name in ("Métallurgie \u202eeigrullatéM", "Métal\u200blurgie", "\ufeffMétallurgie", "Métal\u2066lurgie"):
+        answer = client.post("/commands/create-branch", json={**BODY, "name": name}, headers=HEADERS)
+        assert answer.status_code == 400, name
+        assert answer.json()["error"]["details"]["problems"][0]["field"] == "name"
+    assert events_written(app) == 0
+    assert client.post("/commands/create-branch", json={**BODY, "name": "Métallurgie d\u2019Île-de-France"},
+                       headers=HEADERS).status_code == 200
+
+
 def test_a_body_over_the_limit_is_refused_before_it_is_read(service):
     app, client = service
     answer = client.post("/commands/create-branch", content=b"x" * 100_001, headers=HEADERS)
