@@ -89,3 +89,43 @@ async def test_the_candidacy_service_search_answers_only_people_in_the_callers_s
     for text in (PERSON["email"], PERSON["birthDate"], PERSON["givenName"][:3]):
         assert await search(system.evaluator, text) == [candidate_id]
         assert await search(intruder, text) == []
+
+
+async def test_a_persons_certificates_show_only_on_the_candidacies_the_caller_may_read(system):
+    """A centre that reaches a person through its own candidacy does not see what they obtained elsewhere."""
+    from tests.e2e.test_erasure import candidacy
+    from tests.e2e.test_jury_journey import BLOCKS, TODAY, decide, evaluate, paritaire_session, present
+
+    await system.start()
+    await catalog(system)
+    candidate_id, first = await candidacy(system, PERSON, "h")  # registered by the operator, at the first centre
+    for n, block in enumerate(BLOCKS):
+        assert (await evaluate(system, first, block, True, f"h-e{n}"))["validated"]
+    session_id, members = await paritaire_session(system, TODAY, "s")
+    await present(system, session_id, first, "h-present")
+    number = (await decide(system, session_id, first, "FULL_AWARD", members, "h-d"))["certificateNumber"]
+
+    other = await ok(system, "registerOrganisation", "RegisterOrganisationInput",
+                     {"name": "Centre tiers", "kinds": ["EVALUATION_CENTRE"]}, "o2",
+                     "... on OrganisationRegistered { organisation { id } }")
+    other_id = other["organisation"]["id"]
+    await ok(system, "accredit", "AccreditInput", {"organisationId": other_id, "branch": "UIMM",
+                                                     "certifications": ["RNCP34174"], "scope": "EVALUATION",
+                                                     "validFrom": "2024-01-01"}, "a2")
+
+    async def second_opened():
+        answer = await opening(system, candidate_id, other_id, "second", "default")
+        return answer if "candidacy" in answer else None  # once the award closed the first
+
+    from tests.harness import eventually
+    second = (await eventually(second_opened))["candidacy"]["id"]
+    query = "query($id: ID!) { candidate(id: $id) { certificates { number } candidacies { id } } }"
+    centre = await system.token(organisation=other_id, role="evaluator")
+
+    async def seen_by_the_centre():
+        shown = (await system.graphql(query, {"id": candidate_id}, token=centre))["candidate"]
+        return shown if shown and shown["candidacies"] else None
+
+    assert await eventually(seen_by_the_centre) == {"certificates": [], "candidacies": [{"id": second}]}
+    owner = (await system.graphql(query, {"id": candidate_id}))["candidate"]
+    assert owner["certificates"] == [{"number": number}]

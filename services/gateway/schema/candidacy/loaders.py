@@ -23,6 +23,19 @@ def candidacy_loaders(context) -> dict[str, DataLoader]:
             by_candidate[str(row["candidate_id"])].append(row)
         return [by_candidate[str(i)] for i in ids]
 
+    async def certificates_of_candidate(ids: list[str]) -> list[list]:
+        """Only those awarded on a candidacy the caller may read, as `candidacies` shows them: a person
+        reached through one candidacy does not show what they obtained elsewhere."""
+        c = Conditions()
+        c.add("candidate_id = ANY(?::uuid[])", ids)
+        c.add_scope(scopes.candidacies(await context.caller()))
+        rows = await context.pool.fetch(f"SELECT * FROM certificates WHERE candidacy_id IN (SELECT id FROM candidacies"
+                                        f"{c.where}) ORDER BY awarded_on, number", *c.args)
+        by_candidate = defaultdict(list)
+        for row in rows:
+            by_candidate[str(row["candidate_id"])].append(row)
+        return [by_candidate[str(i)] for i in ids]
+
     async def candidates(ids: list[str]) -> list:
         """Candidates by id, as `candidate` shows them: those the caller may read, the others None."""
         c = Conditions()
@@ -31,4 +44,5 @@ def candidacy_loaders(context) -> dict[str, DataLoader]:
         by_id = {str(row["id"]): row for row in await context.pool.fetch(f"SELECT * FROM candidates{c.where}", *c.args)}
         return [by_id.get(str(i)) for i in ids]
 
-    return {"candidacies_of_candidate": DataLoader(candidacies_of_candidate), "candidate": DataLoader(candidates)}
+    return {"candidacies_of_candidate": DataLoader(candidacies_of_candidate), "candidate": DataLoader(candidates),
+            "certificates_of_candidate": DataLoader(certificates_of_candidate)}

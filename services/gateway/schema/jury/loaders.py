@@ -42,8 +42,6 @@ def jury_loaders(pool: asyncpg.Pool, people) -> dict[str, DataLoader]:
             pool, "SELECT * FROM jury_decisions WHERE {where} ORDER BY decided_on, candidacy_id", "session_id")),
         "certificates_of_candidacy": DataLoader(grouped(
             pool, "SELECT * FROM certificates WHERE {where} ORDER BY awarded_on, number", "candidacy_id")),
-        "certificates_of_candidate": DataLoader(grouped(
-            pool, "SELECT * FROM certificates WHERE {where} ORDER BY awarded_on, number", "candidate_id")),
         "presentations": DataLoader(grouped(
             pool, "SELECT * FROM jury_presentations WHERE {where} ORDER BY candidacy_id", "session_id")),
         "rosters": DataLoader(session_rosters),
