@@ -3,24 +3,32 @@ candidacy for them, rectifies or erases their data) only where it already has a 
 organisation that registered them. Opening a candidacy gives no right over the person: each takeover
 path an attacker tried is refused with nothing written and nothing revealed."""
 
-from tests.e2e.test_erasure import PERSON, catalog
-from tests.e2e.test_jury_journey import EXPERIENCE, mutate, ok
-from tests.harness import System
+import httpx
+
+from tests.e2e.test_erasure import PERSON, candidacy, catalog
+from tests.e2e.test_jury_journey import (BLOCKS, EXPERIENCE, TODAY, decide, evaluate, mutate, ok, paritaire_session,
+                                        present)
+from tests.harness import System, eventually
 
 PERSON_QUERY = "query($id: ID!) { candidate(id: $id) { familyName email erased candidacies { id } } }"
+
+
+async def second_centre(system: System) -> str:
+    """Another centre, accredited for the same certification."""
+    other = await ok(system, "registerOrganisation", "RegisterOrganisationInput",
+                     {"name": "Centre tiers", "kinds": ["EVALUATION_CENTRE"]}, "o2",
+                     "... on OrganisationRegistered { organisation { id } }")
+    await ok(system, "accredit", "AccreditInput", {"organisationId": other["organisation"]["id"], "branch": "UIMM",
+                                                     "certifications": ["RNCP34174"], "scope": "EVALUATION",
+                                                     "validFrom": "2024-01-01"}, "a2")
+    return other["organisation"]["id"]
 
 
 async def world(system: System) -> tuple[str, str]:
     """A person registered by one centre, and a second centre accredited for the same certification."""
     await system.start()
     await catalog(system)  # the first centre: system.centre, its evaluator: system.evaluator
-    other = await ok(system, "registerOrganisation", "RegisterOrganisationInput",
-                     {"name": "Centre tiers", "kinds": ["EVALUATION_CENTRE"]}, "o2",
-                     "... on OrganisationRegistered { organisation { id } }")
-    other_id = other["organisation"]["id"]
-    await ok(system, "accredit", "AccreditInput", {"organisationId": other_id, "branch": "UIMM",
-                                                     "certifications": ["RNCP34174"], "scope": "EVALUATION",
-                                                     "validFrom": "2024-01-01"}, "a2")
+    other_id = await second_centre(system)
     registered = await ok(system, "registerCandidate", "RegisterCandidateInput", PERSON, "p",
                           "... on CandidateRegistered { candidate { id } }", token=system.evaluator)
     return registered["candidate"]["id"], other_id
@@ -74,8 +82,6 @@ async def test_a_branch_admin_cannot_open_withdraw_and_erase_a_person_it_never_r
 
 async def test_the_candidacy_service_search_answers_only_people_in_the_callers_scope(system):
     """Straight to the service's port, as the gateway would call it: no more than through the gateway."""
-    import httpx
-
     candidate_id, other_id = await world(system)
     intruder = await system.token(organisation=other_id, role="evaluator")
 
@@ -93,9 +99,6 @@ async def test_the_candidacy_service_search_answers_only_people_in_the_callers_s
 
 async def test_a_persons_certificates_show_only_on_the_candidacies_the_caller_may_read(system):
     """A centre that reaches a person through its own candidacy does not see what they obtained elsewhere."""
-    from tests.e2e.test_erasure import candidacy
-    from tests.e2e.test_jury_journey import BLOCKS, TODAY, decide, evaluate, paritaire_session, present
-
     await system.start()
     await catalog(system)
     candidate_id, first = await candidacy(system, PERSON, "h")  # registered by the operator, at the first centre
@@ -105,19 +108,12 @@ async def test_a_persons_certificates_show_only_on_the_candidacies_the_caller_ma
     await present(system, session_id, first, "h-present")
     number = (await decide(system, session_id, first, "FULL_AWARD", members, "h-d"))["certificateNumber"]
 
-    other = await ok(system, "registerOrganisation", "RegisterOrganisationInput",
-                     {"name": "Centre tiers", "kinds": ["EVALUATION_CENTRE"]}, "o2",
-                     "... on OrganisationRegistered { organisation { id } }")
-    other_id = other["organisation"]["id"]
-    await ok(system, "accredit", "AccreditInput", {"organisationId": other_id, "branch": "UIMM",
-                                                     "certifications": ["RNCP34174"], "scope": "EVALUATION",
-                                                     "validFrom": "2024-01-01"}, "a2")
+    other_id = await second_centre(system)
 
     async def second_opened():
         answer = await opening(system, candidate_id, other_id, "second", "default")
         return answer if "candidacy" in answer else None  # once the award closed the first
 
-    from tests.harness import eventually
     second = (await eventually(second_opened))["candidacy"]["id"]
     query = "query($id: ID!) { candidate(id: $id) { certificates { number } candidacies { id } } }"
     centre = await system.token(organisation=other_id, role="evaluator")
