@@ -2,7 +2,7 @@
 
 import logging
 
-from services.gateway.schema import schema
+from services.gateway.schema import build_schema, schema
 from services.gateway.schema.guards import MAX_COST, mask
 
 COSTLY = """query($n: Int!) { certifications(first: $n) { edges { node { code title blocks { code title }
@@ -67,3 +67,13 @@ def test_a_connections_edges_are_its_page_counted_once_not_a_list_of_unknown_siz
     cost = Cost(graphql_schema, {}, {"n": 100}).of(query.definitions[0].selection_set, graphql_schema.query_type,
                                                   frozenset())
     assert cost == 1 + 100 * (1 + 1 + (1 + 1 + 1))
+
+
+async def test_with_introspection_off_a_misspelt_field_gets_no_suggestion_of_the_schemas_names():
+    misspelt = "{ certificationz(first: 1) { totalCount } candidat(id: \"x\") { id } }"
+    open_errors = (await schema.execute(misspelt, context_value=None)).errors
+    assert any("Did you mean" in e.message for e in open_errors)  # introspection on: helpful
+    closed = await build_schema(introspection=False).execute(misspelt, context_value=None)
+    assert len(closed.errors) == len(open_errors)
+    assert all("Did you mean" not in e.message and "certifications" not in e.message for e in closed.errors)
+    assert "certificationz" in closed.errors[0].message

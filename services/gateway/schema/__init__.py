@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import strawberry
 from strawberry.extensions import (AddValidationRules, DisableIntrospection, MaxAliasesLimiter, MaxTokensLimiter,
-                                   ParserCache, QueryDepthLimiter, ValidationCache)
+                                   ParserCache, QueryDepthLimiter, SchemaExtension, ValidationCache)
 from strawberry.extensions.tracing import OpenTelemetryExtension
 
 from services.gateway.schema.audit.queries import AuditQueries
@@ -48,6 +50,19 @@ LIMITS = (*QueryDepthLimiter(max_depth=10).validation_rules,
 CACHED_DOCUMENTS = 512
 
 
+SUGGESTION = re.compile(r" Did you mean [^?]*\?")
+
+
+class NoSuggestions(SchemaExtension):
+    """With introspection off, validation errors name no field or type the caller did not write: "Did you
+    mean …" would hand out the schema a name at a time."""
+
+    def on_validate(self):
+        yield
+        for error in self.execution_context.pre_execution_errors or []:
+            error.message = SUGGESTION.sub("", error.message)
+
+
 def build_schema(introspection: bool = True, traced: bool = False) -> Schema:
     extensions = [
         lambda: AddValidationRules(list(LIMITS)),
@@ -57,7 +72,7 @@ def build_schema(introspection: bool = True, traced: bool = False) -> Schema:
         lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
     ]
     if not introspection:
-        extensions.append(DisableIntrospection)
+        extensions += [DisableIntrospection, NoSuggestions]
     if traced:
         extensions.append(OpenTelemetryExtension)
     return Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)
