@@ -130,3 +130,11 @@ async def accredited_evaluators(pool: asyncpg.Pool, code: str, on: date) -> set[
         " AND valid_from <= $2 AND (valid_until IS NULL OR $2 <= valid_until)"
         " AND (withdrawn_on IS NULL OR $2 < withdrawn_on)", code, on)
     return {r["organisation_id"] for r in rows}
+
+
+async def accredited(pool: asyncpg.Pool, organisation_id: str, on: date) -> bool:
+    """Whether a branch accredits the organisation for anything on that day."""
+    return await pool.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM catalog_accreditations WHERE organisation_id = $1 AND valid_from <= $2"
+        " AND (valid_until IS NULL OR $2 <= valid_until) AND (withdrawn_on IS NULL OR $2 < withdrawn_on))",
+        organisation_id, on)

@@ -43,7 +43,7 @@ CERTIFICATION = {
         {"code": "RNCP34174BC03", "title": "La contribution à l\u2019amélioration continue"},
     ],
 }
-# Her login is the realm's demo user `candidat`: she sees her own record and candidacy.
+# Her login is the realm's demo user `candidat`: once she confirms it, she sees her own record and candidacy.
 CANDIDATE = {"givenName": "Camille", "familyName": "Martin", "email": "camille.martin@example.org",
              "status": "EMPLOYEE", "account": "candidat"}
 
@@ -52,6 +52,7 @@ SUCCESS = {"createBranch": ("BranchCreated", "branch { code }"),
            "createCertification": ("CertificationChanged", "certification { code }"),
            "accredit": ("AccreditationChanged", "accreditation { id }"),
            "registerCandidate": ("CandidateRegistered", "candidate { id }"),
+           "confirmAccount": ("CandidateChanged", "candidate { id }"),
            "openCandidacy": ("CandidacyChanged", "candidacy { id }")}
 
 
@@ -85,6 +86,9 @@ async def load(graphql_url: str, issuer: str, password: str) -> int:
                     "organisationId": ids[centre], "branch": "UIMM", "certifications": ["RNCP34174"],
                     "scope": "EVALUATION", "validFrom": "2024-01-01"}, f"demo-accreditation-{centre}")
             candidate = await uimm("registerCandidate", "RegisterCandidateInput", CANDIDATE, "demo-candidate-camille")
+            camille = await as_user(CANDIDATE["account"])  # the person confirms the login named for her
+            await camille("confirmAccount", "ConfirmAccountInput", {"candidateId": candidate["candidate"]["id"]},
+                          "demo-candidate-camille-confirms")
             await uimm("openCandidacy", "OpenCandidacyInput", {
                 "candidateId": candidate["candidate"]["id"], "certification": "RNCP34174", "route": "TRAINING",
                 "evaluatorId": ids["centre-nord"], "trainerId": ids["formation"]}, "demo-candidacy-camille")

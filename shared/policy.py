@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 
 from shared.context import current_caller
-from shared.errors import Forbidden
+from shared.errors import Forbidden, NotFound
 from shared.identity import Caller, Role
 
 TABLE = Path(__file__).with_name("roles.toml")
@@ -31,6 +31,7 @@ class Scope(enum.StrEnum):
     FUNDED = "funded"
     EMPLOYED = "employed"
     REGISTERED = "registered"
+    INVITED = "invited"
     SESSIONS = "sessions"
     OWN_RECORD = "own-record"
     OWN_ORGANISATION = "own-organisation"
@@ -79,8 +80,15 @@ class Record:
     funders: frozenset[str] = frozenset()
     account: str | None = None  # the candidate's own login
     registered_by: str | None = None
+    entrusted: frozenset[str] = frozenset()  # organisations the person (or a transfer) entrusted them to
+    invited_account: str | None = None  # the login named at registration, until the person confirms it
     presented_to_branches: frozenset[str] = field(default_factory=frozenset)
     organisation: str | None = None  # the organisation acting (an audit trail's events)
+    # The role table's query that reads the record, and what the service answers for an id naming nothing:
+    # a caller who may not even read the record is refused with that answer, so a refusal never tells
+    # whether an id exists (see `authorize`). None: a record anyone may read (the catalog, a certificate).
+    read: str | None = None
+    unknown: NotFound | None = field(default=None, compare=False)
 
 
 def reaches(caller: Caller, scope: Scope, record: Record) -> bool:
@@ -99,7 +107,9 @@ def reaches(caller: Caller, scope: Scope, record: Record) -> bool:
         case Scope.EMPLOYED:
             return record.employer == organisation
         case Scope.REGISTERED:
-            return record.registered_by == organisation
+            return organisation is not None and (record.registered_by == organisation or organisation in record.entrusted)
+        case Scope.INVITED:
+            return record.invited_account is not None and record.invited_account == caller.user_id
         case Scope.SESSIONS:
             return bool(record.presented_to_branches & set(caller.branches))
         case Scope.OWN_RECORD:
@@ -109,15 +119,32 @@ def reaches(caller: Caller, scope: Scope, record: Record) -> bool:
     return False
 
 
+def allows(name: str, record: Record, caller: Caller) -> bool:
+    """Whether one of the caller's roles reaches the record under operation `name`."""
+    allowed = operation(name).scopes
+    return any(reaches(caller, scope, record) for role in caller.roles & set(allowed) for scope in allowed[role])
+
+
 def authorize(name: str, record: Record, caller: Caller | None = None) -> None:
-    """Forbidden, naming the right that is missing, unless one of the caller's roles reaches the record."""
+    """Nothing unless one of the caller's roles reaches the record; else refused (see `authorize_any`)."""
+    authorize_any(name, [record], caller)
+
+
+def authorize_any(name: str, records: list[Record], caller: Caller | None = None,
+                  seen: list[Record] | None = None) -> None:
+    """Nothing when one of the caller's roles reaches one of the records (a person is reached through any of
+    theirs). Else, when the caller may not even read the record (`seen`, by default the records, under their
+    `read` query), the answer to an id naming nothing: a refusal names only what the caller may read.
+    Else Forbidden, naming the rights that fall short."""
     caller = caller or current_caller.get()
     if caller is None:
         raise Forbidden(f"{name}: no caller")  # a command always runs with one; never allow by default
+    if any(allows(name, record, caller) for record in records):
+        return
+    hiding = [r for r in (records if seen is None else seen) if r.read and r.unknown]
+    if hiding and not any(allows(r.read, r, caller) for r in hiding):
+        raise hiding[0].unknown
     allowed = operation(name).scopes
-    for role in sorted(caller.roles & set(allowed)):
-        if any(reaches(caller, scope, record) for scope in allowed[role]):
-            return
     rights = sorted(f"{role}: {scope.value}" for role in sorted(caller.roles & set(allowed)) for scope in allowed[role])
     raise Forbidden(f"you may {name} only on records within your scope, and this one is not",
                     operation=name, missing=rights or sorted(f"{r}: {s.value}" for r in allowed for s in allowed[r]))

@@ -9,7 +9,7 @@ from datetime import date
 import anyio
 
 from shared.commands.candidacy import (
-    CheckEligibility, CorrectCandidate, DecideAdmissibility, DecideFunding, DeclareExperience, FileAdmissibility, OnCandidacy,
+    CheckEligibility, ConfirmAccount, CorrectCandidate, EntrustCandidate, DecideAdmissibility, DecideFunding, DeclareExperience, FileAdmissibility, OnCandidacy,
     EraseCandidate, OpenCandidacy, Position, RegisterCandidate, RequestFunding, SetPath, SubmitValidationFile, Transfer, Withdraw,
 )
 from shared.http import Endpoint
@@ -37,7 +37,9 @@ def commands(app: CandidacyApplication, pool) -> dict[str, Endpoint]:
     async def open_candidacy(command: OpenCandidacy, context):
         facts = await facts_for(command.certification)
         owners = await catalog_view.owners(pool, command.certification)
-        return await anyio.to_thread.run_sync(app.open_candidacy, command, facts, date.today(), owners, context)
+        seen = await people.records(await anyio.to_thread.run_sync(app.candidate, command.candidate_id))
+        return await anyio.to_thread.run_sync(lambda: app.open_candidacy(command, facts, date.today(), owners, context,
+                                                                         seen=seen))
 
     def on_facts(method):
         """A step decided on the catalog's facts of the day."""
@@ -57,6 +59,13 @@ def commands(app: CandidacyApplication, pool) -> dict[str, Endpoint]:
         _, owners, facts = await on_candidacy(command.candidacy_id, with_facts=True)
         return await anyio.to_thread.run_sync(app.transfer, command, facts, owners, context)
 
+    async def confirm_account(command: ConfirmAccount, context):
+        return await anyio.to_thread.run_sync(app.confirm_account, command, context)
+
+    async def entrust_candidate(command: EntrustCandidate, context):
+        known = await catalog_view.accredited(pool, command.organisation_id, date.today())
+        return await anyio.to_thread.run_sync(app.entrust_candidate, command, known, context)
+
     def step(method):
         """A step on one candidacy that needs no catalog fact beyond its owners."""
 
@@ -68,6 +77,8 @@ def commands(app: CandidacyApplication, pool) -> dict[str, Endpoint]:
 
     endpoints = [
         Endpoint(RegisterCandidate, people.register),
+        Endpoint(ConfirmAccount, confirm_account),
+        Endpoint(EntrustCandidate, entrust_candidate),
         Endpoint(CorrectCandidate, people.correct),
         Endpoint(EraseCandidate, people.erase),
         Endpoint(OpenCandidacy, open_candidacy),

@@ -7,14 +7,13 @@ import uuid
 from datetime import date
 
 from shared.commands.candidacy import (
-    CheckEligibility, CloseCandidacy, CorrectCandidate, DecideAdmissibility, DecideFunding, DeclareExperience, FileAdmissibility,
+    CheckEligibility, CloseCandidacy, ConfirmAccount, CorrectCandidate, EntrustCandidate, DecideAdmissibility, DecideFunding, DeclareExperience, FileAdmissibility,
     EraseCandidate, OnCandidacy, OpenCandidacy, Position, RegisterCandidate, RequestFunding, SetPath, SubmitValidationFile, Transfer,
     Withdraw,
 )
 from shared.context import CommandContext
 from shared.eventstore import CommandOutcome, ServiceApplication
-from shared.errors import Forbidden
-from shared.policy import Record, authorize
+from shared.policy import Record, authorize, authorize_any
 
 from services.candidacy.contracts import to_contract
 from services.candidacy.domain import (
@@ -24,6 +23,7 @@ from services.candidacy.domain import (
     HeldBlock,
     UnknownCandidacy,
     UnknownCandidate,
+    UnknownOrganisation,
 )
 
 
@@ -32,17 +32,18 @@ class CandidacyApplication(ServiceApplication):
     to_contract = staticmethod(to_contract)
 
     def candidate(self, candidate_id: str) -> Candidate:
-        return self.find(candidate_id, Candidate, UnknownCandidate("no such candidate", candidate_id=candidate_id))
+        return self.find(candidate_id, Candidate, unknown_candidate())
 
     def candidacy(self, candidacy_id: str) -> Candidacy:
-        return self.find(candidacy_id, Candidacy, UnknownCandidacy("no such candidacy", candidacy_id=candidacy_id))
+        return self.find(candidacy_id, Candidacy, unknown_candidacy())
 
     def record(self, candidacy: Candidacy, owners: frozenset[str]) -> Record:
         """The candidacy as the role table sees it: its certification's branches and its organisations."""
         return Record(branches=owners, evaluator=candidacy.evaluator_id, trainer=candidacy.trainer_id,
                       employer=candidacy.employer_id,
                       funders=frozenset(f["funder_id"] for f in candidacy.fundings.values() if f["funder_id"]),
-                      account=self.candidate(candidacy.candidate_id).account)
+                      account=self.candidate(candidacy.candidate_id).account,
+                      read="candidacy", unknown=unknown_candidacy())
 
     def _on_candidacy(self, command: OnCandidacy, owners: frozenset[str], context: CommandContext,
                       change) -> CommandOutcome:
@@ -76,7 +77,9 @@ class CandidacyApplication(ServiceApplication):
         """The person themself, as the role table sees them: their own login, the organisation that registered
         them. Rectification and erasure are checked on this record only (a candidacy gives no right over the
         person: whoever could open one would gain it)."""
-        return Record(account=candidate.account, registered_by=candidate.registered_by)
+        return Record(account=candidate.account, registered_by=candidate.registered_by,
+                      entrusted=frozenset(candidate.entrusted), invited_account=candidate.invited_account,
+                      read="candidate", unknown=unknown_candidate())
 
     def candidate_records(self, candidate: Candidate, owners: dict[str, frozenset[str]],
                           presented: dict[str, frozenset[str]]) -> list[Record]:
@@ -87,24 +90,51 @@ class CandidacyApplication(ServiceApplication):
             candidacy = self.candidacy(candidacy_id)
             record = self.record(candidacy, owners.get(candidacy.certification, frozenset()))
             records.append(dataclasses.replace(record, registered_by=candidate.registered_by,
-                                               presented_to_branches=presented.get(candidacy_id, frozenset())))
+                                               entrusted=frozenset(candidate.entrusted),
+                                               presented_to_branches=presented.get(candidacy_id, frozenset()),
+                                               read="candidate", unknown=unknown_candidate()))
         return records
 
-    def correct_candidate(self, command: CorrectCandidate, personal: str, fields: list[str],
-                          records: list[Record], context: CommandContext) -> CommandOutcome:
+    def confirm_account(self, command: ConfirmAccount, context: CommandContext) -> CommandOutcome:
         def decide():
             candidate = self.candidate(command.candidate_id)
-            authorize_any(command.operation, records)
+            authorize(command.operation, self.person_record(candidate))
+            candidate.confirm_account(context.actor.user_id)
+            return [candidate], {"id": str(candidate.id)}
+
+        return self.execute(command, context, decide)
+
+    def entrust_candidate(self, command: EntrustCandidate, known: bool, context: CommandContext) -> CommandOutcome:
+        """`known`: whether the catalog knows the organisation (accredited by a branch)."""
+
+        def decide():
+            candidate = self.candidate(command.candidate_id)
+            authorize(command.operation, self.person_record(candidate))
+            if not known:
+                raise UnknownOrganisation("no such accredited organisation", organisation_id=command.organisation_id)
+            candidate.entrust(command.organisation_id, by="person")
+            return [candidate], {"id": str(candidate.id)}
+
+        return self.execute(command, context, decide)
+
+    def correct_candidate(self, command: CorrectCandidate, personal: str, fields: list[str],
+                          records: list[Record], context: CommandContext,
+                          seen: list[Record] | None = None) -> CommandOutcome:
+        """`records`: what the caller's right is checked on; `seen`: the person's records, what they read through."""
+
+        def decide():
+            candidate = self.candidate(command.candidate_id)
+            authorize_any(command.operation, records, seen=seen)
             candidate.correct(personal, fields)
             return [candidate], {"id": str(candidate.id), "fields": sorted(fields)}
 
         return self.execute(command, context, decide)
 
     def erase_candidate(self, command: EraseCandidate, certificates_held: list[str], records: list[Record],
-                        context: CommandContext) -> CommandOutcome:
+                        context: CommandContext, seen: list[Record] | None = None) -> CommandOutcome:
         def decide():
             candidate = self.candidate(command.candidate_id)
-            authorize_any(command.operation, records)
+            authorize_any(command.operation, records, seen=seen)
             candidate.erase(certificates_held)
             return [candidate], {"id": str(candidate.id)}
 
@@ -113,9 +143,13 @@ class CandidacyApplication(ServiceApplication):
     # --- candidacies ---
 
     def open_candidacy(self, command: OpenCandidacy, facts: CertificationFacts, on: date, owners: frozenset[str],
-                       context: CommandContext) -> CommandOutcome:
+                       context: CommandContext, seen: list[Record] | None = None) -> CommandOutcome:
+        """`seen`: the candidate's records (`candidate_records`), what the caller reads the person through."""
+
         def decide():
             candidate = self.candidate(command.candidate_id)
+            if seen is not None:  # a person the caller may not even read is, to them, no person (shared/policy.py)
+                authorize_any("candidate", seen)
             authorize("open-candidacy", Record(branches=owners, evaluator=command.evaluator_id,
                                                trainer=command.trainer_id, account=candidate.account))
             candidate.check_entrusted_to(context.actor.organisation_id)
@@ -166,8 +200,22 @@ class CandidacyApplication(ServiceApplication):
                                   lambda c: c.submit_validation_file())
 
     def transfer(self, command: Transfer, facts: CertificationFacts, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy(command, owners, context, lambda c: c.transfer(
-            facts, command.evaluator_id, command.reason))
+        """The person goes with the candidacy only when the organisation holding it, itself with a right over
+        them, transfers it: a right is handed on by who holds it, never gained by acting (a branch moving a
+        candidacy gives the new centre the candidacy, not the person)."""
+
+        def decide():
+            candidacy = self.candidacy(command.candidacy_id)
+            authorize(command.operation, self.record(candidacy, owners))
+            candidate = self.candidate(candidacy.candidate_id)
+            holder = context.actor.organisation_id
+            hands_on = holder == candidacy.evaluator_id and holder in candidate.organisations()
+            candidacy.transfer(facts, command.evaluator_id, command.reason)
+            if hands_on:
+                candidate.entrust(command.evaluator_id, by="transfer")
+            return [candidacy, candidate], {"id": str(candidacy.id)}
+
+        return self.execute(command, context, decide)
 
     def withdraw(self, command: Withdraw, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
         return self._ending(command, context, lambda c, candidate: c.withdraw(
@@ -193,12 +241,11 @@ class CandidacyApplication(ServiceApplication):
         return self.execute(command, context, decide)
 
 
-def authorize_any(operation: str, records: list[Record]) -> None:
-    """Allowed when the caller reaches one of the records (a person is reached through any of their records)."""
-    refusal = None
-    for record in records:
-        try:
-            return authorize(operation, record)
-        except Forbidden as forbidden:
-            refusal = refusal or forbidden
-    raise refusal or Forbidden(f"{operation}: no record")
+def unknown_candidate() -> UnknownCandidate:
+    """For an id naming no candidate, and for a candidate the caller may not read (shared/policy.py)."""
+    return UnknownCandidate("no such candidate")
+
+
+def unknown_candidacy() -> UnknownCandidacy:
+    """For an id naming no candidacy, and for a candidacy the caller may not read (shared/policy.py)."""
+    return UnknownCandidacy("no such candidacy")

@@ -117,3 +117,4 @@ async def held_blocks(pool: asyncpg.Pool, candidate_id: str) -> list[HeldBlock]:
     rows = await pool.fetch("SELECT * FROM held_blocks WHERE candidate_id = $1", candidate_id)
     return [HeldBlock(r["certification"], r["block"], r["valid_until"]) for r in rows]
 owners = catalog_view.owners
+accredited = catalog_view.accredited

@@ -13,7 +13,13 @@ def to_contract(e) -> public.Contract | None:
     match e:
         case Candidate.Registered():
             return public.CandidateRegistered(candidate_id=str(e.originator_id), personal=e.personal,
-                                              status=e.status, employer_id=e.employer_id, account=e.account)
+                                              status=e.status, employer_id=e.employer_id, account=e.account,
+                                              invited_account=getattr(e, "invited_account", None))  # older: none
+        case Candidate.AccountConfirmed():
+            return public.CandidateAccountConfirmed(candidate_id=str(e.originator_id), account=e.account)
+        case Candidate.Entrusted():
+            return public.CandidateEntrusted(candidate_id=str(e.originator_id), organisation_id=e.organisation_id,
+                                             by=e.by)
         case Candidate.Corrected():
             return public.CandidateCorrected(candidate_id=str(e.originator_id), personal=e.personal, fields=e.fields)
         case Candidate.Erased():

@@ -35,6 +35,10 @@ class UnknownCandidacy(NotFound):
     pass
 
 
+class UnknownOrganisation(NotFound):
+    pass
+
+
 class CandidacyAlreadyOpen(Conflict):
     pass
 
@@ -149,11 +153,15 @@ class Candidate(Aggregate):
 
     @event("Registered")
     def __init__(self, personal: str, status: str, employer_id: str | None, account: str | None = None,
-                 registered_by: str | None = None):
+                 registered_by: str | None = None, invited_account: str | None = None):
         self.personal: str | None = personal
         # The candidate's login at the identity provider: what lets them see and act on their own record.
+        # Since the person rule, registration only names it (`invited_account`): it takes effect once the
+        # person, signed in as that login, confirms it (`account` set at registration: earlier records).
         self.account = account
+        self.invited_account = invited_account
         self.registered_by = registered_by  # the organisation that registered them (role table: registered)
+        self.entrusted: set[str] = set()  # organisations the person, or a transfer, entrusted them to
         self.status = status
         self.employer_id = employer_id
         self.open_candidacies: dict[str, str] = {}  # certification code → candidacy id
@@ -167,15 +175,49 @@ class Candidate(Aggregate):
         if status not in STATUSES:
             raise InvalidInput(f"a candidate's status is one of {', '.join(STATUSES)}", status=status)
         return cls._create(cls.Registered, id=candidate_id, personal=personal, status=status,
-                           employer_id=employer_id, account=account, registered_by=registered_by)
+                           employer_id=employer_id, account=None, invited_account=account,
+                           registered_by=registered_by)
+
+    def organisations(self) -> frozenset[str]:
+        """The organisations with a right over the person: the one that registered them, and those the person
+        (or a transfer by an organisation holding that right) entrusted them to."""
+        return frozenset({self.registered_by} - {None}) | frozenset(self.entrusted)
 
     def check_entrusted_to(self, organisation_id: str | None) -> None:
-        """An organisation acts on a person only where it already has a right over them: it registered them.
+        """An organisation acts on a person only where it already has a right over them (`organisations`).
         A right is never gained by acting on the person (opening a candidacy for them, for instance)."""
-        if organisation_id is None or organisation_id != self.registered_by:
-            raise Forbidden("your organisation has no right over this person: only the organisation that registered "
-                            "them may open a candidacy for them", operation="open-candidacy",
-                            missing=["registered: the candidate was registered by your organisation"])
+        if organisation_id is None or organisation_id not in self.organisations():
+            raise Forbidden("your organisation has no right over this person: only an organisation that registered "
+                            "them or that they entrusted their record to may open a candidacy for them",
+                            operation="open-candidacy",
+                            missing=["registered: the candidate was registered by, or entrusted to, your organisation"])
+
+    def confirm_account(self, login: str) -> None:
+        """The person, signed in as the login the registering organisation named, confirms that the record is
+        theirs: only then does that login see and act on it (a claim of one's own record)."""
+        self.check_not_erased()
+        if self.account == login:
+            return  # confirmed already: nothing changes
+        if self.invited_account != login:
+            raise Forbidden("this record does not name your login: the organisation that registered you names it "
+                            "at registration, then you confirm it", operation="confirm-account")
+        self._account_confirmed(account=login)
+
+    @event("AccountConfirmed")
+    def _account_confirmed(self, account: str) -> None:
+        self.account = account
+        self.invited_account = None
+
+    def entrust(self, organisation_id: str, by: str) -> None:
+        """`by`: "person" (the person, signed in, links their record to the organisation) or "transfer" (the
+        organisation holding their candidacy and a right over them hands it on with the candidacy)."""
+        self.check_not_erased()
+        if organisation_id not in self.organisations():
+            self._entrusted(organisation_id=organisation_id, by=by)
+
+    @event("Entrusted")
+    def _entrusted(self, organisation_id: str, by: str) -> None:
+        self.entrusted.add(organisation_id)
 
     def check_not_erased(self) -> None:
         if self.erased:

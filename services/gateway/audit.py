@@ -221,6 +221,9 @@ _SUMMARIES = {
     "BlockEquivalencesRecorded": lambda p: f"{p['code']}: {len(p['equivalences'])} block equivalences recorded",
     # candidacy
     "CandidateRegistered": lambda p: f"Candidate registered ({_lower(p['status'])})",
+    "CandidateAccountConfirmed": lambda p: "Login confirmed by the person, signed in as it",
+    "CandidateEntrusted": lambda p: ("Record entrusted to another organisation by the person" if p["by"] == "person"
+                                     else "Record handed on with the transfer of the candidacy"),
     "CandidateCorrected": lambda p: f"Candidate's data corrected: {_list(_lower(f) for f in p['fields'])}",
     "CandidateErased": lambda p: "Candidate erased on their request",
     "CandidacyOpened": lambda p: (f"Candidacy opened for {p['certification']} version {p['version']} by "

@@ -50,7 +50,9 @@ def candidates(caller: Caller, name: str = "candidate") -> Clause:
     if Scope.ALL in scopes:
         clauses.append(("TRUE", []))
     if Scope.REGISTERED in scopes:
-        clauses.append(("registered_by = ?", [caller.organisation_id]))
+        clauses.append(("(registered_by = ? OR ? = ANY(entrusted))", [caller.organisation_id] * 2))
+    if Scope.INVITED in scopes:
+        clauses.append(("invited_account = ?", [caller.user_id]))
     if Scope.OWN_RECORD in scopes:
         clauses.append(("account = ?", [caller.user_id]))
     through, values = candidacies(caller, name)

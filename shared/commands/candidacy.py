@@ -33,7 +33,8 @@ class RegisterCandidate(Command):
     status: CandidateStatus
     employer_id: str | None = Field(default=None, max_length=64)
     account: str | None = Field(default=None, min_length=1, max_length=200,
-                                description="The candidate's login (username) at the identity provider")
+                                description="The candidate's login (username) at the identity provider: it "
+                                            "reaches the record once the person, signed in, confirms it")
     holder: HolderIdentity | None = Field(default=None, description="Civil registry data, for the holders' declaration")
 
 
@@ -61,6 +62,25 @@ class EraseCandidate(Command):
     operation = "erase-candidate"
 
     candidate_id: str = Id
+
+
+class ConfirmAccount(Command):
+    """The person, signed in as the login their registering organisation named, confirms the record is theirs
+    (a person registered twice, by two centres, claims each record this way: never an organisation for them)."""
+
+    operation = "confirm-account"
+
+    candidate_id: str = Id
+
+
+class EntrustCandidate(Command):
+    """The person, signed in, links their record to an organisation (a centre of their choice): it then has
+    the same right over them as the one that registered them."""
+
+    operation = "entrust-candidate"
+
+    candidate_id: str = Id
+    organisation_id: str = Id
 
 
 class ExperiencePeriod(Part):

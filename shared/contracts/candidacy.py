@@ -29,15 +29,34 @@ class PathBlock(BaseModel):
 
 class CandidateRegistered(Contract):
     """Version 2: the personal fields (given_name, family_name, email, birth_date, holder in version 1)
-    are sealed in `personal`."""
+    are sealed in `personal`. Version 3: the login named at registration is `invited_account`, which takes
+    effect on `CandidateAccountConfirmed`; `account` (effective at once) is only ever set by earlier ones."""
 
-    contract_version = 2
+    contract_version = 3
+    upcasts = {2: lambda payload: {**payload, "invited_account": None}}
 
     candidate_id: str
     personal: str  # sealed with the person's key: only the candidacy service reads it
     status: CandidateStatus
     employer_id: str | None
     account: str | None = None  # the candidate's login, for their own access
+    invited_account: str | None = None  # the login named, until the person confirms it
+
+
+class CandidateAccountConfirmed(Contract):
+    """The person, signed in as the login named at registration, confirmed the record is theirs."""
+
+    candidate_id: str
+    account: str
+
+
+class CandidateEntrusted(Contract):
+    """An organisation gained a right over the person: `by` the person themself, or by a `transfer` of their
+    candidacy by the organisation that held it."""
+
+    candidate_id: str
+    organisation_id: str
+    by: str
 
 
 class CandidateCorrected(Contract):
@@ -160,6 +179,8 @@ class CandidacyClosed(CandidacyStep):
 REGISTRY = ContractRegistry(
     TOPIC,
     CandidateRegistered,
+    CandidateAccountConfirmed,
+    CandidateEntrusted,
     CandidateCorrected,
     CandidateErased,
     CandidacyOpened,

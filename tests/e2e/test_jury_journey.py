@@ -239,12 +239,13 @@ async def test_the_published_envelopes_say_what_who_when_why_and_where_from(jour
     for envelope, producer in ((registered, "candidacy"), (validated, "jury"), (decided, "jury")):
         assert set(envelope) == ENVELOPE
         assert envelope["producer"] == producer
-        assert envelope["version"] == (2 if envelope["type"] == "CandidateRegistered" else 1)
+        assert envelope["version"] == (3 if envelope["type"] == "CandidateRegistered" else 1)
         assert envelope["_key"] == envelope["aggregate_id"]  # keyed by aggregate: per-aggregate order
         assert set(envelope["actor"]) == {"user_id", "organisation_id", "role"}
         assert envelope["correlation_id"] and envelope["causation_id"]
     # The candidate's personal data travels only sealed with their own key, which the candidacy service keeps.
-    assert set(registered["payload"]) == {"candidate_id", "personal", "status", "employer_id", "account"}
+    assert set(registered["payload"]) == {"candidate_id", "personal", "status", "employer_id", "account",
+                                          "invited_account"}
     assert registered["payload"]["personal"].startswith("pd1.") and "Martin" not in json.dumps(registered)
     assert validated["actor"]["role"] == "evaluator" and validated["payload"]["block"] in BLOCKS
     assert decided["payload"]["decision"] == "FULL_AWARD" and len(decided["payload"]["members_present"]) == 4

@@ -71,6 +71,7 @@ async def world():
     w.account = f"candidate-{uuid.uuid4().hex[:8]}"
     w.tokens = await tokens(w)
     w.candidate = await register(w, w.tokens["evaluator"][0], account=w.account)
+    await confirmed(w, w.candidate)
     opened = await once_known(w, "openCandidacy", "OpenCandidacyInput", {
         "candidateId": w.candidate, "certification": CERT_A, "route": "TRAINING", "evaluatorId": w.orgs["centre_a"],
         "trainerId": w.orgs["trainer_a"], "employerId": w.orgs["employer_a"]},
@@ -126,7 +127,12 @@ async def register(w, token, account=None) -> str:
     return result["candidate"]["id"]
 
 
-async def registered_person(w, registrar: str, account=None) -> tuple[str, str]:
+async def confirmed(w, person: str) -> None:
+    """The person, signed in as the login named at registration, confirms it: only then does it reach them."""
+    await ok(w, "confirmAccount", "ConfirmAccountInput", {"candidateId": person}, "", w.tokens["candidate"][0])
+
+
+async def registered_person(w, registrar: str, account=None, confirm: bool = True) -> tuple[str, str]:
     """A new person registered by the registrar's organisation when its role may register people, else by
     the operator; and the token that registered them (the person rule: only it acts on them)."""
     data = {"givenName": "Noé", "familyName": "Blanc", "email": "noe@example.org", "status": "EMPLOYEE",
@@ -135,6 +141,8 @@ async def registered_person(w, registrar: str, account=None) -> tuple[str, str]:
         result = await mutate(w, "registerCandidate", "RegisterCandidateInput", data, token,
                               "... on CandidateRegistered { candidate { id } }")
         if "candidate" in result:
+            if account and confirm:
+                await confirmed(w, result["candidate"]["id"])
             return result["candidate"]["id"], token
     raise AssertionError(result)
 
@@ -351,6 +359,13 @@ async def command_input(w, name: str, registrar: str = "default") -> tuple[str, 
                 "candidateId": person, "certification": CERT_A, "route": "TRAINING",
                 "evaluatorId": w.orgs["centre_a"]}, "", token=by)
             return "eraseCandidate", "EraseCandidateInput", {"candidateId": person}
+        case "confirm-account":
+            person, _ = await registered_person(w, registrar, account=w.account, confirm=False)
+            return "confirmAccount", "ConfirmAccountInput", {"candidateId": person}
+        case "entrust-candidate":
+            person, _ = await registered_person(w, registrar, account=w.account)
+            return "entrustCandidate", "EntrustCandidateInput", {"candidateId": person,
+                                                                 "organisationId": w.orgs["centre_b"]}
         case "open-candidacy":
             candidate, _ = await registered_person(w, registrar)
             return "openCandidacy", "OpenCandidacyInput", {

@@ -8,6 +8,7 @@ import pytest
 
 from services.candidacy import api as candidacy_api
 from services.candidacy.application import CandidacyApplication
+from services.candidacy.domain import UnknownCandidacy
 from services.catalog import api as catalog_api
 from services.catalog.application import CatalogApplication
 from services.gateway.schema import schema
@@ -113,6 +114,17 @@ def test_a_refusal_names_the_rights_the_caller_has_and_that_fall_short():
     assert refusal.value.details == {"operation": "publish-version", "missing": ["branch-admin: own-branches"]}
 
 
+def test_a_record_the_caller_may_not_even_read_is_refused_as_an_unknown_id_would_be():
+    """NotFound versus Forbidden would tell whether an id exists: Forbidden only for a record the caller reads."""
+    unknown = UnknownCandidacy("no such candidacy")
+    record = Record(branches=frozenset({"LEEM"}), evaluator="CENTRE", read="candidacy", unknown=unknown)
+    with pytest.raises(UnknownCandidacy) as hidden:
+        authorize("withdraw", record, caller(["evaluator"], organisation="ELSEWHERE"))
+    assert hidden.value is unknown and hidden.value.details == {}
+    with pytest.raises(Forbidden):  # a certifier of LEEM reads the candidacy, but may not withdraw it
+        authorize("withdraw", record, caller(["certifier", "evaluator"], organisation="ELSEWHERE", branches=["LEEM"]))
+
+
 def test_without_a_caller_nothing_is_allowed():
     token = current_caller.set(None)
     try:
@@ -122,8 +134,8 @@ def test_without_a_caller_nothing_is_allowed():
         current_caller.reset(token)
 
 
-def context() -> CommandContext:
-    return CommandContext.new(Actor(user_id="u", organisation_id="UIMM", role="branch-admin"), f"k-{uuid.uuid4()}")
+def context(user: str = "u") -> CommandContext:
+    return CommandContext.new(Actor(user_id=user, organisation_id="UIMM", role="branch-admin"), f"k-{uuid.uuid4()}")
 
 
 def test_a_branch_admin_changes_only_the_certifications_of_its_branches_and_a_refusal_writes_nothing():
@@ -157,7 +169,7 @@ def test_an_evaluation_centre_acts_only_on_the_candidacies_it_evaluates():
                                    context()).result["id"]
     evaluator = app.candidacy(candidacy).evaluator_id
     current_caller.set(caller(["evaluator"], organisation="ANOTHER-CENTRE"))
-    with pytest.raises(Forbidden):
+    with pytest.raises(UnknownCandidacy):  # not even readable by it: as if there were no such candidacy
         app.withdraw({"candidacy_id": candidacy, "reason": "r"}, OWNERS, context())
     current_caller.set(caller(["evaluator"], organisation=evaluator))
     app.withdraw({"candidacy_id": candidacy, "reason": "r"}, OWNERS, context())
@@ -174,7 +186,10 @@ def test_a_candidate_acts_only_on_their_own_record():
     candidacy = app.open_candidacy(opening(person, route="TRAINING"), facts(), date.today(), OWNERS,
                                    context()).result["id"]
     current_caller.set(caller(["candidate"], user="bob"))
-    with pytest.raises(Forbidden):
+    with pytest.raises(UnknownCandidacy):
         app.withdraw({"candidacy_id": candidacy, "reason": "r"}, OWNERS, context())
     current_caller.set(caller(["candidate"], user="ana"))
+    with pytest.raises(UnknownCandidacy):  # the login named at registration reaches nothing before ana confirms it
+        app.withdraw({"candidacy_id": candidacy, "reason": "r"}, OWNERS, context())
+    app.confirm_account({"candidate_id": person}, context(user="ana"))
     app.withdraw({"candidacy_id": candidacy, "reason": "r"}, OWNERS, context())

@@ -5,7 +5,7 @@ from strawberry.types import Info
 
 from shared.commands import Command
 from shared.commands.candidacy import (
-    CheckEligibility, CorrectCandidate, DecideAdmissibility, DecideFunding, DeclareExperience, EraseCandidate,
+    CheckEligibility, ConfirmAccount, CorrectCandidate, EntrustCandidate, DecideAdmissibility, DecideFunding, DeclareExperience, EraseCandidate,
     FileAdmissibility, OpenCandidacy,
     Position, RegisterCandidate, RequestFunding, SetPath, SubmitValidationFile, Transfer, Withdraw,
 )
@@ -18,6 +18,8 @@ from services.gateway.schema.inputs import graphql_input
 RegisterCandidateInput = graphql_input(RegisterCandidate)
 CorrectCandidateInput = graphql_input(CorrectCandidate)
 EraseCandidateInput = graphql_input(EraseCandidate)
+ConfirmAccountInput = graphql_input(ConfirmAccount)
+EntrustCandidateInput = graphql_input(EntrustCandidate)
 OpenCandidacyInput = graphql_input(OpenCandidacy)
 CandidacyInput = graphql_input(CheckEligibility)  # shared by the steps that carry only the candidacy
 DeclareExperienceInput = graphql_input(DeclareExperience)
@@ -80,6 +82,17 @@ class CandidacyMutations:
     @strawberry.mutation(description="Rectify a candidate's personal data (only the fields given change)")
     async def correct_candidate(self, info: Info, input: CorrectCandidateInput, idempotency_key: str) -> CandidateResult:
         return await forward(info, CorrectCandidate, input, idempotency_key, lambda answer: _candidate(info, answer))
+
+    @strawberry.mutation(description="The person, signed in as the login their registering organisation named, "
+                                     "confirms the record is theirs: only then does the login reach it")
+    async def confirm_account(self, info: Info, input: ConfirmAccountInput, idempotency_key: str) -> CandidateResult:
+        return await forward(info, ConfirmAccount, input, idempotency_key, lambda answer: _candidate(info, answer))
+
+    @strawberry.mutation(description="The person links their record to an accredited organisation of their choice, "
+                                     "which then has the right over them of the organisation that registered them")
+    async def entrust_candidate(self, info: Info, input: EntrustCandidateInput,
+                                idempotency_key: str) -> CandidateResult:
+        return await forward(info, EntrustCandidate, input, idempotency_key, lambda answer: _candidate(info, answer))
 
     @strawberry.mutation(description="Erase a candidate on their request: their key is destroyed, their data never "
                                      "readable again anywhere; refused for the holder of a certificate in force")

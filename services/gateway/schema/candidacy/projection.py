@@ -51,6 +51,11 @@ MIGRATIONS = numbered(
     );
     CREATE INDEX IF NOT EXISTS candidacies_candidate ON candidacies (candidate_id);
     """,
+    """
+    -- The person rule: the login named waits for the person's confirmation; organisations entrusted with them.
+    ALTER TABLE candidates ADD COLUMN invited_account text;
+    ALTER TABLE candidates ADD COLUMN entrusted text[] NOT NULL DEFAULT '{}';
+    """,
 )
 
 
@@ -60,9 +65,17 @@ async def project(conn: asyncpg.Connection, envelope: Envelope) -> None:
         return
     if isinstance(fact, candidacy.CandidateRegistered):
         await conn.execute(
-            "INSERT INTO candidates (id, status, employer_id, registered_at, account, registered_by)"
-            " VALUES ($1, $2, $3, $4, $5, $6)",
-            envelope.aggregate_id, fact.status, fact.employer_id, at, fact.account, envelope.actor.organisation_id)
+            "INSERT INTO candidates (id, status, employer_id, registered_at, account, registered_by, invited_account)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7)", envelope.aggregate_id, fact.status, fact.employer_id, at,
+            fact.account, envelope.actor.organisation_id, fact.invited_account)
+        return
+    if isinstance(fact, candidacy.CandidateAccountConfirmed):
+        await conn.execute("UPDATE candidates SET account = $2, invited_account = NULL WHERE id = $1",
+                           envelope.aggregate_id, fact.account)
+        return
+    if isinstance(fact, candidacy.CandidateEntrusted):
+        await conn.execute("UPDATE candidates SET entrusted = array_append(entrusted, $2) WHERE id = $1"
+                           " AND NOT $2 = ANY(entrusted)", envelope.aggregate_id, fact.organisation_id)
         return
     if isinstance(fact, candidacy.CandidateErased):
         await conn.execute("UPDATE candidates SET erased_at = $2 WHERE id = $1", envelope.aggregate_id, at)

@@ -150,6 +150,9 @@ class Candidate:
     status: str
     employer_id: str | None
     registered_at: datetime
+    account_confirmed: bool = strawberry.field(
+        description="The login named at registration was confirmed by the person, signed in as it: only then "
+                    "does it reach the record (false: waiting for them, or no login named)")
 
     @strawberry.field
     async def given_name(self, info: Info) -> str:
@@ -189,4 +192,4 @@ class Candidate:
     @classmethod
     def from_row(cls, row) -> Candidate:
         return cls(id=strawberry.ID(str(row["id"])), status=row["status"], employer_id=row["employer_id"],
-                   registered_at=row["registered_at"])
+                   registered_at=row["registered_at"], account_confirmed=row["account"] is not None)
