@@ -6,7 +6,7 @@ JSON schema of its kind (kubernetes-validate, strict: an unknown or misspelt fie
 essentials are checked: two replicas or more of each process running `cqp serve <process>` from the image
 of deploy/Dockerfile, probed on /health/ready and /health/live at its port, given every setting compose
 gives it, logging in to PostgreSQL and Kafka as itself with its own Secret, no secret value in a manifest,
-Keycloak importing the checked-in realm. When kubectl is installed, its own rendering must agree.
+Keycloak importing the checked-in realm, network policies letting only the gateway reach the services. When kubectl is installed, its own rendering must agree.
 Why: nothing else runs these manifests before a cluster does, and a probe, a setting or a credential
 gone missing would only show there.
 """
@@ -339,6 +339,74 @@ def test_postgres_asks_every_role_for_a_password_and_keeps_its_data_in_a_volume(
         assert given[variable] == compose()["postgres"]["environment"][variable]
     assert given["POSTGRES_PASSWORD"] == ("secret", "postgres", "admin-password")
     assert statefulset["spec"]["volumeClaimTemplates"][0]["metadata"]["name"] == "data"
+
+
+# --- network ----------------------------------------------------------------------------------------------
+
+OUTSIDE = "outside"  # a pod of another namespace (the ingress controller, anyone in the cluster)
+
+
+def pods(manifests) -> dict[str, dict]:
+    """Every workload's pod: its labels and its named container ports."""
+    found = {}
+    for document in manifests:
+        if pod_spec(document):
+            ports = {p["name"]: p["containerPort"] for c in containers(document) for p in c.get("ports", []) if "name" in p}
+            found[document["metadata"]["name"]] = {"labels": document["spec"]["template"]["metadata"]["labels"],
+                                                   "ports": ports}
+    return found
+
+
+def selects(selector: dict, labels: dict) -> bool:
+    assert set(selector) <= {"matchLabels"}, f"the check reads matchLabels only, not {sorted(selector)}"
+    return selector.get("matchLabels", {}).items() <= labels.items()
+
+
+def reaches(manifests, source: str, target: str, port: int) -> bool:
+    """NetworkPolicy's rule, for ingress within the namespace: with no policy selecting the target pod
+    anything may connect; otherwise only what one ingress rule of those policies lets in (peers and ports)."""
+    everyone = pods(manifests)
+    pod = everyone[target]
+    policies = [d["spec"] for d in manifests if d["kind"] == "NetworkPolicy"
+                and "Ingress" in d["spec"].get("policyTypes", ["Ingress"]) and selects(d["spec"]["podSelector"], pod["labels"])]
+    if not policies:
+        return True
+
+    def peer(rule_peer: dict) -> bool:
+        assert set(rule_peer) == {"podSelector"}, f"the check reads podSelector peers only, not {sorted(rule_peer)}"
+        return source != OUTSIDE and selects(rule_peer["podSelector"], everyone[source]["labels"])
+
+    for policy in policies:
+        for rule in policy.get("ingress", []):
+            peers = "from" not in rule or any(peer(p) for p in rule["from"])
+            ports = "ports" not in rule or any(pod["ports"].get(p["port"], p["port"]) == port for p in rule["ports"])
+            if peers and ports:
+                return True
+    return False
+
+
+def test_nothing_reaches_a_pod_unless_a_policy_lets_it_and_only_the_gateway_reaches_the_services(manifests):
+    (deny,) = [d for d in manifests if d["kind"] == "NetworkPolicy" and d["spec"]["podSelector"] == {}]
+    assert deny["spec"]["policyTypes"] == ["Ingress"] and not deny["spec"].get("ingress")
+    processes = set(PROCESSES)
+    # Whom each pod's port takes connections from: the entry point, the services behind it, the infrastructure.
+    expected = {
+        ("gateway", 8000): {*pods(manifests), OUTSIDE},
+        **{(service, 8000): {"gateway"} for service in processes - {"gateway"}},
+        ("postgres", 5432): processes | {"database"},
+        ("kafka", 9092): processes | {"topics", "kafka"},
+        ("kafka", 9093): {"kafka"},
+        ("keycloak", 8080): processes,
+        ("keycloak", 9000): set(),  # its management port: the kubelet's probes only
+    }
+    assert {target for target, _ in expected} == set(pods(manifests)) - {"database", "topics"}
+    for (target, port), allowed in expected.items():
+        assert port in pods(manifests)[target]["ports"].values(), f"{target} has no port {port}"
+        for source in [*pods(manifests), OUTSIDE]:
+            assert reaches(manifests, source, target, port) is (source in allowed), \
+                f"{source} {'cannot reach' if source in allowed else 'reaches'} {target}:{port}"
+    for job in ("database", "topics"):  # a Job listens on no port
+        assert not pods(manifests)[job]["ports"]
 
 
 # --- secrets ---------------------------------------------------------------------------------------------
