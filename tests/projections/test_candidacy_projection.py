@@ -26,11 +26,28 @@ async def test_a_registered_candidate_is_kept_without_personal_data_and_with_the
     candidate = uuid.uuid4()
     fact = c.CandidateRegistered(candidate_id=str(candidate), personal="pd1.sealed", status="EMPLOYEE",
                                  employer_id="emp", account="jdoe")
-    await apply(db, TOPIC, envelope(fact, candidate))
+    # Version 2, before logins waited for confirmation: its login is the candidate's, as it was then.
+    version_2 = fact.model_dump(mode="json", exclude={"invited_account"})
+    await apply(db, TOPIC, envelope(fact, candidate, version=2, payload=version_2))
     row = await db.fetchrow("SELECT * FROM candidates WHERE id = $1", candidate)
     assert (row["status"], row["employer_id"], row["account"], row["registered_by"]) == \
         ("EMPLOYEE", "emp", "jdoe", "11111111-1111-1111-1111-111111111111")
     assert "pd1.sealed" not in json.dumps({k: str(v) for k, v in dict(row).items()})
+
+
+async def test_a_login_named_at_registration_reaches_the_candidate_once_confirmed_and_each_entrustment_is_kept(db):
+    candidate = uuid.uuid4()
+    await apply(db, TOPIC, envelope(c.CandidateRegistered(candidate_id=str(candidate), personal="pd1.x",
+                                                          status="EMPLOYEE", employer_id=None, invited_account="ana"),
+                                    candidate))
+    row = await db.fetchrow("SELECT account, invited_account, entrusted FROM candidates WHERE id = $1", candidate)
+    assert (row["account"], row["invited_account"], row["entrusted"]) == (None, "ana", [])
+    await apply(db, TOPIC, envelope(c.CandidateAccountConfirmed(candidate_id=str(candidate), account="ana"), candidate))
+    for organisation in ("centre-2", "centre-3", "centre-2"):  # the same one twice: kept once
+        await apply(db, TOPIC, envelope(c.CandidateEntrusted(candidate_id=str(candidate), organisation_id=organisation,
+                                                             by="person"), candidate))
+    row = await db.fetchrow("SELECT account, invited_account, entrusted FROM candidates WHERE id = $1", candidate)
+    assert (row["account"], row["invited_account"], row["entrusted"]) == ("ana", None, ["centre-2", "centre-3"])
 
 
 async def test_an_opened_candidacy_has_the_status_its_event_carries_and_every_block_pending(db):
