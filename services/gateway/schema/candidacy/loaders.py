@@ -12,16 +12,21 @@ from services.gateway import scopes
 from services.gateway.schema.pagination import Conditions
 
 
+def per_candidate(ids: list[str], rows) -> list[list]:
+    """The rows of each candidate of `ids`, in that order (rows in the order read)."""
+    by_candidate = defaultdict(list)
+    for row in rows:
+        by_candidate[str(row["candidate_id"])].append(row)
+    return [by_candidate[str(i)] for i in ids]
+
+
 def candidacy_loaders(context) -> dict[str, DataLoader]:
     async def candidacies_of_candidate(ids: list[str]) -> list[list]:
         c = Conditions()
         c.add("candidate_id = ANY(?::uuid[])", ids)
         c.add_scope(scopes.candidacies(await context.caller()))
-        rows = await context.pool.fetch(f"SELECT * FROM candidacies{c.where} ORDER BY opened_at, id", *c.args)
-        by_candidate = defaultdict(list)
-        for row in rows:
-            by_candidate[str(row["candidate_id"])].append(row)
-        return [by_candidate[str(i)] for i in ids]
+        return per_candidate(ids, await context.pool.fetch(f"SELECT * FROM candidacies{c.where} ORDER BY opened_at, id",
+                                                           *c.args))
 
     async def certificates_of_candidate(ids: list[str]) -> list[list]:
         """Only those awarded on a candidacy the caller may read, as `candidacies` shows them: a person
@@ -29,12 +34,9 @@ def candidacy_loaders(context) -> dict[str, DataLoader]:
         c = Conditions()
         c.add("candidate_id = ANY(?::uuid[])", ids)
         c.add_scope(scopes.candidacies(await context.caller()))
-        rows = await context.pool.fetch(f"SELECT * FROM certificates WHERE candidacy_id IN (SELECT id FROM candidacies"
-                                        f"{c.where}) ORDER BY awarded_on, number", *c.args)
-        by_candidate = defaultdict(list)
-        for row in rows:
-            by_candidate[str(row["candidate_id"])].append(row)
-        return [by_candidate[str(i)] for i in ids]
+        return per_candidate(ids, await context.pool.fetch(
+            f"SELECT * FROM certificates WHERE candidacy_id IN (SELECT id FROM candidacies{c.where})"
+            " ORDER BY awarded_on, number", *c.args))
 
     async def candidates(ids: list[str]) -> list:
         """Candidates by id, as `candidate` shows them: those the caller may read, the others None."""
