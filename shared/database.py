@@ -7,8 +7,9 @@ writes its own tables and cannot even look into another's schema: services share
 gateway may create a schema in the database: `cqp gateway rebuild` drops its read models' schema and
 the gateway makes it again when it starts. Roles belong to the whole server, so one set serves every
 database (the tests make one database per system); `provision` grants them the database it is
-connected to. Operators' commands that read several schemas (dead letters, the Caisse des Dépôts
-export) run with the admin's DSN.
+connected to, and takes from PUBLIC the right to connect to the server's maintenance databases
+(`postgres`, `template1`; the admin, a superuser, keeps it). Operators' commands that read several
+schemas (dead letters, the Caisse des Dépôts export) run with the admin's DSN.
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ async def provision(admin_dsn: str, passwords: dict[str, str] | None = None) -> 
             await conn.execute(statement)
         database = await conn.fetchval("SELECT current_database()")
         await conn.execute(f'REVOKE ALL ON DATABASE "{database}" FROM PUBLIC')
+        # Every server's maintenance databases let PUBLIC connect: the processes' roles connect to theirs only.
+        for other in await conn.fetch("SELECT datname FROM pg_database WHERE datname IN ('postgres', 'template1')"):
+            await conn.execute(f'REVOKE CONNECT, TEMPORARY ON DATABASE "{other["datname"]}" FROM PUBLIC')
         for process in PROCESSES:
             rights = "CONNECT, CREATE" if process in MAY_CREATE_SCHEMA else "CONNECT"
             await conn.execute(f'GRANT {rights} ON DATABASE "{database}" TO "{role(process)}"')

@@ -4,11 +4,13 @@
 #   postgres.sh start PORT DATA_DIR   # prints the admin's DSN as the last stdout line; reuses a running server
 #   postgres.sh stop DATA_DIR
 #   postgres.sh status DATA_DIR       # exit 0 when running
+#   postgres.sh remove DATA_DIR       # stops the server and deletes DATA_DIR with every file of the server
 # No connection is trusted: every role logs in with a scram-sha-256 password. The passwords (of the
 # superuser `cqp`, for deployment, migrations and tests, and of the processes' roles cqp_catalog,
 # cqp_candidacy, cqp_jury, cqp_gateway, which `cqp database` creates) are made once per DATA_DIR in
 # DATA_DIR/secrets.env (mode 0600, never committed) as CQP_POSTGRES_PASSWORD_<ROLE>.
 set -euo pipefail
+umask 077  # its logs and files are its owner's only (the server user gets what it needs by chown)
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 die() { echo "postgres.sh: $*" >&2; exit 1; }
@@ -59,10 +61,21 @@ server_home() {
   if [ -L "$1/server" ]; then readlink -f "$1/server"; else printf %s "$1"; fi
 }
 
+# A server's files moved out of DATA_DIR belong to that DATA_DIR only: its server stopped, they go with it.
+discard() {
+  local home="$1"
+  case "$home" in /var/tmp/cqp-pgdata-*) ;; *) die "refusing to delete $home" ;; esac
+  [ -d "$home" ] || return 0
+  if [ -f "$home/pgdata/PG_VERSION" ] && (cd "$home" && as_pg "$bin/pg_ctl" status -D "$home/pgdata") >/dev/null 2>&1; then
+    (cd "$home" && as_pg "$bin/pg_ctl" stop -D "$home/pgdata" -m fast -w -t 60) >/dev/null
+  fi
+  rm -rf "$home"
+}
+
 start() {
   [ $# -eq 2 ] || die "usage: postgres.sh start PORT DATA_DIR"
   local port="$1" data home pgdata
-  mkdir -p "$2"
+  (umask 022; mkdir -p "$2")  # the folders above DATA_DIR stay reachable by the server user
   data="$(cd "$2" && pwd)"
   relocate_binaries
   home="$(server_home "$data")"
@@ -70,6 +83,9 @@ start() {
     chown nobody: "$data"
     if ! reachable "$data" || ! runuser -u nobody -- test -w "$data"; then
       home="/var/tmp/cqp-pgdata-$(printf %s "$data" | sha256sum | cut -c1-12)"
+      # No link yet: DATA_DIR is new, or was deleted and made again with its secrets.env. Whatever an
+      # earlier DATA_DIR of that path left in /var/tmp cannot serve it (nor be logged in to): it goes.
+      [ -L "$data/server" ] || discard "$home"
       ln -sfn "$home" "$data/server"
     fi
     mkdir -p "$home/run" && chown nobody: "$home" "$home/run"
@@ -106,6 +122,8 @@ start() {
   if [ -z "$("${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname = 'cqp'")" ]; then
     "${psql[@]}" -c 'CREATE DATABASE cqp' >/dev/null
   fi
+  # The processes' roles connect to the databases granted to them (`cqp database`), not to these.
+  "${psql[@]}" -c 'REVOKE CONNECT, TEMPORARY ON DATABASE postgres, template1 FROM PUBLIC' >/dev/null
   echo "postgresql://cqp:$password@127.0.0.1:$port/cqp"
 }
 
@@ -122,6 +140,18 @@ stop() {
   fi
 }
 
+remove() {
+  [ $# -eq 1 ] || die "usage: postgres.sh remove DATA_DIR"
+  [ -d "$1" ] || return 0
+  local data home
+  data="$(cd "$1" && pwd)"
+  home="$(server_home "$data")"
+  relocate_binaries
+  stop "$data"
+  [ "$home" = "$data" ] || discard "$home"
+  rm -rf "$data"
+}
+
 status() {
   [ $# -eq 1 ] || die "usage: postgres.sh status DATA_DIR"
   [ -d "$1" ] || return 1
@@ -136,5 +166,6 @@ case "$cmd" in
   start) start "$@" ;;
   stop) stop "$@" ;;
   status) status "$@" ;;
-  *) die "usage: postgres.sh start PORT DATA_DIR | stop DATA_DIR | status DATA_DIR" ;;
+  remove) remove "$@" ;;
+  *) die "usage: postgres.sh start PORT DATA_DIR | stop DATA_DIR | status DATA_DIR | remove DATA_DIR" ;;
 esac

@@ -110,6 +110,16 @@ async def test_the_gateway_role_reads_its_read_models_and_not_the_services_schem
             await fetch_as(running, "gateway", f"SELECT count(*) FROM {schema}.{schema}_events")
 
 
+async def test_a_service_role_connects_to_its_own_database_and_not_to_the_servers_maintenance_databases(running):
+    for process in PROCESSES:
+        dsn = running[process].env["CQP_POSTGRES_DSN"]
+        conn = await asyncpg.connect(dsn)
+        await conn.close()
+        for database in ("postgres", "template1"):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await asyncpg.connect(dsn.rsplit("/", 1)[0] + f"/{database}")
+
+
 async def test_every_process_connects_as_its_own_role_and_none_is_a_superuser(running):
     sessions = await running.sql(
         "SELECT DISTINCT a.usename AS role, r.rolsuper FROM pg_stat_activity a JOIN pg_roles r ON r.oid = a.usesysid"
