@@ -9,3 +9,5 @@ for name in CATALOG CANDIDACY JURY GATEWAY IMPORTER; do echo "CQP_KC_SECRET_$nam
 for name in ADMIN BROKER CATALOG CANDIDACY JURY GATEWAY; do echo "CQP_KAFKA_PASSWORD_$name=$(secret)"; done
 for name in ADMIN CATALOG CANDIDACY JURY GATEWAY; do echo "CQP_POSTGRES_PASSWORD_$name=$(secret)"; done
 echo "CQP_CURSOR_KEY=$(secret)"  # signs the lists' cursors (every gateway shares it)
+# The master keys of the services keeping personal data, each its own (AES-256, as `cqp cipher-key`).
+for name in CANDIDACY JURY; do echo "CQP_CIPHER_KEY_$name=$(head -c 32 /dev/urandom | base64 | tr -d '\n')"; done

@@ -2,9 +2,9 @@
 # Writes the secrets of the Kubernetes deployment: one env file per Secret that deploy/kustomization.yaml's
 # secretGenerator makes, in deploy/k8s/secrets/ (or the folder given), mode 0600, never committed (.gitignore).
 #   deploy/k8s/secrets.sh && kubectl apply -k deploy
-# The values come from deploy/secrets.sh (the same set as docker-compose.yml's .env) plus the cipher keys
-# of the services keeping personal data. A file that exists is kept: the broker's SCRAM users are written once, when its
-# storage is formatted, and the cipher key must never change once personal data is stored with it.
+# The values come from deploy/secrets.sh (the same set as docker-compose.yml's .env, the cipher keys of the
+# services keeping personal data among them). A file that exists is kept: the broker's SCRAM users are
+# written once, when its storage is formatted, and a cipher key must never change once data is sealed with it.
 # Each process's Secret holds only its own credentials; the broker and the `database` job read the
 # processes' passwords from the processes' Secrets (deploy/k8s/kafka.yaml, deploy/k8s/jobs.yaml).
 set -euo pipefail
@@ -14,10 +14,8 @@ umask 077
 mkdir -p "$out"
 
 declare -A new
-while IFS='=' read -r name value; do new[$name]=$value; done < <("$here/../secrets.sh")
-cipher_key() { head -c 32 /dev/urandom | base64 | tr -d '\n'; }  # as `cqp cipher-key` (AES-256)
-new[CQP_CIPHER_KEY_CANDIDACY]=$(cipher_key)
-new[CQP_CIPHER_KEY_JURY]=$(cipher_key)
+# Split at the first '=' only: `read` with IFS='=' would drop a base64 value's trailing '='.
+while read -r line; do new[${line%%=*}]=${line#*=}; done < <("$here/../secrets.sh")
 
 write() {  # write FILE KEY=NAME...: the Secret's keys, each from the value named
   local file="$out/$1.env"; shift

@@ -1,5 +1,6 @@
 """docker-compose.yml runs the same topology as scripts/dev, with settings the code reads."""
 
+import importlib
 import shutil
 import subprocess
 
@@ -81,6 +82,18 @@ def test_postgres_asks_every_role_for_a_password_and_the_roles_come_from_cqp_dat
     assert set(database["environment"]) >= {f"CQP_POSTGRES_PASSWORD_{p.upper()}" for p in PROCESSES}
     for process in PROCESSES:
         assert "database" in services()[process]["depends_on"]
+
+
+def test_only_the_services_keeping_personal_data_get_a_cipher_key_each_its_own():
+    for process in PROCESSES:
+        definition = getattr(importlib.import_module(f"services.{process}.__main__"), "DEFINITION", None)
+        environment = services()[process]["environment"]
+        if getattr(definition, "encrypted", False) or getattr(definition, "personal_data", False):
+            assert environment.get("CQP_CIPHER_KEY") == f"${{CQP_CIPHER_KEY_{process.upper()}:?}}", process
+        else:
+            assert "CQP_CIPHER_KEY" not in environment, f"{process} holds a cipher key it never needs"
+    made = (ROOT / "deploy" / "secrets.sh").read_text()
+    assert "CQP_CIPHER_KEY_$name" in made and "for name in CANDIDACY JURY" in made
 
 
 @pytest.mark.skipif(not shutil.which("docker-compose"), reason="docker-compose is not installed")
