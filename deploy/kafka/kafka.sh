@@ -11,6 +11,7 @@
 # committed) as CQP_KAFKA_PASSWORD_<USER>. The ACLs of a topic prefix come from `cqp topics`
 # (shared/kafka_acls.py).
 set -euo pipefail
+umask 077  # its logs and files are its owner's only
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"

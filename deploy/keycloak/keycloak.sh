@@ -7,7 +7,11 @@
 #   keycloak.sh stop STATE_DIR
 # The secrets of the realm (admin, client secrets, demo password) are made once per STATE_DIR in
 # STATE_DIR/secrets.env (mode 0600, never committed); the realm file names them as ${VARIABLES}.
+# A first start builds the server, makes its database and imports the realm: minutes on a busy machine.
+# The wait follows Keycloak's log: it goes on while the log says something new, up to
+# CQP_KEYCLOAK_START_SECONDS (900), and gives up after CQP_KEYCLOAK_STALL_SECONDS (300) without a new line.
 set -euo pipefail
+umask 077  # its logs and files are its owner's only
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -56,6 +60,36 @@ EOF
 
 ready() { curl -fs "http://127.0.0.1:$port/realms/cqp/.well-known/openid-configuration" >/dev/null 2>&1; }
 
+last_line() { tail -n 1 "$state/keycloak.log" 2>/dev/null | tr -d '\r' | cut -c1-200; }
+
+# Waits until the realm is served, saying what it waits for and what Keycloak last did.
+wait_ready() {
+  local bound="${CQP_KEYCLOAK_START_SECONDS:-900}" stall="${CQP_KEYCLOAK_STALL_SECONDS:-300}"
+  local what="Keycloak to serve the realm cqp at $issuer" started=$SECONDS news=$SECONDS size=-1 now
+  echo "keycloak.sh: waiting for $what (log: $state/keycloak.log)" >&2
+  until ready; do
+    if ! kill -0 "$(cat "$state/keycloak.pid")" 2>/dev/null; then
+      rm -f "$state/keycloak.pid"
+      tail -n 40 "$state/keycloak.log" >&2 || true
+      die "Keycloak exited during startup (log: $state/keycloak.log)"
+    fi
+    now="$(stat -c %s "$state/keycloak.log" 2>/dev/null || echo 0)"
+    if [ "$now" != "$size" ]; then
+      size="$now" news=$SECONDS
+      echo "keycloak.sh: $((SECONDS - started)) s: $(last_line)" >&2
+    fi
+    local why=""
+    [ $((SECONDS - news)) -lt "$stall" ] || why="its log said nothing new for $stall s"
+    [ $((SECONDS - started)) -lt "$bound" ] || why="not within $bound s"
+    if [ -n "$why" ]; then
+      tail -n 40 "$state/keycloak.log" >&2 || true
+      stop "$state"
+      die "gave up waiting for $what: $why (last: $(last_line); log: $state/keycloak.log)"
+    fi
+    sleep 1
+  done
+}
+
 start() {
   [ $# -eq 2 ] || die "usage: keycloak.sh start PORT STATE_DIR"
   port="$1"
@@ -70,27 +104,17 @@ start() {
   cp "$here/cqp-realm.json" "$home/data/import/cqp-realm.json"
   write_secrets
   [ -f "$state/keycloak.log" ] && mv -f "$state/keycloak.log" "$state/keycloak.log.1"
-  # start-dev: H2 file database in the home, realm imported when missing (IGNORE_EXISTING).
+  # start-dev: H2 file database in the home, realm imported when missing (IGNORE_EXISTING). Log level
+  # INFO: the steps of its start, which the wait follows.
   (
     set -a; . "$state/secrets.env"; set +a
     export JAVA_OPTS_KC_HEAP="-Xms128m -Xmx768m"
     exec setsid "$home/bin/kc.sh" start-dev --http-host 127.0.0.1 --http-port "$port" \
-      --http-management-port $((port + 1)) --import-realm --log-level WARN </dev/null >"$state/keycloak.log" 2>&1
+      --http-management-port $((port + 1)) --import-realm --log-level INFO </dev/null >"$state/keycloak.log" 2>&1
   ) &
   echo $! >"$state/keycloak.pid"
-  local deadline=$((SECONDS + 180))
-  while [ "$SECONDS" -lt "$deadline" ]; do
-    if ready; then echo "$issuer"; return 0; fi
-    if ! kill -0 "$(cat "$state/keycloak.pid")" 2>/dev/null; then
-      rm -f "$state/keycloak.pid"
-      tail -n 40 "$state/keycloak.log" >&2 || true
-      die "Keycloak exited during startup (log: $state/keycloak.log)"
-    fi
-    sleep 1
-  done
-  tail -n 40 "$state/keycloak.log" >&2 || true
-  stop "$state"
-  die "Keycloak did not answer on 127.0.0.1:$port within 180 s"
+  wait_ready
+  echo "$issuer"
 }
 
 stop() {
