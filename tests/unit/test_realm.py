@@ -49,3 +49,14 @@ def test_every_client_puts_the_actor_claims_and_the_gateway_audience_in_its_toke
         claims = {m["config"].get("claim.name") or m["config"].get("included.custom.audience")
                   for m in client["protocolMappers"]}
         assert claims == {"organisation", "branches", "roles", "cqp-gateway"}
+
+
+def test_wrong_passwords_lock_an_account_for_a_while_and_never_for_good():
+    """Brute-force protection slows a guesser down but lets no one lock a known user out for good: after
+    `failureFactor` wrong passwords (or two within a second) the account waits a minute, a minute more at each
+    further round, at most 15 minutes; it is never disabled."""
+    assert REALM["bruteForceProtected"] is True
+    assert REALM["permanentLockout"] is False
+    assert REALM["failureFactor"] >= 5
+    assert 0 < REALM["waitIncrementSeconds"] <= REALM["maxFailureWaitSeconds"] <= 900
+    assert 0 < REALM["minimumQuickLoginWaitSeconds"] <= REALM["maxFailureWaitSeconds"]
