@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     client_secret: str = ""
     # Bounds of what a caller may send: a request body, and the read queries it can cause.
     max_request_bytes: int = 2_000_000
+    # ... and what the gateway answers: a GraphQL answer's text (ResponseTooLarge beyond), and what callers
+    # without a token may spend per client address (a budget of cost units, refilled each second).
+    max_response_bytes: int = 16_000_000
+    anonymous_budget: int = 4_000
+    anonymous_budget_per_second: int = 500
     # Live subscriptions a gateway process serves at most, in all and per user.
     max_live_watches: int = 1000
     max_live_watches_per_user: int = 50

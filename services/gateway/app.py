@@ -32,6 +32,7 @@ from shared.people import PeopleClient
 from services.gateway.rebuild import GROUP
 from services.gateway.schema import build_schema
 from services.gateway.schema import pagination
+from services.gateway.schema.guards import Bounds, Budgets
 from services.gateway.schema.context import Context, new_correlation_id, request_loaders
 
 
@@ -44,7 +45,9 @@ CONNECTION_INIT_SECONDS = 10
 class GatewayGraphQL(GraphQL):
     def __init__(self, state: dict, settings: Settings):
         introspection = settings.graphql_introspection
-        super().__init__(build_schema(introspection, tracing.enabled()), graphql_ide="graphiql" if introspection else None,
+        bounds = Bounds(settings.max_response_bytes,
+                        Budgets(settings.anonymous_budget, settings.anonymous_budget_per_second))
+        super().__init__(build_schema(introspection, tracing.enabled(), bounds), graphql_ide="graphiql" if introspection else None,
                          subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
                          connection_init_wait_timeout=timedelta(seconds=CONNECTION_INIT_SECONDS),
                          max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION)

@@ -1,16 +1,37 @@
 """The gateway's guards refuse before running anything, and mask what callers sent in the logs."""
 
 import logging
+from types import SimpleNamespace
 
+from shared.errors import Unauthenticated
 from services.gateway.schema import build_schema, schema
-from services.gateway.schema.guards import MAX_COST, mask
+from services.gateway.schema.guards import ANONYMOUS_MAX_COST, MAX_COST, REPLAY_COST, Bounds, Budgets, mask
 
 COSTLY = """query($n: Int!) { certifications(first: $n) { edges { node { code title blocks { code title }
   versions { number blocks { code title } } } } } }"""
 
 
+class Request:
+    """A request's context as the guard sees it: a client address, and a token that verifies or none."""
+
+    def __init__(self, token: str | None = None, address: str = "127.0.0.2"):
+        self.request = SimpleNamespace(client=SimpleNamespace(host=address))
+        self.verifier, self._token = self, token
+
+    def token(self) -> str:
+        if not self._token:
+            raise Unauthenticated("a bearer token is required")
+        return self._token
+
+    async def verify(self, token: str):
+        return token
+
+
+SIGNED = Request("a verified token")
+
+
 async def test_an_operation_whose_pages_multiply_past_the_budget_is_refused_before_it_runs():
-    result = await schema.execute(COSTLY, variable_values={"n": 200}, context_value=None)
+    result = await schema.execute(COSTLY, variable_values={"n": 200}, context_value=SIGNED)
     assert result.errors[0].extensions["code"] == "QueryTooCostly"
     assert str(MAX_COST) in result.errors[0].message
 
@@ -77,3 +98,113 @@ async def test_with_introspection_off_a_misspelt_field_gets_no_suggestion_of_the
     assert len(closed.errors) == len(open_errors)
     assert all("Did you mean" not in e.message and "certifications" not in e.message for e in closed.errors)
     assert "certificationz" in closed.errors[0].message
+
+
+PAST = '{ %s }' % " ".join(f'c{n}: certification(code: "RNCP1", asOf: "2024-01-01T00:00:00Z") {{ code }}'
+                           for n in range(30))
+
+
+async def test_each_past_state_costs_the_replay_of_its_history_whoever_asks():
+    """30 aliases of `certification(asOf)` are 30 replays in the catalog service, not 30 fields."""
+    for caller in (SIGNED, Request()):
+        result = await schema.execute(PAST, context_value=caller)
+        assert result.errors[0].extensions["code"] == "QueryTooCostly", result.errors
+    from graphql import parse
+
+    from services.gateway.schema.guards import Cost
+
+    one = parse('{ certification(code: "RNCP1", asOf: "2024-01-01T00:00:00Z") { code } }')
+    assert Cost(schema._schema, {}, {}).of(one.definitions[0].selection_set, schema._schema.query_type,
+                                           frozenset()) == REPLAY_COST + 2
+    by_variable = await schema.execute("query($at: DateTime) { a: certification(code: \"R\", asOf: $at) { code }"
+                                       " b: certification(code: \"R\", asOf: $at) { code } }",
+                                       variable_values={"at": "2024-01-01T00:00:00Z"}, context_value=Request())
+    assert by_variable.errors[0].extensions["code"] == "QueryTooCostly"
+
+
+CATALOG_PAGE = "{ certifications(first: 200) { edges { node { code title blocks { code title } } } } }"
+
+
+async def test_a_caller_without_a_token_has_a_smaller_bound_per_operation():
+    anonymous = await schema.execute(CATALOG_PAGE, context_value=Request())
+    assert anonymous.errors[0].extensions["code"] == "QueryTooCostly"
+    assert str(ANONYMOUS_MAX_COST) in anonymous.errors[0].message and "without a token" in anonymous.errors[0].message
+    signed = await schema.execute(CATALOG_PAGE, context_value=SIGNED)
+    assert not signed.errors or signed.errors[0].extensions.get("code") != "QueryTooCostly"
+
+
+async def test_a_token_that_does_not_verify_gets_the_budget_of_no_token():
+    class Forged(Request):
+        async def verify(self, token):
+            raise Unauthenticated("the bearer token is not a JWT")
+
+    result = await schema.execute(CATALOG_PAGE, context_value=Forged("not.a.jwt"))
+    assert result.errors[0].extensions["code"] == "QueryTooCostly"
+
+
+def test_each_address_without_a_token_spends_a_budget_refilled_at_a_steady_rate():
+    now = [0.0]
+    budgets = Budgets(size=4000, per_second=500, clock=lambda: now[0])
+    assert budgets.take("127.0.0.2", 3000) == 0
+    assert budgets.take("127.0.0.2", 2000) == 2.0  # 1000 left: 2 s until 2000
+    assert budgets.take("127.0.0.3", 2000) == 0  # another address, its own budget
+    now[0] += 2
+    assert budgets.take("127.0.0.2", 2000) == 0
+
+
+def test_addresses_whose_budget_is_full_again_are_forgotten():
+    now = [0.0]
+    budgets = Budgets(size=100, per_second=10, addresses=2, clock=lambda: now[0])
+    budgets.take("127.0.0.2", 50)
+    budgets.take("127.0.0.3", 50)
+    now[0] += 10
+    budgets.take("127.0.0.4", 50)
+    assert len(budgets._left) == 1
+
+
+async def test_a_burst_of_requests_without_a_token_from_one_address_is_refused_once_its_budget_is_spent():
+    guarded = build_schema(bounds=Bounds(anonymous=Budgets(size=4000, per_second=0.001)))
+    query = '{ certification(code: "RNCP1", asOf: "2024-01-01T00:00:00Z") { code title } }'
+    answers = [await guarded.execute(query, context_value=Request()) for _ in range(5)]
+    refused = [a.errors[0] for a in answers if a.errors and a.errors[0].extensions.get("code") == "TooManyRequests"]
+    assert len(refused) == 2 and "try again in" in refused[0].message  # 3 replays of 1003, then the budget is out
+    signed = await guarded.execute(query, context_value=SIGNED)
+    assert not signed.errors or signed.errors[0].extensions.get("code") != "TooManyRequests"
+
+
+async def test_an_answer_larger_than_the_bound_is_refused_alone_and_logged_once(caplog):
+    query = "{ __schema { types { name description fields { name description } } } }"
+    assert (await schema.execute(query, context_value=SIGNED)).errors is None
+    with caplog.at_level(logging.INFO, logger="graphql"):
+        result = await build_schema(bounds=Bounds(max_response_bytes=2000)).execute(query, context_value=SIGNED)
+    assert result.data is None and [e.extensions["code"] for e in result.errors] == ["ResponseTooLarge"]
+    assert "2000" in result.errors[0].message
+    assert len([r for r in caplog.records if "ResponseTooLarge" in str(r.__dict__)]) == 1
+
+
+SUBSCRIPTION = """subscription($id: ID!) { candidacyChanged(id: $id) { id certification { predecessors { predecessors {
+  versions { blocks { code title competences modalities } } } } } } }"""
+
+
+async def test_a_subscription_goes_through_the_same_guard_as_a_query():
+    costly = await schema.subscribe(SUBSCRIPTION, variable_values={"id": "x"}, context_value=SIGNED)
+    first = await anext(costly)
+    assert first.errors[0].extensions["code"] == "QueryTooCostly"
+    nul = await schema.subscribe("subscription($id: ID!) { candidacyChanged(id: $id) { id } }",
+                                 variable_values={"id": "a\x00b"}, context_value=SIGNED)
+    assert (await anext(nul)).errors[0].extensions["code"] == "InvalidInput"
+
+
+async def test_a_control_character_in_a_mutations_input_is_its_typed_invalid_input_member_with_the_path():
+    result = await schema.execute(
+        'mutation($i: CreateBranchInput!) { createBranch(input: $i, idempotencyKey: "k") { __typename'
+        ' ... on InvalidInput { code problems { field problem } } } }',
+        variable_values={"i": {"code": "UIMM", "name": "U\x00IMM", "idcc": ["31\x0009"]}}, context_value=SIGNED)
+    assert result.errors is None, result.errors
+    answer = result.data["createBranch"]
+    assert answer["__typename"] == "InvalidInput"
+    assert [p["field"] for p in answer["problems"]] == ["name", "idcc.0"]
+    literal = await schema.execute('mutation { createBranch(input: {code: "U", name: "U\\u0000"}, idempotencyKey:'
+                                   ' "k\\u0007") { __typename ... on InvalidInput { problems { field } } } }',
+                                   context_value=SIGNED)
+    assert literal.data["createBranch"]["problems"] == [{"field": "name"}, {"field": "idempotency_key"}]

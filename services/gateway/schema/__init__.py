@@ -15,7 +15,7 @@ from services.gateway.schema.candidacy.queries import CandidacyQueries
 from services.gateway.schema.catalog.mutations import CatalogMutations
 from services.gateway.schema.catalog.queries import CatalogQueries
 from services.gateway.schema.dashboards.queries import DashboardQueries
-from services.gateway.schema.guards import InputGuard, log_errors
+from services.gateway.schema.guards import Bounds, InputGuard, log_errors
 from services.gateway.schema.jury.mutations import JuryMutations
 from services.gateway.schema.jury.queries import JuryQueries
 from services.gateway.schema.live.subscriptions import LiveSubscriptions
@@ -63,13 +63,14 @@ class NoSuggestions(SchemaExtension):
             error.message = SUGGESTION.sub("", error.message)
 
 
-def build_schema(introspection: bool = True, traced: bool = False) -> Schema:
+def build_schema(introspection: bool = True, traced: bool = False, bounds: Bounds | None = None) -> Schema:
+    bounds = bounds or Bounds()
     extensions = [
         lambda: AddValidationRules(list(LIMITS)),
         lambda: MaxTokensLimiter(max_token_count=2000),
-        InputGuard,
         lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
         lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
+        lambda: InputGuard(bounds),  # after the validation cache: it guards validated documents only
     ]
     if not introspection:
         extensions += [DisableIntrospection, NoSuggestions]

@@ -8,7 +8,8 @@ from typing import Any
 from strawberry.types import Info
 
 from shared.commands import Command
-from shared.errors import CommandRefused
+from shared.errors import CommandRefused, InvalidInput
+from shared.limits import control_character_paths
 from shared.policy import operation
 
 from services.gateway.schema.errors import Error, to_graphql
@@ -19,9 +20,16 @@ async def forward(
     info: Info, command: type[Command], input: Any, idempotency_key: str, answer: Callable[[dict], Awaitable[Any]],
 ) -> Any | Error:
     """Send the input as `command` to the service that owns it (its row of the role table says which)."""
+    body = command_body(input)
+    # Refused here as the service would (the same problems), so that a control character never travels.
+    problems = [{"field": path, "problem": "control characters are not allowed in text"}
+                for path in [*control_character_paths(body),
+                             *(["idempotency_key"] if any(control_character_paths(idempotency_key)) else [])]]
+    if problems:
+        return to_graphql(InvalidInput("the command's input holds control characters", problems=problems))
     try:
         service = operation(command.operation).service
-        result = await info.context.send(service, command.operation, command_body(input), idempotency_key)
+        result = await info.context.send(service, command.operation, body, idempotency_key)
     except CommandRefused as refusal:
         return to_graphql(refusal)
     return await answer(result)

@@ -1,81 +1,250 @@
 """What the gateway refuses before running a GraphQL operation, and what it never writes in its logs.
 
-- Control characters in any text (variables or inline literals): an `InvalidInput` error.
+One guard for every operation, query, mutation or subscription, over HTTP and WebSocket alike: it runs once
+the document is validated (`on_validate`), before anything is resolved, so a refused subscription never
+starts and is never pushed.
+
+- Control characters in any text (variables or inline literals): an `InvalidInput` error; in the arguments
+  of a mutation, the mutation answers the typed `InvalidInput` member of its result union instead (forward.py).
 - Operations that cost too much: each field counts 1, and what a list field selects counts as many
   times as the page size it asks for (`first`, from a literal or a variable, else the argument's
   default), or LIST_SIZE times for a list without one; a connection's `edges` are its page, counted
-  once; aliases and fragments count as the fields they repeat. Depth, aliases and tokens
+  once; aliases and fragments count as the fields they repeat; a field given `asOf` counts REPLAY_COST
+  more (the owning service rebuilds the state from its whole history). Depth, aliases and tokens
   are bounded by strawberry's own limiters beside this one.
+- Callers without a (valid) token have a smaller bound per operation (ANONYMOUS_MAX_COST: one replay at
+  most), and each client address a budget refilled at a steady rate (`Budgets`): `TooManyRequests` beyond.
+- Answers: the text of an answer is counted as it is resolved; beyond `max_response_bytes` the operation
+  stops and answers only `ResponseTooLarge` (each push of a subscription is counted on its own).
 - Logs: the values a caller sent (variables and inline literals) are masked in every error logged,
   as they may be a candidate's name, email, birth date or phone.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
+import math
 import re
+import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 
 from graphql import (
-    FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLError, GraphQLList, GraphQLNonNull,
-    GraphQLInterfaceType, GraphQLObjectType, GraphQLSchema, InlineFragmentNode, IntValueNode, OperationDefinitionNode, SelectionSetNode,
-    StringValueNode, VariableNode, get_named_type, visit, Visitor,
+    FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLEnumType, GraphQLError, GraphQLList, GraphQLNonNull,
+    GraphQLInterfaceType, GraphQLObjectType, GraphQLScalarType, GraphQLSchema, InlineFragmentNode, IntValueNode,
+    NullValueNode, OperationDefinitionNode, OperationType, SelectionSetNode, StringValueNode, VariableDefinitionNode,
+    VariableNode, get_named_type, validate, visit, Visitor,
 )
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
-from strawberry.types.execution import ExecutionResult
 
+from shared.errors import CommandRefused
 from shared.limits import control_character_paths
 
 logger = logging.getLogger("graphql")
 
 MAX_COST = 20_000
+ANONYMOUS_MAX_COST = 2_000  # a caller without a token: one replay at most, or a page of the catalog
+REPLAY_COST = 1_000  # a field given `asOf`: its service replays the aggregate's whole history
 LIST_SIZE = 10
 PAGE_ARGUMENTS = ("first", "last")
+PAST = "asOf"
+TOO_LARGE = "ResponseTooLarge"
 
 
-def refusal(message: str, code: str) -> ExecutionResult:
-    return ExecutionResult(data=None, errors=[GraphQLError(message, extensions={"code": code})])
+class Budgets:
+    """What callers without a token may spend, per client address: `size` cost units, refilled at
+    `per_second`, so that one address cannot keep the services replaying. Beyond `addresses` known, those
+    whose budget is full again are forgotten (then the oldest)."""
+
+    def __init__(self, size: int = 4_000, per_second: float = 500, addresses: int = 10_000, clock=time.monotonic):
+        self.size, self.per_second, self.addresses, self.clock = size, per_second, addresses, clock
+        self._left: dict[str, tuple[float, float]] = {}  # address → (units left, when counted)
+
+    def take(self, address: str, cost: int) -> float:
+        """0 once `cost` is taken from the address's budget; else the seconds until it could be."""
+        now = self.clock()
+        left, when = self._left.get(address, (self.size, now))
+        left = min(self.size, left + (now - when) * self.per_second)
+        if cost > left:
+            self._left[address] = (left, now)
+            return (cost - left) / self.per_second
+        self._left[address] = (left - cost, now)
+        if len(self._left) > self.addresses:
+            for known, (units, at) in list(self._left.items()):
+                if units + (now - at) * self.per_second >= self.size:
+                    del self._left[known]
+            while len(self._left) > self.addresses:
+                del self._left[next(iter(self._left))]
+        return 0.0
+
+
+@dataclass
+class Bounds:
+    """The guard's settings (from shared/settings.py in the gateway; these defaults elsewhere)."""
+
+    max_response_bytes: int = 16_000_000
+    anonymous: Budgets = field(default_factory=Budgets)
+
+
+def refusal(message: str, code: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": code})
 
 
 class InputGuard(SchemaExtension):
-    def on_execute(self) -> Iterator[None]:
+    """Listed after the validation cache: it sees a validated document, and refuses before execution."""
+
+    def __init__(self, bounds: Bounds | None = None):
+        super().__init__()
+        self.bounds = bounds or Bounds()
+        self.answered = 0  # characters of the answer resolved so far (of this push, for a subscription)
+        self.too_large: GraphQLError | None = None
+
+    async def on_validate(self) -> AsyncIterator[None]:
         context = self.execution_context
-        if context.graphql_document is not None and context.result is None:
-            context.result = self.check(context)
+        if context.pre_execution_errors is None and context.graphql_document is not None:
+            context.pre_execution_errors = validate(context.schema._schema, context.graphql_document,
+                                                    context.validation_rules)
+        if context.graphql_document is not None and not context.pre_execution_errors:
+            refused = await self.check(context)
+            if refused is not None:
+                context.pre_execution_errors = [refused]  # strawberry answers them and executes nothing
         yield
 
-    @staticmethod
-    def check(context: ExecutionContext) -> ExecutionResult | None:
+    async def check(self, context: ExecutionContext) -> GraphQLError | None:
+        operation = _operation(context)
+        if operation is None:
+            return None
         variables = context.variables or {}
-        paths = list(control_character_paths(variables))
-        paths += [f"literal at line {line}" for line in _literals_with_control_characters(context.graphql_document)]
+        fragments = {d.name.value: d for d in context.graphql_document.definitions
+                     if isinstance(d, FragmentDefinitionNode)}
+        paths = _control_character_paths(context.graphql_document, operation, fragments, variables)
         if paths:
             return refusal("control characters are not allowed in text: " + ", ".join(paths), "InvalidInput")
-        operation = _operation(context)
-        if operation is not None:
-            schema: GraphQLSchema = context.schema._schema
-            fragments = {d.name.value: d for d in context.graphql_document.definitions
-                         if isinstance(d, FragmentDefinitionNode)}
-            root = schema.get_root_type(operation.operation)
-            cost = Cost(schema, fragments, variables).of(operation.selection_set, root, frozenset())
-            if cost > MAX_COST:
-                return refusal(f"the operation costs {cost}, more than {MAX_COST}: ask for smaller pages or fewer "
-                               "fields", "QueryTooCostly")
+        schema: GraphQLSchema = context.schema._schema
+        cost = Cost(schema, fragments, variables).of(operation.selection_set, schema.get_root_type(operation.operation),
+                                                     frozenset())
+        anonymous, address = await _anonymous(context.context)
+        budgets = self.bounds.anonymous
+        most = min(ANONYMOUS_MAX_COST, budgets.size) if anonymous else MAX_COST
+        if cost > most:
+            without = " for a caller without a token (sign in for more)" if anonymous else ""
+            return refusal(f"the operation costs {cost}, more than {most}{without}: ask for smaller pages, fewer "
+                           "fields or fewer past states (asOf)", "QueryTooCostly")
+        if anonymous and address is not None and (wait := budgets.take(address, cost)):
+            return refusal(f"requests without a token from your address have spent their budget ({budgets.size}, "
+                           f"{budgets.per_second:g} more each second): try again in {math.ceil(wait)} s, or sign in",
+                           "TooManyRequests")
         return None
 
+    # The answer's size: counted on every value resolved, the operation stopped once over the bound.
 
-def _literals_with_control_characters(document) -> list[int]:
-    lines: list[int] = []
+    def resolve(self, _next, root, info, *args, **kwargs):
+        if self.too_large is not None:
+            raise self.too_large  # nothing more is resolved
+        value = _next(root, info, *args, **kwargs)
+        if not isinstance(get_named_type(info.return_type), GraphQLScalarType | GraphQLEnumType):
+            return value
+        if inspect.isawaitable(value):
+            return self._counted_later(value)
+        self._count(value)
+        return value
 
-    class Literals(Visitor):
+    async def _counted_later(self, value):
+        value = await value
+        self._count(value)
+        return value
+
+    def _count(self, value) -> None:
+        self.answered += _size(value)
+        if self.answered > self.bounds.max_response_bytes and self.too_large is None:
+            self.too_large = refusal(f"the answer would be larger than {self.bounds.max_response_bytes} characters: "
+                                     "ask for fewer fields, smaller pages or fewer aliases", TOO_LARGE)
+        if self.too_large is not None:
+            raise self.too_large
+
+    def on_execute(self) -> Iterator[None]:
+        yield
+        if self.too_large is not None and self.execution_context.result is not None:
+            self._refuse(self.execution_context.result)
+
+    def on_stream_result(self, result) -> Iterator[None]:
+        """Each push of a subscription: refused alone if too large, and the next one counted afresh."""
+        if self.too_large is not None:
+            self._refuse(result)
+        self.answered, self.too_large = 0, None
+        yield
+
+    def _refuse(self, result) -> None:
+        result.data = None
+        result.errors = [self.too_large]
+
+
+def _size(value) -> int:
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, list | tuple):
+        return 2 + sum(_size(item) for item in value)
+    return len(str(value)) if isinstance(value, dict) else 8
+
+
+async def _anonymous(context) -> tuple[bool, str | None]:
+    """Whether the caller comes without a valid token, and from which address."""
+    request = getattr(context, "request", None)
+    if request is None:
+        return True, None  # run without a request (tests)
+    address = request.client.host if request.client else None
+    try:
+        await context.verifier.verify(context.token())
+    except CommandRefused:  # none, or one that does not verify: no one's budget but the address's
+        return True, address
+    return False, address
+
+
+def _control_character_paths(document, operation: OperationDefinitionNode, fragments: dict,
+                             variables: dict) -> list[str]:
+    """Where texts of the document and its variables hold control characters; a mutation's own arguments
+    left out: the mutation answers them as its typed `InvalidInput` (forward.py)."""
+    mutation_arguments = ({id(a) for f in _root_fields(operation.selection_set, fragments) for a in f.arguments or ()}
+                          if operation.operation == OperationType.MUTATION else set())
+    outside, inside, lines = set(), set(), []
+
+    class Texts(Visitor):
+        depth = 0  # > 0 within a mutation's own arguments
+
+        def enter_argument(self, node, *_):
+            self.depth += id(node) in mutation_arguments
+
+        def leave_argument(self, node, *_):
+            self.depth -= id(node) in mutation_arguments
+
+        def enter_variable(self, node: VariableNode, _key, parent, *_):
+            if not isinstance(parent, VariableDefinitionNode):
+                (inside if self.depth else outside).add(node.name.value)
+
         def enter_string_value(self, node: StringValueNode, *_):
-            if any(control_character_paths(node.value)):
+            if not self.depth and any(control_character_paths(node.value)):
                 lines.append(node.loc.source.get_location(node.loc.start).line if node.loc else 0)
 
-    visit(document, Literals())
-    return lines
+    visit(document, Texts())
+    only_inside = inside - outside
+    paths = list(control_character_paths({k: v for k, v in variables.items() if k not in only_inside}))
+    return paths + [f"literal at line {line}" for line in lines]
+
+
+def _root_fields(selection_set: SelectionSetNode, fragments: dict, seen: frozenset[str] = frozenset()
+                 ) -> Iterator[FieldNode]:
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            yield selection
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _root_fields(selection.selection_set, fragments, seen)
+        elif isinstance(selection, FragmentSpreadNode) and selection.name.value in fragments \
+                and selection.name.value not in seen:
+            yield from _root_fields(fragments[selection.name.value].selection_set, fragments,
+                                    seen | {selection.name.value})
 
 
 def _operation(context: ExecutionContext) -> OperationDefinitionNode | None:
@@ -123,7 +292,18 @@ class Cost:
             times = 1
         else:
             times = page or (LIST_SIZE if isinstance(kind, GraphQLList) else 1)
-        return 1 + times * self.of(field.selection_set, get_named_type(definition.type), seen, paged=bool(page))
+        replay = REPLAY_COST if self._past(field) else 0
+        return 1 + replay + times * self.of(field.selection_set, get_named_type(definition.type), seen, paged=bool(page))
+
+    def _past(self, field: FieldNode) -> bool:
+        """The field is asked as it stood at an instant (`asOf` given, not null)."""
+        for argument in field.arguments or ():
+            if argument.name.value == PAST:
+                value = argument.value
+                if isinstance(value, VariableNode):  # not sent: its default, perhaps an instant
+                    return self.variables.get(value.name.value, PAST) is not None
+                return not isinstance(value, NullValueNode)
+        return False
 
     def _page_size(self, field: FieldNode, definition) -> int | None:
         """The page a field asks for: its `first` (a literal or a variable), else the argument's default."""
@@ -180,7 +360,12 @@ def mask(text: str, values: set[str]) -> str:
 
 def log_errors(errors: list[GraphQLError], context: ExecutionContext | None) -> None:
     values = _sent_values(context)
+    told_too_large = False  # every field resolved once the answer is too large is refused: logged once
     for error in errors:
+        if (error.extensions or {}).get("code") == TOO_LARGE:
+            if told_too_large:
+                continue
+            told_too_large = True
         original = error.original_error
         fields = {"graphql_message": mask(error.message, values), "path": error.path,
                   "code": (error.extensions or {}).get("code")}
