@@ -7,10 +7,15 @@ A token is an RS256 JWT whose signature is checked against the issuer's publishe
 discovered from the issuer, cached, fetched again when a token names a key not seen yet), with its
 issuer, audience, expiry and not-before. Its claims name the user, their organisation, the branches
 they act for and their roles (the realm's mappers put them there: deploy/keycloak/cqp-realm.json).
+
+A signature stays valid until the token expires (15 minutes), so each token is also shown to the
+issuer's userinfo endpoint at most every SESSION_CHECK_SECONDS: an account disabled or signed out there
+is refused from the next check on (at most half a minute later, a minute when the provider is away).
 """
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import time
 from collections import OrderedDict
@@ -89,6 +94,9 @@ def bearer_token(authorization: str) -> str:
 
 
 JwksSource = Callable[[], Awaitable[dict]]
+# Asks the issuer whether a token's account still holds: returns if so, raises Unauthenticated if not
+# (disabled, signed out), IdentityProviderUnavailable when it cannot tell.
+SessionCheck = Callable[[str], Awaitable[None]]
 
 
 def discovered_jwks(issuer: str, http: httpx.AsyncClient) -> JwksSource:
@@ -99,6 +107,35 @@ def discovered_jwks(issuer: str, http: httpx.AsyncClient) -> JwksSource:
         return (await http.get(discovery["jwks_uri"])).raise_for_status().json()
 
     return fetch
+
+
+def userinfo_check(issuer: str, http: httpx.AsyncClient) -> SessionCheck:
+    """The OpenID Connect userinfo endpoint as the session check: it answers only while the token's account
+    is enabled and its session open (Keycloak refuses a disabled user, a signed-out session, a revoked
+    token). It needs no secret of the caller's: the token is the credential. Tokens ask for scope openid."""
+    endpoint: list[str] = []
+
+    async def check(token: str) -> None:
+        try:
+            if not endpoint:
+                discovery = (await http.get(f"{issuer}/.well-known/openid-configuration")).raise_for_status().json()
+                endpoint.append(discovery["userinfo_endpoint"])
+            answer = await http.get(endpoint[0], headers={"authorization": f"Bearer {token}"})
+        except (httpx.HTTPError, KeyError, ValueError) as error:
+            raise IdentityProviderUnavailable("the identity provider could not be asked whether the account holds",
+                                              reason=type(error).__name__) from None
+        if answer.status_code == 200:
+            return
+        if answer.status_code in (401, 403):
+            # WWW-Authenticate says why (error_description="User disabled", "user_session_not_found", …).
+            reason = answer.headers.get("www-authenticate", "")
+            if "insufficient_scope" in reason:
+                raise Unauthenticated("the bearer token was not asked with scope openid: ask for a new one with it")
+            raise Unauthenticated("the account is disabled or signed out at the identity provider")
+        raise IdentityProviderUnavailable("the identity provider could not be asked whether the account holds",
+                                          reason=f"userinfo answered {answer.status_code}")
+
+    return check
 
 
 class TokenVerifier:
@@ -113,30 +150,69 @@ class TokenVerifier:
     # checking its RS256 signature again was a tenth of a process's CPU per request. A token found here is
     # still refused once expired; the cache forgets the oldest past this size.
     VERIFIED_TOKENS = 4096
+    # How long the issuer's word that a token's account holds is trusted (session check), and how long it
+    # still is when the issuer cannot be asked: a disabled or signed-out account acts for at most a minute.
+    SESSION_CHECK_SECONDS = 30.0
+    SESSION_GRACE_SECONDS = 60.0
 
-    def __init__(self, issuer: str, audience: str, jwks: JwksSource, leeway_seconds: int = 30):
+    def __init__(self, issuer: str, audience: str, jwks: JwksSource, leeway_seconds: int = 30,
+                 session_check: SessionCheck | None = None):
         self.issuer = issuer
         self.audience = audience
         self._jwks = jwks
         self._leeway = leeway_seconds
+        self._session_check = session_check
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at = float("-inf")
         self._lock = anyio.Lock()
         self._verified: OrderedDict[str, tuple[Caller, float]] = OrderedDict()  # token → caller, expiry
+        self._held_at: dict[str, float] = {}  # token → when the issuer last said its account holds (monotonic)
+        self._checking: dict[str, asyncio.Future] = {}  # one session check at a time per token
 
     async def verify(self, token: str) -> Caller:
         if (known := self._verified.get(token)) is not None:
             caller, expires = known
             if time.time() > expires + self._leeway:
-                del self._verified[token]
+                self._forget(token)
                 raise Unauthenticated("the bearer token has expired")
             self._verified.move_to_end(token)
-            return caller
-        caller, expires = await self._verify(token)
-        self._verified[token] = (caller, expires)
-        if len(self._verified) > self.VERIFIED_TOKENS:
-            self._verified.popitem(last=False)
+        else:
+            caller, expires = await self._verify(token)
+            self._verified[token] = (caller, expires)
+            if len(self._verified) > self.VERIFIED_TOKENS:
+                self._forget(next(iter(self._verified)))
+        await self._session_holds(token)
         return caller
+
+    def _forget(self, token: str) -> None:
+        self._verified.pop(token, None)
+        self._held_at.pop(token, None)
+
+    async def _session_holds(self, token: str) -> None:
+        """The issuer says the token's account is still enabled and signed in (asked again past
+        SESSION_CHECK_SECONDS; requests arriving meanwhile with the same token share one asking)."""
+        if self._session_check is None:
+            return
+        held_at = self._held_at.get(token, float("-inf"))
+        if time.monotonic() - held_at < self.SESSION_CHECK_SECONDS:
+            return
+        if token not in self._checking:
+            self._checking[token] = asyncio.ensure_future(self._session_check(token))
+        checking = self._checking[token]
+        try:
+            await asyncio.shield(checking)
+        except Unauthenticated:
+            self._forget(token)
+            raise
+        except IdentityProviderUnavailable:
+            if time.monotonic() - held_at < self.SESSION_GRACE_SECONDS:
+                return  # the issuer is away: its last word holds a little longer
+            raise
+        finally:
+            if self._checking.get(token) is checking and checking.done():
+                del self._checking[token]
+        if token in self._verified:
+            self._held_at[token] = time.monotonic()
 
     async def _verify(self, token: str) -> tuple[Caller, float]:
         try:
@@ -204,7 +280,7 @@ async def password_token(issuer: str, client_id: str, username: str, password: s
 async def client_token(issuer: str, client_id: str, client_secret: str, http: httpx.AsyncClient) -> str:
     """A process's own access token by the client-credentials grant."""
     return await _token(issuer, http, grant_type="client_credentials", client_id=client_id,
-                        client_secret=client_secret)
+                        client_secret=client_secret, scope="openid")  # openid: its account can be checked
 
 
 class TokenRefused(RuntimeError):

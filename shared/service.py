@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from shared import health, tracing, kafka, logs
 from shared.eventstore import ServiceApplication
 from shared.http import Endpoint, QueryHandler, command_app
-from shared.identity import TokenVerifier, discovered_jwks
+from shared.identity import TokenVerifier, discovered_jwks, userinfo_check
 from shared.inbox import Handler, Inbox, chain, subscribe
 from shared.migrations import Migration, migrate
 from shared.policy import operations
@@ -159,10 +159,11 @@ def build_asgi(definition: ServiceDefinition, settings: Settings) -> Starlette:
 
 
 def verifier(settings: Settings) -> TokenVerifier:
-    """The process's verifier of access tokens, against the issuer's published keys."""
+    """The process's verifier of access tokens, against the issuer's published keys and its word that the
+    account still holds (userinfo)."""
     http = httpx.AsyncClient(timeout=10)
     return TokenVerifier(settings.oidc_issuer, settings.oidc_audience, discovered_jwks(settings.oidc_issuer, http),
-                         settings.token_leeway_seconds)
+                         settings.token_leeway_seconds, session_check=userinfo_check(settings.oidc_issuer, http))
 
 
 def run(definition: ServiceDefinition) -> None:

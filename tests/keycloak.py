@@ -80,6 +80,21 @@ class Keycloak:
                               json=mappings)).raise_for_status()
         return name
 
+    async def _user_id(self, username: str) -> str:
+        found = await self.http.get(f"{self.admin_api}/users", params={"username": username, "exact": "true"},
+                                    headers=await self._admin())
+        return found.raise_for_status().json()[0]["id"]
+
+    async def disable(self, username: str) -> None:
+        """The administrator disables the account, as an organisation does when someone leaves."""
+        (await self.http.put(f"{self.admin_api}/users/{await self._user_id(username)}", headers=await self._admin(),
+                             json={"enabled": False})).raise_for_status()
+
+    async def sign_out(self, username: str) -> None:
+        """Every session of the account ends (the administrator's 'sign out'), its tokens still unexpired."""
+        (await self.http.post(f"{self.admin_api}/users/{await self._user_id(username)}/logout",
+                              headers=await self._admin())).raise_for_status()
+
     async def group(self, prefix: str, attribute: str, value: str) -> str:
         name = f"{prefix}-{value}"
         answer = await self.http.post(f"{self.admin_api}/groups", headers=await self._admin(),

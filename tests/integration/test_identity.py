@@ -3,13 +3,16 @@ and every command without one, is refused with nothing written."""
 
 import asyncio
 import json
+import os
+import uuid
 
 import jwt
 import pytest
 import pytest_asyncio
 
 from shared.cli import ROOT
-from tests.harness import System
+from shared.identity import client_token
+from tests.harness import System, eventually
 from tests.tokens import LocalIssuer
 
 REGISTER = """
@@ -137,3 +140,35 @@ async def test_the_same_idempotency_key_from_two_callers_has_two_effects(running
     assert first["candidate"]["id"] != second["candidate"]["id"]
     again = await register(running, await running.token(organisation=running.centre, role="evaluator"), "shared-key")
     assert again["candidate"]["id"] == first["candidate"]["id"]
+
+
+async def refused_within_a_minute(system, token: str, key: str) -> None:
+    """The account's next commands are refused, through the gateway and straight to the service, within a
+    minute of it being closed at Keycloak (its token still unexpired), with nothing written."""
+    async def refused():
+        result = await register(system, token, f"{key}-{uuid.uuid4().hex}")
+        return result if result["__typename"] == "Unauthenticated" else None
+
+    result = await eventually(refused, timeout=60, interval=1)
+    assert "disabled or signed out" in result["message"]
+    written = await events_in(system, "candidacy")
+    straight = await system.command("candidacy", "register-candidate", SERVICE_BODY, key, token=token)
+    assert straight.status_code == 401 and "disabled or signed out" in straight.json()["error"]["message"]
+    assert await events_in(system, "candidacy") == written
+
+
+@pytest.mark.parametrize("close", ["disable", "sign_out"])
+async def test_a_disabled_or_signed_out_account_acts_for_at_most_a_minute(running, close):
+    username = f"leaver-{close}-{uuid.uuid4().hex[:8]}"
+    token = await running.token(organisation=running.centre, role="evaluator", username=username)
+    assert (await register(running, token, f"{close}-before"))["__typename"] == "CandidateRegistered"
+    await getattr(running.keycloak, close)(username)
+    await refused_within_a_minute(running, token, f"{close}-after")
+
+
+async def test_a_batch_tools_client_credentials_token_passes_the_account_check(running):
+    token = await client_token(running.keycloak.issuer, "cqp-importer", os.environ["CQP_TEST_IMPORTER_SECRET"],
+                               running.keycloak.http)
+    created = await running.command("catalog", "create-branch", {"code": "OPCO2I", "name": "OPCO 2i"}, "importer-1",
+                                    token=token)
+    assert created.status_code == 200, created.text

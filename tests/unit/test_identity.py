@@ -5,7 +5,7 @@ import time
 import pytest
 
 from shared.errors import Forbidden, Unauthenticated
-from shared.identity import INDIVIDUAL, Caller
+from shared.identity import INDIVIDUAL, Caller, IdentityProviderUnavailable, TokenVerifier
 from tests.tokens import LocalIssuer
 
 
@@ -112,3 +112,56 @@ async def test_a_remembered_token_with_one_character_changed_is_verified_afresh_
     with pytest.raises(Unauthenticated):
         await verifier.verify(tampered)
     assert (await verifier.verify(token)).user_id == "tester"
+
+
+class Sessions:
+    """The issuer's word on accounts (userinfo), as a test sets it: which tokens it still honours."""
+
+    def __init__(self):
+        self.closed: set[str] = set()
+        self.away = False
+        self.asked = 0
+
+    async def __call__(self, token: str) -> None:
+        self.asked += 1
+        if self.away:
+            raise IdentityProviderUnavailable("away")
+        if token in self.closed:
+            raise Unauthenticated("the account is disabled or signed out at the identity provider")
+
+
+def checked_verifier(issuer: LocalIssuer, sessions: Sessions) -> TokenVerifier:
+    async def fetch() -> dict:
+        return issuer.jwks()
+    return TokenVerifier(issuer.issuer, "cqp-gateway", fetch, leeway_seconds=0, session_check=sessions)
+
+
+async def test_a_token_whose_account_was_disabled_is_refused_at_the_next_session_check(issuer):
+    sessions = Sessions()
+    verifier = checked_verifier(issuer, sessions)
+    token = issuer.token()
+    for _ in range(3):
+        await verifier.verify(token)
+    assert sessions.asked == 1  # asked once per SESSION_CHECK_SECONDS, not per request
+    sessions.closed.add(token)
+    await verifier.verify(token)  # the issuer's last word holds until the next check
+    verifier._held_at[token] -= verifier.SESSION_CHECK_SECONDS
+    with pytest.raises(Unauthenticated, match="disabled or signed out"):
+        await verifier.verify(token)
+    with pytest.raises(Unauthenticated, match="disabled or signed out"):
+        await verifier.verify(token)
+
+
+async def test_an_issuer_away_keeps_its_last_word_for_a_minute_then_refuses(issuer):
+    sessions = Sessions()
+    verifier = checked_verifier(issuer, sessions)
+    token = issuer.token()
+    await verifier.verify(token)
+    sessions.away = True
+    verifier._held_at[token] -= verifier.SESSION_CHECK_SECONDS
+    await verifier.verify(token)  # checked half a minute ago: still honoured
+    verifier._held_at[token] -= verifier.SESSION_GRACE_SECONDS
+    with pytest.raises(IdentityProviderUnavailable):
+        await verifier.verify(token)
+    with pytest.raises(IdentityProviderUnavailable):  # a token never checked is not honoured
+        await verifier.verify(issuer.token(user="other"))
