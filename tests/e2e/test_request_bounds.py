@@ -1,19 +1,25 @@
 """Every request is bounded: an oversized body, a huge text filter, alias amplification, a costly
-operation and control characters each get a typed error in bounded time, and the gateway serves the
-next request normally. Nothing a caller sends is written in the logs."""
+operation, past states (asOf) asked many times, an answer too large and control characters each get a typed
+error in bounded time, and the gateway serves the next request normally; callers without a token have a
+budget of their own per address, and other callers' commands are answered meanwhile. Nothing a caller sends
+is written in the logs."""
 
 import asyncio
 import time
+from datetime import UTC, datetime
 
 import pytest_asyncio
 
+from tests.e2e.test_jury_journey import ok
 from tests.harness import LOGS, System
 
+MAX_RESPONSE = 1_000_000
 CANDIDATE = {"givenName": "Zoé", "familyName": "Lambert", "email": "zoe.lambert@example.org", "status": "EMPLOYEE"}
 REGISTER = """
 mutation($input: RegisterCandidateInput!, $key: String!) {
   registerCandidate(input: $input, idempotencyKey: $key) {
     __typename ... on CandidateRegistered { candidate { id } } ... on Error { code message }
+    ... on InvalidInput { problems { field problem } }
   }
 }"""
 
@@ -21,7 +27,9 @@ mutation($input: RegisterCandidateInput!, $key: String!) {
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def running():
     system = await System.create()
-    await system.start()
+    # Answers bounded to 1 MB here (16 MB by default), and the budget of callers without a token refilled
+    # slowly: what a burst spends is not given back while the test looks.
+    await system.start(CQP_MAX_RESPONSE_BYTES=str(MAX_RESPONSE), CQP_ANONYMOUS_BUDGET_PER_SECOND="50")
     await system.graphql('mutation { createBranch(input: {code: "UIMM", name: "UIMM", idcc: ["3109"]},'
                          ' idempotencyKey: "b") { __typename } }')
     yield system
@@ -101,11 +109,17 @@ async def test_a_nul_in_a_name_is_a_typed_error_that_writes_nothing(running):
     written = await events_in(running, "candidacy")
     answer = await running.graphql_answer(REGISTER, {"input": {**CANDIDATE, "familyName": "Lam\u0000bert"},
                                                      "key": "nul-1"})
-    assert answer["errors"][0]["extensions"]["code"] == "InvalidInput"
+    # The typed member of the result union, as every other bad input, with the field's path.
+    assert "errors" not in answer, answer
+    assert answer["data"]["registerCandidate"]["__typename"] == "InvalidInput"
+    assert [p["field"] for p in answer["data"]["registerCandidate"]["problems"]] == ["family_name"]
     literal = await running.graphql_answer(
         'mutation { registerCandidate(input: {givenName: "Zo\\u0007é", familyName: "L", email: "z@example.org",'
-        ' status: EMPLOYEE}, idempotencyKey: "nul-2") { __typename } }')
-    assert literal["errors"][0]["extensions"]["code"] == "InvalidInput"
+        ' status: EMPLOYEE}, idempotencyKey: "nul-2") { __typename ... on InvalidInput { problems { field } } } }')
+    assert literal["data"]["registerCandidate"] == {"__typename": "InvalidInput", "problems": [{"field": "given_name"}]}
+    query = await running.graphql_answer("query($t: String) { certifications(filter: {text: $t}) { totalCount } }",
+                                         {"t": "a\u0000b"})
+    assert query["errors"][0]["extensions"]["code"] == "InvalidInput"  # a query: a clear typed error
     straight = await running.command("candidacy", "register-candidate",
                                      {"given_name": "Zo\u0001é", "family_name": "L", "email": "z@example.org",
                                       "status": "EMPLOYEE"}, "nul-3")
@@ -126,3 +140,59 @@ async def test_graphql_errors_never_log_the_values_sent(running):
     assert "graphql request refused" in log
     for value in [*secrets.values(), "Secret-Literal-Name"]:
         assert value not in log
+
+
+def blocks(prefix: str, text: str) -> list[dict]:
+    return [{"code": f"{prefix}BC{n:02}", "title": f"Bloc {n}", "competences": text} for n in range(5)]
+
+
+async def certification_with_history(system, code: str, text: str = "compétence") -> None:
+    await ok(system, "createCertification", "CreateCertificationInput", {
+        "code": code, "kind": "CQPM", "title": "CQPM d'historique", "owners": ["UIMM"], "blocks": blocks(code, text)},
+        f"create-{code}")
+    await ok(system, "publishVersion", "PublishVersionInput", {"code": code, "blocks": blocks(code, text)},
+             f"publish-{code}")
+
+
+async def test_an_answer_larger_than_the_bound_is_refused_as_such_and_the_gateway_serves_on(running):
+    # Two versions of five blocks of 50,000 characters: 500 kB an alias; three are more than the bound.
+    await certification_with_history(running, "RNCP99501", "c" * 50_000)
+    alias = 'c{n}: certification(code: "RNCP99501") {{ versions {{ number blocks {{ code competences }} }} }}'
+    one = await running.graphql(f"{{ {alias.format(n=0)} }}")
+    assert len(one["c0"]["versions"]) == 2
+    many = f"{{ {' '.join(alias.format(n=n) for n in range(30))} }}"
+    answer = await running.graphql_answer(many)
+    assert answer["data"] is None and [e["extensions"]["code"] for e in answer["errors"]] == ["ResponseTooLarge"]
+    assert str(MAX_RESPONSE) in answer["errors"][0]["message"]
+    anonymous = await running.graphql_answer(many, token=None)  # refused by its cost before anything runs
+    assert anonymous["data"] is None and anonymous["errors"][0]["extensions"]["code"] == "QueryTooCostly"
+    await serves_the_next_request(running)
+
+
+PAST = 'c{n}: certification(code: "RNCP99502", asOf: "%s") {{ code versions {{ number }} }}'
+
+
+async def test_past_states_cost_their_replays_and_callers_without_a_token_have_a_budget_per_address(running):
+    """Each asOf is a replay in the catalog service: 30 of them are refused before any runs, and a burst of
+    requests without a token spends its address's budget (TooManyRequests) while another client's command is
+    answered."""
+    await certification_with_history(running, "RNCP99502")
+    past = PAST % datetime.now(UTC).isoformat()
+    one = f"{{ {past.format(n=0)} }}"
+    assert (await running.graphql(one))["c0"]["versions"] == [{"number": 1}, {"number": 2}]
+    thirty = f"{{ {' '.join(past.format(n=n) for n in range(30))} }}"
+    for token in (None, "default"):
+        answer = await running.graphql_answer(thirty, token=token)
+        assert answer["data"] is None and answer["errors"][0]["extensions"]["code"] == "QueryTooCostly"
+    # A burst of ten single replays without a token (each about 1,000 of the address's 4,000), and meanwhile
+    # a command of a signed-in client.
+    token = await running.token()
+    command = running.graphql_answer(REGISTER, {"input": CANDIDATE, "key": "meanwhile"}, token=token)
+    *burst, registered = await asyncio.gather(*(running.graphql_answer(one, token=None) for _ in range(10)), command)
+    codes = [a["errors"][0]["extensions"]["code"] if "errors" in a else "answered" for a in burst]
+    assert set(codes) <= {"answered", "TooManyRequests"} and codes.count("TooManyRequests") >= 5, codes
+    refused = next(a for a in burst if "errors" in a)
+    assert refused["data"] is None and "try again in" in refused["errors"][0]["message"]
+    assert registered["data"]["registerCandidate"]["__typename"] == "CandidateRegistered", registered
+    # Signed-in callers keep their own budget.
+    assert (await running.graphql(one, token=token))["c0"]["code"] == "RNCP99502"
