@@ -76,7 +76,7 @@ wait_ready() {
     now="$(stat -c %s "$state/keycloak.log" 2>/dev/null || echo 0)"
     if [ "$now" != "$size" ]; then
       size="$now" news=$SECONDS
-      echo "keycloak.sh: $((SECONDS - started)) s: $(last_line)" >&2
+      [ "$now" -eq 0 ] || echo "keycloak.sh: $((SECONDS - started)) s: $(last_line)" >&2
     fi
     local why=""
     [ $((SECONDS - news)) -lt "$stall" ] || why="its log said nothing new for $stall s"
