@@ -1,6 +1,7 @@
-"""The consumer's inbox on the real PostgreSQL: a failing event never stalls the others for good, and
-a transient failure never sets anything aside."""
+"""The consumer's inbox on the real PostgreSQL: each event has its effect once, whatever brings it again; a
+failing event never stalls the others for good, and a transient failure never sets anything aside."""
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -13,8 +14,8 @@ from shared.inbox import Inbox
 from tests.harness import fresh_database, infrastructure
 
 
-def record(offset: int, event_type: str = "Thing") -> SimpleNamespace:
-    envelope = Envelope(event_id=uuid.uuid4(), type=event_type, version=1, producer="p", position=offset,
+def record(offset: int, event_type: str = "Thing", event_id: uuid.UUID | None = None) -> SimpleNamespace:
+    envelope = Envelope(event_id=event_id or uuid.uuid4(), type=event_type, version=1, producer="p", position=offset,
                         aggregate_id=uuid.uuid4(), aggregate_version=1, occurred_at=datetime.now(UTC),
                         actor={"user_id": "u", "organisation_id": "o", "role": "r"}, correlation_id="c",
                         causation_id="k", payload={})
@@ -28,6 +29,49 @@ async def pool():
     await pool.execute('CREATE SCHEMA "t"')
     yield pool
     await pool.close()
+
+
+async def sends_a_notice(conn, envelope) -> None:
+    """A handler with an effect that is not idempotent (a notice sent, a deadline set, a webhook called):
+    each call adds a row, in the inbox's transaction."""
+    await conn.execute('INSERT INTO "t".notices (event_id) VALUES ($1)', envelope.event_id)
+
+
+async def notices(pool) -> dict[uuid.UUID, int]:
+    rows = await pool.fetch('SELECT event_id, count(*) AS n FROM "t".notices GROUP BY event_id')
+    return {r["event_id"]: r["n"] for r in rows}
+
+
+async def test_an_event_delivered_again_republished_or_repeated_in_its_batch_has_its_effect_once(pool):
+    inbox = Inbox(pool, "t")
+    await inbox.migrate()
+    await pool.execute('CREATE TABLE "t".notices (event_id uuid NOT NULL)')
+    first, second = record(1), record(2)
+    event_ids = [Envelope.model_validate_json(r.value).event_id for r in (first, second)]
+
+    assert await inbox.apply([first, second], sends_a_notice) == 2
+    assert await inbox.apply([first, second], sends_a_notice) == 0  # redelivered: offsets not committed
+    # Republished by a relay that crashed before recording its position: the same event at a new offset,
+    # twice in one batch.
+    again = record(7, event_id=event_ids[0])
+    assert await inbox.apply([again, record(8, event_id=event_ids[0])], sends_a_notice) == 0
+
+    assert await notices(pool) == {event_ids[0]: 1, event_ids[1]: 1}
+    assert await pool.fetchval('SELECT count(*) FROM "t".inbox') == 2
+
+
+async def test_two_replicas_given_the_same_events_at_once_apply_each_once(pool):
+    """A rebalance can hand a partition to another replica while the first still applies its batch."""
+    replicas = [Inbox(pool, "t"), Inbox(pool, "t")]
+    await replicas[0].migrate()
+    await pool.execute('CREATE TABLE "t".notices (event_id uuid NOT NULL)')
+    batch = [record(offset) for offset in range(1, 21)]
+
+    applied = await asyncio.gather(*(replica.apply(batch, sends_a_notice) for replica in replicas))
+
+    assert sum(applied) == 20
+    counts = await notices(pool)
+    assert len(counts) == 20 and set(counts.values()) == {1}
 
 
 async def test_an_event_whose_handler_keeps_failing_is_set_aside_after_a_few_tries_and_the_others_are_applied(pool):
