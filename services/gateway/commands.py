@@ -18,6 +18,10 @@ from shared.health import READ_YOUR_WRITES_SECONDS
 from shared.inbox import Inbox
 
 
+# What the gateway's database (asyncpg) raises when it is away: refused, starting up, a connection cut.
+DATABASE_AWAY = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncio.TimeoutError)
+
+
 class RemoteRefusal(CommandRefused):
     """A typed error as the owning service answered it."""
 
@@ -110,6 +114,6 @@ class CommandClient:
         it lasts)."""
         try:
             return await self.inbox.arrivals.wait(event_ids, deadline)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncio.TimeoutError):
+        except DATABASE_AWAY:
             await asyncio.sleep(0.05)
             return False

@@ -17,7 +17,7 @@ from shared.identity import INDIVIDUAL, PLATFORM, Caller, TokenVerifier, bearer_
 
 from services.gateway import querycount
 from services.gateway.asof import PastStates
-from services.gateway.commands import CommandClient
+from services.gateway.commands import DATABASE_AWAY, CommandClient, ServiceUnavailable
 from services.gateway.live import Changes
 from services.gateway.schema.candidacy.loaders import candidacy_loaders
 from services.gateway.schema.catalog.loaders import catalog_loaders
@@ -59,7 +59,20 @@ class Context:
 
     async def _check_known(self, caller: Caller) -> None:
         """A token naming an organisation or branch that the catalog does not know acts for nobody."""
-        known = await self.pool.fetchrow(
+        try:
+            known = await self._known(caller)
+        except DATABASE_AWAY as error:
+            # Before any command is sent: nothing happened, and the driver's text says nothing to the caller.
+            raise ServiceUnavailable("the gateway's database is unavailable: nothing was done; try again shortly",
+                                     reason=type(error).__name__) from None
+        if not known["organisation"]:
+            raise Unauthenticated("the token's organisation is not known to the catalog",
+                                  organisation=caller.organisation_id)
+        if known["branches"] != len(caller.branches):
+            raise Unauthenticated("a branch of the token is not known to the catalog", branches=list(caller.branches))
+
+    async def _known(self, caller: Caller):
+        return await self.pool.fetchrow(
             """
             SELECT $1 = ANY($3::text[])
                    OR EXISTS (SELECT 1 FROM branches WHERE code = $1)
@@ -68,11 +81,6 @@ class Context:
             """,
             caller.organisation_id, list(caller.branches), [PLATFORM, INDIVIDUAL],
         )
-        if not known["organisation"]:
-            raise Unauthenticated("the token's organisation is not known to the catalog",
-                                  organisation=caller.organisation_id)
-        if known["branches"] != len(caller.branches):
-            raise Unauthenticated("a branch of the token is not known to the catalog", branches=list(caller.branches))
 
     async def people_of(self, ids) -> dict[str, Person]:
         """The people of these candidate ids, as the candidacy service shows them to the caller."""

@@ -8,10 +8,11 @@ from typing import Any
 from strawberry.types import Info
 
 from shared.commands import Command
-from shared.errors import CommandRefused, InvalidInput
+from shared.errors import CommandRefused, InvalidInput, OutcomeUnknown
 from shared.limits import control_character_paths
 from shared.policy import operation
 
+from services.gateway.commands import DATABASE_AWAY
 from services.gateway.schema.errors import Error, to_graphql
 from services.gateway.schema.inputs import command_body
 
@@ -32,4 +33,11 @@ async def forward(
         result = await info.context.send(service, command.operation, body, idempotency_key)
     except CommandRefused as refusal:
         return to_graphql(refusal)
-    return await answer(result)
+    try:
+        return await answer(result)
+    except DATABASE_AWAY as error:
+        # The service took the command; only reading its answer failed. Sending it again with the same key
+        # answers it, without a second effect.
+        return to_graphql(OutcomeUnknown(
+            "the command was sent, but the gateway's database failed while reading its answer: send it again "
+            "with the same idempotency key", events=result.get("events", []), reason=type(error).__name__))
