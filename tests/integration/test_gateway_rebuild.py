@@ -4,16 +4,26 @@ import os
 import subprocess
 import sys
 
+import asyncpg
+
 from tests.harness import ROOT, eventually
 
 BRANCH = {"code": "UIMM", "name": "UIMM", "idcc": ["3109"]}
 
 
 async def snapshot(system):
-    certifications = await system.sql("SELECT code, kind, title, owners, current_version, block_titles"
-                                      " FROM gateway.certifications ORDER BY code")
-    audit = await system.sql("SELECT event_id, type, actor, occurred_at FROM gateway.audit_log ORDER BY event_id")
-    candidates = await system.sql("SELECT id, status, registered_by FROM gateway.candidates ORDER BY id")
+    """The read models as one transaction sees them: the audit log counts the events applied (each is
+    applied with its audit row in one transaction), so the other tables must be read in the same snapshot."""
+    conn = await asyncpg.connect(system.dsn)
+    try:
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            certifications = await conn.fetch("SELECT code, kind, title, owners, current_version, block_titles"
+                                              " FROM gateway.certifications ORDER BY code")
+            audit = await conn.fetch("SELECT event_id, type, actor, occurred_at FROM gateway.audit_log"
+                                     " ORDER BY event_id")
+            candidates = await conn.fetch("SELECT id, status, registered_by FROM gateway.candidates ORDER BY id")
+    finally:
+        await conn.close()
     return [dict(r) for r in certifications], [dict(r) for r in audit], [dict(r) for r in candidates]
 
 
