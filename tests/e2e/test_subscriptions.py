@@ -260,3 +260,27 @@ async def test_subscribers_on_every_gateway_replica_are_woken_whichever_replica_
                 await subscriber.until("1", lambda d: d["candidacyChanged"]["status"] == "POSITIONED")
     finally:
         twin.kill()
+
+
+# Predecessors of predecessors, each with versions of blocks: lists of lists, as costly over WebSocket as over HTTP.
+COSTLY = """certification { predecessors { predecessors { versions { blocks { code title competences modalities } } } } }"""
+
+
+async def test_a_subscription_goes_through_the_guard_of_queries(world):
+    """A selection refused as too costly over HTTP is refused as a subscription before anything runs or is
+    pushed; a control character in a subscription's variable is the typed InvalidInput, never the database's
+    error."""
+    candidacy = await open_candidacy(world, "guarded")
+    over_http = await world.graphql_answer(f"query($id: ID!) {{ candidacy(id: $id) {{ id {COSTLY} }} }}",
+                                           {"id": candidacy}, token=world.evaluator)
+    assert over_http["errors"][0]["extensions"]["code"] == "QueryTooCostly"
+    async with live(world, world.evaluator) as subscriber:
+        await subscriber.subscribe("1", f"subscription($id: ID!) {{ candidacyChanged(id: $id) {{ id {COSTLY} }} }}",
+                                   {"id": candidacy})
+        refused = await subscriber.message("1")
+        assert refused["type"] == "error" and [e["extensions"]["code"] for e in refused["payload"]] == ["QueryTooCostly"]
+        await subscriber.subscribe("2", COUNTERS, {"branch": "UI\u0000MM"})
+        nul = await subscriber.message("2")
+        assert nul["type"] == "error" and [e["extensions"]["code"] for e in nul["payload"]] == ["InvalidInput"]
+        await subscriber.subscribe("3", CANDIDACY, {"id": candidacy})  # the connection serves on
+        assert (await subscriber.next("3"))["candidacyChanged"]["id"] == candidacy
