@@ -211,6 +211,8 @@ class CertificateVerification:
     version: int
     blocks: list[str]
     awarded_on: date
-    valid: bool = strawberry.field(description="False once revoked: the certificate no longer vouches for anything")
+    valid: bool = strawberry.field(description="False once revoked: the certificate no longer vouches for anything; "
+                                               "false too for the moment its holder is not yet known (just after "
+                                               "the award, `holder` [withheld]): ask again shortly")
     revoked_on: date | None = None
     revocation_reason: str | None = None
