@@ -28,7 +28,7 @@ class CommandContext(BaseModel):
 
     actor: Actor
     correlation_id: str
-    causation_id: str  # the command's idempotency key
+    causation_id: str  # the keyed digest of the command's idempotency key (shared/http.py), never the key
     # The command's trace (W3C traceparent), when tracing is on: the relay and the consumers continue it.
     trace_parent: str | None = None
 

@@ -4,10 +4,16 @@ Every command carries an Idempotency-Key header and the caller's access token (A
 Bearer), which the service verifies itself: the actor comes from the token, never from a header.
 The answer is the command's result with the ids and position of the events it wrote, or a typed
 error as JSON; a refused command writes nothing.
+
+The idempotency key is the client's text (it can be a person's name): from here on the command carries
+only its keyed digest (HMAC-SHA256 under CQP_COMMAND_KEY), as its causation id, in its command record and in
+every envelope. The same key from the same caller makes the same digest, so it still has one effect.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import time
@@ -62,7 +68,12 @@ def threaded(model: type[Command], method: Callable[[Command, CommandContext], C
 QueryHandler = Callable[[Request], Awaitable[JSONResponse]]
 
 
-async def command_context(request: Request, verifier: TokenVerifier, name: str) -> CommandContext:
+def idempotency_digest(command_key: str, key: str) -> str:
+    """What stands for the client's idempotency key wherever it is kept or shown (the key itself never is)."""
+    return "ik1." + hmac.new(command_key.encode(), key.encode(), hashlib.sha256).hexdigest()
+
+
+async def command_context(request: Request, verifier: TokenVerifier, name: str, command_key: str) -> CommandContext:
     caller = await verifier.verify(bearer_token(request.headers.get("authorization", "")))
     actor = caller.acting_as(operation(name).roles, name)
     current_caller.set(caller)
@@ -72,7 +83,7 @@ async def command_context(request: Request, verifier: TokenVerifier, name: str) 
     if len(key) > 200 or any(control_character_paths(key)):
         raise InvalidInput("the Idempotency-Key header is longer than 200 characters or holds control characters")
     correlation = request.headers.get("x-correlation-id", "")[:100] or None
-    return CommandContext.new(actor, key, correlation, tracing.current_traceparent())
+    return CommandContext.new(actor, idempotency_digest(command_key, key), correlation, tracing.current_traceparent())
 
 
 async def parse_input(request: Request, model: type[Command]) -> Command:
@@ -103,6 +114,8 @@ def command_app(
     on_written: Callable[[], None] = lambda: None,
     checks: Callable[[], dict] = dict,
     queries: dict[str, QueryHandler] | None = None,
+    *,
+    command_key: str,
 ) -> Starlette:
     """`checks`: the process's readiness checks (shared/health.py), known once it has started; `queries`:
     the service's read endpoints (POST /queries/<name>, each checking its caller), also filled at start."""
@@ -137,7 +150,7 @@ def command_app(
     async def decide(request: Request, name: str, command: Endpoint) -> CommandOutcome:
         """The command's outcome, or the typed refusal (raised) that says why nothing was written."""
         try:
-            context = await command_context(request, verifier, name)
+            context = await command_context(request, verifier, name, command_key)
             correlation_id.set(context.correlation_id)
             return await command.run(await parse_input(request, command.input), context)
         except IntegrityError:

@@ -75,6 +75,10 @@ class MissingCipherKey(RuntimeError):
     pass
 
 
+class MissingCommandKey(RuntimeError):
+    pass
+
+
 def eventsourcing_env(definition: ServiceDefinition, settings: Settings) -> dict[str, str]:
     env = settings.eventsourcing_env(definition.name)
     if (definition.encrypted or definition.personal_data) and not settings.cipher_key:
@@ -153,8 +157,12 @@ def build_asgi(definition: ServiceDefinition, settings: Settings) -> Starlette:
             await pool.close()
 
     checks: dict[str, health.Check] = {}  # filled once the lifespan has the pool
+    if not settings.command_key:
+        raise MissingCommandKey(f"the {definition.name} service keeps only a keyed digest of idempotency keys: set "
+                                "CQP_COMMAND_KEY (`cqp cipher-key` prints a new one)")
 
     return command_app(definition.name, commands, token_verifier, settings.max_request_bytes, lifespan=lifespan,
+                       command_key=settings.command_key,
                        on_written=lambda: relays[0].wake.set(), checks=lambda: checks, queries=queries)
 
 

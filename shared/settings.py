@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     graphql_introspection: bool = True
     # AES key (base64) of the services that store personal data encrypted; never committed.
     cipher_key: str = ""
+    # The services' key (any text, never committed) for the digest of the clients' idempotency keys
+    # (shared/http.py): a key is client text (it can be a person's name), so no event carries it in clear.
+    command_key: str = ""
     # An OTLP/HTTP collector (e.g. http://127.0.0.1:4318) to export traces to; none: tracing is off.
     otlp_endpoint: str = ""
     # The gateway's key for signing list cursors (services/gateway/schema/pagination.py); gateways behind one

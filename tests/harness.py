@@ -246,6 +246,7 @@ class System:
             "CQP_OIDC_ISSUER": self.keycloak.issuer,
             "CQP_TOKEN_LEEWAY_SECONDS": "1",
             "CQP_CIPHER_KEY": AESCipher.create_key(32),
+            "CQP_COMMAND_KEY": AESCipher.create_key(32),
             "CQP_RELAY_POLL_SECONDS": "0.2",
             **{f"CQP_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in ports.items()},
         }

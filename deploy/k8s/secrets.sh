@@ -19,7 +19,11 @@ while read -r line; do new[${line%%=*}]=${line#*=}; done < <("$here/../secrets.s
 
 write() {  # write FILE KEY=NAME...: the Secret's keys, each from the value named
   local file="$out/$1.env"; shift
-  if [ -e "$file" ]; then echo "kept $file" >&2; return; fi
+  if [ -e "$file" ]; then
+    # Kept as it is; a key added since (a new secret) is appended, the values there never change.
+    for pair in "$@"; do grep -q "^${pair%%=*}=" "$file" || printf '%s=%s\n' "${pair%%=*}" "${new[${pair#*=}]:?}" >>"$file"; done
+    echo "kept $file" >&2; return
+  fi
   for pair in "$@"; do printf '%s=%s\n' "${pair%%=*}" "${new[${pair#*=}]:?}"; done >"$file"
   echo "wrote $file" >&2
 }
@@ -34,6 +38,8 @@ for process in catalog candidacy jury gateway; do
   keys=(kafka-password="CQP_KAFKA_PASSWORD_${process^^}" postgres-password="CQP_POSTGRES_PASSWORD_${process^^}")
   # The services keeping people's data (candidates; jury members) each under a master key of their own.
   case "$process" in candidacy|jury) keys+=(cipher-key="CQP_CIPHER_KEY_${process^^}") ;; esac
+  # Each service's key of the digest of idempotency keys.
+  [ "$process" = gateway ] || keys+=(command-key="CQP_COMMAND_KEY_${process^^}")
   # Signs the lists' cursors: every gateway replica must read the others'.
   [ "$process" = gateway ] && keys+=(cursor-key=CQP_CURSOR_KEY)
   write "$process" "${keys[@]}"

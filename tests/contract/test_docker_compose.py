@@ -99,3 +99,13 @@ def test_only_the_services_keeping_personal_data_get_a_cipher_key_each_its_own()
 @pytest.mark.skipif(not shutil.which("docker-compose"), reason="docker-compose is not installed")
 def test_docker_compose_accepts_the_file():
     subprocess.run(["docker-compose", "-f", str(COMPOSE), "config", "-q"], check=True)
+
+
+def test_each_service_gets_its_own_key_of_the_idempotency_digests_and_the_gateway_none():
+    for process in PROCESSES:
+        environment = services()[process]["environment"]
+        if process == "gateway":
+            assert "CQP_COMMAND_KEY" not in environment
+        else:
+            assert environment.get("CQP_COMMAND_KEY") == f"${{CQP_COMMAND_KEY_{process.upper()}:?}}", process
+    assert "CQP_COMMAND_KEY_$name" in (ROOT / "deploy" / "secrets.sh").read_text()

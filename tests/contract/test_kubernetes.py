@@ -473,3 +473,10 @@ def test_kubectl_kustomize_renders_what_these_tests_check(tmp_path, manifests, s
 
     key = lambda d: (d["kind"], d["metadata"]["name"])  # noqa: E731
     assert sorted(map(unhashed, rendered), key=key) == sorted(map(copy.deepcopy, manifests), key=key)
+
+
+def test_each_service_reads_its_own_key_of_the_idempotency_digests(manifests):
+    for process in PROCESSES:
+        given = environment(manifests, process_container(manifests, process))
+        expected = None if process == "gateway" else ("secret", process, "command-key")
+        assert given.get("CQP_COMMAND_KEY") == expected, process

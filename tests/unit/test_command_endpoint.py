@@ -3,12 +3,13 @@
 import pytest
 from starlette.testclient import TestClient
 
-from shared.http import command_app
+from shared.http import command_app, idempotency_digest
 from services.catalog import api
 from services.catalog.application import CatalogApplication
 from tests.tokens import LocalIssuer
 
 ISSUER = LocalIssuer()
+COMMAND_KEY = "a test command key"
 HEADERS = {"idempotency-key": "k1", **ISSUER.bearer(user="u1", organisation="platform", roles=["platform-admin"])}
 BODY = {"code": "UIMM", "name": "Union des industries et métiers de la métallurgie", "idcc": ["3109"],
         "cpne": "CPNE de la métallurgie"}
@@ -17,7 +18,8 @@ BODY = {"code": "UIMM", "name": "Union des industries et métiers de la métallu
 @pytest.fixture
 def service():
     app = CatalogApplication()
-    with TestClient(command_app("catalog", api.commands(app, None), ISSUER.verifier(), max_request_bytes=100_000)) as client:
+    with TestClient(command_app("catalog", api.commands(app, None), ISSUER.verifier(), max_request_bytes=100_000,
+                                command_key=COMMAND_KEY)) as client:
         yield app, client
 
 
@@ -31,6 +33,20 @@ def test_a_command_answers_its_id_and_events(service):
     assert answer.status_code == 200
     assert answer.json()["code"] == "UIMM" and len(answer.json()["events"]) == 1
     assert answer.json()["position"] == events_written(app)
+
+
+def test_the_store_keeps_a_keyed_digest_of_the_idempotency_key_never_the_key(service):
+    """A key is client text (it can be a person's name): neither the events nor the command record carry it."""
+    app, client = service
+    key = "zoe-lefevre-1987-03-14"
+    headers = {**HEADERS, "idempotency-key": key}
+    first = client.post("/commands/create-branch", json=BODY, headers=headers)
+    again = client.post("/commands/create-branch", json=BODY, headers=headers)
+    assert first.status_code == again.status_code == 200 and again.json()["replayed"] is True
+    assert events_written(app) == 2  # the branch's event and its command record, once
+    stored = [item.state for item in app.recorder.select_notifications(1, 10)]
+    assert stored and not any(key.encode() in state for state in stored)
+    assert all(idempotency_digest(COMMAND_KEY, key).encode() in state for state in stored)
 
 
 def test_a_missing_idempotency_key_is_a_typed_error_and_writes_nothing(service):
@@ -150,7 +166,8 @@ def test_a_database_failing_under_a_command_answers_that_its_outcome_is_unknown(
     async def failing(command, context):
         raise OperationalError("server closed the connection unexpectedly")
 
-    with TestClient(command_app("catalog", {"create-branch": Endpoint(CreateBranch, failing)}, ISSUER.verifier())) as client:
+    with TestClient(command_app("catalog", {"create-branch": Endpoint(CreateBranch, failing)}, ISSUER.verifier(),
+                                command_key=COMMAND_KEY)) as client:
         answer = client.post("/commands/create-branch", json=BODY, headers=HEADERS)
     assert answer.status_code == 503 and answer.json()["error"]["type"] == "OutcomeUnknown"
     assert "same idempotency key" in answer.json()["error"]["message"]
