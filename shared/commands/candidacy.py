@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from shared.commands import Code, Command, Id, Part
 from shared.vocabulary import CandidateStatus, ExperienceKind, Funder, Route, Sex
@@ -88,6 +88,15 @@ class ExperiencePeriod(Part):
     end: date
     activity: str = Field(min_length=1, max_length=2000)
     kind: ExperienceKind = ExperienceKind.PAID
+
+    @field_validator("end")
+    @classmethod
+    def _not_before_start(cls, end: date, info: ValidationInfo) -> date:
+        # Here rather than in the domain: the refusal then names the field (periods.0.end).
+        start = info.data.get("start")
+        if start is not None and end < start:
+            raise ValueError("a period ends on or after the day it starts")
+        return end
 
 
 class OpenCandidacy(Command):

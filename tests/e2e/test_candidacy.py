@@ -289,3 +289,33 @@ async def test_a_bulk_registration_registers_every_good_line_once_and_reports_ev
 async def registered(world) -> int:
     rows = await world.sql("SELECT count(*) AS n FROM candidacy.candidacy_events WHERE topic LIKE '%Candidate.Registered'")
     return rows[0]["n"]
+
+
+async def events_written(world) -> int:
+    return (await world.sql("SELECT count(*) AS n FROM candidacy.candidacy_events"))[0]["n"]
+
+
+async def test_experience_dates_out_of_bounds_or_reversed_are_invalid_input_naming_the_field_and_write_nothing(world):
+    """Any date a caller sends in experience periods, at the edges of the calendar or ending before it starts,
+    is the typed InvalidInput naming the field (never a service failure answered as OutcomeUnknown)."""
+    candidate_id = await register(world, "cand-dates")
+    opened = await ok(world, "openCandidacy", "OpenCandidacyInput", {
+        "candidateId": candidate_id, "certification": "RNCP34174", "route": "VAE", "evaluatorId": world.centre,
+        "experience": EXPERIENCE}, "open-dates", "... on CandidacyChanged { candidacy { id } }")
+    candidacy_id = opened["candidacy"]["id"]
+    written = await events_written(world)
+    for periods, fields in [
+        ([{"start": "0001-01-01", "end": "9999-12-31", "activity": "x"}], {"periods.0.start", "periods.0.end"}),
+        ([EXPERIENCE[0], {"start": "2024-01-01", "end": "2023-12-31", "activity": "x"}], {"periods.1.end"}),
+    ]:
+        result = await mutate(world, "declareExperience", "DeclareExperienceInput",
+                              {"candidacyId": candidacy_id, "periods": periods}, f"dates-{len(periods)}")
+        assert result["__typename"] == "InvalidInput", result
+        assert {p["field"] for p in result["problems"]} == fields
+    reversed_opening = await mutate(world, "openCandidacy", "OpenCandidacyInput", {
+        "candidateId": candidate_id, "certification": "RNCP34174", "route": "TRAINING", "evaluatorId": world.centre,
+        "experience": [{"start": "2024-01-01", "end": "2023-12-31", "activity": "x"}]}, "open-dates-2")
+    assert reversed_opening["__typename"] == "InvalidInput", reversed_opening
+    assert [p["field"] for p in reversed_opening["problems"]] == ["experience.0.end"]
+    assert await events_written(world) == written
+
