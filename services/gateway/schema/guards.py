@@ -22,6 +22,7 @@ starts and is never pushed.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import math
@@ -145,7 +146,7 @@ class InputGuard(SchemaExtension):
         if self.too_large is not None:
             raise self.too_large  # nothing more is resolved
         value = _next(root, info, *args, **kwargs)
-        if not isinstance(get_named_type(info.return_type), GraphQLScalarType | GraphQLEnumType):
+        if not _leaf(info.return_type):
             return value
         if inspect.isawaitable(value):
             return self._counted_later(value)
@@ -160,8 +161,10 @@ class InputGuard(SchemaExtension):
     def _count(self, value) -> None:
         self.answered += _size(value)
         if self.answered > self.bounds.max_response_bytes and self.too_large is None:
-            self.too_large = refusal(f"the answer would be larger than {self.bounds.max_response_bytes} characters: "
-                                     "ask for fewer fields, smaller pages or fewer aliases", TOO_LARGE)
+            done = (" (what the mutation did is done: the same idempotency key answers it again)"
+                    if self.execution_context.operation_type.value == "mutation" else "")
+            self.too_large = refusal(f"the answer would be larger than {self.bounds.max_response_bytes} characters"
+                                     f"{done}: ask for fewer fields, smaller pages or fewer aliases", TOO_LARGE)
         if self.too_large is not None:
             raise self.too_large
 
@@ -180,6 +183,11 @@ class InputGuard(SchemaExtension):
     def _refuse(self, result) -> None:
         result.data = None
         result.errors = [self.too_large]
+
+
+@functools.cache  # the schema's types: a few hundred
+def _leaf(kind) -> bool:
+    return isinstance(get_named_type(kind), GraphQLScalarType | GraphQLEnumType)
 
 
 def _size(value) -> int:
