@@ -5,6 +5,7 @@ candidacy opens, and everything a subscriber may not see refused or ended."""
 import asyncio
 import contextlib
 import json
+import uuid
 from datetime import date
 
 import httpx
@@ -219,6 +220,26 @@ async def test_a_candidacy_transferred_to_another_organisation_ends_its_former_e
         ended = await subscriber.message("1", PROMPTLY)
         assert ended["payload"]["data"] is None and ended["payload"]["errors"][0]["extensions"]["code"] == "NotFound"
         assert (await subscriber.message("1"))["type"] == "complete"
+
+
+async def test_a_disabled_account_s_subscription_ends_within_a_minute(world):
+    """Its token still unexpired, the account disabled at Keycloak: a push at most a minute later ends the
+    subscription with Unauthenticated (candidacies opened meanwhile make the pushes)."""
+    username = f"live-leaver-{uuid.uuid4().hex[:8]}"
+    token = await world.token(organisation="UIMM", role="branch-admin", branches=("UIMM",), username=username)
+    async with live(world, token) as subscriber:
+        await subscriber.subscribe("c", COUNTERS, {"branch": "UIMM"})
+        await subscriber.next("c")
+        await world.keycloak.disable(username)
+
+        async def ended():
+            await open_candidacy(world, f"leaver-{uuid.uuid4().hex[:8]}")
+            message = await subscriber.message("c")
+            return message if message["payload"].get("errors") else None
+
+        message = await eventually(ended, timeout=60, interval=1)
+        assert message["payload"]["errors"][0]["extensions"]["code"] == "Unauthenticated"
+        assert "disabled or signed out" in message["payload"]["errors"][0]["message"]
 
 
 async def test_a_connection_carries_at_most_twenty_subscriptions(world):

@@ -2,8 +2,8 @@
 
 Each push is read again from the read models in the caller's scope, exactly as the matching query reads it,
 so a candidacy that leaves the caller's scope (transferred to another evaluator) ends its subscription with
-`NotFound` as the `candidacy` query would answer null; the token's expiry ends every subscription with
-`Unauthenticated`. What wakes them is services/gateway/live.py.
+`NotFound` as the `candidacy` query would answer null; the token's expiry, or its account disabled or signed
+out, ends every subscription with `Unauthenticated` at its next push. What wakes them is services/gateway/live.py.
 """
 
 from __future__ import annotations
@@ -47,12 +47,17 @@ async def candidacy_counts(pool, caller: Caller, certification: str | None, bran
     return {r["status"]: r["n"] for r in rows}
 
 
-def _seconds_left(context) -> float:
-    """Until the token expires; ends the subscription once it has."""
+async def _seconds_left(context) -> float:
+    """Until the token expires; ends the subscription once it has, or once its account is disabled or signed
+    out (the token verified again before each push, as a request's is: shared/identity.py)."""
     left = context.token_expires_at() - time.time()
     if left <= 0:
         raise GraphQLError("the bearer token has expired: subscribe again with a new one",
                            extensions={"code": "Unauthenticated"})
+    try:
+        await context.verifier.verify(context.token())
+    except errors.CommandRefused as refusal:
+        raise GraphQLError(refusal.message, extensions={"code": refusal.type}) from None
     return left
 
 
@@ -72,7 +77,7 @@ async def when_changed(context, read: Callable[[], Awaitable[T]]) -> AsyncGenera
     sent = None
     async with watching(context.changes.everything((await context.caller()).user_id)) as watch:
         while True:
-            left = _seconds_left(context)
+            left = await _seconds_left(context)
             value = await read()
             if value != sent:
                 sent = value
@@ -95,7 +100,7 @@ class LiveSubscriptions:
             raise GraphQLError("no candidacy of this id that you may read", extensions={"code": "NotFound"})
         async with watching(context.changes.candidacy(_uuid(id), (await context.caller()).user_id)) as watch:
             while True:
-                left = _seconds_left(context)
+                left = await _seconds_left(context)
                 # In scope again: the candidacy may have left the caller's scope (transferred, say).
                 row = await candidacy_row(context, id, "candidacyChanged")
                 if row is None:
