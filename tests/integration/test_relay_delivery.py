@@ -59,7 +59,8 @@ async def catalog(system, monkeypatch):
         return broker.send(producer, *args, **kwargs)
 
     monkeypatch.setattr(AIOKafkaProducer, "send", send)
-    app = await asyncio.to_thread(CatalogApplication, env=Settings(postgres_dsn=system.dsn).eventsourcing_env("catalog"))
+    env = Settings(postgres_dsn=system.dsn).eventsourcing_env("catalog")
+    app = await asyncio.to_thread(CatalogApplication, env=env)
     relay = Relay(app, "catalog", system.topic(TOPIC), app.to_contract, system.dsn, "catalog",
                   kafka_options("catalog"), poll_seconds=0.2)
     running = asyncio.create_task(relay.run())
