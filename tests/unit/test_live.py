@@ -138,6 +138,9 @@ class SubscriberContext:
     def token_expires_at(self) -> float:
         return self._expires
 
+    async def check_token(self) -> None:
+        pass
+
     async def people_of(self, ids):
         return {}
 

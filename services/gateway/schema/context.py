@@ -57,6 +57,11 @@ class Context:
             self._caller = caller
         return self._caller
 
+    async def check_token(self) -> None:
+        """The token verified again (its account still enabled and signed in): before each push of a
+        subscription, whose caller was verified once, at `connection_init`."""
+        await self.verifier.verify(self.token())
+
     async def _check_known(self, caller: Caller) -> None:
         """A token naming an organisation or branch that the catalog does not know acts for nobody."""
         try:

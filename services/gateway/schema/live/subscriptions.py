@@ -55,7 +55,7 @@ async def _seconds_left(context) -> float:
         raise GraphQLError("the bearer token has expired: subscribe again with a new one",
                            extensions={"code": "Unauthenticated"})
     try:
-        await context.verifier.verify(context.token())
+        await context.check_token()
     except errors.CommandRefused as refusal:
         raise GraphQLError(refusal.message, extensions={"code": refusal.type}) from None
     return left
