@@ -16,7 +16,7 @@ import base64
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 import asyncpg
 
@@ -136,6 +136,17 @@ class BadCursor(ValueError):
     pass
 
 
+def instant(value: datetime) -> datetime | None:
+    """The instant in UTC, or None when it has no offset or its UTC time falls outside years 1 to 9999
+    (0001-01-01T00:00+14:00 is in year 0): PostgreSQL would refuse it with an untyped error."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        return None
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:
+        return None
+
+
 def cursor(entry: Entry) -> str:
     """Where a page ends: (occurred_at, event_id), the order's unique key, so pages stay put when events
     are recorded between them."""
@@ -145,9 +156,12 @@ def cursor(entry: Entry) -> str:
 def parse_cursor(text: str) -> tuple[datetime, str]:
     try:
         at, event_id = json.loads(base64.urlsafe_b64decode(text.encode()))
-        return datetime.fromisoformat(at), str(uuid.UUID(event_id))
-    except (ValueError, TypeError):
-        raise BadCursor("this cursor was not given by this API") from None
+        at, event_id = instant(datetime.fromisoformat(at)), str(uuid.UUID(event_id))
+    except (ValueError, TypeError, AttributeError):
+        at = None
+    if at is None:  # ours always carry an instant PostgreSQL stored, with its offset
+        raise BadCursor("this cursor was not given by this API")
+    return at, event_id
 
 
 async def trail(pool: asyncpg.Pool, caller: Caller, start: datetime, end: datetime, organisation: str | None,

@@ -4,6 +4,9 @@ evaluation recorded, a session scheduled, the candidacy presented and decided, a
 History (the jury's events in the candidacy's), trails (keyset pages, stable under inserts), the scope of
 an auditor, and states as of three instants (before, in the middle, after)."""
 
+import base64
+import json
+import uuid
 from datetime import date, datetime, timedelta, timezone
 
 import httpx
@@ -197,6 +200,32 @@ async def test_trail_pages_neither_repeat_nor_skip_an_event_when_events_are_reco
     assert seen == everything and pages > 2
     refused = await audit_trail(journey, after="not-a-cursor")
     assert refused == {"__typename": "InvalidInput", "code": "InvalidInput"}
+
+
+PROBLEMS = """query($from: DateTime!, $to: DateTime!, $after: String) {
+  auditTrail(from: $from, to: $to, after: $after) {
+    __typename ... on InvalidInput { code problems { field } } } }"""
+
+
+async def test_an_instant_of_the_trail_outside_the_years_postgresql_stores_is_invalid_input_naming_the_argument(
+        journey):
+    """`from`, `to` and the cursor's instant are refused as InvalidInput naming the argument when, once in UTC,
+    they fall outside years 1 to 9999 (0001-01-01T00:00+14:00 is in year 0): never an untyped error."""
+    def tampered(at: str) -> str:
+        return base64.urlsafe_b64encode(json.dumps([at, str(uuid.uuid4())]).encode()).decode()
+
+    for variables, argument in (
+            ({"from": "0001-01-01T00:00:00+14:00", "to": FUTURE}, "from"),
+            ({"from": EVER, "to": "9999-12-31T23:59:59-14:00"}, "to"),
+            ({"from": EVER, "to": FUTURE, "after": tampered("0001-01-01T00:00:00+14:00")}, "after"),
+            ({"from": EVER, "to": FUTURE, "after": tampered("9999-12-31T23:59:59-14:00")}, "after"),
+            ({"from": EVER, "to": FUTURE, "after": tampered("2024-01-01T00:00:00")}, "after")):
+        answer = await journey.graphql(PROBLEMS, variables)
+        assert answer["auditTrail"] == {"__typename": "InvalidInput", "code": "InvalidInput",
+                                        "problems": [{"field": argument}]}, variables
+    # Year 1 and 9999 in UTC are instants like others: an empty or full page, no error.
+    page = await audit_trail(journey, start="0001-01-01T00:00:00+00:00")
+    assert page["__typename"] == "AuditTrail"
 
 
 CANDIDACY = """query($id: ID!, $at: DateTime) { candidacy(id: $id, asOf: $at) {

@@ -14,7 +14,7 @@ from shared.policy import operation
 
 from services.gateway import audit
 from services.gateway.schema.audit.types import AggregateHistory, AuditEdge, AuditPageInfo, AuditTrail, HistoryEntry
-from services.gateway.schema.errors import Forbidden, InvalidInput, NotFound
+from services.gateway.schema.errors import Forbidden, InvalidInput, NotFound, Problem
 from services.gateway.schema.permissions import Authenticated
 
 MAX_PAGE = 200
@@ -30,8 +30,10 @@ class AuditOrder(enum.Enum):
     OLDEST_FIRST = "OLDEST_FIRST"
 
 
-def _invalid(message: str, **details) -> InvalidInput:
-    return InvalidInput(code="InvalidInput", message=message, details=details, problems=[])
+def _invalid(message: str, argument: str | None = None, **details) -> InvalidInput:
+    """Refused input, naming the argument at fault."""
+    problems = [Problem(field=argument, problem=message)] if argument else []
+    return InvalidInput(code="InvalidInput", message=message, details=details, problems=problems)
 
 
 @strawberry.type
@@ -68,15 +70,20 @@ class AuditQueries:
             return Forbidden(code="Forbidden", message="none of your roles may read an audit trail",
                              details={"roles": sorted(caller.roles), "allowed": sorted(operation("auditTrail").roles)})
         if not 1 <= first <= MAX_PAGE:
-            return _invalid(f"first is 1 to {MAX_PAGE}", first=first)
-        if from_.tzinfo is None or to.tzinfo is None or to < from_:
-            return _invalid("from and to are instants with their offset, from before to")
+            return _invalid(f"first is 1 to {MAX_PAGE}", "first", first=first)
+        for name, value in (("from", from_), ("to", to)):
+            if audit.instant(value) is None:
+                return _invalid(f"{name} is an instant with its offset, in years 1 to 9999 once in UTC", name,
+                                value=value.isoformat())
+        from_, to = audit.instant(from_), audit.instant(to)
+        if to < from_:
+            return _invalid("from is before to", "to")
         try:
             entries, more = await audit.trail(info.context.pool, caller, from_, to,
                                               str(organisation) if organisation else None, user,
                                               order == AuditOrder.NEWEST_FIRST, first, after)
         except audit.BadCursor as error:
-            return _invalid(str(error), after=after)
+            return _invalid(str(error), "after", after=after)
         edges = [AuditEdge(cursor=audit.cursor(e), node=HistoryEntry.from_entry(e)) for e in entries]
         return AuditTrail(edges=edges, page_info=AuditPageInfo(has_next_page=more,
                                                                end_cursor=edges[-1].cursor if edges else None))
