@@ -119,6 +119,9 @@ class CatalogApplication(ServiceApplication):
         def decide():
             certification = self.certification(command.code)
             self.authorize_owned("change-owners", certification.owners)
+            # An owner may add co-owners, but only that owner (or an operator) gives up its ownership.
+            for removed in sorted(set(certification.owners) - set(command.owners)):
+                self.authorize_owned("change-owners", [removed])
             self.check_branches(command.owners)
             certification.change_owners(command.owners)
             return [certification], {"id": str(certification.id), "code": certification.code}
@@ -140,7 +143,9 @@ class CatalogApplication(ServiceApplication):
 
         def decide():
             old, new = self.certification(command.predecessor), self.certification(command.successor)
+            # Both records change: the caller owns both (a branch does not retire another's certification).
             self.authorize_owned("declare-succession", new.owners)
+            self.authorize_owned("declare-succession", old.owners)
             if new.code not in old.successors:
                 old.record_succession(old.predecessors, [*old.successors, new.code])
             if old.code not in new.predecessors:

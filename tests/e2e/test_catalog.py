@@ -207,3 +207,50 @@ async def test_an_unknown_branch_or_certification_is_a_typed_error(catalog):
     result = await mutate(catalog, "publishVersion", "PublishVersionInput",
                           {"code": "RNCP00000", "blocks": [{"code": "B1", "title": "b"}]}, "unknown-certification")
     assert (result["__typename"], result["code"]) == ("NotFound", "UnknownCertification")
+
+
+async def mutate_as(system, token, name, type_, data, key, selection=""):
+    query = MUTATE.format(name=name, type=type_, selection=selection)
+    return (await system.graphql(query, {"input": data, "key": key}, token=token))[name]
+
+
+async def test_a_change_that_touches_another_owners_certification_needs_that_owner_or_an_operator(catalog):
+    """A succession is declared by a branch owning both certifications; an owner may add co-owners, but removing
+    an owner needs that owner's branch (or the platform's operators). A refusal writes nothing."""
+    uimm = await catalog.token(organisation="UIMM", role="branch-admin", branches=("UIMM",), username="owner-uimm")
+    leem = await catalog.token(organisation="LEEM", role="branch-admin", branches=("LEEM",), username="owner-leem")
+    owners = "... on CertificationChanged { certification { owners { code } predecessorCodes successorCodes } }"
+    for code, kind, branches in (("CQPU7", "CQPM", ["UIMM"]), ("CQPL7", "CQP", ["LEEM"]),
+                                 ("CQPI7", "CQPI", ["UIMM", "LEEM"])):
+        created = await mutate(catalog, "createCertification", "CreateCertificationInput",
+                               {"code": code, "kind": kind, "title": f"Titre {code}", "owners": branches}, code)
+        assert created["__typename"] == "CertificationChanged", created
+
+    written = await events(catalog)
+    onto_other = {"predecessor": "CQPU7", "successor": "CQPL7"}  # LEEM would retire UIMM's certification
+    for token, key in ((leem, "succession-leem"), (uimm, "succession-uimm")):
+        refused = await mutate_as(catalog, token, "declareSuccession", "DeclareSuccessionInput", onto_other, key)
+        assert refused["code"] == "Forbidden", refused
+    assert await events(catalog) == written
+    # LEEM owns both CQPL7 and the CQPI: its own succession; an operator declares UIMM's onto LEEM's.
+    done = await mutate_as(catalog, leem, "declareSuccession", "DeclareSuccessionInput",
+                           {"predecessor": "CQPL7", "successor": "CQPI7"}, "succession-own", owners)
+    assert done["certification"]["predecessorCodes"] == ["CQPL7"]
+    done = await mutate(catalog, "declareSuccession", "DeclareSuccessionInput", onto_other, "succession-op", owners)
+    assert done["certification"]["predecessorCodes"] == ["CQPU7"]
+
+    added = await mutate_as(catalog, leem, "changeOwners", "ChangeOwnersInput",
+                            {"code": "CQPI7", "owners": ["UIMM", "LEEM", "BOULANGERIE"]}, "owners-add", owners)
+    assert added["certification"]["owners"] == [{"code": "UIMM"}, {"code": "LEEM"}, {"code": "BOULANGERIE"}]
+    written = await events(catalog)
+    removed = await mutate_as(catalog, leem, "changeOwners", "ChangeOwnersInput",
+                              {"code": "CQPI7", "owners": ["LEEM", "BOULANGERIE"]}, "owners-remove-other")
+    assert removed["code"] == "Forbidden", removed
+    assert await events(catalog) == written
+    # UIMM gives up its own ownership; an operator removes BOULANGERIE.
+    gave_up = await mutate_as(catalog, uimm, "changeOwners", "ChangeOwnersInput",
+                              {"code": "CQPI7", "owners": ["LEEM", "BOULANGERIE"]}, "owners-remove-own", owners)
+    assert gave_up["certification"]["owners"] == [{"code": "LEEM"}, {"code": "BOULANGERIE"}]
+    by_operator = await mutate(catalog, "changeOwners", "ChangeOwnersInput",
+                               {"code": "CQPI7", "owners": ["LEEM", "UIMM"]}, "owners-op", owners)
+    assert by_operator["certification"]["owners"] == [{"code": "LEEM"}, {"code": "UIMM"}]
