@@ -5,7 +5,9 @@ from datetime import date
 
 import pytest
 
-from shared.context import Actor, CommandContext
+from shared.context import Actor, CommandContext, current_caller
+from shared.errors import Forbidden
+from shared.identity import Caller
 from services.catalog.application import CatalogApplication
 from services.catalog.domain import (
     AccreditationAlreadyWithdrawn,
@@ -104,6 +106,34 @@ def test_a_succession_is_recorded_on_both_certifications_at_once(app):
     app.declare_succession({"predecessor": "RNCP19468", "successor": "RS6117"}, ctx())
     assert app.certification("RNCP19468").successors == ["RS6117"]
     assert app.certification("RS6117").predecessors == ["RNCP19468"]
+
+
+def as_branch_admin(*branches):
+    """Decide the next commands as the admin of those branches only."""
+    current_caller.set(Caller(user_id="admin", organisation_id=branches[0], branches=branches,
+                              roles=frozenset({"branch-admin"})))
+
+
+def test_a_succession_needs_the_owners_of_both_certifications(app):
+    """Only the successor's owner used to be checked: a branch declared a succession onto another's."""
+    app.create_certification(certification("RNCP1", owners=["LEEM"]), ctx())
+    app.create_certification(certification("RNCP2", owners=["UIMM"]), ctx())
+    as_branch_admin("UIMM")
+    refused(app, Forbidden, app.declare_succession, {"predecessor": "RNCP1", "successor": "RNCP2"})
+    refused(app, Forbidden, app.declare_succession, {"predecessor": "RNCP2", "successor": "RNCP1"})
+    as_branch_admin("UIMM", "LEEM")
+    app.declare_succession({"predecessor": "RNCP1", "successor": "RNCP2"}, ctx())
+    assert app.certification("RNCP1").successors == ["RNCP2"]
+
+
+def test_a_co_owner_of_a_cqpi_adds_owners_but_removes_only_itself(app):
+    app.create_certification(certification("RNCP1", "CQPI", ["UIMM", "LEEM"]), ctx())
+    as_branch_admin("UIMM")
+    refused(app, Forbidden, app.change_owners, {"code": "RNCP1", "owners": ["UIMM", "UIT"]})  # LEEM pushed out
+    app.change_owners({"code": "RNCP1", "owners": ["UIMM", "LEEM", "UIT"]}, ctx())
+    app.change_owners({"code": "RNCP1", "owners": ["LEEM", "UIT"]}, ctx())  # UIMM leaves
+    assert app.certification("RNCP1").owners == ["LEEM", "UIT"]
+    refused(app, Forbidden, app.change_owners, {"code": "RNCP1", "owners": ["UIMM", "LEEM", "UIT"]})
 
 
 FICHE = {
