@@ -110,12 +110,20 @@ async def may_read(pool: asyncpg.Pool, caller: Caller, kind: AggregateKind, aggr
 
 
 async def entries(pool: asyncpg.Pool, kind: AggregateKind, aggregate_id: str,
-                  as_of: datetime | None = None) -> list[Entry]:
-    """Its history, oldest first (up to `as_of` when given); no scope check: `may_read` first."""
+                  as_of: datetime | None = None, caller: Caller | None = None) -> list[Entry]:
+    """Its history, oldest first (up to `as_of` when given); no scope check of the aggregate: `may_read`
+    first. With a caller, an organisation's events are filtered one by one: a branch reads only its part."""
     where = _CANDIDACY if kind == AggregateKind.CANDIDACY else _OWN
+    args: list = [aggregate_id, as_of]
+    if caller is not None and kind == AggregateKind.ORGANISATION:
+        clause, values = scopes.organisation_events(caller)
+        for value in values:
+            args.append(value)
+            clause = clause.replace("?", f"${len(args)}", 1)
+        where = f"{where} AND {clause}"
     rows = await pool.fetch(
         f"SELECT a.* FROM audit_log a WHERE {where} AND ($2::timestamptz IS NULL OR a.occurred_at <= $2)"
-        " ORDER BY a.occurred_at, a.aggregate_version, a.event_id", aggregate_id, as_of)
+        " ORDER BY a.occurred_at, a.aggregate_version, a.event_id", *args)
     return [Entry.from_row(r) for r in rows]
 
 
@@ -126,7 +134,7 @@ async def history(pool: asyncpg.Pool, caller: Caller, aggregate_id: str) -> tupl
         return None
     if not await may_read(pool, caller, kind, aggregate_id):
         return None
-    return kind, await entries(pool, kind, aggregate_id)
+    return kind, await entries(pool, kind, aggregate_id, caller=caller)
 
 
 # --- the trail of an organisation or a user, keyset-paginated -----------------------------------------

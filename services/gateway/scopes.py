@@ -113,13 +113,37 @@ def audit_events(caller: Caller, name: str = "auditTrail") -> Clause:
         clauses.append((
             "(a.aggregate_id IN (SELECT id FROM certifications WHERE owners && ?::text[])"
             " OR (a.type = 'BranchCreated' AND a.payload ->> 'code' = ANY(?::text[]))"
-            " OR a.aggregate_id IN (SELECT organisation_id FROM accreditations WHERE branch = ANY(?::text[]))"
+            f" OR {_BRANCH_ORGANISATION_EVENTS}"
             " OR a.aggregate_id IN (SELECT id FROM jury_sessions WHERE branch = ANY(?::text[]))"
             f" OR a.aggregate_id IN (SELECT id FROM candidacies WHERE certification IN ({owned}))"
             f" OR a.aggregate_id IN (SELECT candidate_id FROM candidacies WHERE certification IN ({owned}))"
             f" OR a.payload ->> 'certification' IN ({owned})"
             f" OR a.payload ->> 'number' IN (SELECT number FROM certificates WHERE certification IN ({owned})))",
-            [b, b, b, b, b, b, b, b]))
+            [b, b, b, b, b, b, b, b, b, b]))
     if Scope.OWN_ORGANISATION in scopes:
         clauses.append(("a.actor ->> 'organisation_id' = ?", [caller.organisation_id]))
+    return _any(clauses)
+
+
+# The events of an organisation its accrediting branches (3 × `?`: their codes) may read: its registration
+# and their own accreditations of it, granted or withdrawn; never another branch's (nor its actors).
+_BRANCH_ORGANISATION_EVENTS = (
+    "(a.aggregate_id IN (SELECT organisation_id FROM accreditations WHERE branch = ANY(?::text[]))"
+    " AND (a.type = 'OrganisationRegistered'"
+    " OR (a.type = 'OrganisationAccredited' AND a.payload ->> 'branch' = ANY(?::text[]))"
+    " OR (a.type = 'AccreditationWithdrawn' AND a.payload ->> 'accreditation_id' IN"
+    " (SELECT id::text FROM accreditations WHERE branch = ANY(?::text[])))))")
+
+
+def organisation_events(caller: Caller, name: str = "organisationHistory") -> Clause:
+    """The events (table `audit_log`, as `a`) of an organisation's history the caller may read, event by
+    event: all of them to the platform and to the organisation itself, to a branch only its part."""
+    scopes = _scopes(caller, name)
+    clauses: list[Clause] = []
+    if Scope.ALL in scopes:
+        clauses.append(("TRUE", []))
+    if Scope.OWN_BRANCHES in scopes:
+        clauses.append((_BRANCH_ORGANISATION_EVENTS, [list(caller.branches)] * 3))
+    if Scope.OWN_ORGANISATION in scopes:
+        clauses.append(("a.aggregate_id::text = ?", [caller.organisation_id]))
     return _any(clauses)

@@ -287,3 +287,34 @@ async def test_the_owning_services_rebuild_a_past_only_for_a_caller_whose_token_
         public = await http.post(f"{journey['catalog'].url}/queries/certification-as-of",
                                  json={"id": journey.certification, "as_of": journey.after})
         assert public.json()["state"]["code"] == CODE  # the catalog is public, its past too
+
+
+async def test_an_organisations_history_shows_a_branch_only_its_registration_and_that_branchs_accreditations(
+        journey):
+    """History is filtered by the caller's scope event by event: a branch that accredited an organisation reads
+    its registration and its own accreditations of it (granted, withdrawn), never another branch's nor their
+    actors; in a history as in a trail. Runs last: it accredits the centre for a second branch."""
+    leem = await journey.token(organisation="LEEM", role="branch-admin", branches=("LEEM",), username="leem-accreditor")
+    await ok(journey, "createCertification", "CreateCertificationInput",
+             {"code": "RNCP99002", "kind": "CQP", "title": "CQP de LEEM", "owners": ["LEEM"]}, "leem-cert")
+    granted = await ok(journey, "accredit", "AccreditInput", {
+        "organisationId": journey.centre, "branch": "LEEM", "certifications": ["RNCP99002"], "scope": "TRAINING",
+        "validFrom": "2024-01-01"}, "leem-accredit", "... on AccreditationChanged { accreditation { id } }", token=leem)
+    await ok(journey, "withdrawAccreditation", "WithdrawAccreditationInput", {
+        "organisationId": journey.centre, "accreditationId": granted["accreditation"]["id"], "on": TODAY,
+        "reason": "fin"}, "leem-withdraw", token=leem)
+
+    def seen(answer):
+        return [(e["type"], e["actor"]["userId"]) for e in answer["entries"]]
+
+    everything = seen(await history(journey, journey.centre))
+    assert [t for t, _ in everything] == ["OrganisationRegistered", "OrganisationAccredited",
+                                          "OrganisationAccredited", "AccreditationWithdrawn"]
+    for role in ("auditor", "branch-admin"):
+        uimm = await journey.token(organisation="UIMM", role=role, branches=("UIMM",))
+        assert seen(await history(journey, journey.centre, uimm)) == everything[:2], role
+        trail = [e["node"] for e in (await audit_trail(journey, uimm, first=200, start=EVER))["edges"]] \
+            if role == "auditor" else []
+        assert not [e for e in trail if e["actor"]["userId"] == "leem-accreditor"]
+    theirs = await journey.token(organisation="LEEM", role="auditor", branches=("LEEM",))
+    assert seen(await history(journey, journey.centre, theirs)) == [everything[0], *everything[2:]]
