@@ -88,6 +88,11 @@ class PeopleClient:
         """Each jury session the caller may read → its members' names (from the jury service)."""
         return (await self._ask("members", {"sessions": sessions}, token, self.jury_url))["sessions"]
 
+    async def evaluations(self, candidacies: list[str], token: str) -> dict[str, dict[str, dict[str, str]]]:
+        """Each candidacy the caller may read → its evaluations' evaluator and evidence by event id (from the
+        jury service, which seals them with a key of the candidate's)."""
+        return (await self._ask("evaluations", {"candidacies": candidacies}, token, self.jury_url))["candidacies"]
+
     async def holders(self, numbers: list[str]) -> dict[str, str]:
         """The holder's name of each certificate number (public, as the verification is)."""
         return (await self._ask("holders", {"numbers": numbers}, None))["holders"]

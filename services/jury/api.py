@@ -13,18 +13,21 @@ from shared.commands.jury import (
     ScheduleSession,
 )
 from shared.http import Endpoint
+from shared.policy import authorize
 
 from services.jury import views
-from services.jury.application import JuryApplication
-from services.jury.domain import UnknownCandidacy
+from services.jury.application import JuryApplication, candidacy_record, unknown_candidacy
+from services.jury.evaluations import Evaluations
 from services.jury.members import Members
 
 
 def commands(app: JuryApplication, pool) -> dict[str, Endpoint]:
+    evaluations = Evaluations(app, pool)
+
     async def candidacy(candidacy_id: str):
         facts = await views.candidacy_facts(pool, candidacy_id)
         if facts is None:
-            raise UnknownCandidacy("no such candidacy", candidacy_id=candidacy_id)
+            raise unknown_candidacy()
         return facts
 
     async def version(facts) -> dict:
@@ -36,8 +39,11 @@ def commands(app: JuryApplication, pool) -> dict[str, Endpoint]:
         accredited = await catalog_view.accredited_evaluators(pool, facts.certification, command.on)
         withdrawn = await catalog_view.withdrawn_evaluators(pool, facts.certification, today)
         validity = (await version(facts))["settings"]["block_validity_months"]
-        return await anyio.to_thread.run_sync(app.record_evaluation, command, facts, accredited, validity, today,
-                                              withdrawn, context)
+        # The caller's right first: no key is made for a candidate on behalf of whoever may not evaluate them.
+        authorize("record-evaluation", candidacy_record(facts))
+        personal = await evaluations.seal(facts.candidate_id, command.evaluator, command.evidence)
+        return await anyio.to_thread.run_sync(app.record_evaluation, command, facts, personal, accredited, validity,
+                                              today, withdrawn, context)
 
     def with_owners(method):
         async def run(command, context):

@@ -17,7 +17,7 @@ from shared.vocabulary import CertificateKind, Decision
 
 from services.jury.contracts import to_contract
 from services.jury.domain import (
-    CandidacyFacts, Certificate, Dossier, Holding, JurySession, UnknownCertificate, UnknownSession,
+    CandidacyFacts, Certificate, Dossier, Holding, JurySession, UnknownCandidacy, UnknownCertificate, UnknownSession,
 )
 
 
@@ -26,12 +26,16 @@ class JuryApplication(ServiceApplication):
     to_contract = staticmethod(to_contract)
 
     def session(self, session_id: str) -> JurySession:
-        return self.find(session_id, JurySession, UnknownSession("no such jury session", session_id=session_id))
+        return self.find(session_id, JurySession, unknown_session())
 
-    def in_scope(self, operation: str, session_id: str) -> JurySession:
-        """The session, once the caller's rights over it (through its branch) are checked."""
+    def in_scope(self, operation: str, session_id: str, facts: CandidacyFacts | None = None) -> JurySession:
+        """The session, once the caller's rights over it (through its branch) are checked, and over the candidacy
+        the command names (`facts`), before anything about either is looked at."""
         session = self.session(session_id)
-        authorize(operation, Record(branches=frozenset({session.branch})))
+        authorize(operation, Record(branches=frozenset({session.branch}), read="jurySession",
+                                    unknown=unknown_session()))
+        if facts is not None:
+            authorize(operation, candidacy_record(facts))
         return session
 
     def dossier(self, facts: CandidacyFacts) -> Dossier:
@@ -42,18 +46,20 @@ class JuryApplication(ServiceApplication):
             return Dossier(candidacy_id=facts.candidacy_id, candidate_id=facts.candidate_id,
                            certification=facts.certification, version=facts.version)
 
-    def record_evaluation(self, command: RecordEvaluation, facts: CandidacyFacts, accredited: set[str],
+    def record_evaluation(self, command: RecordEvaluation, facts: CandidacyFacts, personal: str, accredited: set[str],
                           validity_months: int | None, today: date, withdrawn: set[str],
                           context: CommandContext) -> CommandOutcome:
-        """`accredited`: the organisations accredited on the evaluation's date; `withdrawn`: those whose
-        accreditation was withdrawn by today (they record nothing more, whatever the date given)."""
+        """`personal`: the command's evaluator and evidence, sealed with the candidate's key here
+        (services/jury/evaluations.py); `accredited`: the organisations accredited on the evaluation's date;
+        `withdrawn`: those whose accreditation was withdrawn by today (they record nothing more, whatever the
+        date given)."""
 
         def decide():
-            authorize("record-evaluation", Record(branches=facts.branches, evaluator=facts.evaluator_id))
+            authorize("record-evaluation", candidacy_record(facts))
             dossier = self.dossier(facts)
             validated = dossier.evaluate(facts, command.block, [c.model_dump() for c in command.competences],
-                                         command.modality, command.evaluator, context.actor.organisation_id,
-                                         accredited, command.on, command.evidence, validity_months, today, withdrawn)
+                                         command.modality, personal, context.actor.organisation_id,
+                                         accredited, command.on, validity_months, today, withdrawn)
             return [dossier], {"id": facts.candidacy_id, "validated": validated}
 
         return self.execute(command, context, decide)
@@ -80,7 +86,7 @@ class JuryApplication(ServiceApplication):
 
     def present(self, command: Present, facts: CandidacyFacts, context: CommandContext) -> CommandOutcome:
         def decide():
-            session = self.in_scope("present", command.session_id)
+            session = self.in_scope("present", command.session_id, facts)
             dossier = self.dossier(facts)
             blocks = session.present(facts, dossier)
             return [session, dossier], {"id": str(session.id), "blocks": blocks}
@@ -90,7 +96,7 @@ class JuryApplication(ServiceApplication):
     def decide(self, command: Decide, facts: CandidacyFacts, quorum: int, version_blocks: list[str],
                today: date, context: CommandContext) -> CommandOutcome:
         def decide():
-            session = self.in_scope("decide", command.session_id)
+            session = self.in_scope("decide", command.session_id, facts)
             dossier = self.dossier(facts)
             votes = {"for": command.votes_for, "against": command.votes_against, "abstention": command.abstentions}
             blocks = session.decide(facts, dossier, command.decision, command.present_members, votes, quorum,
@@ -111,7 +117,7 @@ class JuryApplication(ServiceApplication):
         (with the date, the reason and, in its event, the author), the corrected decision's is issued."""
 
         def decide():
-            session = self.in_scope("correct-decision", command.session_id)
+            session = self.in_scope("correct-decision", command.session_id, facts)
             dossier = self.dossier(facts)
             blocks = session.correct(facts, dossier, command.decision, command.reason, version_blocks, today)
             changed = []
@@ -187,3 +193,18 @@ class JuryApplication(ServiceApplication):
         holding.check_free()
         holding.hold(number=number)
         return [certificate, holding], number
+
+
+def unknown_session() -> UnknownSession:
+    """For an id naming no session, and for a session the caller may not read (shared/policy.py)."""
+    return UnknownSession("no such jury session")
+
+
+def unknown_candidacy() -> UnknownCandidacy:
+    """For an id naming no candidacy the jury knows, and for a candidacy the caller may not read."""
+    return UnknownCandidacy("no such candidacy")
+
+
+def candidacy_record(facts: CandidacyFacts) -> Record:
+    """The candidacy as the role table sees it here: its certification's branches and its evaluator."""
+    return Record(branches=facts.branches, evaluator=facts.evaluator_id, read="candidacy", unknown=unknown_candidacy())

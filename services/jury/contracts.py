@@ -13,7 +13,9 @@ def to_contract(e) -> public.Contract | None:
         case Dossier.BlockEvaluated():
             common = dict(candidacy_id=e.candidacy_id, candidate_id=e.candidate_id, certification=e.certification,
                           version=e.version, block=e.block, competences=e.competences, modality=e.modality,
-                          evaluator=e.evaluator, organisation_id=e.organisation_id, evidence=e.evidence)
+                          organisation_id=e.organisation_id,
+                          # Recorded before the texts were sealed: published without them (the service answers them).
+                          personal=getattr(e, "personal", None) or "")
             if e.validated:
                 return public.BlockValidated(**common, validated_on=e.on, valid_until=e.valid_until)
             return public.BlockNotValidated(**common, evaluated_on=e.on)

@@ -205,9 +205,11 @@ class Dossier(Aggregate):
     def awarded(self) -> bool:
         return any(d["decision"] == Decision.FULL_AWARD for d in self.decisions.values())
 
-    def evaluate(self, facts: CandidacyFacts, block: str, competences: list[dict], modality: str, evaluator: str,
-                 organisation_id: str, accredited: set[str], on: date, evidence: str, validity_months: int | None,
+    def evaluate(self, facts: CandidacyFacts, block: str, competences: list[dict], modality: str, personal: str,
+                 organisation_id: str, accredited: set[str], on: date, validity_months: int | None,
                  today: date, withdrawn: set[str] = frozenset()) -> bool:
+        """`personal`: the evaluator's name and the evidence, sealed with the candidate's key here
+        (services/jury/evaluations.py): free text about the person, never recorded in clear."""
         facts.check_live()
         if on > today:
             raise DateRefused("an evaluation is not dated in the future", on=str(on), today=str(today))
@@ -232,14 +234,16 @@ class Dossier(Aggregate):
         valid_until = add_months(on, validity_months) if validated and validity_months else None
         self._evaluated(candidacy_id=self.candidacy_id, candidate_id=self.candidate_id,
                         certification=self.certification, version=self.referential_version, block=block, validated=validated,
-                        competences=competences, modality=modality, evaluator=evaluator,
-                        organisation_id=organisation_id, on=on, evidence=evidence, valid_until=valid_until)
+                        competences=competences, modality=modality, personal=personal,
+                        organisation_id=organisation_id, on=on, valid_until=valid_until)
         return validated
 
     @event("BlockEvaluated")
     def _evaluated(self, candidacy_id: str, candidate_id: str, certification: str, version: int, block: str,
-                   validated: bool, competences: list[dict], modality: str, evaluator: str, organisation_id: str,
-                   on: date, evidence: str, valid_until: date | None) -> None:
+                   validated: bool, competences: list[dict], modality: str, organisation_id: str,
+                   on: date, valid_until: date | None, personal: str | None = None, evaluator: str | None = None,
+                   evidence: str | None = None) -> None:
+        # `evaluator`, `evidence`: in clear in the evaluations recorded before they were sealed.
         self.results[block] = {"validated": validated, "on": on, "valid_until": valid_until}
 
     def to_present(self, facts: CandidacyFacts, on: date) -> list[str]:
@@ -322,9 +326,10 @@ class JurySession(Aggregate):
         self.members[member_id] = {"personal": personal, "name": name, "college": college, "role": role}
 
     def present(self, facts: CandidacyFacts, dossier: Dossier) -> list[str]:
-        facts.check_ready_for_jury()
+        # The certification first: its status is not told to a session that does not examine it.
         if facts.certification not in self.certifications:
             raise InvalidInput("the session does not examine this certification", certification=facts.certification)
+        facts.check_ready_for_jury()
         if facts.candidacy_id in self.presented:
             raise AlreadyDecided("the candidacy is already presented to this session")
         if len(self.presented) >= self.capacity:

@@ -39,6 +39,15 @@ MIGRATIONS = [
     ALTER TABLE candidacy_candidacies ADD COLUMN IF NOT EXISTS route text;
     ALTER TABLE candidacy_candidacies ADD COLUMN IF NOT EXISTS opened_on date;
         """,
+        # 2: who may read a candidacy's evaluations here, as the gateway's scopes say (services/jury/evaluations.py):
+        # its trainer, employer and funders, its candidate's own login; and the candidates erased.
+        """
+    ALTER TABLE candidacy_candidacies ADD COLUMN IF NOT EXISTS trainer_id text;
+    ALTER TABLE candidacy_candidacies ADD COLUMN IF NOT EXISTS employer_id text;
+    ALTER TABLE candidacy_candidacies ADD COLUMN IF NOT EXISTS funders text[] NOT NULL DEFAULT '{}';
+    ALTER TABLE candidacy_candidates ADD COLUMN IF NOT EXISTS account text;
+    ALTER TABLE candidacy_candidates ADD COLUMN IF NOT EXISTS erased boolean NOT NULL DEFAULT false;
+        """,
     ),
 ]
 
@@ -49,14 +58,28 @@ async def apply_candidacy(conn: asyncpg.Connection, envelope: Envelope) -> None:
     fact = candidacy.REGISTRY.parse(envelope)
     match fact:
         case candidacy.CandidateRegistered():
-            await conn.execute("INSERT INTO candidacy_candidates (id) VALUES ($1) ON CONFLICT DO NOTHING",
-                               fact.candidate_id)
+            await conn.execute("INSERT INTO candidacy_candidates (id, account) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                               fact.candidate_id, fact.account)
+        case candidacy.CandidateAccountConfirmed():
+            await conn.execute("UPDATE candidacy_candidates SET account = $2 WHERE id = $1", fact.candidate_id,
+                               fact.account)
+        case candidacy.CandidateErased():
+            # The key the jury sealed the candidate's evaluations with (evaluators' names, evidence) goes with
+            # the person's own; an evaluation recorded later gets no new key (services/jury/evaluations.py).
+            await conn.execute("INSERT INTO candidacy_candidates (id, erased) VALUES ($1, true)"
+                               " ON CONFLICT (id) DO UPDATE SET erased = true", fact.candidate_id)
+            await conn.execute("DELETE FROM personal_keys WHERE person_id = $1", fact.candidate_id)
         case candidacy.CandidacyOpened():
             await conn.execute(
                 "INSERT INTO candidacy_candidacies (id, candidate_id, certification, version, blocks, status,"
-                " evaluator_id, route, opened_on) VALUES ($1, $2, $3, $4, $5, $9, $6, $7, $8)", fact.candidacy_id,
+                " evaluator_id, route, opened_on, trainer_id, employer_id)"
+                " VALUES ($1, $2, $3, $4, $5, $9, $6, $7, $8, $10, $11)", fact.candidacy_id,
                 fact.candidate_id, fact.certification, fact.version, json.dumps({b: "PENDING" for b in fact.blocks}),
-                fact.evaluator_id, fact.route, envelope.occurred_at.date(), fact.status)
+                fact.evaluator_id, fact.route, envelope.occurred_at.date(), fact.status, fact.trainer_id,
+                fact.employer_id)
+        case candidacy.FundingRequested() if fact.funder_id:
+            await conn.execute("UPDATE candidacy_candidacies SET funders = array_append(funders, $2) WHERE id = $1"
+                               " AND NOT $2 = ANY(funders)", fact.candidacy_id, fact.funder_id)
         case candidacy.CandidacyTransferred():
             await conn.execute("UPDATE candidacy_candidacies SET evaluator_id = $2 WHERE id = $1", fact.candidacy_id,
                                fact.to_evaluator_id)

@@ -23,7 +23,20 @@ class CompetenceResult(BaseModel):
     acquired: bool
 
 
+def _sealed_text(payload: dict) -> dict:
+    """Version 1 carried the evaluator's name and the evidence in clear: they are not carried on (the jury
+    service, which recorded them, answers them to whoever may read the candidacy)."""
+    return {**{k: v for k, v in payload.items() if k not in ("evaluator", "evidence")}, "personal": ""}
+
+
 class _BlockEvaluation(Contract):
+    """Version 2: the evaluator's name and the evidence (free text, in clear in version 1) are sealed in
+    `personal` with a key the jury service keeps for the candidate (shared/personal.py), destroyed when the
+    candidate is erased; only the jury service reads it."""
+
+    contract_version = 2
+    upcasts = {1: _sealed_text}
+
     candidacy_id: str
     candidate_id: str
     certification: str
@@ -31,9 +44,8 @@ class _BlockEvaluation(Contract):
     block: str
     competences: list[CompetenceResult]
     modality: Modality
-    evaluator: str
     organisation_id: str
-    evidence: str
+    personal: str  # sealed {"evaluator", "evidence"}; empty when upcast from version 1
 
 
 class BlockValidated(_BlockEvaluation):

@@ -211,3 +211,36 @@ async def test_the_holder_of_a_certificate_is_not_erased_for_the_certifier_must_
     # Shown to whom may see them, and sealed everywhere else: no table, topic or log holds them in clear.
     assert await everywhere_showing(system, ["ermengilde", "vantongerloo", "oswaldine", "krzywicka"]) == []
 
+
+
+async def test_an_evaluators_name_and_evidence_are_sealed_like_the_candidates_data_and_erased_with_them(system):
+    """Free text about the candidate (who evaluated them, the evidence) is stored and published only sealed with
+    a key of the candidate's, shown to whoever may read the candidacy, and reads as [erased] once they are."""
+    await system.start()
+    await catalog(system)
+    person = {**PERSON, "givenName": "Philomène", "familyName": "Quarterbrook", "email": "philomene@example.org",
+              "holder": {**PERSON["holder"], "birthName": "Quarterbrook", "firstNames": ["Philomène"]}}
+    candidate_id, candidacy_id = await candidacy(system, person, "t")
+    needles = ["Brunehilde Vasquez-Ohlsson", "dossier-ohlsson-7731"]
+    assert (await once_known(system, "recordEvaluation", "RecordEvaluationInput", {
+        "candidacyId": candidacy_id, "block": BLOCKS[0], "modality": "PRACTICAL_SITUATION", "evaluator": needles[0],
+        "on": TODAY, "evidence": needles[1], "competences": [{"competence": "Conduire", "acquired": True}]},
+        "t-e", "... on EvaluationRecorded { validated }", token=system.evaluator))["validated"]
+
+    query = "query($c: ID!) { candidacy(id: $c) { evaluations { block evaluator evidence } } }"
+    shown = await system.graphql(query, {"c": candidacy_id})
+    assert shown["candidacy"]["evaluations"] == [{"block": BLOCKS[0], "evaluator": needles[0], "evidence": needles[1]}]
+    assert await everywhere_showing(system, needles) == []
+
+    await ok(system, "withdrawCandidacy", "WithdrawCandidacyInput", {"candidacyId": candidacy_id, "reason": "départ"},
+             "t-w")
+    await ok(system, "eraseCandidate", "EraseCandidateInput", {"candidateId": candidate_id}, "t-x")
+
+    async def erased():
+        evaluations = (await system.graphql(query, {"c": candidacy_id}))["candidacy"]["evaluations"]
+        return evaluations if evaluations[0]["evaluator"] == "[erased]" else None
+
+    assert await eventually(erased) == [{"block": BLOCKS[0], "evaluator": "[erased]", "evidence": "[erased]"}]
+    assert (await system.sql("SELECT count(*) AS n FROM jury.personal_keys WHERE person_id = $1",
+                             candidate_id))[0]["n"] == 0
+    assert await everywhere_showing(system, needles) == []

@@ -248,7 +248,7 @@ async def test_the_published_envelopes_say_what_who_when_why_and_where_from(jour
     for envelope, producer in ((registered, "candidacy"), (validated, "jury"), (decided, "jury")):
         assert set(envelope) == ENVELOPE
         assert envelope["producer"] == producer
-        assert envelope["version"] == (3 if envelope["type"] == "CandidateRegistered" else 1)
+        assert envelope["version"] == {"CandidateRegistered": 3, "BlockValidated": 2}.get(envelope["type"], 1)
         assert envelope["_key"] == envelope["aggregate_id"]  # keyed by aggregate: per-aggregate order
         assert set(envelope["actor"]) == {"user_id", "organisation_id", "role"}
         assert envelope["correlation_id"] and envelope["causation_id"]
@@ -257,6 +257,8 @@ async def test_the_published_envelopes_say_what_who_when_why_and_where_from(jour
                                           "invited_account"}
     assert registered["payload"]["personal"].startswith("pd1.") and "Martin" not in json.dumps(registered)
     assert validated["actor"]["role"] == "evaluator" and validated["payload"]["block"] in BLOCKS
+    # So do the evaluator's name and the evidence, free text about the candidate (with a key of theirs, in the jury).
+    assert validated["payload"]["personal"].startswith("pd1.") and "J. Dupont" not in json.dumps(validated)
     assert decided["payload"]["decision"] == "FULL_AWARD" and len(decided["payload"]["members_present"]) == 4
     assert len({e["event_id"] for e in jury_events}) == len(jury_events)
 

@@ -6,12 +6,15 @@ from datetime import date, timedelta
 import pytest
 
 from shared.context import Actor, CommandContext
+from shared.personal import new_key, seal
 from services.jury.application import JuryApplication
+from services.jury.contracts import to_contract
 from services.jury.domain import (
     AlreadyDecided,
     AwardWithMissingBlock,
     BlockAlreadyAcquired,
     CandidacyFacts,
+    Dossier,
     Certificate,
     CorrectionNeedsReason,
     EvaluatorNotAccredited,
@@ -34,6 +37,8 @@ def ctx(organisation=CENTRE) -> CommandContext:
 
 
 TODAY = date(2027, 1, 4)  # the day the tests' commands run
+# The evaluator and evidence as the endpoint seals them with the candidate's key (services/jury/evaluations.py).
+SEALED = seal(new_key(), "person-1", {"evaluator": "J. Dupont", "evidence": "dossier-42"})
 
 
 def facts(candidacy="c1", positioning=None, status="POSITIONED", route="TRAINING", person="person-1",
@@ -54,7 +59,7 @@ def evaluate(app, block, acquired=True, on=date(2026, 6, 1), candidacy=None, val
     command = {"candidacy_id": candidacy.candidacy_id, "block": block, "modality": "PRACTICAL_SITUATION",
                "evaluator": "J. Dupont", "on": on, "evidence": "dossier-42",
                "competences": [{"competence": "Conduire", "acquired": acquired}]}
-    return app.record_evaluation(command, candidacy, set(accredited), validity, today, set(withdrawn),
+    return app.record_evaluation(command, candidacy, SEALED, set(accredited), validity, today, set(withdrawn),
                                  ctx(organisation))
 
 
@@ -332,3 +337,40 @@ def test_a_session_examines_only_certifications_its_branch_owns(app):
     refusal = refused(app, CertificationNotOwnedByBranch,
                       lambda: app.schedule_session(command, {"RNCP34174": {"LEEM"}}, ctx()))
     assert refusal.details["certifications"] == ["RNCP34174"]
+
+
+def test_presenting_to_a_session_of_another_certification_says_nothing_of_the_candidacys_status(app):
+    """The certification match is checked before the candidacy's status: a session that does not examine the
+    certification learns nothing of how far the candidacy has gone."""
+    session_id, _ = session(app)
+    other = CandidacyFacts("c9", "person-9", "RNCP99999", 1, {b: "TO_ACQUIRE" for b in BLOCKS}, "OPEN",
+                           branches=frozenset({"UIMM"}), route="TRAINING", opened_on=date(2019, 9, 1))
+    refusal = refused(app, InvalidInput, lambda: present(app, session_id, other))
+    assert refusal.details == {"certification": "RNCP99999"}
+
+
+def test_a_candidacy_out_of_the_callers_reach_is_presented_nowhere_and_reads_as_unknown(app):
+    """A jury secretary of UIMM naming a candidacy of another branch's certification hears what an unknown id
+    hears, before the session's certifications or the candidacy's status are looked at."""
+    from shared.context import current_caller
+    from shared.identity import Caller
+    from services.jury.domain import UnknownCandidacy
+
+    session_id, _ = session(app)
+    theirs = CandidacyFacts("c8", "person-8", "RNCP88888", 1, {b: "TO_ACQUIRE" for b in BLOCKS}, "OPEN",
+                            branches=frozenset({"LEEM"}), route="TRAINING", opened_on=date(2019, 9, 1))
+    current_caller.set(Caller(user_id="s", organisation_id="UIMM", branches=("UIMM",),
+                              roles=frozenset({"jury-secretary"})))
+    refusal = refused(app, UnknownCandidacy, lambda: present(app, session_id, theirs))
+    assert (refusal.message, refusal.details) == ("no such candidacy", {})
+
+
+def test_an_evaluation_records_its_evaluator_and_evidence_sealed_never_in_clear(app):
+    """Free text about the candidate (who evaluated, the evidence) is sealed like their own data: the stored
+    event and its public contract carry the ciphertext only."""
+    evaluate(app, "B1")
+    stored = [n.state for n in app.app.recorder.select_notifications(1, 100)]
+    assert stored and not any(b"J. Dupont" in s or b"dossier-42" in s for s in stored)
+    published = [to_contract(e) for e in app.app.events.get(Dossier.create_id(facts().candidacy_id))]
+    [evaluation] = [c for c in published if c is not None and c.event_type == "BlockValidated"]
+    assert evaluation.personal == SEALED and "J. Dupont" not in evaluation.model_dump_json()

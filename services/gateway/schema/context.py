@@ -114,6 +114,19 @@ class Context:
             self.loaders["members"] = DataLoader(load_fn=load)
         return (await self.loaders["members"].load(str(session_id))).get(str(member_id), WITHHELD)
 
+    async def evaluation_text(self, candidacy_id, event_id) -> dict[str, str]:
+        """An evaluation's evaluator and evidence, the candidacies of one request asked of the jury service in
+        one call (it answers only those the caller may read; the others read as withheld)."""
+        if "evaluation_texts" not in self.loaders:
+            async def load(candidacies: list[str]) -> list[dict[str, dict[str, str]]]:
+                querycount.people_call()
+                found = await self.people.evaluations(candidacies, self.token())
+                return [found.get(c, {}) for c in candidacies]
+
+            self.loaders["evaluation_texts"] = DataLoader(load_fn=load)
+        texts = await self.loaders["evaluation_texts"].load(str(candidacy_id))
+        return texts.get(str(event_id)) or {"evaluator": WITHHELD, "evidence": WITHHELD}
+
     async def send(self, service: str, command: str, body: dict, idempotency_key: str) -> dict:
         await self.caller()
         return await self.commands.send(service, command, body, self.token(), idempotency_key, self.correlation_id)

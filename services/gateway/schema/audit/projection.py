@@ -40,6 +40,12 @@ MIGRATIONS = numbered(
     CREATE INDEX IF NOT EXISTS audit_log_user ON audit_log ((actor ->> 'user_id'), occurred_at, event_id);
     CREATE INDEX IF NOT EXISTS audit_log_candidacy ON audit_log ((payload ->> 'candidacy_id'));
     """,
+    # 3: evaluations of version 1 carried the evaluator's name and the evidence in clear: kept as version 2 has
+    # them (sealed by the jury service, which alone answers them).
+    """
+    UPDATE audit_log SET payload = payload - 'evaluator' - 'evidence' || '{"personal": ""}'
+     WHERE type IN ('BlockValidated', 'BlockNotValidated') AND version = 1;
+    """,
 )
 
 
@@ -50,8 +56,16 @@ async def record(conn: asyncpg.Connection, envelope: Envelope) -> None:
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         envelope.event_id, envelope.producer, envelope.type, envelope.version, envelope.aggregate_id,
         envelope.aggregate_version, envelope.occurred_at, envelope.actor.model_dump_json(),
-        envelope.correlation_id, envelope.causation_id, json.dumps(envelope.payload),
+        envelope.correlation_id, envelope.causation_id, json.dumps(without_clear_text(envelope)),
     )
+
+
+def without_clear_text(envelope: Envelope) -> dict:
+    """The payload, less the free text that version 1 of the jury's evaluations carried in clear (the
+    evaluator's name, the evidence: sealed since, and answered by the jury service alone)."""
+    if envelope.type in ("BlockValidated", "BlockNotValidated") and envelope.version == 1:
+        return {**{k: v for k, v in envelope.payload.items() if k not in ("evaluator", "evidence")}, "personal": ""}
+    return envelope.payload
 
 
 HANDLERS = {topic: record for topic in EVENT_TOPICS}

@@ -1,5 +1,5 @@
-"""The jury's read models: evaluations block by block, sessions with their members (no names: the jury
-service holds them), presentations, decisions with their corrections, certificates and their declaration
+"""The jury's read models: evaluations block by block (no evaluator's name nor evidence: the jury service
+holds them, sealed), sessions with their members (no names: the jury service holds them), presentations, decisions with their corrections, certificates and their declaration
 to the Caisse des Dépôts, kept from cqp.jury.events."""
 
 from __future__ import annotations
@@ -94,6 +94,11 @@ MIGRATIONS = numbered(
     CREATE INDEX IF NOT EXISTS jury_decisions_candidacy ON jury_decisions (candidacy_id);
     CREATE INDEX IF NOT EXISTS certificates_candidacy ON certificates (candidacy_id);
     """,
+    # 3: evaluators' names and evidence (free text about the candidate) are no longer kept here: sealed with a
+    # key the jury service keeps for the candidate, they are asked of it (services/jury/evaluations.py).
+    """
+    ALTER TABLE jury_evaluations DROP COLUMN IF EXISTS evaluator, DROP COLUMN IF EXISTS evidence;
+    """,
 )
 
 
@@ -104,11 +109,11 @@ async def project(conn: asyncpg.Connection, envelope: Envelope) -> None:
             validated = isinstance(fact, jury.BlockValidated)
             await conn.execute(
                 "INSERT INTO jury_evaluations (event_id, candidacy_id, block, validated, competences, modality,"
-                " evaluator, organisation_id, evaluated_on, valid_until, evidence, recorded_at)"
-                " VALUES ($1, $2::uuid, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                " organisation_id, evaluated_on, valid_until, recorded_at)"
+                " VALUES ($1, $2::uuid, $3, $4, $5, $6, $7, $8, $9, $10)",
                 envelope.event_id, fact.candidacy_id, fact.block, validated, jsonb(fact.competences), fact.modality,
-                fact.evaluator, fact.organisation_id, fact.validated_on if validated else fact.evaluated_on,
-                fact.valid_until if validated else None, fact.evidence, at)
+                fact.organisation_id, fact.validated_on if validated else fact.evaluated_on,
+                fact.valid_until if validated else None, at)
         case jury.JurySessionScheduled():
             await conn.execute(
                 "INSERT INTO jury_sessions (id, branch, certifications, held_on, place, remote, capacity)"

@@ -24,18 +24,27 @@ class Evaluation:
     validated: bool
     competences: list[CompetenceResult]
     modality: Modality
-    evaluator: str
     organisation_id: str
     evaluated_on: date
     valid_until: date | None = strawberry.field(description="None: acquired for life")
-    evidence: str
+    candidacy_id: strawberry.Private[str] = ""
+    event_id: strawberry.Private[str] = ""
+
+    @strawberry.field(description="From the jury service, which alone keeps it (sealed per candidate)")
+    async def evaluator(self, info: Info) -> str:
+        return (await info.context.evaluation_text(self.candidacy_id, self.event_id))["evaluator"]
+
+    @strawberry.field(description="From the jury service, which alone keeps it (sealed per candidate)")
+    async def evidence(self, info: Info) -> str:
+        return (await info.context.evaluation_text(self.candidacy_id, self.event_id))["evidence"]
 
     @classmethod
     def from_row(cls, r) -> Evaluation:
         return cls(block=r["block"], validated=r["validated"],
                    competences=[CompetenceResult(**c) for c in json.loads(r["competences"])],
-                   modality=Modality(r["modality"]), evaluator=r["evaluator"], organisation_id=r["organisation_id"],
-                   evaluated_on=r["evaluated_on"], valid_until=r["valid_until"], evidence=r["evidence"])
+                   modality=Modality(r["modality"]), organisation_id=r["organisation_id"],
+                   evaluated_on=r["evaluated_on"], valid_until=r["valid_until"],
+                   candidacy_id=str(r["candidacy_id"]), event_id=str(r["event_id"]))
 
 
 @strawberry.type
