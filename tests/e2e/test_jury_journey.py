@@ -224,8 +224,12 @@ async def test_an_organisation_not_evaluating_the_candidacy_may_not_record_resul
                             {"name": "Centre non habilité", "kinds": ["EVALUATION_CENTRE"]}, "stranger",
                             "... on OrganisationRegistered { organisation { id } }")
     stranger = await journey.token(organisation=unaccredited["organisation"]["id"], role="evaluator")
-    refused = await evaluate(journey, candidacy, BLOCKS[0], True, "third-e0", token=stranger)
-    assert (refused["code"], refused["details"]["missing"]) == ("Forbidden", ["evaluator: evaluated"])
+    assert (await evaluate(journey, candidacy, BLOCKS[0], False, "third-ok"))["validated"] is False  # jury knows it
+    # A candidacy out of the caller's reach reads as an unknown one (whether it exists is not told).
+    refused = await mutate(journey, "recordEvaluation", "RecordEvaluationInput", {
+        "candidacyId": candidacy, "block": BLOCKS[0], "modality": "PRACTICAL_SITUATION", "evaluator": "X", "on": TODAY,
+        "evidence": "x", "competences": [{"competence": "Conduire", "acquired": True}]}, "third-e0", token=stranger)
+    assert (refused["code"], refused["message"], refused["details"]) == ("UnknownCandidacy", "no such candidacy", {})
     sessions = await journey.graphql('{ jurySessions(filter: {certification: "RNCP34174"}) { edges { node { id'
                                      ' decisions { candidacyId } } } } }')
     session = next(e["node"] for e in sessions["jurySessions"]["edges"] if e["node"]["decisions"])
