@@ -165,7 +165,7 @@ def parse_cursor(text: str) -> tuple[datetime, str]:
     try:
         at, event_id = json.loads(base64.urlsafe_b64decode(text.encode()))
         at, event_id = instant(datetime.fromisoformat(at)), str(uuid.UUID(event_id))
-    except (ValueError, TypeError, AttributeError):
+    except (ValueError, TypeError, AttributeError, RecursionError):  # RecursionError: JSON nested deep
         at = None
     if at is None:  # ours always carry an instant PostgreSQL stored, with its offset
         raise BadCursor("this cursor was not given by this API")

@@ -222,7 +222,8 @@ async def test_an_instant_of_the_trail_outside_the_years_postgresql_stores_is_in
             ({"from": EVER, "to": "9999-12-31T23:59:59-14:00"}, "to"),
             ({"from": EVER, "to": FUTURE, "after": tampered("0001-01-01T00:00:00+14:00")}, "after"),
             ({"from": EVER, "to": FUTURE, "after": tampered("9999-12-31T23:59:59-14:00")}, "after"),
-            ({"from": EVER, "to": FUTURE, "after": tampered("2024-01-01T00:00:00")}, "after")):
+            ({"from": EVER, "to": FUTURE, "after": tampered("2024-01-01T00:00:00")}, "after"),
+            ({"from": EVER, "to": FUTURE, "after": base64.urlsafe_b64encode(b"[" * 5000).decode()}, "after")):
         answer = await journey.graphql(PROBLEMS, variables)
         assert answer["auditTrail"] == {"__typename": "InvalidInput", "code": "InvalidInput",
                                         "problems": [{"field": argument}]}, variables
