@@ -14,12 +14,28 @@ TOPIC = j.TOPIC
 async def test_a_not_validated_block_is_kept_with_its_evaluation_date_and_no_validity(db):
     candidacy = str(uuid.uuid4())
     fact = j.BlockNotValidated(candidacy_id=candidacy, candidate_id=str(uuid.uuid4()), certification="CQPM0264",
-                               version=1, block="B2", competences=[], modality="TEST", evaluator="e",
-                               organisation_id="o", evidence="grid", evaluated_on=date(2026, 3, 2))
+                               version=1, block="B2", competences=[], modality="TEST", organisation_id="o",
+                               personal="pd1.sealed", evaluated_on=date(2026, 3, 2))
     await apply(db, TOPIC, envelope(fact))
     row = await db.fetchrow("SELECT * FROM jury_evaluations WHERE candidacy_id = $1::uuid", candidacy)
     assert (row["block"], row["validated"], row["evaluated_on"], row["valid_until"]) == \
         ("B2", False, date(2026, 3, 2), None)
+    # The evaluator's name and the evidence stay with the jury service: neither they nor their ciphertext here.
+    assert not {"evaluator", "evidence", "personal"} & set(row.keys())
+
+
+async def test_an_evaluation_of_version_1_keeps_nothing_of_its_clear_text_in_any_read_model(db):
+    """Version 1 carried the evaluator's name and the evidence in clear: upcast, they reach no table."""
+    candidacy = str(uuid.uuid4())
+    payload = {"candidacy_id": candidacy, "candidate_id": str(uuid.uuid4()), "certification": "CQPM0264",
+               "version": 1, "block": "B1", "competences": [], "modality": "TEST", "evaluator": "Brunehilde Ohlsson",
+               "organisation_id": "o", "evidence": "dossier-ohlsson", "validated_on": "2026-03-02", "valid_until": None}
+    await apply(db, TOPIC, envelope(j.BlockValidated, version=1, payload=payload))
+    row = await db.fetchrow("SELECT * FROM jury_evaluations WHERE candidacy_id = $1::uuid", candidacy)
+    assert (row["block"], row["validated"]) == ("B1", True)
+    held = await db.fetchval("SELECT string_agg(payload::text, ' ') FROM audit_log WHERE payload ->> 'candidacy_id' = $1",
+                             candidacy)
+    assert held and "Ohlsson" not in held and "Ohlsson" not in json.dumps(dict(row), default=str)
 
 
 async def test_a_decision_marks_its_session_held_and_a_correction_is_kept_with_who_made_it(db):
