@@ -77,7 +77,11 @@ async def command_context(request: Request, verifier: TokenVerifier, name: str, 
     caller = await verifier.verify(bearer_token(request.headers.get("authorization", "")))
     actor = caller.acting_as(operation(name).roles, name)
     current_caller.set(caller)
-    key = request.headers.get("idempotency-key", "").strip()
+    try:
+        # Header values arrive as Latin-1 text; a key is sent in UTF-8 (services/gateway/commands.py).
+        key = request.headers.get("idempotency-key", "").encode("latin-1").decode().strip()
+    except UnicodeDecodeError:
+        raise InvalidInput("the Idempotency-Key header is not UTF-8 text") from None
     if not key:
         raise MissingIdempotencyKey("the Idempotency-Key header is required")
     if len(key) > 200 or any(control_character_paths(key)):

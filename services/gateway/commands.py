@@ -68,7 +68,8 @@ class CommandClient:
         headers = {
             "content-type": "application/json",
             "authorization": f"Bearer {token}",
-            "idempotency-key": idempotency_key,
+            # UTF-8: a key is any client text (a person's name, accents and all); the service decodes it so.
+            "idempotency-key": idempotency_key.encode(),
             "x-correlation-id": correlation_id,
         }
         try:

@@ -10,6 +10,7 @@ import sys
 
 from aiokafka import AIOKafkaConsumer
 
+from shared.http import idempotency_digest
 from tests.e2e.test_jury_journey import (BLOCKS, EXPERIENCE, TODAY, decide, evaluate, mutate, ok, once_known,
                                         paritaire_session, present)
 from tests.harness import LOGS, ROOT, System, eventually, kafka_options, read_topic
@@ -221,11 +222,17 @@ async def test_an_evaluators_name_and_evidence_are_sealed_like_the_candidates_da
     person = {**PERSON, "givenName": "Philomène", "familyName": "Quarterbrook", "email": "philomene@example.org",
               "holder": {**PERSON["holder"], "birthName": "Quarterbrook", "firstNames": ["Philomène"]}}
     candidate_id, candidacy_id = await candidacy(system, person, "t")
-    needles = ["Brunehilde Vasquez-Ohlsson", "dossier-ohlsson-7731"]
+    # And an idempotency key of client text (here the person's name): kept and shown only as its keyed digest.
+    key = "Philomène Quarterbrook évaluation B1"
+    needles = ["Brunehilde Vasquez-Ohlsson", "dossier-ohlsson-7731", key]
     assert (await once_known(system, "recordEvaluation", "RecordEvaluationInput", {
         "candidacyId": candidacy_id, "block": BLOCKS[0], "modality": "PRACTICAL_SITUATION", "evaluator": needles[0],
         "on": TODAY, "evidence": needles[1], "competences": [{"competence": "Conduire", "acquired": True}]},
-        "t-e", "... on EvaluationRecorded { validated }", token=system.evaluator))["validated"]
+        key, "... on EvaluationRecorded { validated }", token=system.evaluator))["validated"]
+    history = await system.graphql("query($c: ID!) { candidacy(id: $c) { history { type causationId } } }",
+                                   {"c": candidacy_id})
+    [causation] = [h["causationId"] for h in history["candidacy"]["history"] if h["type"] == "BlockValidated"]
+    assert causation == idempotency_digest(system["jury"].env["CQP_COMMAND_KEY"], key)
 
     query = "query($c: ID!) { candidacy(id: $c) { evaluations { block evaluator evidence } } }"
     shown = await system.graphql(query, {"c": candidacy_id})

@@ -1,5 +1,7 @@
 """The HTTP command endpoint, over the in-memory event store."""
 
+import anyio
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
@@ -171,3 +173,30 @@ def test_a_database_failing_under_a_command_answers_that_its_outcome_is_unknown(
         answer = client.post("/commands/create-branch", json=BODY, headers=HEADERS)
     assert answer.status_code == 503 and answer.json()["error"]["type"] == "OutcomeUnknown"
     assert "same idempotency key" in answer.json()["error"]["message"]
+
+
+def test_a_key_in_utf8_has_one_effect_and_is_kept_only_as_its_digest(service):
+    """A key can be a person's name, accents and all (the gateway sends it in UTF-8)."""
+    app, client = service
+    key = "Zoé Lefèvre"
+    headers = {**HEADERS, "idempotency-key": key.encode()}
+    first = client.post("/commands/create-branch", json=BODY, headers=headers)
+    again = client.post("/commands/create-branch", json=BODY, headers=headers)
+    assert first.status_code == again.status_code == 200 and again.json()["replayed"] is True
+    stored = [item.state for item in app.recorder.select_notifications(1, 10)]
+    assert len(stored) == 2 and all(idempotency_digest(COMMAND_KEY, key).encode() in state for state in stored)
+    assert not any(key.encode() in state or "Lef".encode() in state for state in stored)
+
+
+def test_a_key_that_is_not_utf8_is_a_typed_error_and_writes_nothing():
+    app = CatalogApplication()
+    asgi = command_app("catalog", api.commands(app, None), ISSUER.verifier(), command_key=COMMAND_KEY)
+
+    async def send():  # the raw bytes as a server hands them over (the test client would re-encode them)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=asgi), base_url="http://service") as client:
+            return await client.post("/commands/create-branch", json=BODY,
+                                     headers={**HEADERS, "idempotency-key": b"Zo\xe9"})
+
+    answer = anyio.run(send)
+    assert answer.status_code == 400 and answer.json()["error"]["type"] == "InvalidInput"
+    assert events_written(app) == 0
