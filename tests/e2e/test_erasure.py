@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+import httpx
 from aiokafka import AIOKafkaConsumer
 
 from shared.http import idempotency_digest
@@ -238,6 +239,22 @@ async def test_an_evaluators_name_and_evidence_are_sealed_like_the_candidates_da
     shown = await system.graphql(query, {"c": candidacy_id})
     assert shown["candidacy"]["evaluations"] == [{"block": BLOCKS[0], "evaluator": needles[0], "evidence": needles[1]}]
     assert await everywhere_showing(system, needles) == []
+
+    # Straight to the jury's port, as the gateway asks it: no more than through the gateway.
+    other = await ok(system, "registerOrganisation", "RegisterOrganisationInput",
+                     {"name": "Autre centre", "kinds": ["EVALUATION_CENTRE"]}, "t-o2",
+                     "... on OrganisationRegistered { organisation { id } }")
+    intruder = await system.token(organisation=other["organisation"]["id"], role="evaluator")
+
+    async def texts(token):
+        async with httpx.AsyncClient(timeout=30) as http:
+            answer = await http.post(f"{system['jury'].url}/queries/evaluations", json={"candidacies": [candidacy_id]},
+                                     headers={"authorization": f"Bearer {token}"})
+        assert answer.status_code == 200, answer.text
+        return [t for evaluations in answer.json()["candidacies"].values() for t in evaluations.values()]
+
+    assert await texts(system.evaluator) == [{"evaluator": needles[0], "evidence": needles[1]}]
+    assert await texts(intruder) == []
 
     await ok(system, "withdrawCandidacy", "WithdrawCandidacyInput", {"candidacyId": candidacy_id, "reason": "départ"},
              "t-w")
