@@ -53,8 +53,8 @@ MIGRATIONS = numbered(
     """,
     """
     -- The person rule: the login named waits for the person's confirmation; organisations entrusted with them.
-    ALTER TABLE candidates ADD COLUMN invited_account text;
-    ALTER TABLE candidates ADD COLUMN entrusted text[] NOT NULL DEFAULT '{}';
+    ALTER TABLE candidates ADD COLUMN IF NOT EXISTS invited_account text;
+    ALTER TABLE candidates ADD COLUMN IF NOT EXISTS entrusted text[] NOT NULL DEFAULT '{}';
     """,
 )
 
