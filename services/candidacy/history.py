@@ -55,7 +55,7 @@ def queries(app: CandidacyApplication, pool: asyncpg.Pool, verifier: TokenVerifi
         try:
             authorize("candidacy", dataclasses.replace(
                 record, presented_to_branches=presented.get(str(current.id), frozenset())))
-        except Forbidden:
+        except (Forbidden, UnknownCandidacy):
             return None  # out of reach reads as not found, as in the gateway
         return await anyio.to_thread.run_sync(candidacy_state, app, candidacy_id, instant)
 

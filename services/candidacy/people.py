@@ -29,10 +29,10 @@ from shared.context import current_caller
 from shared.errors import CommandRefused, Forbidden, InvalidInput
 from shared.identity import TokenVerifier, bearer_token
 from shared.personal import ERASED, MasterKey, Vault, seal, unseal
-from shared.policy import operation
+from shared.policy import authorize_any, operation
 
 from services.candidacy import catalog_view
-from services.candidacy.application import CandidacyApplication, authorize_any
+from services.candidacy.application import CandidacyApplication
 from services.candidacy.domain import Candidate, UnknownCandidate
 
 PERSONAL_FIELDS = ("given_name", "family_name", "birth_date", "email", "phone", "holder")
@@ -77,8 +77,9 @@ class People:
             fields = [name for name, value in changes.items() if current.get(name) != value]
             personal = seal(key, str(candidate.id), {**current, **changes})
         records = [self.app.person_record(candidate)]  # the person rule: never a right through a candidacy
-        outcome = await anyio.to_thread.run_sync(self.app.correct_candidate, command, personal, fields, records,
-                                                 context)
+        seen = await self.records(candidate)  # whom the caller may read: a refusal says no more
+        outcome = await anyio.to_thread.run_sync(lambda: self.app.correct_candidate(
+            command, personal, fields, records, context, seen=seen))
         await self.reindex(str(candidate.id))
         return outcome
 
@@ -88,9 +89,11 @@ class People:
             lambda: [c for c in candidate.candidacies if self.app.candidacy(c).status == "CLOSED"])  # closed: awarded
         held = await catalog_view.certificates_in_force(self.pool, str(candidate.id), awarded)
         records = [self.app.person_record(candidate)]  # the person rule: never a right through a candidacy
+        seen = await self.records(candidate)  # whom the caller may read: a refusal says no more
         await self.vault.begin_erasure(str(candidate.id))
         try:
-            outcome = await anyio.to_thread.run_sync(self.app.erase_candidate, command, held, records, context)
+            outcome = await anyio.to_thread.run_sync(lambda: self.app.erase_candidate(
+                command, held, records, context, seen=seen))
         except CommandRefused:
             await self.finish_erasure(str(candidate.id))  # refused: nothing recorded, unless erased before
             raise

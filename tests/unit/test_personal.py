@@ -8,11 +8,11 @@ from datetime import date
 import pytest
 
 from shared.context import Actor, CommandContext, current_caller
-from shared.errors import Forbidden, InvalidInput
+from shared.errors import InvalidInput
 from shared.identity import Caller
 from shared.personal import MasterKey, new_key, seal, unseal
 from services.candidacy.application import CandidacyApplication
-from services.candidacy.domain import CandidacyStillOpen, CandidateErased, HolderRecordsKept
+from services.candidacy.domain import CandidacyStillOpen, CandidateErased, HolderRecordsKept, UnknownCandidate
 from tests.unit.as_client import AsClient
 
 MASTER = base64.b64encode(os.urandom(32)).decode()
@@ -133,10 +133,10 @@ def test_only_a_caller_reaching_the_person_corrects_or_erases_them(app):
     person, records = registered(app)
     current_caller.set(Caller(user_id="x", organisation_id="OTHER", branches=("LEEM",),
                               roles=frozenset({"branch-admin"})))
-    with pytest.raises(Forbidden):
+    with pytest.raises(UnknownCandidate):  # a person they may not even read: as if there were none
         app.erase_candidate({"candidate_id": person}, [], records, ctx())
     current_caller.set(Caller(user_id="x", organisation_id="OTHER", roles=frozenset({"candidate"})))
-    with pytest.raises(Forbidden):
+    with pytest.raises(UnknownCandidate):
         app.correct_candidate({"candidate_id": person, "family_name": "C"}, "pd1.x", ["family_name"], records, ctx())
     assert not app.candidate(person).erased
 
