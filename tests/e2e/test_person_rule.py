@@ -52,12 +52,12 @@ async def test_a_centre_cannot_take_over_a_person_registered_elsewhere_by_openin
     written = await system.sql("SELECT count(*) AS n FROM candidacy.candidacy_events")
 
     refused = await opening(system, candidate_id, other_id, "takeover", intruder)
-    assert refused["code"] == "Forbidden", refused
+    assert refused["code"] == "UnknownCandidate", refused  # a person it may not read: as if there were none
     assert await system.sql("SELECT count(*) AS n FROM candidacy.candidacy_events") == written
     assert (await system.graphql(PERSON_QUERY, {"id": candidate_id}, token=intruder))["candidate"] is None
     fixed = await mutate(system, "correctCandidate", "CorrectCandidateInput",
                          {"candidateId": candidate_id, "email": "attacker@example.org"}, "rectify", token=intruder)
-    assert fixed["code"] == "Forbidden", fixed
+    assert fixed["code"] == "UnknownCandidate", fixed
     await unchanged(system, candidate_id)
 
     # The centre that registered the person still opens their candidacy.
@@ -73,10 +73,10 @@ async def test_a_branch_admin_cannot_open_withdraw_and_erase_a_person_it_never_r
     admin = await system.token(organisation=branch["organisation"]["id"], role="branch-admin", branches=("UIMM",))
 
     refused = await opening(system, candidate_id, other_id, "puppet", admin)
-    assert refused["code"] == "Forbidden", refused
+    assert refused["code"] == "UnknownCandidate", refused
     erased = await mutate(system, "eraseCandidate", "EraseCandidateInput", {"candidateId": candidate_id}, "erase",
                           token=admin)
-    assert erased["code"] == "Forbidden", erased
+    assert erased["code"] == "UnknownCandidate", erased
     await unchanged(system, candidate_id)
 
 
