@@ -2,7 +2,8 @@
 
 A command is checked in the service that owns the aggregate, in the step that decides it: the service
 describes the record (`Record`: its branches, its evaluator, trainer, funders, employer, account) and
-`authorize` says whether one of the caller's roles reaches it through its scope. The gateway turns the
+`authorize` says whether one of the caller's roles reaches it through its scope; a refusal is Forbidden only
+when the caller may read the record, and otherwise what an id naming nothing answers. The gateway turns the
 same scopes into SQL (services/gateway/scopes.py). Deny by default.
 """
 
