@@ -331,7 +331,11 @@ async def command_input(w, name: str, registrar: str = "default") -> tuple[str, 
             return "recordRegistration", "RecordRegistrationInput", {
                 "code": CERT_A, "registry": "RNCP", "number": CERT_A, "endDate": "2030-01-01", "routes": ["FC"]}
         case "declare-succession":
-            return "declareSuccession", "DeclareSuccessionInput", {"predecessor": CERT_B, "successor": CERT_A}
+            # Both of the world's UIMM (a succession touches the predecessor's owners too).
+            predecessor = f"RNCP8{n:04d}"
+            await ok(w, "createCertification", "CreateCertificationInput", {
+                "code": predecessor, "kind": "CQP", "title": "CQP", "owners": ["UIMM"]}, "")
+            return "declareSuccession", "DeclareSuccessionInput", {"predecessor": predecessor, "successor": CERT_A}
         case "declare-equivalence":
             return "declareEquivalence", "DeclareEquivalenceInput", {
                 "code": CERT_A, "block": BLOCKS_A[0], "target": CERT_B, "targetBlock": f"{CERT_B}BC01"}
