@@ -5,6 +5,7 @@ candidacy opens, and everything a subscriber may not see refused or ended."""
 import asyncio
 import contextlib
 import json
+import signal
 import uuid
 from datetime import date
 
@@ -280,7 +281,7 @@ async def test_subscribers_on_every_gateway_replica_are_woken_whichever_replica_
             for subscriber in (here, there):  # one of them at least learnt it by NOTIFY from the other
                 await subscriber.until("1", lambda d: d["candidacyChanged"]["status"] == "POSITIONED")
     finally:
-        twin.kill()
+        twin.kill(signal.SIGTERM)  # it leaves the consumer group: its partitions go back at once to the world's
 
 
 # Predecessors of predecessors, each with versions of blocks: lists of lists, as costly over WebSocket as over HTTP.
