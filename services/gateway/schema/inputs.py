@@ -17,14 +17,37 @@ from decimal import Decimal
 import strawberry
 from pydantic import BaseModel
 
-_made: dict[str, type] = {}
+_made: dict[str, tuple[type[BaseModel], type]] = {}  # by GraphQL name: the model it was made from, the input
+
+
+def input_name(model: type[BaseModel]) -> str:
+    """<Model>Input, or the `graphql_name` the model declares. A name declared by a parent holds for a
+    subclass only when the subclass carries exactly the parent's fields (the steps that name only their
+    candidacy share CandidacyInput): otherwise the subclass would silently show as its parent's input, its
+    own fields missing from GraphQL. It then declares its own name (`graphql_name = None`: <Model>Input)."""
+    owner = next((c for c in model.__mro__ if "graphql_name" in vars(c)), model)
+    name = getattr(model, "graphql_name", None)
+    if name and owner is not model and _shape(owner) != _shape(model):
+        raise TypeError(f"{model.__name__} inherits the GraphQL input name {name} of {owner.__name__} but not its "
+                        "fields: declare its own graphql_name (None for <Model>Input)")
+    return name or f"{model.__name__}Input"
+
+
+def _shape(model: type[BaseModel]) -> dict:
+    """What a model's GraphQL input is made of: its fields, each with its type, default and description."""
+    return {n: (f.annotation, f.is_required(), f.default, f.default_factory, f.description)
+            for n, f in model.model_fields.items()}
 
 
 def graphql_input(model: type[BaseModel]) -> type:
-    """The strawberry input of a command or of one of its parts (named <Model>Input unless it says)."""
-    name = getattr(model, "graphql_name", None) or f"{model.__name__}Input"
+    """The strawberry input of a command or of one of its parts (named as `input_name` says). One name is one
+    input: two models of different fields under the same name are refused, never one made to stand for both."""
+    name = input_name(model)
     if name in _made:
-        return _made[name]
+        made_from, made = _made[name]
+        if made_from is not model and _shape(made_from) != _shape(model):
+            raise TypeError(f"{model.__name__} and {made_from.__name__} would both be the GraphQL input {name}")
+        return made
     annotations, fields = {}, {}
     for field_name, info in model.model_fields.items():
         shown = _graphql_type(info.annotation, field_name)
@@ -39,8 +62,9 @@ def graphql_input(model: type[BaseModel]) -> type:
             annotations[field_name] = typing.Optional[shown]  # noqa: UP007 (a runtime type)
             fields[field_name] = strawberry.field(default=strawberry.UNSET, description=info.description)
     cls = type(name, (), {"__annotations__": annotations, **fields})
-    _made[name] = strawberry.input(cls, name=name, description=(model.__doc__ or "").strip() or None)
-    return _made[name]
+    made = strawberry.input(cls, name=name, description=(model.__doc__ or "").strip() or None)
+    _made[name] = (model, made)
+    return made
 
 
 def _graphql_type(annotation, field_name: str):
