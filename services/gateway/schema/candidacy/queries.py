@@ -80,7 +80,7 @@ async def candidate_conditions(context, f: CandidateFilter, operation: str) -> C
 
 async def candidacy_conditions(context, f: CandidacyFilter, operation: str) -> Conditions:
     """The candidacies of the filter the caller may read through `operation` (the list or its export)."""
-    c = _conditions(f)
+    c = filter_conditions(f)
     caller = await context.caller()
     check_text_filter(f.text)
     if f.text and f.text.strip():
@@ -89,7 +89,8 @@ async def candidacy_conditions(context, f: CandidacyFilter, operation: str) -> C
     return c
 
 
-def _conditions(f: CandidacyFilter) -> Conditions:
+def filter_conditions(f: CandidacyFilter) -> Conditions:
+    """The conditions of the filter alone, out of any scope (the subscription adds its own)."""
     c = Conditions()
     if f.certification:
         c.add("certification = ?", f.certification)
@@ -108,7 +109,8 @@ def _conditions(f: CandidacyFilter) -> Conditions:
     return c
 
 
-def _uuid(value) -> str | None:
+def uuid_or_none(value) -> str | None:
+    """The id in its canonical form, or None for what is not a UUID (it names no record)."""
     try:
         return str(uuid.UUID(str(value)))
     except ValueError:
@@ -117,10 +119,10 @@ def _uuid(value) -> str | None:
 
 async def candidacy_row(context, candidacy_id, operation: str = "candidacy") -> Record | None:
     """The candidacy of this id if the caller may read it through `operation` (the query, its subscription)."""
-    if not _uuid(candidacy_id):
+    if not uuid_or_none(candidacy_id):
         return None
     c = Conditions()
-    c.add("id = ?::uuid", _uuid(candidacy_id))
+    c.add("id = ?::uuid", uuid_or_none(candidacy_id))
     c.add_scope(scopes.candidacies(await context.caller(), operation))
     return await context.pool.fetchrow(f"SELECT * FROM candidacies{c.where}", *c.args)
 
@@ -129,10 +131,10 @@ async def candidacy_row(context, candidacy_id, operation: str = "candidacy") -> 
 class CandidacyQueries:
     @strawberry.field(permission_classes=[Authenticated], description="A candidate (needs a bearer token)")
     async def candidate(self, info: Info, id: strawberry.ID) -> Candidate | None:
-        if not _uuid(id):
+        if not uuid_or_none(id):
             return None
         c = Conditions()
-        c.add("id = ?::uuid", _uuid(id))
+        c.add("id = ?::uuid", uuid_or_none(id))
         c.add_scope(scopes.candidates(await info.context.caller()))
         row = await info.context.pool.fetchrow(f"SELECT * FROM candidates{c.where}", *c.args)
         return Candidate.from_row(row) if row else None
@@ -143,7 +145,7 @@ class CandidacyQueries:
     async def candidacy(self, info: Info, id: strawberry.ID, as_of: datetime | None = None) -> Candidacy | None:
         row = await candidacy_row(info.context, id)
         if row and as_of is not None:
-            state = await info.context.pasts.state("candidacy", "candidacy-as-of", _uuid(id), as_of,
+            state = await info.context.pasts.state("candidacy", "candidacy-as-of", uuid_or_none(id), as_of,
                                                    info.context.token())
             if state is None:
                 return None

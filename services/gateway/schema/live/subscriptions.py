@@ -25,7 +25,9 @@ from shared.identity import Caller
 
 from services.gateway import scopes
 from services.gateway.live import TooManyWatches, Watch
-from services.gateway.schema.candidacy.queries import CandidacyFilter, _conditions, _uuid, candidacy_row
+from services.gateway.schema.candidacy.queries import (
+    CandidacyFilter, candidacy_row, filter_conditions, uuid_or_none,
+)
 from services.gateway.schema.candidacy.types import Candidacy
 from services.gateway.schema.context import request_loaders
 from services.gateway.schema.dashboards.queries import target_of
@@ -41,7 +43,7 @@ THROTTLE_SECONDS = 0.25  # counters: at most one push in this time (a burst of e
 async def candidacy_counts(pool, caller: Caller, certification: str | None, branch: str | None) -> dict[str, int]:
     """Status → candidacies the caller may read: the one statement behind `candidacyCounters`, to be swapped
     for the dashboard's."""
-    c = _conditions(CandidacyFilter(certification=certification, branch=branch))
+    c = filter_conditions(CandidacyFilter(certification=certification, branch=branch))
     c.add_scope(scopes.candidacies(caller, "candidacyCounters"))
     rows = await pool.fetch(f"SELECT status, count(*) AS n FROM candidacies{c.where} GROUP BY status", *c.args)
     return {r["status"]: r["n"] for r in rows}
@@ -98,7 +100,7 @@ class LiveSubscriptions:
         context = info.context
         if await candidacy_row(context, id, "candidacyChanged") is None:  # refused before anything is watched
             raise GraphQLError("no candidacy of this id that you may read", extensions={"code": "NotFound"})
-        async with watching(context.changes.candidacy(_uuid(id), (await context.caller()).user_id)) as watch:
+        async with watching(context.changes.candidacy(uuid_or_none(id), (await context.caller()).user_id)) as watch:
             while True:
                 left = await _seconds_left(context)
                 # In scope again: the candidacy may have left the caller's scope (transferred, say).
