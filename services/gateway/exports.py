@@ -166,7 +166,7 @@ def routes(state: dict, verifier) -> list[Route]:
             raise NotFound("no such list", lists=sorted(LISTS))
         params = dict(request.query_params)
         sort, direction = params.pop("sort", None), params.pop("direction", "ASC")
-        sort = sort or export.default_sort
+        sort = sort or export.listing.default_sort
         if sort not in export.listing.sorts or direction not in SortDirection.__members__:
             raise InvalidInput("sort is one of the list's sort fields, direction ASC or DESC",
                                sorts=sorted(export.listing.sorts))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import enum
 import hashlib
 import hmac
 import json
@@ -64,12 +65,16 @@ class Key:
 @dataclass(frozen=True)
 class Listing:
     """A list as it is paginated: its rows (`table`, a table or a join with its alias), its unique id,
-    and its sorts by name (the names of the GraphQL sort field enum)."""
+    and its sorts by name (the names of the GraphQL sort field enum, `sort_input`), the first by default."""
 
     name: str
     table: str
     id: Key
     sorts: dict[str, Key] = field(default_factory=dict)
+
+    @property
+    def default_sort(self) -> str:
+        return next(iter(self.sorts))
 
     def order(self, sort: str, direction: SortDirection) -> list[tuple[Key, bool]]:
         """The keys of the ORDER BY, each with `descending`: the sort, then the id (unique: a total order)."""
@@ -81,6 +86,16 @@ class Listing:
 
     def order_by(self, sort: str, direction: SortDirection) -> str:
         return ", ".join(f"{k.sql} {'DESC' if desc else 'ASC'}" for k, desc in self.order(sort, direction))
+
+
+def sort_input(listing: Listing, name: str, description: str) -> type:
+    """A list's GraphQL sort, made from its listing (its sorts are declared once, there): the enum
+    <name>SortField of the listing's sorts, in their order, and the input <name>Sort of a field (the
+    listing's default unless given) and a direction."""
+    fields = strawberry.enum(enum.Enum(f"{name}SortField", {sort: sort for sort in listing.sorts}))
+    sort = type(f"{name}Sort", (), {"__annotations__": {"field": fields, "direction": SortDirection},
+                                    "field": fields[listing.default_sort], "direction": SortDirection.ASC})
+    return strawberry.input(sort, description=description)
 
 
 # ---------------------------------------------------------------------------------------- cursors

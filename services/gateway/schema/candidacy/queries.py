@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import date, datetime
 
@@ -9,8 +8,9 @@ from asyncpg import Record
 from strawberry.types import Info
 
 from services.gateway.schema.candidacy.types import Candidacy, CandidacyStatus, Candidate, Route
-from services.gateway.schema.pagination import Conditions, Connection, Key, Listing, check_text_filter, page
-from services.gateway.schema.vocabulary import SortDirection
+from services.gateway.schema.pagination import (
+    Conditions, Connection, Key, Listing, check_text_filter, page, sort_input,
+)
 from services.gateway import asof, scopes
 from services.gateway.schema.permissions import Authenticated
 
@@ -27,35 +27,12 @@ class CandidacyFilter:
     text: str | None = strawberry.field(default=None, description="Words of the candidate's name")
 
 
-@strawberry.enum
-class CandidacySortField(enum.Enum):
-    OPENED_AT = "OPENED_AT"
-    UPDATED_AT = "UPDATED_AT"
-    CERTIFICATION = "CERTIFICATION"
-    STATUS = "STATUS"
-
-
-@strawberry.input(description="The order of the candidacies (then by id); a candidacy whose sort key changes "
-                              "between two pages moves in the order")
-class CandidacySort:
-    field: CandidacySortField = CandidacySortField.OPENED_AT
-    direction: SortDirection = SortDirection.ASC
-
-
 CANDIDACIES = Listing("candidacies", "candidacies", Key("id", "uuid"), {
     "OPENED_AT": Key("opened_at", "timestamptz"), "UPDATED_AT": Key("updated_at", "timestamptz"),
     "CERTIFICATION": Key("certification", "text"), "STATUS": Key("status", "text")})
-
-
-@strawberry.enum
-class CandidateSortField(enum.Enum):
-    REGISTERED_AT = "REGISTERED_AT"
-
-
-@strawberry.input(description="The order of the candidates (then by id); names are sealed, so not a sort key")
-class CandidateSort:
-    field: CandidateSortField = CandidateSortField.REGISTERED_AT
-    direction: SortDirection = SortDirection.ASC
+CandidacySort = sort_input(CANDIDACIES, "Candidacy",
+                           "The order of the candidacies (then by id); a candidacy whose sort key changes between "
+                           "two pages moves in the order")
 
 
 @strawberry.input
@@ -65,6 +42,8 @@ class CandidateFilter:
 
 CANDIDATES = Listing("candidates", "candidates", Key("id", "uuid"),
                      {"REGISTERED_AT": Key("registered_at", "timestamptz")})
+CandidateSort = sort_input(CANDIDATES, "Candidate",
+                           "The order of the candidates (then by id); names are sealed, so not a sort key")
 
 
 async def candidate_conditions(context, f: CandidateFilter, operation: str) -> Conditions:

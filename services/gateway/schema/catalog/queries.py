@@ -8,8 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from services.gateway import asof
-from services.gateway.schema.pagination import Conditions, Connection, Key, Listing, page
-from services.gateway.schema.vocabulary import SortDirection
+from services.gateway.schema.pagination import Conditions, Connection, Key, Listing, page, sort_input
 from services.gateway.schema.catalog.types import (
     Branch,
     Certification,
@@ -25,33 +24,9 @@ class RegistrationStatus(enum.Enum):
     EXPIRED = "EXPIRED"
 
 
-@strawberry.enum
-class CertificationSortField(enum.Enum):
-    CODE = "CODE"
-    TITLE = "TITLE"
-    END_DATE = "END_DATE"
-
-
-@strawberry.input(description="The order of the certifications (then by code)")
-class CertificationSort:
-    field: CertificationSortField = CertificationSortField.CODE
-    direction: SortDirection = SortDirection.ASC
-
-
 CERTIFICATIONS = Listing("certifications", "certifications", Key("code", "text"), {
     "CODE": Key("code", "text"), "TITLE": Key("title", "text"), "END_DATE": Key("end_date", "date", nullable=True)})
-
-
-@strawberry.enum
-class BranchSortField(enum.Enum):
-    CODE = "CODE"
-    NAME = "NAME"
-
-
-@strawberry.input(description="The order of the branches (then by code)")
-class BranchSort:
-    field: BranchSortField = BranchSortField.CODE
-    direction: SortDirection = SortDirection.ASC
+CertificationSort = sort_input(CERTIFICATIONS, "Certification", "The order of the certifications (then by code)")
 
 
 @strawberry.input
@@ -61,24 +36,13 @@ class BranchFilter:
 
 BRANCHES = Listing("branches", "branches", Key("code", "text"), {"CODE": Key("code", "text"),
                                                                  "NAME": Key("name", "text")})
+BranchSort = sort_input(BRANCHES, "Branch", "The order of the branches (then by code)")
 
 
 def branch_conditions(f: BranchFilter) -> Conditions:
     c = Conditions()
     c.add_words("name ILIKE ?", f.text)
     return c
-
-
-@strawberry.enum
-class OrganisationSortField(enum.Enum):
-    NAME = "NAME"
-    REGISTERED_AT = "REGISTERED_AT"
-
-
-@strawberry.input(description="The order of the organisations (then by id)")
-class OrganisationSort:
-    field: OrganisationSortField = OrganisationSortField.NAME
-    direction: SortDirection = SortDirection.ASC
 
 
 @strawberry.input
@@ -89,6 +53,7 @@ class OrganisationFilter:
 
 ORGANISATIONS = Listing("organisations", "organisations", Key("id", "uuid"), {
     "NAME": Key("name", "text"), "REGISTERED_AT": Key("registered_at", "timestamptz")})
+OrganisationSort = sort_input(ORGANISATIONS, "Organisation", "The order of the organisations (then by id)")
 
 
 def organisation_conditions(f: OrganisationFilter) -> Conditions:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import date, datetime
 
@@ -10,8 +9,7 @@ from strawberry.types import Info
 from services.gateway import asof, scopes
 from shared.people import WITHHELD
 from services.gateway.schema.jury.types import Certificate, CertificateVerification, JurySession
-from services.gateway.schema.pagination import Conditions, Connection, Key, Listing, page
-from services.gateway.schema.vocabulary import SortDirection
+from services.gateway.schema.pagination import Conditions, Connection, Key, Listing, page, sort_input
 from services.gateway.schema.permissions import Authenticated
 
 
@@ -24,20 +22,9 @@ class JurySessionFilter:
     status: str | None = strawberry.field(default=None, description="SCHEDULED or HELD")
 
 
-@strawberry.enum
-class JurySessionSortField(enum.Enum):
-    HELD_ON = "HELD_ON"
-    BRANCH = "BRANCH"
-
-
-@strawberry.input(description="The order of the sessions (then by id)")
-class JurySessionSort:
-    field: JurySessionSortField = JurySessionSortField.HELD_ON
-    direction: SortDirection = SortDirection.ASC
-
-
 JURY_SESSIONS = Listing("jurySessions", "jury_sessions", Key("id", "uuid"), {
     "HELD_ON": Key("held_on", "date"), "BRANCH": Key("branch", "text")})
+JurySessionSort = sort_input(JURY_SESSIONS, "JurySession", "The order of the sessions (then by id)")
 
 
 async def jury_session_conditions(context, f: JurySessionFilter, operation: str) -> Conditions:
@@ -56,17 +43,6 @@ async def jury_session_conditions(context, f: JurySessionFilter, operation: str)
     return c
 
 
-@strawberry.enum
-class AwardSortField(enum.Enum):
-    AWARDED_ON = "AWARDED_ON"
-
-
-@strawberry.input(description="The order of the awards (then by number)")
-class AwardSort:
-    field: AwardSortField = AwardSortField.AWARDED_ON
-    direction: SortDirection = SortDirection.ASC
-
-
 @strawberry.input
 class UndeclaredAwardFilter:
     branch: str | None = None
@@ -76,6 +52,7 @@ class UndeclaredAwardFilter:
 
 UNDECLARED_AWARDS = Listing("undeclaredAwards", "certificates", Key("number", "text"), {
     "AWARDED_ON": Key("awarded_on", "date")})
+AwardSort = sort_input(UNDECLARED_AWARDS, "Award", "The order of the awards (then by number)")
 
 
 async def undeclared_award_conditions(context, f: UndeclaredAwardFilter, operation: str) -> Conditions:
