@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import TYPE_CHECKING
 
 from shared.commands.catalog import (
     Accredit, Block, ChangeOwners, CreateBranch, CreateCertification, DeclareEquivalence, DeclareSuccession,
-    PublishVersion, RecordRegistration, RegisterOrganisation, WithdrawAccreditation,
+    ImportFiche, PublishVersion, RecordRegistration, RegisterOrganisation, WithdrawAccreditation,
 )
 from shared.context import CommandContext
 from shared.eventstore import CommandOutcome, ServiceApplication
@@ -26,9 +25,6 @@ from services.catalog.domain import (
     UnknownCertification,
     UnknownOrganisation,
 )
-
-if TYPE_CHECKING:
-    from services.catalog.api import ImportFiche
 
 FRANCE_COMPETENCES = "FRANCE_COMPETENCES"
 

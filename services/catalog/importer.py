@@ -17,7 +17,9 @@ from pathlib import Path
 
 import httpx
 
-from services.catalog.france_competences.fiche import Fiche, Rejected
+from shared.commands.catalog import Fiche
+
+from services.catalog.france_competences.fiche import Rejected
 from services.catalog.france_competences.readers import read_export
 
 BRANCH_CERTIFICATION = re.compile(r"\bCQP[MI]?\b|certificat de qualification (professionnelle|paritaire)", re.I)

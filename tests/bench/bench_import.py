@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape
 
 import asyncpg
 
-from services.catalog.france_competences.fiche import Fiche
+from shared.commands.catalog import Fiche
 from services.catalog.france_competences.readers import read_xml
 from services.catalog.importer import selected
 from tests.harness import ROOT, System

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from services.catalog.france_competences.fiche import Certifier, Correspondence, Fiche, Rejected
+from shared.commands.catalog import Certifier, Correspondence, Fiche
+
+from services.catalog.france_competences.fiche import Rejected
 from services.catalog.france_competences.readers import (
     NO_STANDARD_ROW,
     ExportIncomplete,

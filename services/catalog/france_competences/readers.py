@@ -23,7 +23,9 @@ from typing import IO, Any
 
 from pydantic import ValidationError
 
-from .fiche import Fiche, Rejected
+from shared.commands.catalog import Fiche
+
+from .fiche import Rejected
 
 Result = Fiche | Rejected
 Opener = Callable[[], IO[bytes]]
