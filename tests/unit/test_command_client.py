@@ -10,7 +10,7 @@ from shared.commands.catalog import CreateBranch
 from shared.errors import OutcomeUnknown
 from shared.identity import Caller
 from services.gateway.commands import CommandClient, RemoteRefusal, ServiceUnavailable
-from services.gateway.schema.catalog.mutations import CreateBranchInput
+from services.gateway.schema.inputs import graphql_input
 from services.gateway.schema.context import Context
 from services.gateway.schema.forward import forward
 
@@ -92,7 +92,8 @@ def context(pool, sender) -> SimpleNamespace:
 @pytest.mark.parametrize("error", AWAY, ids=type)
 async def test_a_mutation_while_the_gateway_database_is_away_is_service_unavailable_and_sends_nothing(error):
     sender = Sender()
-    result = await forward(context(AwayPool(error), sender), CreateBranch, CreateBranchInput(code="UIMM", name="UIMM"),
+    result = await forward(context(AwayPool(error), sender), CreateBranch,
+                           graphql_input(CreateBranch)(code="UIMM", name="UIMM"),
                            "k", lambda answer: None)
     assert (type(result).__name__, result.code) == ("ServiceUnavailable", "ServiceUnavailable")
     assert "111" not in result.message and "starting up" not in result.message
@@ -111,7 +112,7 @@ async def test_a_command_sent_whose_answer_cannot_be_read_has_an_unknown_outcome
     async def answer(result):
         return await info.context.pool.fetchrow("SELECT * FROM branches WHERE code = $1", result["code"])
 
-    result = await forward(info, CreateBranch, CreateBranchInput(code="UIMM", name="UIMM"), "k", answer)
+    result = await forward(info, CreateBranch, graphql_input(CreateBranch)(code="UIMM", name="UIMM"), "k", answer)
     assert (type(result).__name__, result.details["events"]) == ("OutcomeUnknown", ["e1"])
     assert "same idempotency key" in result.message and "111" not in result.message
     assert sender.sent == ["create-branch"]

@@ -10,15 +10,16 @@ from strawberry.extensions import (AddValidationRules, DisableIntrospection, Max
 from strawberry.extensions.tracing import OpenTelemetryExtension
 
 from services.gateway.schema.audit.queries import AuditQueries
-from services.gateway.schema.candidacy.mutations import CandidacyMutations
+from services.gateway.schema.candidacy import mutations as candidacy
 from services.gateway.schema.candidacy.queries import CandidacyQueries
-from services.gateway.schema.catalog.mutations import CatalogMutations
+from services.gateway.schema.catalog import mutations as catalog
 from services.gateway.schema.catalog.queries import CatalogQueries
 from services.gateway.schema.dashboards.queries import DashboardQueries
 from services.gateway.schema.guards import Bounds, InputGuard, log_errors
-from services.gateway.schema.jury.mutations import JuryMutations
+from services.gateway.schema.jury import mutations as jury
 from services.gateway.schema.jury.queries import JuryQueries
 from services.gateway.schema.live.subscriptions import LiveSubscriptions
+from services.gateway.schema.mutations import mutation_type
 
 
 @strawberry.type
@@ -26,9 +27,9 @@ class Query(CatalogQueries, CandidacyQueries, JuryQueries, AuditQueries, Dashboa
     pass
 
 
-@strawberry.type
-class Mutation(CatalogMutations, CandidacyMutations, JuryMutations):
-    pass
+# The mutation table: each command that GraphQL runs → its mutation, in the schema's order.
+MUTATIONS = {**catalog.MUTATIONS, **candidacy.MUTATIONS, **jury.MUTATIONS}
+Mutation = mutation_type("Mutation", MUTATIONS)
 
 
 @strawberry.type
