@@ -11,9 +11,11 @@ from datetime import date
 
 import asyncpg
 
+from shared import rules
 from shared.contracts import catalog
 from shared.envelope import Envelope
 from shared.migrations import numbered
+from shared.vocabulary import AccreditationScope
 
 MIGRATIONS = numbered(
     "catalog_view",
@@ -114,27 +116,29 @@ async def versions(pool: asyncpg.Pool, code: str) -> dict[int, dict]:
     return {r["version"]: {"blocks": json.loads(r["blocks"]), "settings": json.loads(r["settings"])} for r in rows}
 
 
+# An accreditation in force on the day bound as $2 (shared/rules.py: the SQL twin of the domain's predicate).
+IN_FORCE_ON_2 = rules.accreditation_in_force_sql(on="$2::date")[0]
+
+
 async def withdrawn_evaluators(pool: asyncpg.Pool, code: str, today: date) -> set[str]:
     """The organisations whose accreditation to evaluate for the certification was withdrawn by today, and
     that hold no other in force today: they record no result any more, whatever date they give."""
     rows = await pool.fetch(
-        "SELECT organisation_id FROM catalog_accreditations WHERE $1 = ANY(certifications) AND scope = 'EVALUATION'"
-        " AND withdrawn_on IS NOT NULL AND withdrawn_on <= $2", code, today)
+        "SELECT organisation_id FROM catalog_accreditations WHERE $1 = ANY(certifications) AND scope = $3"
+        " AND withdrawn_on IS NOT NULL AND withdrawn_on <= $2", code, today, AccreditationScope.EVALUATION)
     return {r["organisation_id"] for r in rows} - await accredited_evaluators(pool, code, today)
 
 
 async def accredited_evaluators(pool: asyncpg.Pool, code: str, on: date) -> set[str]:
     """The organisations accredited to evaluate for the certification on that day."""
     rows = await pool.fetch(
-        "SELECT organisation_id FROM catalog_accreditations WHERE $1 = ANY(certifications) AND scope = 'EVALUATION'"
-        " AND valid_from <= $2 AND (valid_until IS NULL OR $2 <= valid_until)"
-        " AND (withdrawn_on IS NULL OR $2 < withdrawn_on)", code, on)
+        "SELECT organisation_id FROM catalog_accreditations WHERE $1 = ANY(certifications) AND scope = $3"
+        f" AND {IN_FORCE_ON_2}", code, on, AccreditationScope.EVALUATION)
     return {r["organisation_id"] for r in rows}
 
 
 async def accredited(pool: asyncpg.Pool, organisation_id: str, on: date) -> bool:
     """Whether a branch accredits the organisation for anything on that day."""
     return await pool.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM catalog_accreditations WHERE organisation_id = $1 AND valid_from <= $2"
-        " AND (valid_until IS NULL OR $2 <= valid_until) AND (withdrawn_on IS NULL OR $2 < withdrawn_on))",
+        f"SELECT EXISTS (SELECT 1 FROM catalog_accreditations WHERE organisation_id = $1 AND {IN_FORCE_ON_2})",
         organisation_id, on)

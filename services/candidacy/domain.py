@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 from eventsourcing.domain import event
 
+from shared import rules
 from shared.domain import Aggregate
 from shared.errors import CommandRefused, Conflict, Forbidden, InvalidInput, NotFound
 from shared.vocabulary import CandidateStatus, ExperienceKind, Funder, Route
@@ -70,7 +71,7 @@ class CertificationFacts:
     equivalences: list[dict] = field(default_factory=list)
 
     def expired(self, on: date) -> bool:
-        return self.end_date is not None and self.end_date < on
+        return rules.expired(self.end_date, on)
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def eligibility_failures(route: str, facts: CertificationFacts, evaluator: str, 
     if route == "VAE":
         if facts.registry != "RNCP":
             failures.append({"rule": "VaeNeedsRncpRegistration", "registry": facts.registry})
-        elif "VAE" not in facts.routes:
+        elif not rules.vae_route_open(facts.registry, facts.routes):
             failures.append({"rule": "VaeRouteNotOpen"})
         if facts.current_version is not None:
             needed = facts.versions[facts.current_version]["settings"]["vae_min_experience_months"]

@@ -11,6 +11,7 @@ from datetime import date
 
 from eventsourcing.domain import event
 
+from shared import rules
 from shared.domain import Aggregate
 from shared.errors import CommandRefused, Conflict, InvalidInput, NotFound
 from shared.vocabulary import AccreditationScope, CertificationKind, OrganisationKind, Registry
@@ -202,8 +203,7 @@ class Certification(Aggregate):
             )
 
     def is_expired(self, on: date) -> bool:
-        end = self.registration and self.registration.get("end_date")
-        return bool(end and end < on)
+        return rules.expired(self.registration and self.registration.get("end_date"), on)
 
     def check_in_force(self, on: date) -> None:
         if self.is_expired(on):

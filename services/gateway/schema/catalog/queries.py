@@ -7,6 +7,8 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
+from shared import rules
+
 from services.gateway import asof
 from services.gateway.schema.pagination import Conditions, Connection, Key, Listing, page, sort_input
 from services.gateway.schema.catalog.types import (
@@ -85,14 +87,15 @@ def certification_conditions(f: CertificationFilter) -> Conditions:
         c.add("level IS NULL") if f.level is None else c.add("level = ?", f.level)
     if f.registry:
         c.add("registry = ?", f.registry.value)
-    expired = "(end_date IS NOT NULL AND end_date < current_date)"
+    # The twins of the fields `expired` and `vaeOpen` (shared/rules.py): a filter agrees with the field.
+    expired, _ = rules.expired_sql()
     if f.status == RegistrationStatus.EXPIRED:
         c.add(expired)
     elif f.status == RegistrationStatus.ACTIVE:
         c.add(f"NOT {expired}")
     if f.vae_open is not None:
-        vae = f"(registry = 'RNCP' AND 'VAE' = ANY(routes) AND NOT {expired})"
-        c.add(vae if f.vae_open else f"NOT {vae}")
+        vae, values = rules.vae_open_sql()
+        c.add(vae if f.vae_open else f"NOT {vae}", *values)
     c.add_words("(title || ' ' || block_titles) ILIKE ?", f.text)
     return c
 

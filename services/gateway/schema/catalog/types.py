@@ -6,6 +6,9 @@ from datetime import date, datetime
 
 import strawberry
 from strawberry.types import Info
+
+from shared import rules
+
 from services.gateway.schema.vocabulary import AccreditationScope, CertificationKind, Registry  # noqa: F401
 
 
@@ -52,9 +55,7 @@ class Accreditation:
 
     @strawberry.field(description="In force on the given day (today by default)")
     def in_force(self, on: date | None = None) -> bool:
-        on = on or date.today()
-        return (self.valid_from <= on and (self.valid_until is None or on <= self.valid_until)
-                and (self.withdrawn_on is None or on < self.withdrawn_on))
+        return rules.accreditation_in_force(self.valid_from, self.valid_until, self.withdrawn_on, on or date.today())
 
     @classmethod
     def from_row(cls, row) -> Accreditation:
@@ -163,13 +164,12 @@ class Certification:
 
     @strawberry.field(description="Its registration has ended (on the given day, today by default)")
     def expired(self, on: date | None = None) -> bool:
-        end = self.registration.end_date if self.registration else None
-        return bool(end and end < (on or date.today()))
+        return rules.expired(self.registration.end_date if self.registration else None, on or date.today())
 
     @strawberry.field(description="VAE possible: RNCP registration in force with the VAE route open")
     def vae_open(self, on: date | None = None) -> bool:
         r = self.registration
-        return bool(r and r.registry == Registry.RNCP and "VAE" in r.routes and not self.expired(on))
+        return bool(r) and rules.vae_open(r.registry, r.routes, r.end_date, on or date.today())
 
     @strawberry.field
     async def accreditations(self, info: Info) -> list[Accreditation]:
