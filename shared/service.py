@@ -27,7 +27,7 @@ from shared.settings import Settings
 
 async def ensure_schema(dsn: str, schema: str) -> None:
     """The event store needs its schema before it starts (eventsourcing creates only tables). `cqp
-    database` makes it, owned by the process's role (shared/database.py); a role allowed to create one
+    database` makes it, owned by the process's role (tools/database.py); a role allowed to create one
     (the gateway's, after a rebuild) makes it when it is missing."""
     conn = await asyncpg.connect(dsn)
     try:

@@ -28,11 +28,11 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from eventsourcing.cryptography import AESCipher
 
-from shared.database import process_dsn, provision
 from shared.identity import PLATFORM
 from shared.kafka import client_options
 from shared.settings import Settings
 from shared.topics import PARTITIONS, ensure_topics
+from tools.database import process_dsn, provision
 from tests.keycloak import Keycloak
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -302,7 +302,7 @@ class System:
     def cli(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
         """`cqp ARGS` run by an operator of this system (its database, broker, topics and keys)."""
         env = {**self.processes["gateway"].env, **self.operator_env()}
-        return subprocess.run([sys.executable, "-m", "shared.cli", *args], cwd=ROOT, env=env, capture_output=True,
+        return subprocess.run([sys.executable, "-m", "tools.cli", *args], cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=timeout)
 
     async def acli(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:

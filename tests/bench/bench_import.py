@@ -43,7 +43,7 @@ BRANCH = """mutation($input: CreateBranchInput!, $key: String!) {
 # VmHWM belongs to the memory of the exec'd program alone.
 WRAPPER = """
 import re, resource, sys
-from shared.cli import main
+from tools.cli import main
 code = main(["catalog", "import", *sys.argv[1:]])
 usage = resource.getrusage(resource.RUSAGE_SELF)
 peak = re.search(r"VmHWM:\\s+(\\d+) kB", open("/proc/self/status").read())[1]

@@ -14,7 +14,7 @@ from the topics, so its time grows with the history; the dashboard and the lists
    `cqp candidacy import` does), then a few evaluated and decided at one jury session. Events go
    store -> relay -> Kafka -> gateway read models; it waits until the relays and every consumer are done.
    Prints the commands/s and candidacies/s of the load, and how long the gateway took to catch up.
-2. Replay: `shared.replay.replay_view` of the gateway's view, timed (events/s: the messages of its topics),
+2. Replay: `tools.replay.replay_view` of the gateway's view, timed (events/s: the messages of its topics),
    next to a plain aiokafka consume of the same topics from the beginning (messages/s) and a PostgreSQL
    COPY (`copy_records_to_table`) of as many rows into a copy of the `candidacies` table (rows/s).
 3. Reads: 50th and 99th percentile latency (200 samples after a warm-up, one at a time) of the branch
@@ -39,16 +39,16 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from shared.identity import PLATFORM, Caller
+from shared.settings import Settings
+from shared.topics import PARTITIONS
 from services.gateway.reports import dashboard as report
 from services.gateway.schema.candidacy.queries import CANDIDACIES
 from services.gateway.schema.pagination import Conditions, select
 from services.gateway.schema.vocabulary import SortDirection
 from services.gateway import scopes
-from shared.identity import PLATFORM, Caller
-from shared.replay import replay_view
-from shared.settings import Settings
-from shared.topics import PARTITIONS
-from shared.verify import _lags, views  # _lags: what `cqp verify` waits for
+from tools.replay import replay_view
+from tools.verify import _lags, views  # _lags: what `cqp verify` waits for
 from tests.harness import System, eventually, kafka_options, kafka_password
 
 N = int(os.environ.get("CQP_BENCH_CANDIDACIES", "100000"))

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from shared.cli import generated_contracts
 from shared.contracts import candidacy, catalog
+from tools.cli import generated_contracts
 
 
 @pytest.mark.parametrize("path, text", generated_contracts().items(), ids=lambda v: getattr(v, "name", ""))

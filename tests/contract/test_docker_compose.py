@@ -7,8 +7,8 @@ import subprocess
 import pytest
 import yaml
 
-from shared.cli import PROCESSES, ROOT
 from shared.settings import Settings
+from tools.cli import PROCESSES, ROOT
 
 COMPOSE = ROOT / "docker-compose.yml"
 

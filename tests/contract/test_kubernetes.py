@@ -26,8 +26,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from shared.cli import PROCESSES, ROOT
 from shared.settings import Settings
+from tools.cli import PROCESSES, ROOT
 
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"

@@ -296,7 +296,7 @@ async def test_a_bulk_registration_registers_every_good_line_once_and_reports_ev
            "CQP_TOKEN": await world.token(organisation=world.centre, role="evaluator")}
 
     def run() -> str:
-        done = subprocess.run([sys.executable, "-m", "shared.cli", "candidacy", "import", str(path)], cwd=ROOT, env=env,
+        done = subprocess.run([sys.executable, "-m", "tools.cli", "candidacy", "import", str(path)], cwd=ROOT, env=env,
                               capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, done.stderr
         return done.stdout

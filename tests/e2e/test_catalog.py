@@ -31,7 +31,7 @@ query($code: String!) { certification(code: $code) { ...Certification } }"""
 
 
 def run_import(system: System, path: Path, *options: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "shared.cli", "catalog", "import", str(path), *options],
+    done = subprocess.run([sys.executable, "-m", "tools.cli", "catalog", "import", str(path), *options],
                           cwd=ROOT, env=system.importer_env(), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     return done.stdout

@@ -59,7 +59,7 @@ fragment Rate on PassRateRow { key label decided fullAwards partialValidations r
 
 
 def run_import(system: System, path, *options: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "shared.cli", "catalog", "import", str(path), *options],
+    done = subprocess.run([sys.executable, "-m", "tools.cli", "catalog", "import", str(path), *options],
                           cwd=ROOT, env=system.importer_env(), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
 

@@ -173,7 +173,7 @@ async def test_a_person_erased_on_request_is_nowhere_to_be_read_while_every_hist
 
     # The gateway's read models, dropped and rebuilt from the topics: the person does not come back.
     system["gateway"].kill(15)
-    rebuilt = subprocess.run([sys.executable, "-m", "shared.cli", "gateway", "rebuild"], cwd=ROOT,
+    rebuilt = subprocess.run([sys.executable, "-m", "tools.cli", "gateway", "rebuild"], cwd=ROOT,
                              env={**os.environ, **system["gateway"].env}, capture_output=True, text=True, timeout=120)
     assert rebuilt.returncode == 0, rebuilt.stderr
     await system.start("gateway")

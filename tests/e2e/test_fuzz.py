@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import queries
 
-from shared.cli import SDL_PATH
+from tools.cli import SDL_PATH
 from tests.harness import System, eventually
 
 EXAMPLES = 120

@@ -369,7 +369,7 @@ async def test_holders_are_declared_to_the_caisse_des_depots_in_a_valid_file_and
            "CQP_CDC_CLIENT_ID": "03VML243", "CQP_CDC_CONTRACT_ID": "MCFCER000209"}
 
     def cqp(*args) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "shared.cli", *args], cwd=ROOT, env=env, capture_output=True,
+        return subprocess.run([sys.executable, "-m", "tools.cli", *args], cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=120)
 
     first = tmp_path / "flux-1.xml"

@@ -45,7 +45,7 @@ async def test_rebuilding_the_read_models_gives_back_the_same_state(system):
     env = {**os.environ, **system["gateway"].env}
 
     def rebuild():
-        return subprocess.run([sys.executable, "-m", "shared.cli", "gateway", "rebuild"], cwd=ROOT, env=env,
+        return subprocess.run([sys.executable, "-m", "tools.cli", "gateway", "rebuild"], cwd=ROOT, env=env,
                               capture_output=True, text=True, timeout=120)
 
     refused = rebuild()  # the gateway still runs: nothing is touched

@@ -10,8 +10,8 @@ import jwt
 import pytest
 import pytest_asyncio
 
-from shared.cli import ROOT
 from shared.identity import client_token
+from tools.cli import ROOT
 from tests.harness import System, eventually
 from tests.tokens import LocalIssuer
 

@@ -2,7 +2,7 @@
 
 Kafka: SASL/SCRAM-SHA-512 and ACLs (deploy/kafka/kafka.sh, shared/kafka_acls.py). PostgreSQL: a
 password-authenticated role per process owning only its schema (deploy/postgres/postgres.sh,
-shared/database.py). Each refusal is checked beside what the same credentials may do, so a test
+tools/database.py). Each refusal is checked beside what the same credentials may do, so a test
 fails when the protection goes, not only when everything breaks.
 """
 

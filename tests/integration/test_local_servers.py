@@ -20,7 +20,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from shared.cli import ROOT
+from tools.cli import ROOT
 from tests.harness import free_port
 
 POSTGRES = ROOT / "deploy" / "postgres" / "postgres.sh"

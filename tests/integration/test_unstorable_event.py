@@ -43,7 +43,7 @@ async def test_operators_list_retry_and_discard_dead_letters(system):
     env = system.operator_env()
 
     def cqp(*args) -> str:
-        done = subprocess.run([sys.executable, "-m", "shared.cli", "dead-letters", *args], cwd=ROOT, env=env,
+        done = subprocess.run([sys.executable, "-m", "tools.cli", "dead-letters", *args], cwd=ROOT, env=env,
                               capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
         return done.stdout

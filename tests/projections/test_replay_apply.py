@@ -1,11 +1,11 @@
-"""shared/replay.apply on a real PostgreSQL: events applied by chunks, each once, a failing one skipped alone."""
+"""tools/replay.apply on a real PostgreSQL: events applied by chunks, each once, a failing one skipped alone."""
 
 import uuid
 from types import SimpleNamespace
 
-from shared import replay
 from shared.contracts import catalog as c
-from shared.verify import View
+from tools import replay
+from tools.verify import View
 
 from services.gateway import readmodels
 from tests.projections.conftest import envelope

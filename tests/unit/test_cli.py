@@ -2,7 +2,7 @@
 
 import pytest
 
-from shared.cli import main
+from tools.cli import main
 
 
 @pytest.mark.parametrize("argv, says", [

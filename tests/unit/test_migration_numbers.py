@@ -2,8 +2,8 @@
 
 import pytest
 
-from shared import store
 from shared.migrations import Migration, check_numbering
+from tools import store
 
 from services.gateway import readmodels
 

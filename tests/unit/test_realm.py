@@ -3,10 +3,10 @@
 import json
 import uuid
 
-from services.catalog.domain import Organisation
-from shared.cli import ROOT
-from shared.demo import BRANCHES, ORGANISATIONS
 from shared.identity import PLATFORM, Role
+from services.catalog.domain import Organisation
+from tools.cli import ROOT
+from tools.demo import BRANCHES, ORGANISATIONS
 
 REALM = json.loads((ROOT / "deploy" / "keycloak" / "cqp-realm.json").read_text())
 

@@ -23,14 +23,16 @@ import anyio
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
 
-from shared import health, replay, store
+from shared import health
 from shared.inbox import Handler
-from shared.migrations import TABLE as MIGRATIONS_TABLE, Migration
-from shared.republish import relay_position
 from shared.kafka import client_options
+from shared.migrations import TABLE as MIGRATIONS_TABLE, Migration
 from shared.settings import Settings
 from shared.streams import partitions_of, reader, records
 from shared.topics import EVENT_TOPICS
+
+from tools import replay, store
+from tools.republish import relay_position
 
 SHOWN = 5  # differences shown per table or topic; the count says how many there are
 

@@ -2,7 +2,7 @@
 serving, then swap them in at once.
 
 For each view (the gateway's read models and audit log, the services' views of each other:
-`shared/verify.py` lists them), the topics are replayed into a scratch schema, with an inbox of their
+`tools/verify.py` lists them), the topics are replayed into a scratch schema, with an inbox of their
 own. Then, holding the lock every consumer transaction of that schema takes shared (so none applies
 meanwhile), the messages that arrived during the replay are applied too, and in one transaction the
 live tables move aside and the rebuilt ones take their place; the consumers go on from their offsets
@@ -18,7 +18,6 @@ import json
 import asyncpg
 from aiokafka import TopicPartition
 
-from shared.database import role
 from shared.envelope import Envelope
 from shared.inbox import inbox_table, views_lock
 from shared.kafka import client_options
@@ -26,6 +25,8 @@ from shared.migrations import TABLE as MIGRATIONS_TABLE, migrate
 from shared.settings import Settings
 from shared.streams import in_parts, partitions_of, reader
 from shared.topics import EVENT_TOPICS
+
+from tools.database import role
 
 
 async def build(conn: asyncpg.Connection, view, scratch: str, owner: str | None = None) -> None:
@@ -134,6 +135,6 @@ async def replay_view(settings: Settings, view) -> str:
 
 
 async def replay(settings: Settings) -> list[str]:
-    from shared.verify import views
+    from tools.verify import views
 
     return [await replay_view(settings, view) for view in views()]

@@ -15,11 +15,12 @@ import anyio
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
-from shared import store
 from shared.kafka import client_options
 from shared.settings import Settings
 from shared.streams import partition_for, partitions_of, reader, records
 from shared.topics import MAX_MESSAGE_BYTES, ensure_topics
+
+from tools import store
 
 
 async def relay_position(dsn: str, schema: str, topic: str) -> int:

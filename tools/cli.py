@@ -51,7 +51,7 @@ def generated_contracts() -> dict[Path, str]:
     """The checked-in files made from the code: the SDL, the AsyncAPI document and the role tables of the
     services' READMEs."""
     from services.gateway.schema import schema
-    from shared.asyncapi import document
+    from tools.asyncapi import document
     from shared.policy import with_table
 
     readmes = {ROOT / "services" / service / "README.md": service for service in PROCESSES}
@@ -138,7 +138,7 @@ def run(argv: list[str] | None = None) -> int:
         created = asyncio.run(ensure_topics(client_options(settings), settings.topic_prefix))
         print("created: " + (", ".join(created) or "none (all present)"))
     elif args.command == "database":
-        from shared.database import provision
+        from tools.database import provision
 
         passwords = {p: os.environ[f"CQP_POSTGRES_PASSWORD_{p.upper()}"] for p in PROCESSES
                      if os.environ.get(f"CQP_POSTGRES_PASSWORD_{p.upper()}")}
@@ -151,7 +151,7 @@ def run(argv: list[str] | None = None) -> int:
     elif args.command == "token":
         return print_token(settings, args.user, args.client)
     elif args.command == "demo":
-        from shared.demo import load
+        from tools.demo import load
 
         return asyncio.run(load(args.graphql, settings.oidc_issuer, demo_password()))
     elif args.command == "contracts":
@@ -162,7 +162,7 @@ def run(argv: list[str] | None = None) -> int:
         partitions = asyncio.run(rebuild(settings))
         print(f"read models dropped; {partitions} partitions will be read again from the start by the gateway")
     elif args.command == "dead-letters":
-        from shared import deadletters
+        from tools import deadletters
         from shared.kafka import client_options
 
         if args.action == "list":
@@ -178,18 +178,18 @@ def run(argv: list[str] | None = None) -> int:
         else:
             print(f"{asyncio.run(deadletters.discard(settings.postgres_dsn, args.schema, letter))} dead letters discarded")
     elif args.command == "republish":
-        from shared.republish import republish
+        from tools.republish import republish
 
         sent, present = asyncio.run(republish(settings, args.service, args.start))
         print(f"{sent} events published again ({present} of the range were on the topic already)")
     elif args.command == "verify":
-        from shared.verify import verify
+        from tools.verify import verify
 
         report = asyncio.run(verify(settings, args.wait))
         print("\n".join(report.lines()))
         return 1 if report.drifts else 0
     elif args.command == "replay":
-        from shared.replay import replay
+        from tools.replay import replay
 
         print("\n".join(asyncio.run(replay(settings))))
     elif args.command == "cdc":
