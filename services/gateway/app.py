@@ -33,7 +33,7 @@ from services.gateway.rebuild import GROUP
 from services.gateway.schema import build_schema
 from services.gateway.schema import pagination
 from services.gateway.schema.guards import Bounds, Budgets
-from services.gateway.schema.context import Context, new_correlation_id, request_loaders
+from services.gateway.schema.context import Context, new_correlation_id
 
 
 # A WebSocket carries at most this many operations at once (strawberry answers an error beyond), and is closed
@@ -62,7 +62,6 @@ class GatewayGraphQL(GraphQL):
             querycount.start()
         context = Context(request, self.state["read_pool"], self.state["commands"], self.verifier, cid,
                           people=self.state["people"], pasts=self.state["pasts"], changes=self.state.get("changes"))
-        context.loaders.update(request_loaders(context))  # DataLoaders live and die with the request
         return context
 
     async def on_ws_connect(self, context: Context):

@@ -26,18 +26,45 @@ from shared.people import NOBODY, WITHHELD, PeopleClient, Person
 
 
 @dataclass
+class Loaders:
+    """Every DataLoader of one request (catalog, jury, candidacy, then the people asked of the services):
+    a field each, never a string key."""
+
+    certification: DataLoader
+    branch: DataLoader
+    organisation: DataLoader
+    versions: DataLoader
+    accreditations: DataLoader
+    evaluations: DataLoader
+    decisions_of_candidacy: DataLoader
+    decisions_of_session: DataLoader
+    certificates_of_candidacy: DataLoader
+    presentations: DataLoader
+    rosters: DataLoader
+    candidacies_of_candidate: DataLoader
+    candidate: DataLoader
+    certificates_of_candidate: DataLoader
+    person: DataLoader  # candidate id → Person
+    members: DataLoader  # session id → {member id: name}
+    evaluation_texts: DataLoader  # candidacy id → {event id: {evaluator, evidence}}
+
+
+@dataclass
 class Context:
     request: HTTPConnection  # a Request, or the WebSocket of a subscription
     pool: asyncpg.Pool
     commands: CommandClient
     verifier: TokenVerifier
     correlation_id: str
-    loaders: dict[str, DataLoader] = field(default_factory=dict)
     _caller: Caller | None = None
     people: PeopleClient | None = None  # names and contact, asked of the candidacy service (people.py)
     pasts: PastStates | None = None  # states at a past instant, asked of the owning service (asof.py)
     changes: Changes | None = None  # what wakes subscriptions (live.py)
     connection_params: Mapping | None = None  # a WebSocket's `connection_init` payload (strawberry sets it)
+    loaders: Loaders = field(init=False)  # they live and die with the request (a subscription: with each push)
+
+    def __post_init__(self):
+        self.loaders = request_loaders(self)
 
     def token(self) -> str:
         if self.connection_params is not None:
@@ -96,35 +123,16 @@ class Context:
 
     async def person(self, candidate_id) -> Person:
         """One person, batched with the others the same request asks for (one call per batch)."""
-        if "person" not in self.loaders:
-            async def load(ids: list[str]) -> list[Person]:
-                found = await self.people_of(ids)
-                return [found.get(i, NOBODY) for i in ids]
-
-            self.loaders["person"] = DataLoader(load_fn=load)
-        return await self.loaders["person"].load(str(candidate_id))
+        return await self.loaders.person.load(str(candidate_id))
 
     async def member_name(self, session_id, member_id) -> str:
         """A jury member's name, the sessions of one request asked of the jury service in one call."""
-        if "members" not in self.loaders:
-            async def load(sessions: list[str]) -> list[dict[str, str]]:
-                found = await self.people.members(sessions, self.token())
-                return [found.get(s, {}) for s in sessions]
-
-            self.loaders["members"] = DataLoader(load_fn=load)
-        return (await self.loaders["members"].load(str(session_id))).get(str(member_id), WITHHELD)
+        return (await self.loaders.members.load(str(session_id))).get(str(member_id), WITHHELD)
 
     async def evaluation_text(self, candidacy_id, event_id) -> dict[str, str]:
         """An evaluation's evaluator and evidence, the candidacies of one request asked of the jury service in
         one call (it answers only those the caller may read; the others read as withheld)."""
-        if "evaluation_texts" not in self.loaders:
-            async def load(candidacies: list[str]) -> list[dict[str, dict[str, str]]]:
-                querycount.people_call()
-                found = await self.people.evaluations(candidacies, self.token())
-                return [found.get(c, {}) for c in candidacies]
-
-            self.loaders["evaluation_texts"] = DataLoader(load_fn=load)
-        texts = await self.loaders["evaluation_texts"].load(str(candidacy_id))
+        texts = await self.loaders.evaluation_texts.load(str(candidacy_id))
         return texts.get(str(event_id)) or {"evaluator": WITHHELD, "evidence": WITHHELD}
 
     async def send(self, service: str, command: str, body: dict, idempotency_key: str) -> dict:
@@ -132,10 +140,24 @@ class Context:
         return await self.commands.send(service, command, body, self.token(), idempotency_key, self.correlation_id)
 
 
-def request_loaders(context: Context) -> dict[str, DataLoader]:
-    """Every DataLoader of one request (catalog, candidacy, jury), made when its context is."""
-    return {**catalog_loaders(context.pool), **jury_loaders(context.pool, context.people_of),
-            **candidacy_loaders(context)}
+def request_loaders(context: Context) -> Loaders:
+    """Every DataLoader of one request, made when its context is (fresh ones for each push of a subscription)."""
+    async def people(ids: list[str]) -> list[Person]:
+        found = await context.people_of(ids)
+        return [found.get(i, NOBODY) for i in ids]
+
+    async def members(sessions: list[str]) -> list[dict[str, str]]:
+        found = await context.people.members(sessions, context.token())
+        return [found.get(s, {}) for s in sessions]
+
+    async def evaluation_texts(candidacies: list[str]) -> list[dict[str, dict[str, str]]]:
+        querycount.people_call()
+        found = await context.people.evaluations(candidacies, context.token())
+        return [found.get(c, {}) for c in candidacies]
+
+    return Loaders(**catalog_loaders(context.pool), **jury_loaders(context.pool, context.people_of),
+                   **candidacy_loaders(context), person=DataLoader(people), members=DataLoader(members),
+                   evaluation_texts=DataLoader(evaluation_texts))
 
 
 def new_correlation_id(request: HTTPConnection) -> str:

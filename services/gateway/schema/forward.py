@@ -12,13 +12,15 @@ from shared.errors import CommandRefused, InvalidInput, OutcomeUnknown
 from shared.limits import control_character_paths
 from shared.policy import operation
 
+from services.gateway.schema.context import Context
 from services.gateway.commands import DATABASE_AWAY
 from services.gateway.schema.errors import Error, to_graphql
 from services.gateway.schema.inputs import command_body
 
 
 async def forward(
-    info: Info, command: type[Command], input: Any, idempotency_key: str, answer: Callable[[dict], Awaitable[Any]],
+    info: Info[Context, None], command: type[Command], input: Any, idempotency_key: str,
+    answer: Callable[[dict], Awaitable[Any]],
 ) -> Any | Error:
     """Send the input as `command` to the service that owns it (its row of the role table says which)."""
     body = command_body(input)

@@ -9,11 +9,13 @@ from strawberry.types import Info
 
 from shared.errors import CommandRefused
 
+from services.gateway.schema.context import Context
+
 
 class Authenticated(BasePermission):
     message = "a valid bearer token is required (Authorization: Bearer <token>)"
 
-    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+    async def has_permission(self, source: Any, info: Info[Context, None], **kwargs: Any) -> bool:
         try:
             await info.context.caller()
         except CommandRefused as refusal:

@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from shared.policy import operation
 
+from services.gateway.schema.context import Context
 from services.gateway import audit
 from services.gateway.schema.audit.types import AggregateHistory, AuditEdge, AuditPageInfo, AuditTrail, HistoryEntry
 from services.gateway.schema.errors import Forbidden, InvalidInput, NotFound, Problem
@@ -42,7 +43,7 @@ class AuditQueries:
                       description="Every change of a certification, organisation, candidate, candidacy (with the "
                                   "jury's evaluations, presentations, decisions and certificates about it) or jury "
                                   "session: what, when, who, why; to whoever may read the aggregate")
-    async def history(self, info: Info, aggregate_id: strawberry.ID) -> HistoryResult:
+    async def history(self, info: Info[Context, None], aggregate_id: strawberry.ID) -> HistoryResult:
         found = await audit.history(info.context.pool, await info.context.caller(), str(aggregate_id))
         if found is None:
             return NotFound(code="NotFound", message="no such aggregate within your scope",
@@ -56,7 +57,7 @@ class AuditQueries:
                                   "paginated (first/after); platform admins see all, an auditor the events about "
                                   "its branches, an organisation's admin its own organisation's")
     async def audit_trail(
-        self, info: Info,
+        self, info: Info[Context, None],
         from_: Annotated[datetime, strawberry.argument(name="from")],
         to: datetime,
         organisation: strawberry.ID | None = None,

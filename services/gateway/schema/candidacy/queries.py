@@ -7,6 +7,7 @@ import strawberry
 from asyncpg import Record
 from strawberry.types import Info
 
+from services.gateway.schema.context import Context
 from services.gateway.schema.candidacy.types import Candidacy, CandidacyStatus, Candidate, Route
 from services.gateway.schema.pagination import (
     Conditions, Connection, Key, Listing, check_text_filter, page, sort_input,
@@ -109,7 +110,7 @@ async def candidacy_row(context, candidacy_id, operation: str = "candidacy") -> 
 @strawberry.type
 class CandidacyQueries:
     @strawberry.field(permission_classes=[Authenticated], description="A candidate (needs a bearer token)")
-    async def candidate(self, info: Info, id: strawberry.ID) -> Candidate | None:
+    async def candidate(self, info: Info[Context, None], id: strawberry.ID) -> Candidate | None:
         if not uuid_or_none(id):
             return None
         c = Conditions()
@@ -121,7 +122,9 @@ class CandidacyQueries:
     @strawberry.field(permission_classes=[Authenticated],
                       description="A candidacy (needs a bearer token); `asOf`: as it stood then (rebuilt from its "
                                   "events by the candidacy service; null before it existed)")
-    async def candidacy(self, info: Info, id: strawberry.ID, as_of: datetime | None = None) -> Candidacy | None:
+    async def candidacy(
+        self, info: Info[Context, None], id: strawberry.ID, as_of: datetime | None = None,
+    ) -> Candidacy | None:
         row = await candidacy_row(info.context, id)
         if row and as_of is not None:
             state = await info.context.pasts.state("candidacy", "candidacy-as-of", uuid_or_none(id), as_of,
@@ -137,9 +140,10 @@ class CandidacyQueries:
                       description="Candidates the caller may see, found by words of their name (or their first "
                                   "letters, three or more), email or birth date (YYYY-MM-DD), whatever the case and "
                                   "accents; a person with no candidacy too; in order of registration")
-    async def candidates(self, info: Info, search: str | None = None, filter: CandidateFilter | None = None,
-                         sort: CandidateSort | None = None, first: int = 50,
-                         after: str | None = None) -> Connection[Candidate]:
+    async def candidates(
+        self, info: Info[Context, None], search: str | None = None, filter: CandidateFilter | None = None,
+        sort: CandidateSort | None = None, first: int = 50, after: str | None = None,
+    ) -> Connection[Candidate]:
         """`search`: the same as `filter.search`, kept for the clients that use it."""
         f = filter or CandidateFilter(search=search)
         sort = sort or CandidateSort()
@@ -149,8 +153,10 @@ class CandidacyQueries:
 
     @strawberry.field(permission_classes=[Authenticated],
                       description="Candidacies, filtered, sorted and paginated (first/after, keyset cursors)")
-    async def candidacies(self, info: Info, filter: CandidacyFilter | None = None, sort: CandidacySort | None = None,
-                          first: int = 50, after: str | None = None) -> Connection[Candidacy]:
+    async def candidacies(
+        self, info: Info[Context, None], filter: CandidacyFilter | None = None, sort: CandidacySort | None = None,
+        first: int = 50, after: str | None = None,
+    ) -> Connection[Candidacy]:
         sort = sort or CandidacySort()
         conditions = await candidacy_conditions(info.context, filter or CandidacyFilter(), "candidacies")
         p = await page(info.context.pool, CANDIDACIES, conditions, sort.field.name, sort.direction, first, after)

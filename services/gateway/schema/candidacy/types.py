@@ -8,6 +8,7 @@ from strawberry.types import Info
 
 from shared.vocabulary import AggregateKind
 
+from services.gateway.schema.context import Context
 from services.gateway import audit
 from services.gateway.schema.audit.types import HistoryEntry
 from services.gateway.schema.catalog.types import Certification, Organisation
@@ -15,7 +16,7 @@ from services.gateway.schema.jury.types import Certificate, Evaluation, JuryDeci
 from services.gateway.schema.vocabulary import CandidacyStatus, Route  # noqa: F401
 
 
-async def history(info: Info, kind: AggregateKind, aggregate_id: str, as_of: datetime | None = None) -> list[HistoryEntry]:
+async def history(info: Info[Context, None], kind: AggregateKind, aggregate_id: str, as_of: datetime | None = None) -> list[HistoryEntry]:
     """The aggregate's history (services/gateway/audit.py): its record is in the caller's scope already."""
     return [HistoryEntry.from_entry(e) for e in await audit.entries(info.context.pool, kind, aggregate_id, as_of)]
 
@@ -73,32 +74,32 @@ class Candidacy:
     as_of: strawberry.Private[datetime | None] = None  # a past state: what the jury had recorded by then
 
     @strawberry.field
-    async def certification(self, info: Info) -> Certification | None:
-        row = await info.context.loaders["certification"].load(self.certification_code)
+    async def certification(self, info: Info[Context, None]) -> Certification | None:
+        row = await info.context.loaders.certification.load(self.certification_code)
         return Certification.from_row(row) if row else None
 
     @strawberry.field(description="The blocks of the candidacy's version, with their state")
-    async def blocks(self, info: Info) -> list[CandidacyBlock]:
-        versions = await info.context.loaders["versions"].load(self.certification_code)
+    async def blocks(self, info: Info[Context, None]) -> list[CandidacyBlock]:
+        versions = await info.context.loaders.versions.load(self.certification_code)
         titles = {b["code"]: b["title"] for v in versions if v["version"] == self.version
                   for b in json.loads(v["blocks"])}
         return [CandidacyBlock(code=code, title=titles.get(code), state=state)
                 for code, state in self.block_states.items()]
 
     @strawberry.field(description="The candidate, if the caller may read them (their names asked once per request)")
-    async def candidate(self, info: Info) -> Candidate | None:
-        row = await info.context.loaders["candidate"].load(str(self.candidate_id))
+    async def candidate(self, info: Info[Context, None]) -> Candidate | None:
+        row = await info.context.loaders.candidate.load(str(self.candidate_id))
         return Candidate.from_row(row) if row else None
 
     @strawberry.field
-    async def evaluator(self, info: Info) -> Organisation | None:
-        row = await info.context.loaders["organisation"].load(str(self.evaluator_id))
+    async def evaluator(self, info: Info[Context, None]) -> Organisation | None:
+        row = await info.context.loaders.organisation.load(str(self.evaluator_id))
         return Organisation.from_row(row) if row else None
 
     @strawberry.field(description="The evaluations of its blocks, oldest first")
-    async def evaluations(self, info: Info) -> list[Evaluation]:
+    async def evaluations(self, info: Info[Context, None]) -> list[Evaluation]:
         if self.as_of is None:
-            rows = await info.context.loaders["evaluations"].load(str(self.id))
+            rows = await info.context.loaders.evaluations.load(str(self.id))
         else:  # as they stood then
             rows = await info.context.pool.fetch(
                 "SELECT * FROM jury_evaluations WHERE candidacy_id = $1::uuid AND recorded_at <= $2"
@@ -106,9 +107,9 @@ class Candidacy:
         return [Evaluation.from_row(r) for r in rows]
 
     @strawberry.field(description="The jury's decisions on it, with their corrections")
-    async def decisions(self, info: Info) -> list[JuryDecision]:
+    async def decisions(self, info: Info[Context, None]) -> list[JuryDecision]:
         if self.as_of is None:
-            rows = await info.context.loaders["decisions_of_candidacy"].load(str(self.id))
+            rows = await info.context.loaders.decisions_of_candidacy.load(str(self.id))
         else:
             rows = await info.context.pool.fetch(
                 "SELECT * FROM jury_decisions d WHERE candidacy_id = $1::uuid AND EXISTS ("
@@ -118,13 +119,13 @@ class Candidacy:
         return [JuryDecision.from_row(r) for r in rows]
 
     @strawberry.field(description="The certificates and attestations awarded on it, oldest first")
-    async def certificates(self, info: Info) -> list[Certificate]:
-        rows = await info.context.loaders["certificates_of_candidacy"].load(str(self.id))
+    async def certificates(self, info: Info[Context, None]) -> list[Certificate]:
+        rows = await info.context.loaders.certificates_of_candidacy.load(str(self.id))
         return [Certificate.from_row(r) for r in rows]
 
     @strawberry.field(description="Every change of the candidacy, with who made it and when, and the jury's "
                                   "evaluations, presentations, decisions and certificates about it")
-    async def history(self, info: Info) -> list[HistoryEntry]:
+    async def history(self, info: Info[Context, None]) -> list[HistoryEntry]:
         return await history(info, AggregateKind.CANDIDACY, str(self.id), self.as_of)
 
     @classmethod
@@ -155,38 +156,38 @@ class Candidate:
                     "does it reach the record (false: waiting for them, or no login named)")
 
     @strawberry.field
-    async def given_name(self, info: Info) -> str:
+    async def given_name(self, info: Info[Context, None]) -> str:
         return (await info.context.person(self.id)).given_name
 
     @strawberry.field
-    async def family_name(self, info: Info) -> str:
+    async def family_name(self, info: Info[Context, None]) -> str:
         return (await info.context.person(self.id)).family_name
 
     @strawberry.field
-    async def email(self, info: Info) -> str | None:
+    async def email(self, info: Info[Context, None]) -> str | None:
         return (await info.context.person(self.id)).email
 
     @strawberry.field
-    async def birth_date(self, info: Info) -> date | None:
+    async def birth_date(self, info: Info[Context, None]) -> date | None:
         return (await info.context.person(self.id)).birth_date
 
     @strawberry.field(description="The person was erased on their request: their data can never be read again")
-    async def erased(self, info: Info) -> bool:
+    async def erased(self, info: Info[Context, None]) -> bool:
         return (await info.context.person(self.id)).erased
 
     @strawberry.field
-    async def candidacies(self, info: Info) -> list[Candidacy]:
+    async def candidacies(self, info: Info[Context, None]) -> list[Candidacy]:
         """Only those the caller may read: another organisation's candidacies of the same person stay hidden."""
-        rows = await info.context.loaders["candidacies_of_candidate"].load(str(self.id))
+        rows = await info.context.loaders.candidacies_of_candidate.load(str(self.id))
         return [Candidacy.from_row(row) for row in rows]
 
     @strawberry.field(description="Certificates and attestations delivered to the candidate")
-    async def certificates(self, info: Info) -> list[Certificate]:
-        rows = await info.context.loaders["certificates_of_candidate"].load(str(self.id))
+    async def certificates(self, info: Info[Context, None]) -> list[Certificate]:
+        rows = await info.context.loaders.certificates_of_candidate.load(str(self.id))
         return [Certificate.from_row(r) for r in rows]
 
     @strawberry.field
-    async def history(self, info: Info) -> list[HistoryEntry]:
+    async def history(self, info: Info[Context, None]) -> list[HistoryEntry]:
         return await history(info, AggregateKind.CANDIDATE, str(self.id))
 
     @classmethod

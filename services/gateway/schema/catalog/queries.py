@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from shared import rules
 
+from services.gateway.schema.context import Context
 from services.gateway import asof
 from services.gateway.schema.pagination import Conditions, Connection, Key, Listing, page, sort_input
 from services.gateway.schema.catalog.types import (
@@ -104,8 +105,10 @@ def certification_conditions(f: CertificationFilter) -> Conditions:
 class CatalogQueries:
     @strawberry.field(description="One certification by its code, e.g. RNCP34174; `asOf`: as it stood then "
                                   "(rebuilt from its events by the catalog service; null before it existed)")
-    async def certification(self, info: Info, code: str, as_of: datetime | None = None) -> Certification | None:
-        row = await info.context.loaders["certification"].load(code)
+    async def certification(
+        self, info: Info[Context, None], code: str, as_of: datetime | None = None,
+    ) -> Certification | None:
+        row = await info.context.loaders.certification.load(code)
         if row and as_of is not None:
             state = await info.context.pasts.state("catalog", "certification-as-of", str(row["id"]), as_of, None)
             return past_certification(state) if state else None
@@ -114,7 +117,7 @@ class CatalogQueries:
     @strawberry.field(description="Certifications, filtered, sorted and paginated (first/after, keyset cursors)")
     async def certifications(
         self,
-        info: Info,
+        info: Info[Context, None],
         filter: CertificationFilter | None = None,
         sort: CertificationSort | None = None,
         first: int = 50,
@@ -126,20 +129,22 @@ class CatalogQueries:
         return Connection.of(p, Certification.from_row)
 
     @strawberry.field(description="Branches, filtered, sorted and paginated (first/after, keyset cursors)")
-    async def branches(self, info: Info, filter: BranchFilter | None = None, sort: BranchSort | None = None,
-                       first: int = 50, after: str | None = None) -> Connection[Branch]:
+    async def branches(
+        self, info: Info[Context, None], filter: BranchFilter | None = None, sort: BranchSort | None = None,
+        first: int = 50, after: str | None = None,
+    ) -> Connection[Branch]:
         sort = sort or BranchSort()
         p = await page(info.context.pool, BRANCHES, branch_conditions(filter or BranchFilter()), sort.field.name,
                        sort.direction, first, after)
         return Connection.of(p, Branch.from_row)
 
     @strawberry.field
-    async def branch(self, info: Info, code: str) -> Branch | None:
-        row = await info.context.loaders["branch"].load(code)
+    async def branch(self, info: Info[Context, None], code: str) -> Branch | None:
+        row = await info.context.loaders.branch.load(code)
         return Branch.from_row(row) if row else None
 
     @strawberry.field(description="Organisations, filtered, sorted and paginated (first/after, keyset cursors)")
-    async def organisations(self, info: Info, filter: OrganisationFilter | None = None,
+    async def organisations(self, info: Info[Context, None], filter: OrganisationFilter | None = None,
                             sort: OrganisationSort | None = None, first: int = 50,
                             after: str | None = None) -> Connection[Organisation]:
         sort = sort or OrganisationSort()
@@ -148,12 +153,12 @@ class CatalogQueries:
         return Connection.of(p, Organisation.from_row)
 
     @strawberry.field
-    async def organisation(self, info: Info, id: strawberry.ID) -> Organisation | None:
+    async def organisation(self, info: Info[Context, None], id: strawberry.ID) -> Organisation | None:
         try:
             uuid.UUID(str(id))
         except ValueError:
             return None
-        row = await info.context.loaders["organisation"].load(str(id))
+        row = await info.context.loaders.organisation.load(str(id))
         return Organisation.from_row(row) if row else None
 
 

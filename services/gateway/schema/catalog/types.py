@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from shared import rules
 
+from services.gateway.schema.context import Context
 from services.gateway.schema.vocabulary import AccreditationScope, CertificationKind, Registry  # noqa: F401
 
 
@@ -49,8 +50,8 @@ class Accreditation:
     withdrawal_reason: str | None
 
     @strawberry.field
-    async def organisation(self, info: Info) -> Organisation | None:
-        row = await info.context.loaders["organisation"].load(self.organisation_id)
+    async def organisation(self, info: Info[Context, None]) -> Organisation | None:
+        row = await info.context.loaders.organisation.load(self.organisation_id)
         return Organisation.from_row(row) if row else None
 
     @strawberry.field(description="In force on the given day (today by default)")
@@ -142,23 +143,23 @@ class Certification:
     past_versions: strawberry.Private[list | None] = None  # rows of its versions at `asOf` (asof.py)
 
     @strawberry.field(description="The branches that own it (several for a CQPI, each recognising it)")
-    async def owners(self, info: Info) -> list[Branch]:
-        rows = await info.context.loaders["branch"].load_many(self.owner_codes)
+    async def owners(self, info: Info[Context, None]) -> list[Branch]:
+        rows = await info.context.loaders.branch.load_many(self.owner_codes)
         return [Branch.from_row(row) for row in rows if row]
 
     @strawberry.field
-    async def versions(self, info: Info) -> list[ReferentialVersion]:
+    async def versions(self, info: Info[Context, None]) -> list[ReferentialVersion]:
         if self.past_versions is not None:
             return [ReferentialVersion.from_row(r) for r in self.past_versions]
-        return [ReferentialVersion.from_row(r) for r in await info.context.loaders["versions"].load(self.code)]
+        return [ReferentialVersion.from_row(r) for r in await info.context.loaders.versions.load(self.code)]
 
     @strawberry.field(description="The version in force for new candidacies")
-    async def current_version(self, info: Info) -> ReferentialVersion | None:
+    async def current_version(self, info: Info[Context, None]) -> ReferentialVersion | None:
         versions = await self.versions(info)
         return versions[-1] if versions else None
 
     @strawberry.field(description="Blocks of the current version")
-    async def blocks(self, info: Info) -> list[Block]:
+    async def blocks(self, info: Info[Context, None]) -> list[Block]:
         current = await self.current_version(info)
         return current.blocks if current else []
 
@@ -172,23 +173,25 @@ class Certification:
         return bool(r) and rules.vae_open(r.registry, r.routes, r.end_date, on or date.today())
 
     @strawberry.field
-    async def accreditations(self, info: Info) -> list[Accreditation]:
-        return [Accreditation.from_row(r) for r in await info.context.loaders["accreditations"].load(self.code)]
+    async def accreditations(self, info: Info[Context, None]) -> list[Accreditation]:
+        return [Accreditation.from_row(r) for r in await info.context.loaders.accreditations.load(self.code)]
 
     @strawberry.field(description="Organisations accredited for it and in force today")
-    async def accredited_organisations(self, info: Info, scope: AccreditationScope | None = None) -> list[Organisation]:
+    async def accredited_organisations(
+        self, info: Info[Context, None], scope: AccreditationScope | None = None,
+    ) -> list[Organisation]:
         accreditations = [a for a in await self.accreditations(info)
                           if a.in_force() and (scope is None or a.scope == scope)]
-        rows = await info.context.loaders["organisation"].load_many(
+        rows = await info.context.loaders.organisation.load_many(
             list(dict.fromkeys(a.organisation_id for a in accreditations)))
         return [Organisation.from_row(r) for r in rows if r]
 
     @strawberry.field(description="The certifications it replaced that are in the catalog")
-    async def predecessors(self, info: Info) -> list[Certification]:
+    async def predecessors(self, info: Info[Context, None]) -> list[Certification]:
         return await _certifications(info, self.predecessor_codes)
 
     @strawberry.field(description="The certifications that replace it that are in the catalog")
-    async def successors(self, info: Info) -> list[Certification]:
+    async def successors(self, info: Info[Context, None]) -> list[Certification]:
         return await _certifications(info, self.successor_codes)
 
     @classmethod
@@ -213,6 +216,6 @@ class Certification:
         )
 
 
-async def _certifications(info: Info, codes: list[str]) -> list[Certification]:
-    rows = await info.context.loaders["certification"].load_many(codes)
+async def _certifications(info: Info[Context, None], codes: list[str]) -> list[Certification]:
+    rows = await info.context.loaders.certification.load_many(codes)
     return [Certification.from_row(row) for row in rows if row]

@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from shared import errors
 
+from services.gateway.schema.context import Context
 from services.gateway.reports import dashboard as report
 from services.gateway.schema.dashboards.types import Dashboard, DashboardScope
 from services.gateway.schema.errors import Forbidden, InvalidInput, NotFound, Problem
@@ -36,7 +37,7 @@ class DashboardQueries:
                                   "or a certification, over the candidacies opened in the period (both dates "
                                   "included, both optional) that the caller may read")
     async def dashboard(
-        self, info: Info, scope: DashboardScope,
+        self, info: Info[Context, None], scope: DashboardScope,
         from_: Annotated[date | None, strawberry.argument(name="from")] = None,
         to: date | None = None,
         top: Annotated[int, strawberry.argument(description="How many of the most failed blocks")] = 10,

@@ -6,6 +6,7 @@ from datetime import date, datetime
 import strawberry
 from strawberry.types import Info
 
+from services.gateway.schema.context import Context
 from services.gateway import asof, scopes
 from shared.people import WITHHELD
 from services.gateway.schema.jury.types import Certificate, CertificateVerification, JurySession
@@ -74,7 +75,9 @@ class JuryQueries:
     @strawberry.field(permission_classes=[Authenticated],
                       description="A jury session; `asOf`: as it stood then, with its presentations and decisions "
                                   "(rebuilt from its events by the jury service; null before it existed)")
-    async def jury_session(self, info: Info, id: strawberry.ID, as_of: datetime | None = None) -> JurySession | None:
+    async def jury_session(
+        self, info: Info[Context, None], id: strawberry.ID, as_of: datetime | None = None,
+    ) -> JurySession | None:
         try:
             session_id = uuid.UUID(str(id))
         except ValueError:
@@ -95,7 +98,7 @@ class JuryQueries:
 
     @strawberry.field(permission_classes=[Authenticated],
                       description="Jury sessions, filtered, sorted and paginated (first/after, keyset cursors)")
-    async def jury_sessions(self, info: Info, filter: JurySessionFilter | None = None,
+    async def jury_sessions(self, info: Info[Context, None], filter: JurySessionFilter | None = None,
                             sort: JurySessionSort | None = None, first: int = 50,
                             after: str | None = None) -> Connection[JurySession]:
         sort = sort or JurySessionSort()
@@ -106,7 +109,7 @@ class JuryQueries:
     @strawberry.field(permission_classes=[Authenticated],
                       description="Full awards whose holder is not declared to the Caisse des Dépôts two and a half "
                                   "months after the award (the law gives three): pending or rejected, oldest first")
-    async def undeclared_awards(self, info: Info, filter: UndeclaredAwardFilter | None = None,
+    async def undeclared_awards(self, info: Info[Context, None], filter: UndeclaredAwardFilter | None = None,
                                 sort: AwardSort | None = None, first: int = 50,
                                 after: str | None = None) -> Connection[Certificate]:
         sort = sort or AwardSort()
@@ -117,7 +120,7 @@ class JuryQueries:
         return Connection.of(p, Certificate.from_row)
 
     @strawberry.field(description="Anyone may check a certificate by its number; it shows only what the certificate shows")
-    async def verify_certificate(self, info: Info, number: str) -> CertificateVerification | None:
+    async def verify_certificate(self, info: Info[Context, None], number: str) -> CertificateVerification | None:
         row = await info.context.pool.fetchrow(
             "SELECT c.*, cert.title FROM certificates c LEFT JOIN certifications cert ON cert.code = c.certification"
             " WHERE c.number = $1", number.strip())

@@ -7,6 +7,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from services.gateway.schema.context import Context
 from services.gateway.reports.roster import RosterLine
 from services.gateway.schema.catalog.types import Certification
 from services.gateway.schema.vocabulary import College, Decision, MemberRole, Modality  # noqa: F401
@@ -31,11 +32,11 @@ class Evaluation:
     event_id: strawberry.Private[str] = ""
 
     @strawberry.field(description="From the jury service, which alone keeps it (sealed per candidate)")
-    async def evaluator(self, info: Info) -> str:
+    async def evaluator(self, info: Info[Context, None]) -> str:
         return (await info.context.evaluation_text(self.candidacy_id, self.event_id))["evaluator"]
 
     @strawberry.field(description="From the jury service, which alone keeps it (sealed per candidate)")
-    async def evidence(self, info: Info) -> str:
+    async def evidence(self, info: Info[Context, None]) -> str:
         return (await info.context.evaluation_text(self.candidacy_id, self.event_id))["evidence"]
 
     @classmethod
@@ -86,7 +87,7 @@ class JuryMember:
     role: MemberRole
 
     @strawberry.field(description="From the jury service, which alone keeps members' names (sealed per person)")
-    async def name(self, info: Info) -> str:
+    async def name(self, info: Info[Context, None]) -> str:
         return await info.context.member_name(self.session_id, self.id)
 
 
@@ -110,30 +111,30 @@ class JurySession:
     past: strawberry.Private[dict | None] = None  # its presentations and decisions at `asOf` (asof.py)
 
     @strawberry.field
-    async def certifications(self, info: Info) -> list[Certification]:
-        rows = await info.context.loaders["certification"].load_many(self.certification_codes)
+    async def certifications(self, info: Info[Context, None]) -> list[Certification]:
+        rows = await info.context.loaders.certification.load_many(self.certification_codes)
         return [Certification.from_row(r) for r in rows if r]
 
     @strawberry.field
-    async def presented(self, info: Info) -> list[Presentation]:
+    async def presented(self, info: Info[Context, None]) -> list[Presentation]:
         if self.past is not None:
             return [Presentation(candidacy_id=strawberry.ID(p["candidacy_id"]), blocks=p["blocks"])
                     for p in self.past["presented"]]
-        rows = await info.context.loaders["presentations"].load(str(self.id))
+        rows = await info.context.loaders.presentations.load(str(self.id))
         return [Presentation(candidacy_id=strawberry.ID(str(r["candidacy_id"])), blocks=list(r["blocks"])) for r in rows]
 
     @strawberry.field
-    async def decisions(self, info: Info) -> list[JuryDecision]:
+    async def decisions(self, info: Info[Context, None]) -> list[JuryDecision]:
         if self.past is not None:
             return [JuryDecision.from_row(r) for r in self.past["decisions"]]
-        rows = await info.context.loaders["decisions_of_session"].load(str(self.id))
+        rows = await info.context.loaders.decisions_of_session.load(str(self.id))
         return [JuryDecision.from_row(r) for r in rows]
 
     @strawberry.field(description="The candidacies presented, with each candidate's name, route, blocks and results, "
                                   "and the decision (one query for every session asked; as CSV: "
                                   "/exports/sessions/{id}/roster.csv)")
-    async def roster(self, info: Info) -> list[RosterEntry]:
-        return [RosterEntry.from_line(line) for line in await info.context.loaders["rosters"].load(str(self.id))]
+    async def roster(self, info: Info[Context, None]) -> list[RosterEntry]:
+        return [RosterEntry.from_line(line) for line in await info.context.loaders.rosters.load(str(self.id))]
 
     @classmethod
     def from_row(cls, r) -> JurySession:
@@ -191,12 +192,12 @@ class Certificate:
     candidacy_id: strawberry.ID | None = None
 
     @strawberry.field
-    async def certification(self, info: Info) -> Certification | None:
-        row = await info.context.loaders["certification"].load(self.certification_code)
+    async def certification(self, info: Info[Context, None]) -> Certification | None:
+        row = await info.context.loaders.certification.load(self.certification_code)
         return Certification.from_row(row) if row else None
 
     @strawberry.field(description="The holder's name, from the candidacy service ([erased] once erased)")
-    async def holder(self, info: Info) -> str:
+    async def holder(self, info: Info[Context, None]) -> str:
         return (await info.context.person(self.candidate_id)).name
 
     @classmethod

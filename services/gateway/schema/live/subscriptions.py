@@ -29,7 +29,7 @@ from services.gateway.schema.candidacy.queries import (
     CandidacyFilter, candidacy_row, filter_conditions, uuid_or_none,
 )
 from services.gateway.schema.candidacy.types import Candidacy
-from services.gateway.schema.context import request_loaders
+from services.gateway.schema.context import Context, request_loaders
 from services.gateway.schema.dashboards.queries import target_of
 from services.gateway.schema.dashboards.types import Dashboard, DashboardScope
 from services.gateway.reports import dashboard as report
@@ -96,7 +96,7 @@ class LiveSubscriptions:
                     "jury's evaluations, presentations, decisions and certificates naming it); ends with NotFound "
                     "if it is not (or no longer) one the caller may read, with Unauthenticated when the token "
                     "expires")
-    async def candidacy_changed(self, info: Info, id: strawberry.ID) -> AsyncGenerator[Candidacy, None]:
+    async def candidacy_changed(self, info: Info[Context, None], id: strawberry.ID) -> AsyncGenerator[Candidacy, None]:
         context = info.context
         if await candidacy_row(context, id, "candidacyChanged") is None:  # refused before anything is watched
             raise GraphQLError("no candidacy of this id that you may read", extensions={"code": "NotFound"})
@@ -116,7 +116,7 @@ class LiveSubscriptions:
         description="Counts of the candidacies the caller may read (of a certification, of a branch), now and then "
                     "each time they change (at most one push every 250 ms); ends with Unauthenticated when the "
                     "token expires")
-    async def candidacy_counters(self, info: Info, certification: str | None = None,
+    async def candidacy_counters(self, info: Info[Context, None], certification: str | None = None,
                                  branch: str | None = None) -> AsyncGenerator[CandidacyCounters, None]:
         context = info.context
 
@@ -132,7 +132,7 @@ class LiveSubscriptions:
                     "and then each time its figures change (at most one push every 250 ms); ends with Forbidden, "
                     "NotFound or InvalidInput as the query would answer, with Unauthenticated when the token expires")
     async def dashboard_changed(
-        self, info: Info, scope: DashboardScope,
+        self, info: Info[Context, None], scope: DashboardScope,
         from_: Annotated[date | None, strawberry.argument(name="from")] = None,
         to: date | None = None, top: int = 10,
     ) -> AsyncGenerator[Dashboard, None]:
