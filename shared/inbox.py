@@ -240,12 +240,6 @@ class Inbox:
         for listener in self.listeners:
             listener()
 
-    async def has_applied(self, event_ids: list[str]) -> bool:
-        count = await self.pool.fetchval(
-            f'SELECT count(*) FROM "{self.schema}".inbox WHERE event_id = ANY($1::uuid[])', event_ids
-        )
-        return count == len(set(event_ids))
-
 
 async def the_message_itself(message: KafkaMessage) -> KafkaMessage:
     """The handler is given the message as its body: its records and consumer are what the inbox needs.

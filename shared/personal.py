@@ -32,7 +32,6 @@ import json
 import os
 import unicodedata
 from collections.abc import Iterable
-from datetime import date
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -79,16 +78,11 @@ def new_key() -> bytes:
     return AESGCM.generate_key(bit_length=256)
 
 
-def _plain(value):
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"cannot seal {type(value).__name__}")
-
-
 def seal(key: bytes, person_id: str, fields: dict) -> str:
-    """The fields as one opaque text, bound to the person (their id is the associated data)."""
+    """The fields (JSON values, as a command's `model_dump(mode="json")` gives them) as one opaque text,
+    bound to the person (their id is the associated data)."""
     nonce = os.urandom(_NONCE)
-    data = AESGCM(key).encrypt(nonce, json.dumps(fields, default=_plain).encode(), person_id.encode())
+    data = AESGCM(key).encrypt(nonce, json.dumps(fields).encode(), person_id.encode())
     return _SEALED + base64.urlsafe_b64encode(nonce + data).decode()
 
 

@@ -87,9 +87,6 @@ def eventsourcing_env(definition: ServiceDefinition, settings: Settings) -> dict
     if definition.personal_data:
         env["PERSONAL_DATA_KEY"] = settings.cipher_key
     if definition.encrypted:
-        if not settings.cipher_key:
-            raise MissingCipherKey(f"the {definition.name} service stores personal data encrypted: set "
-                                   "CQP_CIPHER_KEY (`cqp cipher-key` prints a new one)")
         env.update(CIPHER_TOPIC="eventsourcing.cryptography:AESCipher", CIPHER_KEY=settings.cipher_key)
     return env
 

@@ -71,8 +71,6 @@ class Settings(BaseSettings):
     # Tests only: the gateway counts the SQL statements and name lookups of each GraphQL request and says so
     # in the answer's `extensions` (the bound on a page's cost is tested with it).
     count_queries: bool = False
-    # Fault injection for crash tests only: a named point where the process SIGKILLs itself.
-    crash_at: str = ""
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import enum
 import json
 import time
-from datetime import date
 
 import asyncpg
 import httpx
@@ -45,15 +43,6 @@ class ReadModelTimeout(CommandRefused):
     status = 504
 
 
-def _plain(value):
-    """GraphQL inputs carry enums and dates; commands travel as plain JSON."""
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"cannot send {type(value).__name__} in a command")
-
-
 class CommandClient:
     def __init__(self, http: httpx.AsyncClient, service_urls: dict[str, str], inbox: Inbox, timeout: float):
         self.http = http
@@ -76,7 +65,7 @@ class CommandClient:
             with tracing.span(f"command {command}", SpanKind.CLIENT, service=service):
                 headers.update(tracing.headers())
                 response = await self.http.post(f"{self.service_urls[service]}/commands/{command}",
-                                                content=json.dumps(body, default=_plain), headers=headers)
+                                                content=json.dumps(body), headers=headers)
         except (httpx.ConnectError, httpx.ConnectTimeout) as error:
             # Never reached the service: nothing happened.
             raise ServiceUnavailable(f"the {service} service did not answer", reason=type(error).__name__) from None

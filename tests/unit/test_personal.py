@@ -17,14 +17,14 @@ from tests.unit.as_client import AsClient
 
 MASTER = base64.b64encode(os.urandom(32)).decode()
 PERSON = str(uuid.uuid4())
-FIELDS = {"given_name": "Zoé", "family_name": "Lefèvre", "email": "zoe@example.org", "birth_date": date(1990, 4, 2)}
+FIELDS = {"given_name": "Zoé", "family_name": "Lefèvre", "email": "zoe@example.org", "birth_date": "1990-04-02"}
 
 
 def test_sealed_data_reads_back_only_with_the_persons_key():
     key = new_key()
     sealed = seal(key, PERSON, FIELDS)
     assert "Lef" not in sealed and "zoe" not in sealed and "1990" not in sealed
-    assert unseal(key, PERSON, sealed) == {**FIELDS, "birth_date": "1990-04-02"}
+    assert unseal(key, PERSON, sealed) == FIELDS
     with pytest.raises(ValueError):
         unseal(new_key(), PERSON, sealed)
 
