@@ -85,6 +85,22 @@ class BlockState(enum.StrEnum):
     RECOGNISED = "RECOGNISED"
 
 
+class FundingStatus(enum.StrEnum):
+    """Where a funding request stands: requested, then granted or refused (once)."""
+
+    REQUESTED = "REQUESTED"
+    GRANTED = "GRANTED"
+    REFUSED = "REFUSED"
+
+
+class AdmissibilityStatus(enum.StrEnum):
+    """A VAE admissibility request (Livret 1): filed, then decided."""
+
+    FILED = "FILED"
+    ADMISSIBLE = "ADMISSIBLE"
+    INADMISSIBLE = "INADMISSIBLE"
+
+
 class Funder(enum.StrEnum):
     OPCO = "OPCO"
     EMPLOYER_SKILLS_PLAN = "EMPLOYER_SKILLS_PLAN"
@@ -126,6 +142,17 @@ class Decision(enum.StrEnum):
     REFUSAL = "REFUSAL"
     DEFERRAL = "DEFERRAL"
     ABSENT = "ABSENT"
+
+
+class JurySessionStatus(enum.StrEnum):
+    SCHEDULED = "SCHEDULED"
+    HELD = "HELD"  # from its first decision on
+
+
+class JuryRule(enum.StrEnum):
+    """How a version's jury is composed (its setting `jury_rule`, recorded with each version)."""
+
+    PARITAIRE = "PARITAIRE"  # equal colleges, president and vice-president from different colleges
 
 
 class CertificateKind(enum.StrEnum):

@@ -16,7 +16,10 @@ from eventsourcing.domain import event
 from shared import rules
 from shared.domain import Aggregate
 from shared.errors import CommandRefused, Conflict, Forbidden, InvalidInput, NotFound
-from shared.vocabulary import CandidateStatus, ExperienceKind, Funder, Route
+from shared.vocabulary import (
+    AdmissibilityStatus, BlockState, CandidacyStatus, CandidateStatus, ExperienceKind, Funder, FundingStatus, Registry,
+    Route,
+)
 
 STATUSES = tuple(CandidateStatus)
 ROUTES = tuple(Route)
@@ -109,8 +112,8 @@ def eligibility_failures(route: str, facts: CertificationFacts, evaluator: str, 
         failures.append({"rule": "EvaluatorNotAccredited", "organisation_id": evaluator})
     if facts.current_version is None:
         failures.append({"rule": "NoReferentialVersion"})
-    if route == "VAE":
-        if facts.registry != "RNCP":
+    if route == Route.VAE:
+        if facts.registry != Registry.RNCP:
             failures.append({"rule": "VaeNeedsRncpRegistration", "registry": facts.registry})
         elif not rules.vae_route_open(facts.registry, facts.routes):
             failures.append({"rule": "VaeRouteNotOpen"})
@@ -175,7 +178,7 @@ class Candidate(Aggregate):
         """`candidate_id`: chosen before, as the person's key is made for it before their data is sealed."""
         if status not in STATUSES:
             raise InvalidInput(f"a candidate's status is one of {', '.join(STATUSES)}", status=status)
-        return cls._create(cls.Registered, id=candidate_id, personal=personal, status=status,
+        return cls._create(cls.Registered, id=candidate_id, personal=personal, status=CandidateStatus(status),
                            employer_id=employer_id, account=None, invited_account=account,
                            registered_by=registered_by)
 
@@ -274,8 +277,8 @@ class Candidate(Aggregate):
         self.erased = True
 
 
-def admissibility_status(admissible: bool) -> str:
-    return "ADMISSIBLE" if admissible else "INADMISSIBLE"
+def admissibility_status(admissible: bool) -> AdmissibilityStatus:
+    return AdmissibilityStatus.ADMISSIBLE if admissible else AdmissibilityStatus.INADMISSIBLE
 
 
 class Candidacy(Aggregate):
@@ -293,8 +296,8 @@ class Candidacy(Aggregate):
         self.trainer_id = trainer_id
         self.employer_id = employer_id
         self.experience = experience
-        self.status = "OPEN"
-        self.blocks = {code: {"state": "PENDING"} for code in blocks}
+        self.status = CandidacyStatus.OPEN
+        self.blocks = {code: {"state": BlockState.PENDING} for code in blocks}
         self.path: list[dict] = []
         self.fundings: dict[str, dict] = {}
         self.admissibility: dict | None = None
@@ -313,10 +316,11 @@ class Candidacy(Aggregate):
         version_blocks = [b["code"] for b in facts.versions[facts.current_version]["blocks"]]
         if unknown := sorted(set(target_blocks) - set(version_blocks)):
             raise InvalidInput("these blocks are not in the certification's current version", blocks=unknown)
-        if target_blocks and route != "VAE":
+        if target_blocks and route != Route.VAE:
             raise InvalidInput("only a VAE candidacy may target some blocks of the certification")
         candidacy = cls(candidate_id=str(candidate.id), certification=facts.code, version=facts.current_version,
-                        route=route, blocks=[b for b in version_blocks if not target_blocks or b in target_blocks],
+                        route=Route(route),
+                        blocks=[b for b in version_blocks if not target_blocks or b in target_blocks],
                         evaluator_id=evaluator_id, trainer_id=trainer_id, employer_id=employer_id,
                         experience=experience)
         candidate.candidacy_started(certification=facts.code, candidacy_id=str(candidacy.id))
@@ -329,7 +333,8 @@ class Candidacy(Aggregate):
             raise TransitionRefused(f"a candidacy cannot {step} when it is {self.status}", status=self.status,
                                     allowed=list(allowed))
 
-    LIVE = ("OPEN", "POSITIONED", "ADMISSIBILITY_FILED", "ADMISSIBLE", "VALIDATION_FILE_SUBMITTED")
+    LIVE = (CandidacyStatus.OPEN, CandidacyStatus.POSITIONED, CandidacyStatus.ADMISSIBILITY_FILED,
+            CandidacyStatus.ADMISSIBLE, CandidacyStatus.VALIDATION_FILE_SUBMITTED)
 
     # --- eligibility, again, on the facts of today ---
 
@@ -357,16 +362,16 @@ class Candidacy(Aggregate):
     def position(self, facts: CertificationFacts, held: list[HeldBlock], on: date) -> dict[str, str]:
         """Each block: already HELD (validated earlier, still valid), RECOGNISED through an equivalence
         with a block held elsewhere, or TO_ACQUIRE."""
-        self.check_in(("OPEN", "POSITIONED"), "be positioned")
+        self.check_in((CandidacyStatus.OPEN, CandidacyStatus.POSITIONED), "be positioned")
         valid = [h for h in held if h.valid_until is None or h.valid_until >= on]
         states = {}
         for code in self.blocks:
             if any(h.certification == self.certification and h.block == code for h in valid):
-                states[code] = "HELD"
+                states[code] = BlockState.HELD
             elif self._recognised(code, facts.equivalences, valid):
-                states[code] = "RECOGNISED"
+                states[code] = BlockState.RECOGNISED
             else:
-                states[code] = "TO_ACQUIRE"
+                states[code] = BlockState.TO_ACQUIRE
         self._positioned(blocks=states)
         return states
 
@@ -382,11 +387,12 @@ class Candidacy(Aggregate):
     def _positioned(self, blocks: dict[str, str]) -> None:
         for code, state in blocks.items():
             self.blocks[code] = {"state": state}
-        self.status = "POSITIONED"  # from OPEN, or again (only those may be positioned)
+        self.status = CandidacyStatus.POSITIONED  # from OPEN, or again (only those may be positioned)
 
     def set_path(self, blocks: list[dict]) -> None:
-        self.check_in(("POSITIONED", "ADMISSIBLE", "VALIDATION_FILE_SUBMITTED"), "have its path set")
-        to_acquire = {c for c, b in self.blocks.items() if b["state"] == "TO_ACQUIRE"}
+        self.check_in((CandidacyStatus.POSITIONED, CandidacyStatus.ADMISSIBLE,
+                       CandidacyStatus.VALIDATION_FILE_SUBMITTED), "have its path set")
+        to_acquire = {c for c, b in self.blocks.items() if b["state"] == BlockState.TO_ACQUIRE}
         if stray := sorted({b["block"] for b in blocks} - to_acquire):
             raise InvalidInput("a path trains for blocks still to acquire", blocks=stray)
         self._path_set(blocks=blocks)
@@ -402,19 +408,19 @@ class Candidacy(Aggregate):
         if funder not in FUNDERS:
             raise InvalidInput(f"a funder is one of {', '.join(FUNDERS)}", funder=funder)
         funding_id = str(uuid.uuid4())
-        self._funding_requested(funding_id=funding_id, funder=funder, funder_id=funder_id, amount=amount)
+        self._funding_requested(funding_id=funding_id, funder=Funder(funder), funder_id=funder_id, amount=amount)
         return funding_id
 
     @event("FundingRequested")
     def _funding_requested(self, funding_id: str, funder: str, funder_id: str | None, amount: str) -> None:
         self.fundings[funding_id] = {"funder": funder, "funder_id": funder_id, "amount": amount,
-                                     "status": "REQUESTED", "granted_amount": None, "reason": None}
+                                     "status": FundingStatus.REQUESTED, "granted_amount": None, "reason": None}
 
     def decide_funding(self, funding_id: str, granted: bool, granted_amount: str | None, reason: str | None) -> None:
         funding = self.fundings.get(funding_id)
         if funding is None:
             raise UnknownFunding("no such funding request on this candidacy", funding_id=funding_id)
-        if funding["status"] != "REQUESTED":
+        if funding["status"] != FundingStatus.REQUESTED:
             raise TransitionRefused("this funding request was already decided", status=funding["status"])
         if not granted and not reason:
             raise InvalidInput("a refused funding says why")
@@ -424,52 +430,54 @@ class Candidacy(Aggregate):
 
     @event("FundingDecided")
     def _funding_decided(self, funding_id: str, granted: bool, granted_amount: str | None, reason: str | None) -> None:
-        self.fundings[funding_id].update(status="GRANTED" if granted else "REFUSED", granted_amount=granted_amount,
+        self.fundings[funding_id].update(status=FundingStatus.GRANTED if granted else FundingStatus.REFUSED,
+                                         granted_amount=granted_amount,
                                          reason=reason)
 
     # --- VAE admissibility (Livret 1) and validation file (Livret 2) ---
 
     def file_admissibility(self) -> None:
-        if self.route != "VAE":
+        if self.route != Route.VAE:
             raise TransitionRefused("only a VAE candidacy files an admissibility request", route=self.route)
-        self.check_in(("OPEN", "POSITIONED", "INADMISSIBLE"), "file an admissibility request")
+        self.check_in((CandidacyStatus.OPEN, CandidacyStatus.POSITIONED, CandidacyStatus.INADMISSIBLE),
+                      "file an admissibility request")
         self._admissibility_filed()
 
     @event("AdmissibilityFiled")
     def _admissibility_filed(self) -> None:
-        self.admissibility = {"status": "FILED", "reason": None}
-        self.status = "ADMISSIBILITY_FILED"
+        self.admissibility = {"status": AdmissibilityStatus.FILED, "reason": None}
+        self.status = CandidacyStatus.ADMISSIBILITY_FILED
 
     def decide_admissibility(self, admissible: bool, reason: str, facts: CertificationFacts, on: date) -> None:
-        self.check_in(("ADMISSIBILITY_FILED",), "be declared admissible or not")
+        self.check_in((CandidacyStatus.ADMISSIBILITY_FILED,), "be declared admissible or not")
         if admissible and (failures := eligibility_failures(self.route, facts, self.evaluator_id, self.experience, on)):
             raise NotEligible("the candidacy is no longer eligible", failures=failures)
         self._admissibility_decided(admissible=admissible, reason=reason)
 
     @event("AdmissibilityDecided")
     def _admissibility_decided(self, admissible: bool, reason: str) -> None:
-        self.status = admissibility_status(admissible)
-        self.admissibility = {"status": self.status, "reason": reason}
+        self.status = CandidacyStatus.ADMISSIBLE if admissible else CandidacyStatus.INADMISSIBLE
+        self.admissibility = {"status": admissibility_status(admissible), "reason": reason}
 
     def submit_validation_file(self) -> None:
-        self.check_in(("ADMISSIBLE",), "submit its validation file")
+        self.check_in((CandidacyStatus.ADMISSIBLE,), "submit its validation file")
         self._validation_file_submitted()
 
     @event("ValidationFileSubmitted")
     def _validation_file_submitted(self) -> None:
         self.validation_file_submitted = True
-        self.status = "VALIDATION_FILE_SUBMITTED"
+        self.status = CandidacyStatus.VALIDATION_FILE_SUBMITTED
 
     # --- lifecycle ---
 
     def withdraw(self, candidate: Candidate, reason: str) -> None:
-        self.check_in((*self.LIVE, "INADMISSIBLE"), "be withdrawn")
+        self.check_in((*self.LIVE, CandidacyStatus.INADMISSIBLE), "be withdrawn")
         self._withdrawn(reason=reason)
         candidate.candidacy_ended(certification=self.certification, candidacy_id=str(self.id))
 
     @event("Withdrawn")
     def _withdrawn(self, reason: str) -> None:
-        self.status = "WITHDRAWN"
+        self.status = CandidacyStatus.WITHDRAWN
 
     def transfer(self, facts: CertificationFacts, evaluator_id: str, reason: str) -> None:
         self.check_in(self.LIVE, "be transferred")
@@ -491,4 +499,4 @@ class Candidacy(Aggregate):
 
     @event("Closed")
     def _closed(self, reason: str) -> None:
-        self.status = "CLOSED"
+        self.status = CandidacyStatus.CLOSED

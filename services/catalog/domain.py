@@ -14,7 +14,7 @@ from eventsourcing.domain import event
 from shared import rules
 from shared.domain import Aggregate
 from shared.errors import CommandRefused, Conflict, InvalidInput, NotFound
-from shared.vocabulary import AccreditationScope, CertificationKind, OrganisationKind, Registry
+from shared.vocabulary import AccreditationScope, CertificationKind, JuryRule, OrganisationKind, Registry
 
 KINDS = tuple(CertificationKind)
 REGISTRIES = tuple(Registry)
@@ -27,7 +27,7 @@ DEFAULT_SETTINGS = {
     "vae_min_experience_months": 12,  # DOMAIN.md: one year by default, may be zero
     "block_validity_months": None,  # None: a validated block stays acquired for life
     "jury_quorum": 2,
-    "jury_rule": "PARITAIRE",  # equal colleges, president and vice-president from different colleges
+    "jury_rule": JuryRule.PARITAIRE,  # read by no rule yet: recorded with each version, shown in GraphQL
 }
 
 
@@ -191,7 +191,7 @@ class Certification(Aggregate):
 
     @staticmethod
     def check_owners(kind: str, owners: list[str]) -> None:
-        if kind == "CQPI" and len(set(owners)) < 2:
+        if kind == CertificationKind.CQPI and len(set(owners)) < 2:
             raise CqpiNeedsSeveralBranches("a CQPI is owned and recognised by at least two branches", owners=owners)
 
     def check_owned_by(self, branch: str) -> None:

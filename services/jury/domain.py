@@ -16,7 +16,7 @@ from eventsourcing.domain import event
 from shared.domain import Aggregate
 from shared.errors import CommandRefused, InvalidInput, NotFound
 from shared.vocabulary import (
-    CandidacyStatus, CertificateKind, College, DeclarationState, Decision, MemberRole, Modality, Route,
+    BlockState, CandidacyStatus, CertificateKind, College, DeclarationState, Decision, MemberRole, Modality, Route,
 )
 
 _IDS = uuid.UUID("9d4c1a52-6f0e-4b8a-b1f3-2e7d5c9a0b64")
@@ -167,7 +167,7 @@ class CandidacyFacts:
                                   route=self.route, status=self.status, needed=list(needed))
 
     def check_live(self) -> None:
-        if self.status in ("WITHDRAWN", "CLOSED"):
+        if self.status in (CandidacyStatus.WITHDRAWN, CandidacyStatus.CLOSED):
             raise CandidacyNotLive("the candidacy is " + self.status.lower(), status=self.status)
 
 
@@ -192,7 +192,7 @@ class Dossier(Aggregate):
 
     def acquired(self, block: str, positioning: dict[str, str], on: date) -> bool:
         """Held or recognised at positioning, or validated and still within its validity."""
-        if positioning.get(block) in ("HELD", "RECOGNISED"):
+        if positioning.get(block) in (BlockState.HELD, BlockState.RECOGNISED):
             return True
         result = self.results.get(block)
         return bool(result and result["validated"] and (result["valid_until"] is None or result["valid_until"] >= on))
@@ -312,7 +312,7 @@ class JurySession(Aggregate):
             raise InvalidInput(f"a college is one of {', '.join(COLLEGES)}", college=college)
         if role not in MEMBER_ROLES:
             raise InvalidInput(f"a member's role is one of {', '.join(MEMBER_ROLES)}", role=role)
-        if role != "MEMBER" and any(m["role"] == role for m in self.members.values()):
+        if role != MemberRole.MEMBER and any(m["role"] == role for m in self.members.values()):
             raise InvalidInput(f"the session already has a {role.lower().replace('_', '-')}", role=role)
         if member_id in self.members:
             raise InvalidInput("this member is already appointed", member_id=member_id)
@@ -349,14 +349,15 @@ class JurySession(Aggregate):
         if unknown:
             raise UnknownMember("these members were not appointed to the session", members=unknown)
         members = [self.members[m] for m in present]
-        employers = sum(m["college"] == "EMPLOYER" for m in members)
+        employers = sum(m["college"] == College.EMPLOYER for m in members)
         if employers * 2 != len(members):
             raise UnbalancedColleges("the colleges present are not in equal numbers",
                                      employer=employers, employee=len(members) - employers)
         if len(members) < quorum:
             raise QuorumNotReached("fewer members present than the quorum", present=len(members), quorum=quorum)
-        colleges = {m["role"]: m["college"] for m in members if m["role"] != "MEMBER"}
-        if set(colleges) != {"PRESIDENT", "VICE_PRESIDENT"} or colleges["PRESIDENT"] == colleges["VICE_PRESIDENT"]:
+        colleges = {m["role"]: m["college"] for m in members if m["role"] != MemberRole.MEMBER}
+        if (set(colleges) != {MemberRole.PRESIDENT, MemberRole.VICE_PRESIDENT}
+                or colleges[MemberRole.PRESIDENT] == colleges[MemberRole.VICE_PRESIDENT]):
             raise PresidencyRule("the president and the vice-president must be present, from different colleges",
                                  present_roles=colleges)
 

@@ -12,6 +12,7 @@ from shared import catalog_view
 from shared.contracts import candidacy
 from shared.envelope import Envelope
 from shared.migrations import numbered
+from shared.vocabulary import BlockState
 
 from services.jury.domain import CandidacyFacts
 
@@ -74,7 +75,7 @@ async def apply_candidacy(conn: asyncpg.Connection, envelope: Envelope) -> None:
                 "INSERT INTO candidacy_candidacies (id, candidate_id, certification, version, blocks, status,"
                 " evaluator_id, route, opened_on, trainer_id, employer_id)"
                 " VALUES ($1, $2, $3, $4, $5, $9, $6, $7, $8, $10, $11)", fact.candidacy_id,
-                fact.candidate_id, fact.certification, fact.version, json.dumps({b: "PENDING" for b in fact.blocks}),
+                fact.candidate_id, fact.certification, fact.version, json.dumps({b: BlockState.PENDING for b in fact.blocks}),
                 fact.evaluator_id, fact.route, envelope.occurred_at.date(), fact.status, fact.trainer_id,
                 fact.employer_id)
         case candidacy.FundingRequested() if fact.funder_id:

@@ -25,6 +25,7 @@ import asyncpg
 from shared.errors import InvalidInput, NotFound
 from shared.identity import Caller
 from shared.policy import Record, authorize
+from shared.vocabulary import BlockState, CertificateKind
 
 from services.gateway import scopes
 from services.gateway.schema.pagination import Conditions
@@ -149,14 +150,15 @@ FUNNEL = f"""
 SELECT count(DISTINCT candidate_id) AS candidates,
        count(*) AS opened,
        count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM jsonb_each(c.blocks) b
-                                           WHERE b.value = '"PENDING"' OR b.value ->> 'state' = 'PENDING'))
+                                           WHERE b.value = to_jsonb({{pending}}::text)
+                                              OR b.value ->> 'state' = {{pending}}))
            AS positioned,
        count(*) FILTER (WHERE EXISTS (SELECT 1 FROM jury_evaluations e WHERE e.candidacy_id = c.id)) AS evaluated,
        count(*) FILTER (WHERE EXISTS (SELECT 1 FROM jury_presentations p WHERE p.candidacy_id = c.id)) AS presented,
        count(*) FILTER (WHERE EXISTS (SELECT 1 FROM jury_decisions d
                                        WHERE d.candidacy_id = c.id AND d.decision IN {OUTCOMES})) AS decided,
        count(*) FILTER (WHERE EXISTS (SELECT 1 FROM certificates x WHERE x.candidacy_id = c.id
-                                         AND x.kind = 'CERTIFICATE' AND x.revoked_on IS NULL)) AS awarded
+                                         AND x.kind = {{certificate}} AND x.revoked_on IS NULL)) AS awarded
   FROM cohort c
 """
 
@@ -214,7 +216,9 @@ async def figures(pool: asyncpg.Pool, caller: Caller, target: Target, period: Pe
             return await conn.fetch(f"{head} {statement}", *c.args, *extra)
 
         counts = await fetch(COUNTS)
-        funnel = dict((await fetch(FUNNEL))[0])
+        # The block state and certificate kind bound as parameters, after the cohort's.
+        funnel = dict((await fetch(FUNNEL.format(pending=f"${len(c.args) + 1}", certificate=f"${len(c.args) + 2}"),
+                                   BlockState.PENDING, CertificateKind.CERTIFICATE))[0])
         rates = [PassRate(**dict(r)) for r in await fetch(PASS_RATES)]
         times = (await fetch(TIMES))[0]
         failed = await fetch(FAILED_BLOCKS.format(limit=f"${len(c.args) + 1}"), top)

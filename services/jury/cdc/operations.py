@@ -14,6 +14,7 @@ import asyncpg
 import httpx
 
 from shared.people import NOBODY, PeopleClient
+from shared.vocabulary import CertificateKind, DeclarationState, Registry
 from services.jury.cdc import Award, build, new_flux_id, parse_report, schema_errors
 
 AWARDS = """
@@ -21,10 +22,12 @@ SELECT c.number, cert.registry, c.certification, c.awarded_on, cy.route, c.candi
   FROM certificates c
   JOIN certifications cert ON cert.code = c.certification
   JOIN candidacies cy ON cy.id = c.candidacy_id
- WHERE c.kind = 'CERTIFICATE' AND c.revoked_on IS NULL AND c.declaration_state IN ('PENDING', 'REJECTED')
-   AND $1 = ANY(cert.owners) AND cert.registry IN ('RNCP', 'RS')
+ WHERE c.kind = $2 AND c.revoked_on IS NULL AND c.declaration_state = ANY($3::text[])
+   AND $1 = ANY(cert.owners) AND cert.registry = ANY($4::text[])
  ORDER BY c.certification, c.awarded_on, c.number
 """
+# AWARDS' $2 to $4: a certificate in force, its holder not declared yet or to be sent again, registered.
+AWARDS_ARGS = (CertificateKind.CERTIFICATE, [DeclarationState.PENDING, DeclarationState.REJECTED], list(Registry))
 
 
 class DeclarationRefused(ValueError):
@@ -52,7 +55,7 @@ async def export(dsn: str, branch: str, client_id: str, contract_id: str, to: Pa
     try:
         if not await conn.fetchval("SELECT count(*) FROM branches WHERE code = $1", branch):
             raise DeclarationRefused(f"no such branch in the catalog: {branch}")
-        rows = await conn.fetch(AWARDS, branch)
+        rows = await conn.fetch(AWARDS, branch, *AWARDS_ARGS)
     finally:
         await conn.close()
     async with httpx.AsyncClient(timeout=60) as http:

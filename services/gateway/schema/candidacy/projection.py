@@ -10,6 +10,7 @@ import asyncpg
 from shared.contracts import candidacy
 from shared.envelope import Envelope
 from shared.migrations import numbered
+from shared.vocabulary import AdmissibilityStatus, BlockState, FundingStatus
 
 from services.gateway.projection import jsonb
 
@@ -89,7 +90,7 @@ async def project(conn: asyncpg.Connection, envelope: Envelope) -> None:
             " VALUES ($1, $2::uuid, $3, $4, $5, $12, $6, $7, $8, $9, $10, $11, $11)",
             envelope.aggregate_id, fact.candidate_id, fact.certification, fact.version, fact.route,
             fact.evaluator_id, fact.trainer_id, fact.employer_id,
-            json.dumps({code: "PENDING" for code in fact.blocks}), fact.experience_months, at, fact.status)
+            json.dumps({code: BlockState.PENDING for code in fact.blocks}), fact.experience_months, at, fact.status)
         return
 
     async def update(assignments: str, *values) -> None:
@@ -107,16 +108,16 @@ async def project(conn: asyncpg.Connection, envelope: Envelope) -> None:
             await update("path = $3", jsonb(fact.blocks))
         case candidacy.FundingRequested():
             funding = {"funder": fact.funder, "funder_id": fact.funder_id, "amount": fact.amount,
-                       "status": "REQUESTED", "granted_amount": None, "reason": None}
+                       "status": FundingStatus.REQUESTED, "granted_amount": None, "reason": None}
             await update("fundings = fundings || jsonb_build_object($3::text, $4::jsonb)", fact.funding_id,
                          json.dumps(funding))
         case candidacy.FundingDecided():
-            decided = {"status": "GRANTED" if fact.granted else "REFUSED", "granted_amount": fact.granted_amount,
-                       "reason": fact.reason}
+            decided = {"status": FundingStatus.GRANTED if fact.granted else FundingStatus.REFUSED,
+                       "granted_amount": fact.granted_amount, "reason": fact.reason}
             await update("fundings = jsonb_set(fundings, ARRAY[$3::text], fundings -> $3::text || $4::jsonb)",
                          fact.funding_id, json.dumps(decided))
         case candidacy.AdmissibilityFiled():
-            await update("admissibility = $3, status = $4", json.dumps({"status": "FILED", "reason": None}),
+            await update("admissibility = $3, status = $4", json.dumps({"status": AdmissibilityStatus.FILED, "reason": None}),
                          fact.status)
         case candidacy.AdmissibilityDecided():
             await update("admissibility = $3, status = $4",

@@ -11,6 +11,7 @@ import asyncpg
 from shared.contracts import jury
 from shared.envelope import Envelope
 from shared.migrations import numbered
+from shared.vocabulary import DeclarationState, JurySessionStatus
 
 from services.gateway.projection import jsonb
 
@@ -116,9 +117,9 @@ async def project(conn: asyncpg.Connection, envelope: Envelope) -> None:
                 fact.valid_until if validated else None, at)
         case jury.JurySessionScheduled():
             await conn.execute(
-                "INSERT INTO jury_sessions (id, branch, certifications, held_on, place, remote, capacity)"
-                " VALUES ($1::uuid, $2, $3, $4, $5, $6, $7)",
-                fact.session_id, fact.branch, fact.certifications, fact.on, fact.place, fact.remote, fact.capacity)
+                "INSERT INTO jury_sessions (id, branch, certifications, held_on, place, remote, capacity, status)"
+                " VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8)", fact.session_id, fact.branch, fact.certifications,
+                fact.on, fact.place, fact.remote, fact.capacity, JurySessionStatus.SCHEDULED)
         case jury.JuryMemberAppointed():
             member = {"college": fact.college, "role": fact.role}  # the name: asked of the jury service
             await conn.execute("UPDATE jury_sessions SET members = members || jsonb_build_object($2::text, $3::jsonb)"
@@ -133,7 +134,8 @@ async def project(conn: asyncpg.Connection, envelope: Envelope) -> None:
                 " VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5, $6, $7, $8, $9)",
                 fact.session_id, fact.candidacy_id, fact.candidate_id, fact.certification, fact.decision,
                 fact.blocks_acquired, fact.members_present, json.dumps(fact.votes), fact.decided_on)
-            await conn.execute("UPDATE jury_sessions SET status = 'HELD' WHERE id = $1::uuid", fact.session_id)
+            await conn.execute("UPDATE jury_sessions SET status = $2 WHERE id = $1::uuid", fact.session_id,
+                               JurySessionStatus.HELD)
         case jury.DecisionCorrected():
             correction = {"previous": fact.previous, "decision": fact.decision, "reason": fact.reason,
                           "by": envelope.actor.model_dump(), "at": at.isoformat()}
@@ -151,9 +153,10 @@ async def project(conn: asyncpg.Connection, envelope: Envelope) -> None:
         case jury.CertificateIssued():
             await conn.execute(
                 "INSERT INTO certificates (number, kind, candidate_id, candidacy_id, certification, version,"
-                " blocks, awarded_on, session_id) VALUES ($1, $2, $3::uuid, $4::uuid, $5, $6, $7, $8, $9::uuid)",
+                " blocks, awarded_on, session_id, declaration_state)"
+                " VALUES ($1, $2, $3::uuid, $4::uuid, $5, $6, $7, $8, $9::uuid, $10)",
                 fact.number, fact.kind, fact.candidate_id, fact.candidacy_id, fact.certification,
-                fact.version, fact.blocks, fact.awarded_on, fact.session_id)
+                fact.version, fact.blocks, fact.awarded_on, fact.session_id, DeclarationState.PENDING)
 
 
 HANDLERS = {jury.TOPIC: project}

@@ -9,6 +9,7 @@ from strawberry.types import Info
 from services.gateway.schema.context import Context
 from services.gateway import asof, scopes
 from shared.people import WITHHELD
+from shared.vocabulary import CertificateKind, DeclarationState
 from services.gateway.schema.jury.types import Certificate, CertificateVerification, JurySession
 from services.gateway.schema.pagination import Conditions, Connection, Key, Listing, page, sort_input
 from services.gateway.schema.permissions import Authenticated
@@ -58,7 +59,8 @@ AwardSort = sort_input(UNDECLARED_AWARDS, "Award", "The order of the awards (the
 
 async def undeclared_award_conditions(context, f: UndeclaredAwardFilter, operation: str) -> Conditions:
     c = Conditions()
-    c.add("kind = 'CERTIFICATE' AND revoked_on IS NULL AND declaration_state IN ('PENDING', 'REJECTED')")
+    c.add("kind = ? AND revoked_on IS NULL AND declaration_state IN (?, ?)", CertificateKind.CERTIFICATE,
+          DeclarationState.PENDING, DeclarationState.REJECTED)
     if f.awarded_before:
         c.add("awarded_on < ?", f.awarded_before)
     else:
