@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import uuid
+from collections.abc import Iterator
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -44,3 +46,18 @@ class CommandContext(BaseModel):
 
     def as_event_data(self) -> dict:
         return self.model_dump()
+
+
+# The command at hand: who, for which organisation, why. Set by the command endpoint (shared/http.py) or by a
+# consumer deciding a command of its own on an event (`acting`); `ServiceApplication.execute` reads it.
+current_command: contextvars.ContextVar[CommandContext] = contextvars.ContextVar("current_command")
+
+
+@contextlib.contextmanager
+def acting(context: CommandContext) -> Iterator[CommandContext]:
+    """The commands decided inside run under `context`."""
+    token = current_command.set(context)
+    try:
+        yield context
+    finally:
+        current_command.reset(token)

@@ -19,9 +19,17 @@ event_context: ContextVar[dict] = ContextVar("event_context")
 
 def _current_context() -> dict:
     try:
-        return event_context.get()
+        return dict(event_context.get())  # a copy: the context's actor may be set once more (`record_role`)
     except LookupError:
         raise RuntimeError("an event was recorded outside a command: no actor to record") from None
+
+
+def record_role(role: str) -> None:
+    """The role recorded on what the command at hand records from now on: the one that authorized it on the
+    record (shared/policy.py), not merely one the caller holds. Outside a command, nothing."""
+    recorded = event_context.get(None)
+    if recorded is not None:
+        recorded["actor"] = {**recorded["actor"], "role": role}
 
 
 class Aggregate(_Aggregate):

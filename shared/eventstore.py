@@ -13,6 +13,7 @@ with another process, each command of the batch runs again alone, so only the on
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -28,13 +29,15 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcodin
 
 from shared.commands import Command
 from shared.committer import BatchRepository, Combiner, Ticket, pending_events
-from shared.context import CommandContext
+from shared.context import CommandContext, current_command
 from shared.domain import event_context
 from shared.envelope import event_id_for
 from shared.errors import CommandRefused, IdempotencyKeyReused
 from shared.health import COMMANDS_PER_SAVE
 
 A = TypeVar("A", bound=Aggregate)
+# What a decision returns: the aggregates it changed, and the command's answer.
+Changes = tuple[Sequence[Aggregate], dict]
 _KEYS = uuid.UUID("6f1c7f5e-2d0a-4b8e-9a55-0c1b8f3c2e71")
 
 
@@ -85,6 +88,17 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
+def decision(method: Callable[..., Changes]) -> Callable[..., CommandOutcome]:
+    """An application method deciding a command on its facts: it gets the aggregate, authorizes on it, calls
+    it and returns (the aggregates changed, the answer). Called, it runs once per idempotency key (`execute`)."""
+
+    @functools.wraps(method)
+    def run(self: ServiceApplication, command: Command, *facts: Any) -> CommandOutcome:
+        return self.execute(command, lambda: method(self, command, *facts))
+
+    return run
+
+
 class ServiceApplication(Application):
     """Base of the services' applications: commands go through `execute`."""
 
@@ -120,16 +134,16 @@ class ServiceApplication(Application):
         self._committer: Combiner[_Command] = Combiner(
             self._commit, most=int(self.env.get("GROUP_COMMIT_MAX_COMMANDS") or 100))
 
-    def execute(
-        self,
-        command: Command,
-        context: CommandContext,
-        decide: Callable[[], tuple[Sequence[Aggregate], dict]],
-    ) -> CommandOutcome:
-        """Run `decide` (which returns the changed aggregates and the answer) once per idempotency key.
+    def execute(self, command: Command, decide: Callable[[], Changes]) -> CommandOutcome:
+        """Run `decide` (which returns the changed aggregates and the answer) once per idempotency key, as
+        the command at hand (shared.context.current_command).
 
         Commands arriving together are decided one after the other and saved in one transaction (group
         commit, shared/committer.py); each answer is its command's own, as if it had run alone."""
+        try:
+            context = current_command.get()
+        except LookupError:
+            raise RuntimeError(f"{command.operation}: a command decided outside a command context") from None
         key = context.causation_id
         record_id = CommandRecord.create_id(self.name, key, context.as_event_data())
         print_ = fingerprint(command.operation, command.model_dump(mode="json"), self._fingerprint_key())
@@ -197,7 +211,8 @@ class ServiceApplication(Application):
     def _decide(self, command: _Command, pending: dict[uuid.UUID, list] | None) -> _Decided:
         """The command's events (its command record last) and answer; run in the command's own context."""
         # Every event the command records reads who, for which organisation and why from here.
-        recording = event_context.set(command.context.as_event_data())
+        recorded = command.context.as_event_data()  # its role becomes the one that authorizes (shared/policy.py)
+        recording = event_context.set(recorded)
         reading = pending_events.set(pending)
         try:
             aggregates, result = command.decide()
@@ -209,7 +224,7 @@ class ServiceApplication(Application):
         event_ids = [str(event_id_for(e.originator_id, e.originator_version))
                      for e in events if self.to_contract(e) is not None]
         record = CommandRecord(self.name, command.context.causation_id, command.operation, command.fingerprint,
-                               {**result, "events": event_ids}, command.context.as_event_data())
+                               {**result, "events": event_ids}, recorded)
         return _Decided(command, [*events, *record.collect_events()], result, event_ids)
 
     def _save(self, decisions: list[_Decided]) -> None:
@@ -248,7 +263,7 @@ class _Command:
     fingerprint: str
     operation: str
     context: CommandContext
-    decide: Callable[[], tuple[Sequence[Aggregate], dict]]
+    decide: Callable[[], Changes]
 
 
 @dataclass

@@ -20,6 +20,7 @@ import time
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
@@ -34,7 +35,7 @@ from opentelemetry.trace import SpanKind
 
 from shared import tracing
 from shared.commands import Command
-from shared.context import CommandContext, correlation_id, current_caller
+from shared.context import CommandContext, correlation_id, current_caller, current_command
 from shared.errors import CommandRefused, Conflict, InvalidInput, MissingIdempotencyKey, OutcomeUnknown
 from shared.eventstore import CommandOutcome
 from shared.faults import crash_point
@@ -49,20 +50,29 @@ logger = logging.getLogger("commands")
 
 @dataclass(frozen=True)
 class Endpoint:
-    """How a command (shared/commands/) runs on its service; who may run it, and on what, is in the role
-    table."""
+    """How a command (shared/commands/) runs on its service: its facts are read (`facts`, async, from the
+    service's views and stores; None when the command needs none), then the application decides it on them in
+    one call (`decide`, an `@decision` method, synchronous as the event store is: in a worker thread).
+    `after`, when given, finishes what the facts began outside the store (a key made, an index to update),
+    with the outcome, or None when the command was refused. Who may run it, and on what: the role table."""
 
     input: type[Command]
-    run: Callable[[Command, CommandContext], Awaitable[CommandOutcome]]
+    facts: Callable[[Command], Awaitable[Any]] | None
+    decide: Callable[..., CommandOutcome]
+    after: Callable[[Command, Any, CommandOutcome | None], Awaitable[None]] | None = None
 
-
-def threaded(model: type[Command], method: Callable[[Command, CommandContext], CommandOutcome]) -> Endpoint:
-    """A command whose application method (synchronous, as the event store is) runs in a worker thread."""
-
-    async def run(command: Command, context: CommandContext) -> CommandOutcome:
-        return await anyio.to_thread.run_sync(method, command, context)
-
-    return Endpoint(model, run)
+    async def run(self, command: Command) -> CommandOutcome:
+        facts = None if self.facts is None else await self.facts(command)
+        arguments = (command,) if self.facts is None else (command, facts)
+        try:
+            outcome = await anyio.to_thread.run_sync(self.decide, *arguments)
+        except CommandRefused:  # nothing was written (an outcome unknown leaves everything as it is)
+            if self.after is not None:
+                await self.after(command, facts, None)
+            raise
+        if self.after is not None:
+            await self.after(command, facts, outcome)
+        return outcome
 
 
 QueryHandler = Callable[[Request], Awaitable[JSONResponse]]
@@ -156,7 +166,8 @@ def command_app(
         try:
             context = await command_context(request, verifier, name, command_key)
             correlation_id.set(context.correlation_id)
-            return await command.run(await parse_input(request, command.input), context)
+            current_command.set(context)
+            return await command.run(await parse_input(request, command.input))
         except IntegrityError:
             # Another command changed the same aggregate at the same moment: nothing was written.
             raise Conflict("a concurrent change won; retry the command with the same key") from None

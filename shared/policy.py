@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 
 from shared.context import current_caller
+from shared.domain import record_role
 from shared.errors import Forbidden, NotFound
 from shared.identity import Caller, Role
 
@@ -120,10 +121,16 @@ def reaches(caller: Caller, scope: Scope, record: Record) -> bool:
     return False
 
 
+def allowing_role(name: str, record: Record, caller: Caller) -> str | None:
+    """The first of the caller's roles (in alphabetical order) reaching the record under operation `name`."""
+    allowed = operation(name).scopes
+    return next((role for role in sorted(caller.roles & set(allowed))
+                 if any(reaches(caller, scope, record) for scope in allowed[role])), None)
+
+
 def allows(name: str, record: Record, caller: Caller) -> bool:
     """Whether one of the caller's roles reaches the record under operation `name`."""
-    allowed = operation(name).scopes
-    return any(reaches(caller, scope, record) for role in caller.roles & set(allowed) for scope in allowed[role])
+    return allowing_role(name, record, caller) is not None
 
 
 def authorize(name: str, record: Record, caller: Caller | None = None) -> None:
@@ -140,8 +147,10 @@ def authorize_any(name: str, records: list[Record], caller: Caller | None = None
     caller = caller or current_caller.get()
     if caller is None:
         raise Forbidden(f"{name}: no caller")  # a command always runs with one; never allow by default
-    if any(allows(name, record, caller) for record in records):
-        return
+    for record in records:
+        if (role := allowing_role(name, record, caller)) is not None:
+            record_role(role)  # what the command records is done in the role that reached the record
+            return
     hiding = [r for r in (records if seen is None else seen) if r.read and r.unknown]
     if hiding and not any(allows(r.read, r, caller) for r in hiding):
         raise hiding[0].unknown

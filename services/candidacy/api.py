@@ -1,97 +1,40 @@
-"""The candidacy service's endpoints (commands: shared/commands/candidacy.py). Commands that decide on
-catalog facts read them first from the service's own views, as they stand today, with the branches
-owning the certification (what a branch admin's rights are checked on)."""
+"""The candidacy service's endpoints (commands: shared/commands/candidacy.py): each command, the reader of
+the facts it is decided on (services/candidacy/facts.py, people.py), and the application's decision."""
 
 from __future__ import annotations
 
-from datetime import date
-
-import anyio
-
 from shared.commands.candidacy import (
-    CheckEligibility, ConfirmAccount, CorrectCandidate, EntrustCandidate, DecideAdmissibility, DecideFunding, DeclareExperience, FileAdmissibility, OnCandidacy,
-    EraseCandidate, OpenCandidacy, Position, RegisterCandidate, RequestFunding, SetPath, SubmitValidationFile, Transfer, Withdraw,
+    CheckEligibility, ConfirmAccount, CorrectCandidate, DecideAdmissibility, DecideFunding, DeclareExperience,
+    EntrustCandidate, EraseCandidate, FileAdmissibility, OpenCandidacy, Position, RegisterCandidate, RequestFunding,
+    SetPath, SubmitValidationFile, Transfer, Withdraw,
 )
 from shared.http import Endpoint
 
-from services.candidacy import catalog_view
 from services.candidacy.application import CandidacyApplication
-from services.candidacy.domain import UnknownCertification
+from services.candidacy.facts import Facts
 from services.candidacy.people import People
 
 
 def commands(app: CandidacyApplication, pool) -> dict[str, Endpoint]:
     people = People(app, pool)
-
-    async def facts_for(code: str):
-        facts = await catalog_view.certification_facts(pool, code, date.today())
-        if facts is None:
-            raise UnknownCertification("no such certification in the catalog", code=code)
-        return facts
-
-    async def on_candidacy(candidacy_id: str, with_facts: bool = False):
-        candidacy = await anyio.to_thread.run_sync(app.candidacy, candidacy_id)
-        owners = await catalog_view.owners(pool, candidacy.certification)
-        return candidacy, owners, (await facts_for(candidacy.certification) if with_facts else None)
-
-    async def open_candidacy(command: OpenCandidacy, context):
-        facts = await facts_for(command.certification)
-        owners = await catalog_view.owners(pool, command.certification)
-        seen = await people.records(await anyio.to_thread.run_sync(app.candidate, command.candidate_id))
-        return await anyio.to_thread.run_sync(lambda: app.open_candidacy(command, facts, date.today(), owners, context,
-                                                                         seen=seen))
-
-    def on_facts(method):
-        """A step decided on the catalog's facts of the day."""
-
-        async def run(command: OnCandidacy, context):
-            _, owners, facts = await on_candidacy(command.candidacy_id, with_facts=True)
-            return await anyio.to_thread.run_sync(method, command, facts, date.today(), owners, context)
-
-        return run
-
-    async def position(command: Position, context):
-        candidacy, owners, facts = await on_candidacy(command.candidacy_id, with_facts=True)
-        held = await catalog_view.held_blocks(pool, candidacy.candidate_id)
-        return await anyio.to_thread.run_sync(app.position, command, facts, held, date.today(), owners, context)
-
-    async def transfer(command: Transfer, context):
-        _, owners, facts = await on_candidacy(command.candidacy_id, with_facts=True)
-        return await anyio.to_thread.run_sync(app.transfer, command, facts, owners, context)
-
-    async def confirm_account(command: ConfirmAccount, context):
-        return await anyio.to_thread.run_sync(app.confirm_account, command, context)
-
-    async def entrust_candidate(command: EntrustCandidate, context):
-        known = await catalog_view.accredited(pool, command.organisation_id, date.today())
-        return await anyio.to_thread.run_sync(app.entrust_candidate, command, known, context)
-
-    def step(method):
-        """A step on one candidacy that needs no catalog fact beyond its owners."""
-
-        async def run(command: OnCandidacy, context):
-            _, owners, _ = await on_candidacy(command.candidacy_id)
-            return await anyio.to_thread.run_sync(method, command, owners, context)
-
-        return run
-
+    facts = Facts(app, pool, people)
     endpoints = [
-        Endpoint(RegisterCandidate, people.register),
-        Endpoint(ConfirmAccount, confirm_account),
-        Endpoint(EntrustCandidate, entrust_candidate),
-        Endpoint(CorrectCandidate, people.correct),
-        Endpoint(EraseCandidate, people.erase),
-        Endpoint(OpenCandidacy, open_candidacy),
-        Endpoint(CheckEligibility, on_facts(app.check_eligibility)),
-        Endpoint(DeclareExperience, step(app.declare_experience)),
-        Endpoint(Position, position),
-        Endpoint(SetPath, step(app.set_path)),
-        Endpoint(RequestFunding, step(app.request_funding)),
-        Endpoint(DecideFunding, step(app.decide_funding)),
-        Endpoint(FileAdmissibility, step(app.file_admissibility)),
-        Endpoint(DecideAdmissibility, on_facts(app.decide_admissibility)),
-        Endpoint(SubmitValidationFile, step(app.submit_validation_file)),
-        Endpoint(Transfer, transfer),
-        Endpoint(Withdraw, step(app.withdraw)),
+        Endpoint(RegisterCandidate, people.registration, app.register_candidate, after=people.after_registration),
+        Endpoint(ConfirmAccount, None, app.confirm_account),
+        Endpoint(EntrustCandidate, facts.entrusting, app.entrust_candidate),
+        Endpoint(CorrectCandidate, people.correction, app.correct_candidate, after=people.after_correction),
+        Endpoint(EraseCandidate, people.erasure, app.erase_candidate, after=people.after_erasure),
+        Endpoint(OpenCandidacy, facts.opening, app.open_candidacy),
+        Endpoint(CheckEligibility, facts.catalog_step, app.check_eligibility),
+        Endpoint(DeclareExperience, facts.step, app.declare_experience),
+        Endpoint(Position, facts.position, app.position),
+        Endpoint(SetPath, facts.step, app.set_path),
+        Endpoint(RequestFunding, facts.step, app.request_funding),
+        Endpoint(DecideFunding, facts.step, app.decide_funding),
+        Endpoint(FileAdmissibility, facts.step, app.file_admissibility),
+        Endpoint(DecideAdmissibility, facts.catalog_step, app.decide_admissibility),
+        Endpoint(SubmitValidationFile, facts.step, app.submit_validation_file),
+        Endpoint(Transfer, facts.catalog_step, app.transfer),
+        Endpoint(Withdraw, facts.step, app.withdraw),
     ]
     return {endpoint.input.operation: endpoint for endpoint in endpoints}

@@ -1,41 +1,54 @@
-"""Candidacy commands: get, decide, save. Catalog facts arrive as arguments, read from the views."""
+"""Candidacy commands, each decided in one method on its facts (services/candidacy/domain.py: `*Facts`, read
+before by services/candidacy/facts.py): get the aggregate, authorize on it, call it, return it."""
 
 from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import date
+from functools import lru_cache
 
 from shared.commands.candidacy import (
-    CheckEligibility, CloseCandidacy, ConfirmAccount, CorrectCandidate, EntrustCandidate, DecideAdmissibility, DecideFunding, DeclareExperience, FileAdmissibility,
-    EraseCandidate, OnCandidacy, OpenCandidacy, Position, RegisterCandidate, RequestFunding, SetPath, SubmitValidationFile, Transfer,
-    Withdraw,
+    CheckEligibility, CloseCandidacy, ConfirmAccount, CorrectCandidate, DecideAdmissibility, DecideFunding,
+    DeclareExperience, EntrustCandidate, EraseCandidate, FileAdmissibility, OpenCandidacy, Position,
+    RegisterCandidate, RequestFunding, SetPath, SubmitValidationFile, Transfer, Withdraw,
 )
-from shared.context import CommandContext
-from shared.eventstore import CommandOutcome, ServiceApplication
+from shared.context import current_command
+from shared.eventstore import Changes, ServiceApplication, decision
 from shared.policy import Record, authorize, authorize_any
 
 from services.candidacy.contracts import to_contract
 from services.candidacy.domain import (
-    Candidacy,
-    Candidate,
-    CertificationFacts,
-    HeldBlock,
-    UnknownCandidacy,
-    UnknownCandidate,
-    UnknownOrganisation,
+    Candidacy, Candidate, CatalogStepFacts, CorrectionFacts, EntrustingFacts, ErasureFacts, OpeningFacts,
+    PositionFacts, RegistrationFacts, StepFacts, UnknownCandidacy, UnknownCandidate,
 )
+
+
+@dataclasses.dataclass(frozen=True)
+class CandidacyReference:
+    """What never changes about a candidacy: whose it is, for which certification."""
+
+    candidate_id: str
+    certification: str
 
 
 class CandidacyApplication(ServiceApplication):
     name = "candidacy"
     to_contract = staticmethod(to_contract)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reference = lru_cache(maxsize=100_000)(self._reference)
+
     def candidate(self, candidate_id: str) -> Candidate:
         return self.find(candidate_id, Candidate, unknown_candidate())
 
     def candidacy(self, candidacy_id: str) -> Candidacy:
         return self.find(candidacy_id, Candidacy, unknown_candidacy())
+
+    def _reference(self, candidacy_id: str) -> CandidacyReference:
+        """(Kept once read: the facts of a step are read knowing its certification without the candidacy.)"""
+        candidacy = self.candidacy(candidacy_id)
+        return CandidacyReference(candidacy.candidate_id, candidacy.certification)
 
     def record(self, candidacy: Candidacy, owners: frozenset[str]) -> Record:
         """The candidacy as the role table sees it: its certification's branches and its organisations."""
@@ -45,32 +58,11 @@ class CandidacyApplication(ServiceApplication):
                       account=self.candidate(candidacy.candidate_id).account,
                       read="candidacy", unknown=unknown_candidacy())
 
-    def _on_candidacy(self, command: OnCandidacy, owners: frozenset[str], context: CommandContext,
-                      change) -> CommandOutcome:
-        """A command changing one candidacy: `change(candidacy)` returns extra answer fields.
-        `owners`: the branches owning the candidacy's certification (from the catalog view)."""
-
-        def decide():
-            candidacy = self.candidacy(command.candidacy_id)
-            authorize(command.operation, self.record(candidacy, owners))
-            extra = change(candidacy) or {}
-            return [candidacy], {"id": str(candidacy.id), **extra}
-
-        return self.execute(command, context, decide)
-
-    # --- candidates ---
-
-    def register_candidate(self, command: RegisterCandidate, candidate_id: uuid.UUID, personal: str,
-                           context: CommandContext) -> CommandOutcome:
-        """`personal`: the command's personal fields, sealed with the key made for `candidate_id`."""
-
-        def decide():
-            authorize("register-candidate", Record())
-            candidate = Candidate.register(candidate_id, personal, command.status, command.employer_id,
-                                           command.account, context.actor.organisation_id)
-            return [candidate], {"id": str(candidate.id)}
-
-        return self.execute(command, context, decide)
+    def in_scope(self, command, facts: StepFacts) -> Candidacy:
+        """The candidacy the command names, once the caller's right over it is checked."""
+        candidacy = self.candidacy(command.candidacy_id)
+        authorize(command.operation, self.record(candidacy, facts.owners))
+        return candidacy
 
     @staticmethod
     def person_record(candidate: Candidate) -> Record:
@@ -95,150 +87,138 @@ class CandidacyApplication(ServiceApplication):
                                                read="candidate", unknown=unknown_candidate()))
         return records
 
-    def confirm_account(self, command: ConfirmAccount, context: CommandContext) -> CommandOutcome:
-        def decide():
-            candidate = self.candidate(command.candidate_id)
-            authorize(command.operation, self.person_record(candidate))
-            candidate.confirm_account(context.actor.user_id)
-            return [candidate], {"id": str(candidate.id)}
+    # --- candidates ---
 
-        return self.execute(command, context, decide)
+    @decision
+    def register_candidate(self, command: RegisterCandidate, facts: RegistrationFacts) -> Changes:
+        authorize(command.operation, Record())
+        candidate = Candidate.register(facts.candidate_id, facts.personal, command.status, command.employer_id,
+                                       command.account, current_command.get().actor.organisation_id)
+        return [candidate], {"id": str(candidate.id)}
 
-    def entrust_candidate(self, command: EntrustCandidate, known: bool, context: CommandContext) -> CommandOutcome:
-        """`known`: whether the catalog knows the organisation (accredited by a branch)."""
+    @decision
+    def confirm_account(self, command: ConfirmAccount) -> Changes:
+        candidate = self.candidate(command.candidate_id)
+        authorize(command.operation, self.person_record(candidate))
+        candidate.confirm_account(current_command.get().actor.user_id)
+        return [candidate], {"id": str(candidate.id)}
 
-        def decide():
-            candidate = self.candidate(command.candidate_id)
-            authorize(command.operation, self.person_record(candidate))
-            if not known:
-                raise UnknownOrganisation("no such accredited organisation", organisation_id=command.organisation_id)
-            candidate.entrust(command.organisation_id, by="person")
-            return [candidate], {"id": str(candidate.id)}
+    @decision
+    def entrust_candidate(self, command: EntrustCandidate, facts: EntrustingFacts) -> Changes:
+        candidate = self.candidate(command.candidate_id)
+        authorize(command.operation, self.person_record(candidate))
+        candidate.entrust(command.organisation_id, facts.accredited)
+        return [candidate], {"id": str(candidate.id)}
 
-        return self.execute(command, context, decide)
+    @decision
+    def correct_candidate(self, command: CorrectCandidate, facts: CorrectionFacts) -> Changes:
+        candidate = self.candidate(command.candidate_id)
+        # The person rule: never a right through a candidacy; a refusal names only whom the caller may read.
+        authorize_any(command.operation, [self.person_record(candidate)], seen=list(facts.seen))
+        candidate.correct(facts.personal, list(facts.fields))
+        return [candidate], {"id": str(candidate.id), "fields": sorted(facts.fields)}
 
-    def correct_candidate(self, command: CorrectCandidate, personal: str, fields: list[str],
-                          records: list[Record], context: CommandContext,
-                          seen: list[Record] | None = None) -> CommandOutcome:
-        """`records`: what the caller's right is checked on; `seen`: the person's records, what they read through."""
-
-        def decide():
-            candidate = self.candidate(command.candidate_id)
-            authorize_any(command.operation, records, seen=seen)
-            candidate.correct(personal, fields)
-            return [candidate], {"id": str(candidate.id), "fields": sorted(fields)}
-
-        return self.execute(command, context, decide)
-
-    def erase_candidate(self, command: EraseCandidate, certificates_held: list[str], records: list[Record],
-                        context: CommandContext, seen: list[Record] | None = None) -> CommandOutcome:
-        def decide():
-            candidate = self.candidate(command.candidate_id)
-            authorize_any(command.operation, records, seen=seen)
-            candidate.erase(certificates_held)
-            return [candidate], {"id": str(candidate.id)}
-
-        return self.execute(command, context, decide)
+    @decision
+    def erase_candidate(self, command: EraseCandidate, facts: ErasureFacts) -> Changes:
+        candidate = self.candidate(command.candidate_id)
+        authorize_any(command.operation, [self.person_record(candidate)], seen=list(facts.seen))
+        candidate.erase(list(facts.certificates_held))
+        return [candidate], {"id": str(candidate.id)}
 
     # --- candidacies ---
 
-    def open_candidacy(self, command: OpenCandidacy, facts: CertificationFacts, on: date, owners: frozenset[str],
-                       context: CommandContext, seen: list[Record] | None = None) -> CommandOutcome:
-        """`seen`: the candidate's records (`candidate_records`), what the caller reads the person through."""
+    @decision
+    def open_candidacy(self, command: OpenCandidacy, facts: OpeningFacts) -> Changes:
+        candidate = self.candidate(command.candidate_id)
+        authorize_any("candidate", list(facts.seen))  # a person the caller may not read is, to them, no person
+        authorize(command.operation, Record(branches=facts.owners, evaluator=command.evaluator_id,
+                                            trainer=command.trainer_id, account=candidate.account))
+        candidate.check_entrusted_to(current_command.get().actor.organisation_id)
+        candidacy = Candidacy.open(
+            candidate, facts.certification, command.route, command.evaluator_id, command.trainer_id,
+            command.employer_id or candidate.employer_id, [p.model_dump() for p in command.experience],
+            command.blocks, facts.today)
+        return [candidacy, candidate], {"id": str(candidacy.id)}
 
-        def decide():
-            candidate = self.candidate(command.candidate_id)
-            if seen is not None:  # a person the caller may not even read is, to them, no person (shared/policy.py)
-                authorize_any("candidate", seen)
-            authorize("open-candidacy", Record(branches=owners, evaluator=command.evaluator_id,
-                                               trainer=command.trainer_id, account=candidate.account))
-            candidate.check_entrusted_to(context.actor.organisation_id)
-            candidacy = Candidacy.open(
-                candidate, facts, command.route, command.evaluator_id, command.trainer_id,
-                command.employer_id or candidate.employer_id, [p.model_dump() for p in command.experience],
-                command.blocks, on)
-            return [candidacy, candidate], {"id": str(candidacy.id)}
+    @decision
+    def check_eligibility(self, command: CheckEligibility, facts: CatalogStepFacts) -> Changes:
+        candidacy = self.in_scope(command, facts)
+        candidacy.check_eligibility(facts.certification, facts.today)
+        return [candidacy], {"id": str(candidacy.id)}
 
-        return self.execute(command, context, decide)
+    @decision
+    def declare_experience(self, command: DeclareExperience, facts: StepFacts) -> Changes:
+        candidacy = self.in_scope(command, facts)
+        candidacy.declare_experience([p.model_dump() for p in command.periods])
+        return [candidacy], {"id": str(candidacy.id)}
 
-    def check_eligibility(self, command: CheckEligibility, facts: CertificationFacts, on: date, owners: frozenset[str],
-                          context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy(command, owners, context,
-                                  lambda c: c.check_eligibility(facts, on))
+    @decision
+    def position(self, command: Position, facts: PositionFacts) -> Changes:
+        candidacy = self.in_scope(command, facts)
+        blocks = candidacy.position(facts.certification, list(facts.held), facts.today)
+        return [candidacy], {"id": str(candidacy.id), "blocks": blocks}
 
-    def declare_experience(self, command: DeclareExperience, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy(command, owners, context,
-                                  lambda c: c.declare_experience([p.model_dump() for p in command.periods]))
+    @decision
+    def set_path(self, command: SetPath, facts: StepFacts) -> Changes:
+        candidacy = self.in_scope(command, facts)
+        candidacy.set_path([b.model_dump() for b in command.blocks])
+        return [candidacy], {"id": str(candidacy.id)}
 
-    def position(self, command: Position, facts: CertificationFacts, held: list[HeldBlock], on: date,
-                 owners: frozenset[str], context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy(command, owners, context,
-                                  lambda c: {"blocks": c.position(facts, held, on)})
+    @decision
+    def request_funding(self, command: RequestFunding, facts: StepFacts) -> Changes:
+        candidacy = self.in_scope(command, facts)
+        funding_id = candidacy.request_funding(command.funder, command.funder_id, str(command.amount))
+        return [candidacy], {"id": str(candidacy.id), "funding_id": funding_id}
 
-    def set_path(self, command: SetPath, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy(command, owners, context, lambda c: c.set_path([b.model_dump() for b in command.blocks]))
+    @decision
+    def decide_funding(self, command: DecideFunding, facts: StepFacts) -> Changes:
+        candidacy = self.in_scope(command, facts)
+        candidacy.decide_funding(command.funding_id, command.granted,
+                                 None if command.granted_amount is None else str(command.granted_amount),
+                                 command.reason)
+        return [candidacy], {"id": str(candidacy.id)}
 
-    def request_funding(self, command: RequestFunding, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy(command, owners, context, lambda c: {
-            "funding_id": c.request_funding(command.funder, command.funder_id, str(command.amount))})
+    @decision
+    def file_admissibility(self, command: FileAdmissibility, facts: StepFacts) -> Changes:
+        candidacy = self.in_scope(command, facts)
+        candidacy.file_admissibility()
+        return [candidacy], {"id": str(candidacy.id)}
 
-    def decide_funding(self, command: DecideFunding, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy(command, owners, context, lambda c: c.decide_funding(
-            command.funding_id, command.granted,
-            None if command.granted_amount is None else str(command.granted_amount), command.reason))
+    @decision
+    def decide_admissibility(self, command: DecideAdmissibility, facts: CatalogStepFacts) -> Changes:
+        candidacy = self.in_scope(command, facts)
+        candidacy.decide_admissibility(command.admissible, command.reason, facts.certification, facts.today)
+        return [candidacy], {"id": str(candidacy.id)}
 
-    def file_admissibility(self, command: FileAdmissibility, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy(command, owners, context, lambda c: c.file_admissibility())
+    @decision
+    def submit_validation_file(self, command: SubmitValidationFile, facts: StepFacts) -> Changes:
+        candidacy = self.in_scope(command, facts)
+        candidacy.submit_validation_file()
+        return [candidacy], {"id": str(candidacy.id)}
 
-    def decide_admissibility(self, command: DecideAdmissibility, facts: CertificationFacts, on: date, owners: frozenset[str],
-                             context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy(command, owners, context, lambda c: c.decide_admissibility(
-            command.admissible, command.reason, facts, on))
+    @decision
+    def transfer(self, command: Transfer, facts: CatalogStepFacts) -> Changes:
+        candidacy = self.in_scope(command, facts)
+        candidate = self.candidate(candidacy.candidate_id)
+        candidacy.transfer(candidate, facts.certification, command.evaluator_id, command.reason,
+                           by=current_command.get().actor.organisation_id)
+        return [candidacy, candidate], {"id": str(candidacy.id)}
 
-    def submit_validation_file(self, command: SubmitValidationFile, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
-        return self._on_candidacy(command, owners, context,
-                                  lambda c: c.submit_validation_file())
-
-    def transfer(self, command: Transfer, facts: CertificationFacts, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
-        """The person goes with the candidacy only when the organisation holding it, itself with a right over
-        them, transfers it: a right is handed on by who holds it, never gained by acting (a branch moving a
-        candidacy gives the new centre the candidacy, not the person)."""
-
-        def decide():
-            candidacy = self.candidacy(command.candidacy_id)
-            authorize(command.operation, self.record(candidacy, owners))
-            candidate = self.candidate(candidacy.candidate_id)
-            holder = context.actor.organisation_id
-            hands_on = holder == candidacy.evaluator_id and holder in candidate.organisations()
-            candidacy.transfer(facts, command.evaluator_id, command.reason)
-            if hands_on:
-                candidate.entrust(command.evaluator_id, by="transfer")
-            return [candidacy, candidate], {"id": str(candidacy.id)}
-
-        return self.execute(command, context, decide)
-
-    def withdraw(self, command: Withdraw, owners: frozenset[str], context: CommandContext) -> CommandOutcome:
-        return self._ending(command, context, lambda c, candidate: c.withdraw(
-            candidate, command.reason), owners)
-
-    def close_candidacy(self, command: CloseCandidacy, context: CommandContext) -> CommandOutcome:
-        """On the jury's full award, through its event: no caller, the jury's decision is the authority."""
-        return self._ending(command, context, lambda c, candidate: c.close(
-            candidate, command.reason))
-
-    def _ending(self, command: Withdraw | CloseCandidacy, context: CommandContext, end,
-                owners: frozenset[str] | None = None) -> CommandOutcome:
+    @decision
+    def withdraw(self, command: Withdraw, facts: StepFacts) -> Changes:
         """Ending a candidacy frees the candidate to open another for the same certification."""
+        candidacy = self.in_scope(command, facts)
+        candidate = self.candidate(candidacy.candidate_id)
+        candidacy.withdraw(candidate, command.reason)
+        return [candidacy, candidate], {"id": str(candidacy.id)}
 
-        def decide():
-            candidacy = self.candidacy(command.candidacy_id)
-            if owners is not None:
-                authorize(command.operation, self.record(candidacy, owners))
-            candidate = self.candidate(candidacy.candidate_id)
-            end(candidacy, candidate)
-            return [candidacy, candidate], {"id": str(candidacy.id)}
-
-        return self.execute(command, context, decide)
+    @decision
+    def close_candidacy(self, command: CloseCandidacy) -> Changes:
+        """On the jury's full award, through its event: no caller, the jury's decision is the authority."""
+        candidacy = self.candidacy(command.candidacy_id)
+        candidate = self.candidate(candidacy.candidate_id)
+        candidacy.close(candidate, command.reason)
+        return [candidacy, candidate], {"id": str(candidacy.id)}
 
 
 def unknown_candidate() -> UnknownCandidate:

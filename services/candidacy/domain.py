@@ -86,6 +86,76 @@ class HeldBlock:
     valid_until: date | None  # None: for life
 
 
+# --- what each command is decided on besides its aggregates (read by services/candidacy/facts.py) ------
+
+
+@dataclass(frozen=True)
+class StepFacts:
+    """A step on a candidacy: the branches owning its certification (whose admins' rights are checked on
+    it) and the day it is decided on."""
+
+    owners: frozenset[str]
+    today: date
+
+
+@dataclass(frozen=True)
+class CatalogStepFacts(StepFacts):
+    """A step deciding on the catalog's facts of the day about the candidacy's certification."""
+
+    certification: CertificationFacts
+
+
+@dataclass(frozen=True)
+class PositionFacts(CatalogStepFacts):
+    """Positioning: also the blocks the candidate already holds."""
+
+    held: tuple[HeldBlock, ...]
+
+
+@dataclass(frozen=True)
+class OpeningFacts:
+    """Opening a candidacy: the certification's facts and owners, and the person's records as the role
+    table sees them (shared.policy.Record: what the caller may read the person through)."""
+
+    certification: CertificationFacts
+    owners: frozenset[str]
+    seen: tuple
+    today: date
+
+
+@dataclass(frozen=True)
+class EntrustingFacts:
+    """A person entrusting their record to an organisation: whether the catalog knows it as accredited."""
+
+    accredited: bool
+
+
+@dataclass(frozen=True)
+class RegistrationFacts:
+    """A registration: the id chosen for the person, and their fields sealed with the key made for it."""
+
+    candidate_id: uuid.UUID
+    personal: str
+
+
+@dataclass(frozen=True)
+class CorrectionFacts:
+    """A rectification: the person's whole data sealed anew, the names of the fields it changes, and the
+    person's records as the role table sees them (what the caller reads them through)."""
+
+    personal: str
+    fields: tuple[str, ...]
+    seen: tuple
+
+
+@dataclass(frozen=True)
+class ErasureFacts:
+    """An erasure: the numbers of the certificates in force the person holds, and their records as seen."""
+
+    certificates_held: tuple[str, ...]
+    seen: tuple
+
+
 def experience_months(periods: list[dict]) -> int:
     """Whole calendar months over the union of the periods: overlapping or adjoining periods count once,
     and 1 January to 30 June is six months."""
@@ -212,9 +282,15 @@ class Candidate(Aggregate):
         self.account = account
         self.invited_account = None
 
-    def entrust(self, organisation_id: str, by: str) -> None:
-        """`by`: "person" (the person, signed in, links their record to the organisation) or "transfer" (the
-        organisation holding their candidacy and a right over them hands it on with the candidacy)."""
+    def entrust(self, organisation_id: str, accredited: bool) -> None:
+        """The person, signed in, links their record to an organisation the catalog knows (accredited)."""
+        if not accredited:
+            raise UnknownOrganisation("no such accredited organisation", organisation_id=organisation_id)
+        self.hand_on(organisation_id, by="person")
+
+    def hand_on(self, organisation_id: str, by: str) -> None:
+        """`by`: "person" (the person links their record to the organisation) or "transfer" (the organisation
+        holding their candidacy and a right over them hands it on with the candidacy)."""
         self.check_not_erased()
         if organisation_id not in self.organisations():
             self._entrusted(organisation_id=organisation_id, by=by)
@@ -301,7 +377,6 @@ class Candidacy(Aggregate):
         self.path: list[dict] = []
         self.fundings: dict[str, dict] = {}
         self.admissibility: dict | None = None
-        self.validation_file_submitted = False
 
     @classmethod
     def open(cls, candidate: Candidate, facts: CertificationFacts, route: str, evaluator_id: str,
@@ -465,7 +540,6 @@ class Candidacy(Aggregate):
 
     @event("ValidationFileSubmitted")
     def _validation_file_submitted(self) -> None:
-        self.validation_file_submitted = True
         self.status = CandidacyStatus.VALIDATION_FILE_SUBMITTED
 
     # --- lifecycle ---
@@ -479,7 +553,17 @@ class Candidacy(Aggregate):
     def _withdrawn(self, reason: str) -> None:
         self.status = CandidacyStatus.WITHDRAWN
 
-    def transfer(self, facts: CertificationFacts, evaluator_id: str, reason: str) -> None:
+    def transfer(self, candidate: Candidate, facts: CertificationFacts, evaluator_id: str, reason: str,
+                 by: str | None) -> None:
+        """`by`: the organisation moving the candidacy. The person goes with it only when that organisation
+        holds the candidacy and itself has a right over them: a right is handed on by who holds it, never
+        gained by acting (a branch moving a candidacy gives the new centre the candidacy, not the person)."""
+        hands_on = by == self.evaluator_id and by in candidate.organisations()
+        self._move_to(facts, evaluator_id, reason)
+        if hands_on:
+            candidate.hand_on(evaluator_id, by="transfer")
+
+    def _move_to(self, facts: CertificationFacts, evaluator_id: str, reason: str) -> None:
         self.check_in(self.LIVE, "be transferred")
         if evaluator_id == self.evaluator_id:
             raise InvalidInput("the candidacy is already with this organisation")
@@ -500,3 +584,8 @@ class Candidacy(Aggregate):
     @event("Closed")
     def _closed(self, reason: str) -> None:
         self.status = CandidacyStatus.CLOSED
+
+    @property
+    def awarded(self) -> bool:
+        """A candidacy is closed only on the jury's full award (services/candidacy/jury_events.py)."""
+        return self.status == CandidacyStatus.CLOSED

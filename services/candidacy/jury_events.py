@@ -7,7 +7,7 @@ import anyio
 import asyncpg
 
 from shared.commands.candidacy import CloseCandidacy
-from shared.context import Actor, CommandContext
+from shared.context import Actor, CommandContext, acting
 from shared.contracts import jury
 from shared.envelope import Envelope
 from shared.errors import CommandRefused
@@ -28,7 +28,8 @@ def handler(app: CandidacyApplication):
             command = CloseCandidacy(candidacy_id=fact.candidacy_id,
                                      reason=f"certification awarded by session {fact.session_id}")
             try:
-                await anyio.to_thread.run_sync(app.close_candidacy, command, context)
+                with acting(context):
+                    await anyio.to_thread.run_sync(app.close_candidacy, command)
             except CommandRefused:
                 pass  # already withdrawn or closed: the award changes nothing here
 

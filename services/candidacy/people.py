@@ -27,13 +27,14 @@ from starlette.responses import JSONResponse
 from shared.commands.candidacy import CorrectCandidate, EraseCandidate, RegisterCandidate
 from shared.context import current_caller
 from shared.errors import CommandRefused, Forbidden, InvalidInput
+from shared.eventstore import CommandOutcome
 from shared.identity import TokenVerifier, bearer_token
 from shared.personal import ERASED, MasterKey, Vault, seal, unseal
 from shared.policy import authorize_any, operation
 
 from services.candidacy import catalog_view
 from services.candidacy.application import CandidacyApplication
-from services.candidacy.domain import Candidate, UnknownCandidate
+from services.candidacy.domain import Candidate, CorrectionFacts, ErasureFacts, RegistrationFacts, UnknownCandidate
 
 PERSONAL_FIELDS = ("given_name", "family_name", "birth_date", "email", "phone", "holder")
 MAX_IDS = 1000
@@ -56,49 +57,49 @@ class People:
             self._vault = Vault(self.pool, MasterKey(self.app.env.get("PERSONAL_DATA_KEY") or ""))
         return self._vault
 
-    # --- commands ---
+    # --- the facts of the commands on a person, and what follows their decision (shared/http.py Endpoint) ---
 
-    async def register(self, command: RegisterCandidate, context):
+    async def registration(self, command: RegisterCandidate) -> RegistrationFacts:
+        """The person's key made, and their fields sealed with it, before the registration is decided."""
         candidate_id, personal = uuid.uuid4(), personal_of(command)
         key = await self.vault.create(str(candidate_id), self.words(personal))  # one round trip, before the save
-        sealed = seal(key, str(candidate_id), personal)
-        outcome = await anyio.to_thread.run_sync(self.app.register_candidate, command, candidate_id, sealed, context)
-        if outcome.result["id"] != str(candidate_id):
-            await self.vault.destroy(str(candidate_id))  # a replay: the earlier registration's key stands
-        return outcome
+        return RegistrationFacts(candidate_id, seal(key, str(candidate_id), personal))
 
-    async def correct(self, command: CorrectCandidate, context):
+    async def after_registration(self, command: RegisterCandidate, facts: RegistrationFacts,
+                         outcome: CommandOutcome | None) -> None:
+        if outcome is None or outcome.result["id"] != str(facts.candidate_id):
+            await self.vault.destroy(str(facts.candidate_id))  # refused, or a replay: no one holds this key
+
+    async def correction(self, command: CorrectCandidate) -> CorrectionFacts:
         candidate = await self._candidate(command.candidate_id)
-        personal, fields = "", []
+        personal, fields = "", ()
         if not candidate.erased:  # an erased person: the domain refuses, with its reason
             key = await self.vault.key(str(candidate.id))
             current = unseal(key, str(candidate.id), candidate.personal)
             changes = command.changes()
-            fields = [name for name, value in changes.items() if current.get(name) != value]
+            fields = tuple(name for name, value in changes.items() if current.get(name) != value)
             personal = seal(key, str(candidate.id), {**current, **changes})
-        records = [self.app.person_record(candidate)]  # the person rule: never a right through a candidacy
-        seen = await self.records(candidate)  # whom the caller may read: a refusal says no more
-        outcome = await anyio.to_thread.run_sync(lambda: self.app.correct_candidate(
-            command, personal, fields, records, context, seen=seen))
-        await self.reindex(str(candidate.id))
-        return outcome
+        return CorrectionFacts(personal, fields, seen=tuple(await self.records(candidate)))
 
-    async def erase(self, command: EraseCandidate, context):
+    async def after_correction(self, command: CorrectCandidate, facts: CorrectionFacts, outcome: CommandOutcome | None) -> None:
+        if outcome is not None:
+            await self.reindex(command.candidate_id)
+
+    async def erasure(self, command: EraseCandidate) -> ErasureFacts:
+        """The erasure is begun in the vault before it is decided (a crash in between is finished at start)."""
         candidate = await self._candidate(command.candidate_id)
         awarded = await anyio.to_thread.run_sync(
-            lambda: [c for c in candidate.candidacies if self.app.candidacy(c).status == "CLOSED"])  # closed: awarded
+            lambda: [c for c in candidate.candidacies if self.app.candidacy(c).awarded])
         held = await catalog_view.certificates_in_force(self.pool, str(candidate.id), awarded)
-        records = [self.app.person_record(candidate)]  # the person rule: never a right through a candidacy
-        seen = await self.records(candidate)  # whom the caller may read: a refusal says no more
+        seen = tuple(await self.records(candidate))  # whom the caller may read: a refusal says no more
         await self.vault.begin_erasure(str(candidate.id))
-        try:
-            outcome = await anyio.to_thread.run_sync(lambda: self.app.erase_candidate(
-                command, held, records, context, seen=seen))
-        except CommandRefused:
-            await self.finish_erasure(str(candidate.id))  # refused: nothing recorded, unless erased before
-            raise
-        await self.vault.destroy(str(candidate.id))
-        return outcome
+        return ErasureFacts(tuple(held), seen)
+
+    async def after_erasure(self, command: EraseCandidate, facts: ErasureFacts, outcome: CommandOutcome | None) -> None:
+        if outcome is None:
+            await self.finish_erasure(command.candidate_id)  # refused: nothing recorded, unless erased before
+        else:
+            await self.vault.destroy(command.candidate_id)
 
     async def finish_erasure(self, candidate_id: str) -> None:
         """The key destroyed if the person is erased in the store; the erasure forgotten otherwise."""

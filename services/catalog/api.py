@@ -1,4 +1,5 @@
-"""The catalog's endpoints: its commands (shared/commands/catalog.py), the batch import of a fiche among them."""
+"""The catalog's endpoints: its commands (shared/commands/catalog.py), the batch import of a fiche among them,
+each decided by the application on its own aggregates (no facts read before)."""
 
 from __future__ import annotations
 
@@ -6,23 +7,23 @@ from shared.commands.catalog import (
     Accredit, ChangeOwners, CreateBranch, CreateCertification, DeclareEquivalence, DeclareSuccession, ImportFiche,
     PublishVersion, RecordRegistration, RegisterOrganisation, WithdrawAccreditation,
 )
-from shared.http import Endpoint, threaded
+from shared.http import Endpoint
 
 from services.catalog.application import CatalogApplication
 
 
 def commands(app: CatalogApplication, _pool) -> dict[str, Endpoint]:
     endpoints = [
-        threaded(CreateBranch, app.create_branch),
-        threaded(RegisterOrganisation, app.register_organisation),
-        threaded(CreateCertification, app.create_certification),
-        threaded(PublishVersion, app.publish_version),
-        threaded(ChangeOwners, app.change_owners),
-        threaded(RecordRegistration, app.record_registration),
-        threaded(DeclareSuccession, app.declare_succession),
-        threaded(DeclareEquivalence, app.declare_equivalence),
-        threaded(Accredit, app.accredit),
-        threaded(WithdrawAccreditation, app.withdraw_accreditation),
-        threaded(ImportFiche, app.import_fiche),
+        Endpoint(CreateBranch, None, app.create_branch),
+        Endpoint(RegisterOrganisation, None, app.register_organisation),
+        Endpoint(CreateCertification, None, app.create_certification),
+        Endpoint(PublishVersion, None, app.publish_version),
+        Endpoint(ChangeOwners, None, app.change_owners),
+        Endpoint(RecordRegistration, None, app.record_registration),
+        Endpoint(DeclareSuccession, None, app.declare_succession),
+        Endpoint(DeclareEquivalence, None, app.declare_equivalence),
+        Endpoint(Accredit, None, app.accredit),
+        Endpoint(WithdrawAccreditation, None, app.withdraw_accreditation),
+        Endpoint(ImportFiche, None, app.import_fiche),
     ]
     return {endpoint.input.operation: endpoint for endpoint in endpoints}

@@ -14,7 +14,9 @@ from eventsourcing.domain import event
 from shared import rules
 from shared.domain import Aggregate
 from shared.errors import CommandRefused, Conflict, InvalidInput, NotFound
-from shared.vocabulary import AccreditationScope, CertificationKind, JuryRule, OrganisationKind, Registry
+from shared.vocabulary import (
+    AccreditationScope, CertificationKind, EquivalenceSource, JuryRule, OrganisationKind, Registry,
+)
 
 KINDS = tuple(CertificationKind)
 REGISTRIES = tuple(Registry)
@@ -271,11 +273,16 @@ class Certification(Aggregate):
         self.predecessors = predecessors
         self.successors = successors
 
-    def declare_equivalence(self, block: str, target: str, target_block: str, source: str) -> None:
+    def declare_equivalence(self, block: str, target: Certification, target_block: str) -> None:
+        """A branch's own equivalence: its block stands for a block of the target's current version."""
+        if target_block not in [b["code"] for b in (target.current_version or {}).get("blocks", [])]:
+            raise UnknownCertification("the target block is not in the target's current version",
+                                       target=target.code, target_block=target_block)
         version = self.current_version
         if version is None or block not in [b["code"] for b in version["blocks"]]:
             raise InvalidInput("the block is not in the certification's current version", block=block)
-        equivalence = {"blocks": [block], "target": target, "target_blocks": [target_block], "source": source}
+        equivalence = {"blocks": [block], "target": target.code, "target_blocks": [target_block],
+                       "source": EquivalenceSource.BRANCH}
         if equivalence in self.equivalences:
             raise Conflict("this equivalence is already declared", **equivalence)
         self._equivalences_recorded(code=self.code, equivalences=[*self.equivalences, equivalence])
@@ -287,3 +294,52 @@ class Certification(Aggregate):
     def replace_equivalences_from(self, source: str, equivalences: list[dict]) -> None:
         kept = [e for e in self.equivalences if e["source"] != source]
         self._equivalences_recorded(code=self.code, equivalences=kept + equivalences)
+
+    # --- a France Compétences fiche (shared/commands/catalog.py Fiche) ---
+
+    @classmethod
+    def from_fiche(cls, fiche: dict, owners: list[str], kind: str | None) -> Certification:
+        """A certification first known from its fiche: a CQPM or CQPI says so in its title, else a CQP."""
+        certification = cls.create(fiche["number"], kind or kind_from_title(fiche["title"]), fiche["title"], owners)
+        certification.merge_fiche(fiche, owners)
+        return certification
+
+    def merge_fiche(self, fiche: dict, owners: list[str]) -> None:
+        """Record each part of the fiche that differs from what the certification holds (nothing if none):
+        title, owners added, a new version of its blocks, registration, certifiers, succession, and the
+        equivalences France Compétences declares (the branches' own are kept)."""
+        if fiche["title"] != self.title:
+            self.retitle(fiche["title"])
+        if owners and sorted(set(owners) | set(self.owners)) != sorted(self.owners):
+            self.change_owners(sorted(set(owners) | set(self.owners)))
+        blocks = [{"code": b["code"], "title": b["title"], "competences": b["competences"],
+                   "modalities": b["modalities"]} for b in fiche["blocks"]]
+        current = self.current_version
+        if blocks and (current is None or current["blocks"] != blocks):
+            settings = current["settings"] if current else {}
+            self.publish_version(blocks, settings, fiche["effect_date"] or fiche["decision_date"] or date.today())
+        registration = {
+            "registry": Registry.RS if fiche["number"].startswith(Registry.RS) else Registry.RNCP,
+            **{name: fiche[name] for name in ("number", "level", "active", "state", "registration_type",
+                                              "decision_date", "effect_date", "end_date", "delivery_deadline",
+                                              "routes")},
+        }
+        if self.registration != registration:
+            self.record_registration(registration)
+        if self.certifiers != fiche["certifiers"]:
+            self.record_certifiers(fiche["certifiers"])
+        if (self.predecessors, self.successors) != (fiche["predecessors"], fiche["successors"]):
+            self.record_succession(fiche["predecessors"], fiche["successors"])
+        source = EquivalenceSource.FRANCE_COMPETENCES
+        equivalences = [{"blocks": c["blocks"], "target": c["target_fiche"], "target_blocks": c["target_blocks"],
+                         "source": source} for c in fiche["correspondences"]]
+        if [e for e in self.equivalences if e["source"] == source] != equivalences:
+            self.replace_equivalences_from(source, equivalences)
+
+
+def kind_from_title(title: str) -> CertificationKind:
+    """CQPM and CQPI say so in their titles; every other imported fiche is taken as a CQP."""
+    for kind in (CertificationKind.CQPM, CertificationKind.CQPI):
+        if re.search(rf"\b{kind}\b", title, re.IGNORECASE):
+            return kind
+    return CertificationKind.CQP

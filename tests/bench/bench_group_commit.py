@@ -32,8 +32,9 @@ from eventsourcing.domain import Aggregate, event
 from prometheus_client import REGISTRY
 
 from services.candidacy.application import CandidacyApplication
+from services.candidacy.domain import RegistrationFacts
 from shared.commands.candidacy import RegisterCandidate
-from shared.context import Actor, CommandContext, current_caller
+from shared.context import Actor, CommandContext, acting, current_caller
 from shared.identity import Caller
 from tests.harness import System
 
@@ -98,8 +99,8 @@ def in_process_rates(dsn: str, schema: str, seconds: float) -> dict[int, tuple[f
             def client(i: int) -> None:
                 current_caller.set(caller)
                 while time.perf_counter() < deadline:
-                    app.register_candidate(command, uuid.uuid4(), "sealed" * 40,
-                                           CommandContext.new(actor, str(uuid.uuid4())))
+                    with acting(CommandContext.new(actor, str(uuid.uuid4()))):
+                        app.register_candidate(command, RegistrationFacts(uuid.uuid4(), "sealed" * 40))
                     done[i] += 1
 
             before = in_process_saves()

@@ -24,7 +24,7 @@ from shared.settings import Settings
 from tests.harness import fresh_database, infrastructure
 from tests.unit.as_client import AsClient
 from tests.unit.conftest import EVERY_RIGHT
-from tests.unit.test_group_commit import Saves, branch, context, records, together, version
+from tests.unit.test_group_commit import Saves, branch, context, executed, records, together, version
 
 CANDIDATE = {"given_name": "Ana", "family_name": "Lopes", "email": "ana@example.org", "status": "JOB_SEEKER"}
 
@@ -161,7 +161,7 @@ def test_a_command_that_fails_after_changing_an_aggregate_leaves_no_trace_for_th
 
     saves = Saves(app, queued=2)
     _, failed, published = together(saves, lambda: app.create_branch(branch("FIRST"), context("first")), [
-        lambda: app.execute(CreateBranch(**branch("ZZ")), context("half"), half_done),
+        lambda: executed(app, CreateBranch(**branch("ZZ")), context("half"), half_done),
         lambda: app.publish_version(version(block="BC09"), context("v")),
     ])
     assert isinstance(failed, BranchAlreadyExists)

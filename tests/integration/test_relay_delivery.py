@@ -13,7 +13,7 @@ from aiokafka.errors import KafkaTimeoutError, NotEnoughReplicasError
 
 from services.catalog.application import CatalogApplication
 from shared.commands.catalog import CreateBranch
-from shared.context import current_caller
+from shared.context import acting, current_caller
 from shared.envelope import Envelope
 from shared.relay import Relay
 from shared.settings import Settings
@@ -74,7 +74,8 @@ async def create_branch(app, code: str) -> tuple[str, int]:
     """(the branch's published event id, the position of its last stored event)."""
     def command():
         current_caller.set(EVERY_RIGHT)
-        return app.create_branch(CreateBranch(code=code, name=code, idcc=[]), context(f"branch-{code}"))
+        with acting(context(f"branch-{code}")):
+            return app.create_branch(CreateBranch(code=code, name=code, idcc=[]))
 
     outcome = await asyncio.to_thread(command)
     (event_id,) = outcome.event_ids

@@ -1,11 +1,13 @@
 """Applications driven as a client drives them: each command written as the JSON a client sends, and
-validated by its model (shared/commands/) before the typed application method gets it."""
+validated by its model (shared/commands/) before the typed application method gets it; a command context
+given last is the one the command runs under (shared.context.current_command, as the endpoint sets it)."""
 
 from __future__ import annotations
 
 import inspect
 
 from shared.commands import Command
+from shared.context import CommandContext, acting
 
 
 def _models() -> dict[str, type[Command]]:
@@ -31,6 +33,10 @@ class AsClient:
             return attribute
 
         def call(command, *args, **kwargs):
-            return attribute(model.model_validate(command) if isinstance(command, dict) else command, *args, **kwargs)
+            command = model.model_validate(command) if isinstance(command, dict) else command
+            if not (args and isinstance(args[-1], CommandContext)):
+                return attribute(command, *args, **kwargs)
+            with acting(args[-1]):
+                return attribute(command, *args[:-1], **kwargs)
 
         return call

@@ -10,7 +10,12 @@ from shared.context import Actor, CommandContext
 from services.candidacy.application import CandidacyApplication
 from services.candidacy.domain import (
     CandidacyAlreadyOpen,
+    CatalogStepFacts,
     CertificationFacts,
+    RegistrationFacts,
+    OpeningFacts,
+    PositionFacts,
+    StepFacts,
     HeldBlock,
     NotEligible,
     TransitionRefused,
@@ -19,7 +24,7 @@ from services.candidacy.domain import (
 from shared.errors import Forbidden, InvalidInput
 from tests.unit.as_client import AsClient
 
-ACTOR = Actor(user_id="u1", organisation_id="AFPI", role="evaluator")
+ACTOR = Actor(user_id="u1", organisation_id="platform", role="evaluator")  # the test caller's organisation
 TODAY = date(2026, 11, 23)
 _keys = iter(range(10**6))
 EVALUATOR = "org-evaluator"
@@ -56,7 +61,7 @@ def app():
 def candidate(app) -> str:
     return app.register_candidate({"given_name": "Camille", "family_name": "Martin", "birth_date": None,
                                    "email": "c@example.org", "phone": None, "status": "EMPLOYEE",
-                                   "employer_id": None}, uuid.uuid4(), SEALED, ctx()).result["id"]
+                                   "employer_id": None}, RegistrationFacts(uuid.uuid4(), SEALED), ctx()).result["id"]
 
 
 def opening(candidate_id, route="VAE", **overrides) -> dict:
@@ -65,8 +70,22 @@ def opening(candidate_id, route="VAE", **overrides) -> dict:
             "blocks": [], **overrides}
 
 
+STEP = StepFacts(OWNERS, TODAY)
+
+
+def on_catalog(**overrides) -> CatalogStepFacts:
+    return CatalogStepFacts(OWNERS, TODAY, facts(**overrides))
+
+
+def opened(app, command: dict, certification: CertificationFacts | None = None, context=None):
+    """`open_candidacy` on the catalog's facts (those of `facts()` by default) and the person's records."""
+    candidate = app.candidate(command["candidate_id"])
+    seen = tuple(app.candidate_records(candidate, {}, {}))
+    return app.open_candidacy(command, OpeningFacts(certification or facts(), OWNERS, seen, TODAY), context or ctx())
+
+
 def open_candidacy(app, **overrides) -> str:
-    return app.open_candidacy(opening(candidate(app), **overrides), facts(), TODAY, OWNERS, ctx()).result["id"]
+    return opened(app, opening(candidate(app), **overrides)).result["id"]
 
 
 def events(app) -> int:
@@ -74,9 +93,10 @@ def events(app) -> int:
 
 
 def refused(app, error, method, *args):
+    """`method(*args)` refused with `error`, having written nothing."""
     written = events(app)
     with pytest.raises(error) as refusal:
-        method(*args, OWNERS, ctx())
+        method(*args)
     assert events(app) == written, "a refused command wrote events"
     return refusal.value
 
@@ -92,29 +112,27 @@ def test_a_vae_candidacy_opens_under_the_version_in_force(app):
 
 
 def test_an_unaccredited_evaluator_makes_the_candidacy_not_eligible(app):
-    refusal = refused(app, NotEligible, app.open_candidacy, opening(candidate(app), evaluator_id="someone"),
-                      facts(), TODAY)
+    refusal = refused(app, NotEligible, opened, app, opening(candidate(app), evaluator_id="someone"), facts())
     assert rules_failed(refusal) == ["EvaluatorNotAccredited"]
 
 
 def test_an_expired_certification_is_not_eligible_and_every_reason_is_given(app):
-    refusal = refused(app, NotEligible, app.open_candidacy, opening(candidate(app), experience=[]),
-                      facts(end_date=date(2025, 1, 1), routes=["FC"]), TODAY)
+    refusal = refused(app, NotEligible, opened, app, opening(candidate(app), experience=[]),
+                      facts(end_date=date(2025, 1, 1), routes=["FC"]))
     assert rules_failed(refusal) == ["CertificationExpired", "VaeRouteNotOpen", "NotEnoughExperience"]
 
 
 def test_no_vae_for_a_certification_outside_the_rncp(app):
-    refusal = refused(app, NotEligible, app.open_candidacy, opening(candidate(app)), facts(registry="RS"), TODAY)
+    refusal = refused(app, NotEligible, opened, app, opening(candidate(app)), facts(registry="RS"))
     assert rules_failed(refusal) == ["VaeNeedsRncpRegistration"]
 
 
 def test_vae_needs_the_minimum_experience_of_the_version(app):
     six_months = [{"start": date(2025, 1, 1), "end": date(2025, 6, 30), "activity": "Stage", "kind": "INTERNSHIP"}]
-    refusal = refused(app, NotEligible, app.open_candidacy, opening(candidate(app), experience=six_months),
-                      facts(), TODAY)
+    refusal = refused(app, NotEligible, opened, app, opening(candidate(app), experience=six_months), facts())
     assert refusal.details["failures"] == [{"rule": "NotEnoughExperience", "needed_months": 12, "declared_months": 6}]
     no_minimum = facts(versions={1: {"blocks": [{"code": "B1"}], "settings": {**SETTINGS, "vae_min_experience_months": 0}}})
-    app.open_candidacy(opening(candidate(app), experience=six_months), no_minimum, TODAY, OWNERS, ctx())
+    opened(app, opening(candidate(app), experience=six_months), no_minimum)
 
 
 def test_overlapping_experience_periods_count_once():
@@ -126,23 +144,22 @@ def test_overlapping_experience_periods_count_once():
 
 def test_one_open_candidacy_per_candidate_and_certification(app):
     person = candidate(app)
-    first = app.open_candidacy(opening(person), facts(), TODAY, OWNERS, ctx()).result["id"]
-    refusal = refused(app, CandidacyAlreadyOpen, app.open_candidacy, opening(person, route="TRAINING"), facts(), TODAY)
+    first = opened(app, opening(person)).result["id"]
+    refusal = refused(app, CandidacyAlreadyOpen, opened, app, opening(person, route="TRAINING"), facts())
     assert first not in str(refusal.details), "a refusal names only what the caller may read"
 
 
 def test_a_withdrawn_candidacy_frees_the_certification_for_a_new_one(app):
     person = candidate(app)
-    first = app.open_candidacy(opening(person), facts(), TODAY, OWNERS, ctx()).result["id"]
-    app.withdraw({"candidacy_id": first, "reason": "moved abroad"}, OWNERS, ctx())
-    app.open_candidacy(opening(person), facts(), TODAY, OWNERS, ctx())
-    refused(app, TransitionRefused, app.withdraw, {"candidacy_id": first, "reason": "again"})
+    first = opened(app, opening(person)).result["id"]
+    app.withdraw({"candidacy_id": first, "reason": "moved abroad"}, STEP, ctx())
+    opened(app, opening(person))
+    refused(app, TransitionRefused, app.withdraw, {"candidacy_id": first, "reason": "again"}, STEP, ctx())
 
 
 def test_only_vae_may_target_some_blocks(app):
-    refused(app, InvalidInput, app.open_candidacy, opening(candidate(app), route="TRAINING", blocks=["RNCP40344BC01"]),
-            facts(), TODAY)
-    candidacy = app.open_candidacy(opening(candidate(app), blocks=["RNCP40344BC02"]), facts(), TODAY, OWNERS, ctx())
+    refused(app, InvalidInput, opened, app, opening(candidate(app), route="TRAINING", blocks=["RNCP40344BC01"]), facts())
+    candidacy = opened(app, opening(candidate(app), blocks=["RNCP40344BC02"]))
     assert list(app.candidacy(candidacy.result["id"]).blocks) == ["RNCP40344BC02"]
 
 
@@ -151,7 +168,7 @@ def test_positioning_recognises_held_and_equivalent_blocks_still_valid(app):
     held = [HeldBlock("RNCP40344", "RNCP40344BC02", None),
             HeldBlock("RNCP40344", "RNCP40344BC03", date(2025, 1, 1)),  # validity over
             HeldBlock("RNCP37507", "RNCP37507BC01", date(2030, 1, 1))]  # equivalent to BC01
-    outcome = app.position({"candidacy_id": candidacy_id}, facts(), held, TODAY, OWNERS, ctx())
+    outcome = app.position({"candidacy_id": candidacy_id}, PositionFacts(OWNERS, TODAY, facts(), tuple(held)), ctx())
     assert outcome.result["blocks"] == {"RNCP40344BC01": "RECOGNISED", "RNCP40344BC02": "HELD",
                                         "RNCP40344BC03": "TO_ACQUIRE", "RNCP40344BC04": "TO_ACQUIRE"}
     assert app.candidacy(candidacy_id).status == "POSITIONED"
@@ -159,58 +176,60 @@ def test_positioning_recognises_held_and_equivalent_blocks_still_valid(app):
 
 def test_a_path_trains_only_for_blocks_to_acquire(app):
     candidacy_id = open_candidacy(app)
-    app.position({"candidacy_id": candidacy_id}, facts(), [HeldBlock("RNCP40344", "RNCP40344BC02", None)], TODAY,
-                 OWNERS, ctx())
+    app.position({"candidacy_id": candidacy_id},
+                 PositionFacts(OWNERS, TODAY, facts(), (HeldBlock("RNCP40344", "RNCP40344BC02", None),)), ctx())
     refused(app, InvalidInput, app.set_path,
-            {"candidacy_id": candidacy_id, "blocks": [{"block": "RNCP40344BC02", "hours": 35, "modules": []}]})
+            {"candidacy_id": candidacy_id, "blocks": [{"block": "RNCP40344BC02", "hours": 35, "modules": []}]}, STEP, ctx())
     app.set_path({"candidacy_id": candidacy_id, "blocks": [{"block": "RNCP40344BC01", "hours": 35, "modules": ["M1"]}]},
-                 OWNERS, ctx())
+                 STEP, ctx())
 
 
 def test_funding_is_requested_then_decided_once_and_a_refusal_says_why(app):
     candidacy_id = open_candidacy(app)
     funding_id = app.request_funding({"candidacy_id": candidacy_id, "funder": "OPCO", "funder_id": None,
-                                      "amount": "1500.00"}, OWNERS, ctx()).result["funding_id"]
+                                      "amount": "1500.00"}, STEP, ctx()).result["funding_id"]
     refused(app, InvalidInput, app.decide_funding, {"candidacy_id": candidacy_id, "funding_id": funding_id,
-                                                   "granted": False, "granted_amount": None, "reason": None})
+                                                   "granted": False, "granted_amount": None, "reason": None},
+            STEP, ctx())
     app.decide_funding({"candidacy_id": candidacy_id, "funding_id": funding_id, "granted": True,
-                        "granted_amount": None, "reason": None}, OWNERS, ctx())
+                        "granted_amount": None, "reason": None}, STEP, ctx())
     assert app.candidacy(candidacy_id).fundings[funding_id]["granted_amount"] == "1500.00"
     refused(app, TransitionRefused, app.decide_funding, {"candidacy_id": candidacy_id, "funding_id": funding_id,
-                                                        "granted": True, "granted_amount": None, "reason": None})
+                                                        "granted": True, "granted_amount": None, "reason": None},
+            STEP, ctx())
 
 
 def test_vae_admissibility_then_validation_file_in_that_order(app):
     candidacy_id = open_candidacy(app)
     on = {"candidacy_id": candidacy_id}
-    refused(app, TransitionRefused, app.submit_validation_file, on)
-    refused(app, TransitionRefused, app.decide_admissibility, {**on, "admissible": True, "reason": "ok"}, facts(), TODAY)
-    app.file_admissibility(on, OWNERS, ctx())
-    app.decide_admissibility({**on, "admissible": True, "reason": "Livret 1 complet"}, facts(), TODAY, OWNERS, ctx())
-    app.submit_validation_file(on, OWNERS, ctx())
+    refused(app, TransitionRefused, app.submit_validation_file, on, STEP, ctx())
+    refused(app, TransitionRefused, app.decide_admissibility, {**on, "admissible": True, "reason": "ok"}, on_catalog(), ctx())
+    app.file_admissibility(on, STEP, ctx())
+    app.decide_admissibility({**on, "admissible": True, "reason": "Livret 1 complet"}, on_catalog(), ctx())
+    app.submit_validation_file(on, STEP, ctx())
     assert app.candidacy(candidacy_id).status == "VALIDATION_FILE_SUBMITTED"
 
 
 def test_admissibility_is_refused_when_the_registration_has_expired_since(app):
     candidacy_id = open_candidacy(app)
-    app.file_admissibility({"candidacy_id": candidacy_id}, OWNERS, ctx())
+    app.file_admissibility({"candidacy_id": candidacy_id}, STEP, ctx())
     refusal = refused(app, NotEligible, app.decide_admissibility,
                       {"candidacy_id": candidacy_id, "admissible": True, "reason": "ok"},
-                      facts(end_date=date(2026, 1, 1)), TODAY)
+                      on_catalog(end_date=date(2026, 1, 1)), ctx())
     assert rules_failed(refusal) == ["CertificationExpired"]
 
 
 def test_only_a_vae_candidacy_files_for_admissibility(app):
     candidacy_id = open_candidacy(app, route="TRAINING")
-    refused(app, TransitionRefused, app.file_admissibility, {"candidacy_id": candidacy_id})
+    refused(app, TransitionRefused, app.file_admissibility, {"candidacy_id": candidacy_id}, STEP, ctx())
 
 
 def test_a_transfer_goes_to_an_accredited_organisation_with_a_reason(app):
     candidacy_id = open_candidacy(app)
     refused(app, NotEligible, app.transfer, {"candidacy_id": candidacy_id, "evaluator_id": "other", "reason": "move"},
-            facts())
+            on_catalog(), ctx())
     app.transfer({"candidacy_id": candidacy_id, "evaluator_id": "other", "reason": "move"},
-                 facts(accredited_evaluators={EVALUATOR, "other"}), OWNERS, ctx())
+                 on_catalog(accredited_evaluators={EVALUATOR, "other"}), ctx())
     assert app.candidacy(candidacy_id).evaluator_id == "other"
 
 
@@ -218,7 +237,7 @@ def test_a_closed_candidacy_accepts_no_further_step(app):
     candidacy_id = open_candidacy(app)
     app.close_candidacy({"candidacy_id": candidacy_id, "reason": "awarded"}, ctx())
     for step in (app.file_admissibility, app.submit_validation_file):
-        refused(app, TransitionRefused, step, {"candidacy_id": candidacy_id})
+        refused(app, TransitionRefused, step, {"candidacy_id": candidacy_id}, STEP, ctx())
 
 
 @pytest.mark.parametrize("periods, months", [
@@ -240,14 +259,14 @@ def test_experience_counts_in_calendar_months_over_the_union_of_the_periods(peri
 def test_an_organisation_opens_a_candidacy_only_for_a_person_it_registered(app):
     """The person rule: a centre accredited for the certification gains no right over a person registered
     elsewhere by opening a candidacy for them."""
-    person = candidate(app)  # registered by AFPI (ACTOR)
+    person = candidate(app)  # registered by the test caller's organisation (ACTOR)
     other_centre = CommandContext.new(Actor(user_id="u2", organisation_id=EVALUATOR, role="evaluator"), "k-other")
     written = events(app)
     with pytest.raises(Forbidden) as refusal:
-        app.open_candidacy(opening(person), facts(), TODAY, OWNERS, other_centre)
+        opened(app, opening(person), context=other_centre)
     assert events(app) == written, "a refused opening wrote events"
     assert "registered" in str(refusal.value.details["missing"])
-    assert app.open_candidacy(opening(person), facts(), TODAY, OWNERS, ctx()).result["id"]
+    assert opened(app, opening(person)).result["id"]
 
 
 def test_a_date_at_the_edge_of_the_calendar_is_invalid_input_not_an_overflow():

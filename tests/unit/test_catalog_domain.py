@@ -5,7 +5,7 @@ import pytest
 
 from shared.domain import event_context
 from shared.errors import InvalidInput
-from services.catalog.domain import Certification, CqpiNeedsSeveralBranches
+from services.catalog.domain import Certification, CqpiNeedsSeveralBranches, UnknownCertification
 
 CONTEXT = {"actor": {"user_id": "u1", "organisation_id": "UIMM", "role": "branch-admin"},
            "correlation_id": "c1", "causation_id": "k1"}
@@ -84,3 +84,41 @@ def test_a_certification_whose_registration_has_ended_is_expired():
     certification.record_registration({"registry": "RNCP", "end_date": date(2021, 7, 21)})
     assert certification.is_expired(date(2021, 7, 22))
     assert not certification.is_expired(date(2021, 7, 21))
+
+
+def test_an_equivalence_names_a_block_of_the_targets_current_version():
+    source, target = create(), create(code="RNCP40344", kind="CQP")
+    source.publish_version(BLOCKS, {}, date(2024, 1, 1))
+    target.publish_version([{"code": "RNCP40344BC01", "title": "Bloc"}], {}, date(2024, 1, 1))
+    with pytest.raises(UnknownCertification):
+        source.declare_equivalence("RNCP34174BC01", target, "RNCP40344BC09")
+    with pytest.raises(InvalidInput):  # nor a block of its own outside its current version
+        source.declare_equivalence("RNCP34174BC09", target, "RNCP40344BC01")
+    assert source.pending_events[-1].__class__.__name__ == "VersionPublished"
+    source.declare_equivalence("RNCP34174BC01", target, "RNCP40344BC01")
+    assert source.equivalences == [{"blocks": ["RNCP34174BC01"], "target": "RNCP40344",
+                                    "target_blocks": ["RNCP40344BC01"], "source": "BRANCH"}]
+
+
+FICHE = {
+    "number": "RNCP37250", "title": "CQPM Technicien de maintenance", "level": "4", "active": True, "state": None,
+    "registration_type": None, "decision_date": date(2023, 1, 1), "effect_date": None, "end_date": None,
+    "delivery_deadline": None, "routes": ["VAE"], "certifiers": [], "predecessors": [], "successors": [],
+    "blocks": [{"code": "RNCP37250BC01", "title": "Maintenance", "competences": None, "modalities": None}],
+    "correspondences": [{"blocks": ["RNCP37250BC01"], "target_fiche": "RNCP1", "target_blocks": ["RNCP1BC01"]}],
+}
+
+
+def test_a_fiche_merged_again_records_nothing_and_keeps_the_branches_own_equivalences():
+    certification = Certification.from_fiche(FICHE, ["UIMM"], None)
+    assert certification.kind == "CQPM" and certification.current_version["effective_from"] == date(2023, 1, 1)
+    assert certification.registration["registry"] == "RNCP" and certification.registration["level"] == "4"
+    target = create(code="RNCP2", kind="CQP")
+    target.publish_version([{"code": "RNCP2BC01", "title": "Bloc"}], {}, date(2024, 1, 1))
+    certification.declare_equivalence("RNCP37250BC01", target, "RNCP2BC01")
+    recorded = len(certification.pending_events)
+    certification.merge_fiche(FICHE, ["UIMM"])
+    assert len(certification.pending_events) == recorded
+    certification.merge_fiche({**FICHE, "correspondences": []}, ["UIMM", "UIT"])
+    assert [e["source"] for e in certification.equivalences] == ["BRANCH"]
+    assert certification.owners == ["UIMM", "UIT"]

@@ -165,10 +165,10 @@ def test_a_database_failing_under_a_command_answers_that_its_outcome_is_unknown(
     from shared.commands.catalog import CreateBranch
     from shared.http import Endpoint
 
-    async def failing(command, context):
+    async def failing(command):
         raise OperationalError("server closed the connection unexpectedly")
 
-    with TestClient(command_app("catalog", {"create-branch": Endpoint(CreateBranch, failing)}, ISSUER.verifier(),
+    with TestClient(command_app("catalog", {"create-branch": Endpoint(CreateBranch, failing, print)}, ISSUER.verifier(),
                                 command_key=COMMAND_KEY)) as client:
         answer = client.post("/commands/create-branch", json=BODY, headers=HEADERS)
     assert answer.status_code == 503 and answer.json()["error"]["type"] == "OutcomeUnknown"

@@ -19,7 +19,7 @@ from eventsourcing.persistence import IntegrityError
 from services.catalog.application import CatalogApplication
 from services.catalog.domain import Branch, BranchAlreadyExists, Certification
 from shared.commands.catalog import CreateBranch
-from shared.context import Actor, CommandContext, current_caller
+from shared.context import Actor, CommandContext, acting, current_caller
 from shared.envelope import event_id_for
 from shared.errors import Forbidden, IdempotencyKeyReused
 from shared.eventstore import CommandRecord, fingerprint
@@ -29,6 +29,12 @@ from tests.unit.as_client import AsClient
 
 def context(key: str, user: str = "u1") -> CommandContext:
     return CommandContext.new(Actor(user_id=user, organisation_id="UIMM", role="branch-admin"), key)
+
+
+def executed(app, command, context: CommandContext, decide):
+    """A decision of the test's own, run as `context`."""
+    with acting(context):
+        return app.execute(command, decide)
 
 
 def branch(code: str) -> dict:
@@ -174,7 +180,7 @@ def test_a_command_that_fails_after_changing_an_aggregate_leaves_no_trace_for_th
 
     saves = Saves(app, queued=2)
     _, failed, published = together(saves, lambda: app.create_branch(branch("FIRST"), context("first")), [
-        lambda: app.execute(CreateBranch(**branch("ZZ")), context("half"), half_done),
+        lambda: executed(app, CreateBranch(**branch("ZZ")), context("half"), half_done),
         lambda: app.publish_version(version(block="BC09"), context("v")),
     ])
     assert isinstance(failed, BranchAlreadyExists)
@@ -280,5 +286,5 @@ def test_a_command_run_from_inside_another_s_decision_is_refused_rather_than_wai
         return [], {}
 
     with pytest.raises(RuntimeError, match="inside the decision"):
-        app.execute(CreateBranch(**branch("OUTER")), context("outer"), nested)
+        executed(app, CreateBranch(**branch("OUTER")), context("outer"), nested)
     assert app.create_branch(branch("AFTER"), context("after")).result["code"] == "AFTER"

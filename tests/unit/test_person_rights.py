@@ -10,9 +10,9 @@ from shared.context import Actor, CommandContext, current_caller
 from shared.errors import Forbidden, NotFound
 from shared.identity import Caller
 from services.candidacy.application import CandidacyApplication
-from services.candidacy.domain import UnknownOrganisation
+from services.candidacy.domain import CatalogStepFacts, EntrustingFacts, RegistrationFacts, UnknownOrganisation
 from tests.unit.as_client import AsClient
-from tests.unit.test_candidacy import EVALUATOR, OWNERS, SEALED, TODAY, facts, opening
+from tests.unit.test_candidacy import EVALUATOR, OWNERS, SEALED, TODAY, facts, opened, opening
 
 CENTRE, OTHER = EVALUATOR, "org-other-centre"
 _keys = iter(range(10**6))
@@ -32,7 +32,7 @@ def app():
 def registered(app, account: str | None = "ana") -> str:
     return app.register_candidate({"given_name": "Ana", "family_name": "Lopes", "birth_date": None,
                                    "email": "a@example.org", "phone": None, "status": "EMPLOYEE", "employer_id": None,
-                                   "account": account}, uuid.uuid4(), SEALED,
+                                   "account": account}, RegistrationFacts(uuid.uuid4(), SEALED),
                                   acting("e1", CENTRE, "evaluator")).result["id"]
 
 
@@ -61,23 +61,25 @@ def test_an_organisation_cannot_confirm_a_login_for_the_person(app):
 def test_the_person_entrusts_their_record_to_a_centre_which_may_then_open_their_candidacy(app):
     person = registered(app)
     with pytest.raises(REFUSED):
-        app.open_candidacy(opening(person, evaluator_id=OTHER), facts(accredited_evaluators={OTHER}), TODAY, OWNERS,
-                           acting("o1", OTHER, "evaluator"))
+        opened(app, opening(person, evaluator_id=OTHER), facts(accredited_evaluators={OTHER}),
+               acting("o1", OTHER, "evaluator"))
     with pytest.raises(REFUSED):  # before confirming their login, the person has no right over the record
-        app.entrust_candidate({"candidate_id": person, "organisation_id": OTHER}, True, acting("ana", "-", "candidate"))
+        app.entrust_candidate({"candidate_id": person, "organisation_id": OTHER}, EntrustingFacts(True),
+                              acting("ana", "-", "candidate"))
     app.confirm_account({"candidate_id": person}, acting("ana", "-", "candidate"))
     with pytest.raises(UnknownOrganisation):
-        app.entrust_candidate({"candidate_id": person, "organisation_id": "nobody"}, False,
+        app.entrust_candidate({"candidate_id": person, "organisation_id": "nobody"}, EntrustingFacts(False),
                               acting("ana", "-", "candidate"))
-    app.entrust_candidate({"candidate_id": person, "organisation_id": OTHER}, True, acting("ana", "-", "candidate"))
-    app.open_candidacy(opening(person, evaluator_id=OTHER), facts(accredited_evaluators={OTHER}), TODAY, OWNERS,
-                       acting("o1", OTHER, "evaluator"))
+    app.entrust_candidate({"candidate_id": person, "organisation_id": OTHER}, EntrustingFacts(True),
+                          acting("ana", "-", "candidate"))
+    opened(app, opening(person, evaluator_id=OTHER), facts(accredited_evaluators={OTHER}),
+           acting("o1", OTHER, "evaluator"))
 
 
 def test_an_organisation_cannot_entrust_a_person_to_another(app):
     person = registered(app)
     with pytest.raises(REFUSED):
-        app.entrust_candidate({"candidate_id": person, "organisation_id": OTHER}, True,
+        app.entrust_candidate({"candidate_id": person, "organisation_id": OTHER}, EntrustingFacts(True),
                               acting("e1", CENTRE, "evaluator"))
     assert app.candidate(person).organisations() == {CENTRE}
 
@@ -85,12 +87,13 @@ def test_an_organisation_cannot_entrust_a_person_to_another(app):
 def test_the_centre_holding_the_candidacy_hands_the_person_on_with_it_and_the_next_centre_may_hand_them_on(app):
     person = registered(app)
     accredited = facts(accredited_evaluators={CENTRE, OTHER, "org-third"})
-    candidacy = app.open_candidacy(opening(person), accredited, TODAY, OWNERS,
-                                   acting("e1", CENTRE, "evaluator")).result["id"]
-    app.transfer({"candidacy_id": candidacy, "evaluator_id": OTHER, "reason": "move"}, accredited, OWNERS,
+    candidacy = opened(app, opening(person), accredited, acting("e1", CENTRE, "evaluator")).result["id"]
+    app.transfer({"candidacy_id": candidacy, "evaluator_id": OTHER, "reason": "move"},
+                 CatalogStepFacts(OWNERS, TODAY, accredited),
                  acting("e1", CENTRE, "evaluator"))
     assert app.candidate(person).organisations() == {CENTRE, OTHER}
-    app.transfer({"candidacy_id": candidacy, "evaluator_id": "org-third", "reason": "move"}, accredited, OWNERS,
+    app.transfer({"candidacy_id": candidacy, "evaluator_id": "org-third", "reason": "move"},
+                 CatalogStepFacts(OWNERS, TODAY, accredited),
                  acting("o1", OTHER, "evaluator"))
     assert app.candidate(person).organisations() == {CENTRE, OTHER, "org-third"}
 
@@ -98,14 +101,15 @@ def test_the_centre_holding_the_candidacy_hands_the_person_on_with_it_and_the_ne
 def test_a_branch_moving_a_candidacy_gives_the_new_centre_the_candidacy_not_the_person(app):
     person = registered(app)
     accredited = facts(accredited_evaluators={CENTRE, OTHER, "org-third"})
-    candidacy = app.open_candidacy(opening(person), accredited, TODAY, OWNERS,
-                                   acting("e1", CENTRE, "evaluator")).result["id"]
+    candidacy = opened(app, opening(person), accredited, acting("e1", CENTRE, "evaluator")).result["id"]
     current_caller.set(Caller(user_id="b1", organisation_id="UIMM-ORG", branches=("UIMM",),
                               roles=frozenset({"branch-admin"})))
-    app.transfer({"candidacy_id": candidacy, "evaluator_id": OTHER, "reason": "move"}, accredited, OWNERS,
+    app.transfer({"candidacy_id": candidacy, "evaluator_id": OTHER, "reason": "move"},
+                 CatalogStepFacts(OWNERS, TODAY, accredited),
                  CommandContext.new(Actor(user_id="b1", organisation_id="UIMM-ORG", role="branch-admin"), "k-branch"))
     assert app.candidate(person).organisations() == {CENTRE}
     # Nor can the new centre, holding the candidacy without a right over the person, hand them on.
-    app.transfer({"candidacy_id": candidacy, "evaluator_id": "org-third", "reason": "move"}, accredited, OWNERS,
+    app.transfer({"candidacy_id": candidacy, "evaluator_id": "org-third", "reason": "move"},
+                 CatalogStepFacts(OWNERS, TODAY, accredited),
                  acting("o1", OTHER, "evaluator"))
     assert app.candidate(person).organisations() == {CENTRE}

@@ -12,7 +12,10 @@ from shared.errors import InvalidInput
 from shared.identity import Caller
 from shared.personal import MasterKey, new_key, seal, unseal
 from services.candidacy.application import CandidacyApplication
-from services.candidacy.domain import CandidacyStillOpen, CandidateErased, HolderRecordsKept, UnknownCandidate
+from services.candidacy.domain import (
+    CandidacyStillOpen, CandidateErased, CorrectionFacts, ErasureFacts, HolderRecordsKept, RegistrationFacts,
+    UnknownCandidate,
+)
 from tests.unit.as_client import AsClient
 
 MASTER = base64.b64encode(os.urandom(32)).decode()
@@ -87,46 +90,46 @@ def app():
 
 def registered(app) -> tuple[str, list]:
     person = app.register_candidate({"given_name": "A", "family_name": "B", "email": "a@b.org", "status": "EMPLOYEE"},
-                                    uuid.uuid4(), "pd1.first", ctx()).result["id"]
+                                    RegistrationFacts(uuid.uuid4(), "pd1.first"), ctx()).result["id"]
     candidate = app.candidate(person)
     return person, app.candidate_records(candidate, {}, {})
 
 
 def test_a_correction_records_the_new_sealed_data_and_the_fields_changed(app):
     person, records = registered(app)
-    app.correct_candidate({"candidate_id": person, "family_name": "C"}, "pd1.second", ["family_name"], records, ctx())
+    app.correct_candidate({"candidate_id": person, "family_name": "C"}, CorrectionFacts("pd1.second", tuple(["family_name"]), tuple(records)), ctx())
     assert app.candidate(person).personal == "pd1.second"
     with pytest.raises(InvalidInput):
-        app.correct_candidate({"candidate_id": person, "family_name": "C"}, "pd1.third", [], records, ctx())
+        app.correct_candidate({"candidate_id": person, "family_name": "C"}, CorrectionFacts("pd1.third", tuple([]), tuple(records)), ctx())
 
 
 def test_an_erased_candidate_keeps_no_personal_data_and_cannot_be_corrected(app):
     person, records = registered(app)
-    app.erase_candidate({"candidate_id": person}, [], records, ctx())
+    app.erase_candidate({"candidate_id": person}, ErasureFacts(tuple([]), tuple(records)), ctx())
     candidate = app.candidate(person)
     assert candidate.erased and candidate.personal is None
     with pytest.raises(CandidateErased):
-        app.correct_candidate({"candidate_id": person, "family_name": "C"}, "pd1.x", ["family_name"], records, ctx())
+        app.correct_candidate({"candidate_id": person, "family_name": "C"}, CorrectionFacts("pd1.x", tuple(["family_name"]), tuple(records)), ctx())
     with pytest.raises(CandidateErased):
-        app.erase_candidate({"candidate_id": person}, [], records, ctx())
+        app.erase_candidate({"candidate_id": person}, ErasureFacts(tuple([]), tuple(records)), ctx())
 
 
 def test_the_holder_of_a_certificate_in_force_is_not_erased_for_the_certifier_must_keep_the_record(app):
     person, records = registered(app)
     with pytest.raises(HolderRecordsKept) as refused:
-        app.erase_candidate({"candidate_id": person}, ["RNCP1-ABC"], records, ctx())
+        app.erase_candidate({"candidate_id": person}, ErasureFacts(tuple(["RNCP1-ABC"]), tuple(records)), ctx())
     assert refused.value.details["certificates"] == ["RNCP1-ABC"]
     assert not app.candidate(person).erased
 
 
 def test_a_candidate_with_a_candidacy_under_way_is_not_erased(app):
-    from tests.unit.test_candidacy import OWNERS, facts, opening
+    from tests.unit.test_candidacy import OWNERS, facts, opened, opening
 
     person, _ = registered(app)
-    app.open_candidacy(opening(person, route="TRAINING"), facts(), date.today(), OWNERS, ctx())
+    opened(app, opening(person, route="TRAINING"), facts(), ctx())
     records = app.candidate_records(app.candidate(person), {"RNCP40344": OWNERS}, {})
     with pytest.raises(CandidacyStillOpen):
-        app.erase_candidate({"candidate_id": person}, [], records, ctx())
+        app.erase_candidate({"candidate_id": person}, ErasureFacts(tuple([]), tuple(records)), ctx())
 
 
 def test_only_a_caller_reaching_the_person_corrects_or_erases_them(app):
@@ -134,10 +137,10 @@ def test_only_a_caller_reaching_the_person_corrects_or_erases_them(app):
     current_caller.set(Caller(user_id="x", organisation_id="OTHER", branches=("LEEM",),
                               roles=frozenset({"branch-admin"})))
     with pytest.raises(UnknownCandidate):  # a person they may not even read: as if there were none
-        app.erase_candidate({"candidate_id": person}, [], records, ctx())
+        app.erase_candidate({"candidate_id": person}, ErasureFacts(tuple([]), tuple(records)), ctx())
     current_caller.set(Caller(user_id="x", organisation_id="OTHER", roles=frozenset({"candidate"})))
     with pytest.raises(UnknownCandidate):
-        app.correct_candidate({"candidate_id": person, "family_name": "C"}, "pd1.x", ["family_name"], records, ctx())
+        app.correct_candidate({"candidate_id": person, "family_name": "C"}, CorrectionFacts("pd1.x", tuple(["family_name"]), tuple(records)), ctx())
     assert not app.candidate(person).erased
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from services.candidacy import api as candidacy_api
 from services.candidacy.application import CandidacyApplication
-from services.candidacy.domain import UnknownCandidacy
+from services.candidacy.domain import RegistrationFacts, StepFacts, UnknownCandidacy
 from services.catalog import api as catalog_api
 from services.catalog.application import CatalogApplication
 from services.gateway.schema import schema
@@ -16,6 +16,7 @@ from services.jury import api as jury_api
 from services.jury.application import JuryApplication
 from shared.context import Actor, CommandContext, current_caller
 from shared.errors import Forbidden
+from shared.eventstore import CommandRecord
 from shared.identity import Caller, Role
 from shared.policy import ANYONE, Record, Scope, authorize, operation, operations, reaches
 from services.gateway.lists import LISTS
@@ -134,8 +135,14 @@ def test_without_a_caller_nothing_is_allowed():
         current_caller.reset(token)
 
 
-def context(user: str = "u") -> CommandContext:
-    return CommandContext.new(Actor(user_id=user, organisation_id="UIMM", role="branch-admin"), f"k-{uuid.uuid4()}")
+def context(user: str = "u", organisation: str = "UIMM") -> CommandContext:
+    return CommandContext.new(Actor(user_id=user, organisation_id=organisation, role="branch-admin"),
+                              f"k-{uuid.uuid4()}")
+
+
+def registering() -> CommandContext:
+    """The context of the test caller's own organisation (tests/unit/conftest.py), which registers the person."""
+    return context(organisation=current_caller.get().organisation_id)
 
 
 def test_a_branch_admin_changes_only_the_certifications_of_its_branches_and_a_refusal_writes_nothing():
@@ -159,37 +166,54 @@ def test_a_branch_admin_changes_only_the_certifications_of_its_branches_and_a_re
 
 
 def test_an_evaluation_centre_acts_only_on_the_candidacies_it_evaluates():
-    from tests.unit.test_candidacy import OWNERS, facts, opening
+    from tests.unit.test_candidacy import OWNERS, facts, opened, opening
 
     app = AsClient(CandidacyApplication())
     person = app.register_candidate({"given_name": "A", "family_name": "B", "birth_date": None, "email": "a@b.org",
-                                     "phone": None, "status": "EMPLOYEE", "employer_id": None}, uuid.uuid4(), "pd1.x",
-                                    context()).result["id"]
-    candidacy = app.open_candidacy(opening(person, route="TRAINING"), facts(), date.today(), OWNERS,
-                                   context()).result["id"]
+                                     "phone": None, "status": "EMPLOYEE", "employer_id": None},
+                                    RegistrationFacts(uuid.uuid4(), "pd1.x"), registering()).result["id"]
+    candidacy = opened(app, opening(person, route="TRAINING"), facts(), registering()).result["id"]
     evaluator = app.candidacy(candidacy).evaluator_id
     current_caller.set(caller(["evaluator"], organisation="ANOTHER-CENTRE"))
     with pytest.raises(UnknownCandidacy):  # not even readable by it: as if there were no such candidacy
-        app.withdraw({"candidacy_id": candidacy, "reason": "r"}, OWNERS, context())
+        app.withdraw({"candidacy_id": candidacy, "reason": "r"}, StepFacts(OWNERS, date.today()), context())
     current_caller.set(caller(["evaluator"], organisation=evaluator))
-    app.withdraw({"candidacy_id": candidacy, "reason": "r"}, OWNERS, context())
+    app.withdraw({"candidacy_id": candidacy, "reason": "r"}, StepFacts(OWNERS, date.today()), context())
     assert app.candidacy(candidacy).status == "WITHDRAWN"
 
 
+def test_the_role_recorded_is_the_one_that_reached_the_record_not_the_first_the_caller_holds():
+    """A centre's user who is also a branch admin elsewhere withdraws a candidacy it evaluates: the event
+    says "evaluator" (branch-admin, first in order, reaches nothing of this candidacy)."""
+    from tests.unit.test_candidacy import OWNERS, facts, opened, opening
+
+    app = AsClient(CandidacyApplication())
+    person = app.register_candidate({"given_name": "A", "family_name": "B", "email": "a@b.org", "status": "EMPLOYEE"},
+                                    RegistrationFacts(uuid.uuid4(), "pd1.x"), registering()).result["id"]
+    candidacy = opened(app, opening(person, route="TRAINING"), facts(), registering()).result["id"]
+    evaluator = app.candidacy(candidacy).evaluator_id
+    current_caller.set(caller(["branch-admin", "evaluator"], organisation=evaluator, branches=["LEEM"]))
+    acted = CommandContext.new(Actor(user_id="u", organisation_id=evaluator, role="branch-admin"), "k-role")
+    app.withdraw({"candidacy_id": candidacy, "reason": "r"}, StepFacts(OWNERS, date.today()), acted)
+    withdrawn = list(app.events.get(uuid.UUID(candidacy)))[-1]
+    assert withdrawn.context["actor"]["role"] == "evaluator"
+    record = app.repository.get(CommandRecord.create_id("candidacy", acted.causation_id, acted.as_event_data()))
+    assert record.context["actor"]["role"] == "evaluator"
+
+
 def test_a_candidate_acts_only_on_their_own_record():
-    from tests.unit.test_candidacy import OWNERS, facts, opening
+    from tests.unit.test_candidacy import OWNERS, facts, opened, opening
 
     app = AsClient(CandidacyApplication())
     person = app.register_candidate({"given_name": "A", "family_name": "B", "birth_date": None, "email": "a@b.org",
                                      "phone": None, "status": "EMPLOYEE", "employer_id": None, "account": "ana"},
-                                    uuid.uuid4(), "pd1.x", context()).result["id"]
-    candidacy = app.open_candidacy(opening(person, route="TRAINING"), facts(), date.today(), OWNERS,
-                                   context()).result["id"]
+                                    RegistrationFacts(uuid.uuid4(), "pd1.x"), registering()).result["id"]
+    candidacy = opened(app, opening(person, route="TRAINING"), facts(), registering()).result["id"]
     current_caller.set(caller(["candidate"], user="bob"))
     with pytest.raises(UnknownCandidacy):
-        app.withdraw({"candidacy_id": candidacy, "reason": "r"}, OWNERS, context())
+        app.withdraw({"candidacy_id": candidacy, "reason": "r"}, StepFacts(OWNERS, date.today()), context())
     current_caller.set(caller(["candidate"], user="ana"))
     with pytest.raises(UnknownCandidacy):  # the login named at registration reaches nothing before ana confirms it
-        app.withdraw({"candidacy_id": candidacy, "reason": "r"}, OWNERS, context())
+        app.withdraw({"candidacy_id": candidacy, "reason": "r"}, StepFacts(OWNERS, date.today()), context())
     app.confirm_account({"candidate_id": person}, context(user="ana"))
-    app.withdraw({"candidacy_id": candidacy, "reason": "r"}, OWNERS, context())
+    app.withdraw({"candidacy_id": candidacy, "reason": "r"}, StepFacts(OWNERS, date.today()), context())
