@@ -134,10 +134,7 @@ class CandidacyApplication(ServiceApplication):
         authorize(command.operation, Record(branches=facts.owners, evaluator=command.evaluator_id,
                                             trainer=command.trainer_id, account=candidate.account))
         candidate.check_entrusted_to(current_command.get().actor.organisation_id)
-        candidacy = Candidacy.open(
-            candidate, facts.certification, command.route, command.evaluator_id, command.trainer_id,
-            command.employer_id or candidate.employer_id, [p.model_dump() for p in command.experience],
-            command.blocks, facts.today)
+        candidacy = Candidacy.open(candidate, command, facts)
         return [candidacy, candidate], {"id": str(candidacy.id)}
 
     @decision

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from eventsourcing.domain import event
 
 from shared import rules
+from shared.commands.candidacy import OpenCandidacy
 from shared.domain import Aggregate
 from shared.errors import CommandRefused, Conflict, Forbidden, InvalidInput, NotFound
 from shared.vocabulary import (
@@ -379,9 +380,12 @@ class Candidacy(Aggregate):
         self.admissibility: dict | None = None
 
     @classmethod
-    def open(cls, candidate: Candidate, facts: CertificationFacts, route: str, evaluator_id: str,
-             trainer_id: str | None, employer_id: str | None, experience: list[dict], target_blocks: list[str],
-             on: date) -> Candidacy:
+    def open(cls, candidate: Candidate, request: OpenCandidacy, facts: OpeningFacts) -> Candidacy:
+        """The candidacy `request` asks for, eligible on the facts of the day; the candidate's employer unless
+        the request names another."""
+        route, evaluator_id, target_blocks = request.route, request.evaluator_id, request.blocks
+        experience = [period.model_dump() for period in request.experience]
+        on, facts = facts.today, facts.certification
         if route not in ROUTES:
             raise InvalidInput(f"a route is one of {', '.join(ROUTES)}", route=route)
         check_periods(experience)
@@ -396,8 +400,8 @@ class Candidacy(Aggregate):
         candidacy = cls(candidate_id=str(candidate.id), certification=facts.code, version=facts.current_version,
                         route=Route(route),
                         blocks=[b for b in version_blocks if not target_blocks or b in target_blocks],
-                        evaluator_id=evaluator_id, trainer_id=trainer_id, employer_id=employer_id,
-                        experience=experience)
+                        evaluator_id=evaluator_id, trainer_id=request.trainer_id,
+                        employer_id=request.employer_id or candidate.employer_id, experience=experience)
         candidate.candidacy_started(certification=facts.code, candidacy_id=str(candidacy.id))
         return candidacy
 
