@@ -1,25 +1,24 @@
 """The base of the services' aggregates: every event records who caused it without the domain
 passing it around (as in the eventsourcing library's contentmanagement example).
 
-The command's context (actor: user, organisation, role; correlation and causation ids) is set in a
-context variable by `ServiceApplication.execute` for the time of the command; each event reads it
-when it is created and stores it. Events replayed from the store keep the context they were stored
-with. Pure standard library and eventsourcing.domain: domain modules import it.
+The command's context (actor: user, organisation, role; correlation and causation ids) is the one
+carrier of who acts: `shared.context.current_command`, set by the command endpoint (or `acting`) for the
+time of the command; each event reads it when it is created and stores it. Events replayed from the
+store keep the context they were stored with.
 """
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from dataclasses import field
 
 from eventsourcing.domain import Aggregate as _Aggregate
 
-event_context: ContextVar[dict] = ContextVar("event_context")
+from shared.context import current_command
 
 
 def _current_context() -> dict:
     try:
-        return dict(event_context.get())  # a copy: the context's actor may be set once more (`record_role`)
+        return current_command.get().as_event_data()
     except LookupError:
         raise RuntimeError("an event was recorded outside a command: no actor to record") from None
 
@@ -27,9 +26,9 @@ def _current_context() -> dict:
 def record_role(role: str) -> None:
     """The role recorded on what the command at hand records from now on: the one that authorized it on the
     record (shared/policy.py), not merely one the caller holds. Outside a command, nothing."""
-    recorded = event_context.get(None)
-    if recorded is not None:
-        recorded["actor"] = {**recorded["actor"], "role": role}
+    command = current_command.get(None)
+    if command is not None and command.actor.role != role:
+        current_command.set(command.model_copy(update={"actor": command.actor.model_copy(update={"role": role})}))
 
 
 class Aggregate(_Aggregate):

@@ -30,7 +30,6 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcodin
 from shared.commands import Command
 from shared.committer import BatchRepository, Combiner, Ticket, pending_events
 from shared.context import CommandContext, current_command
-from shared.domain import event_context
 from shared.envelope import event_id_for
 from shared.errors import CommandRefused, IdempotencyKeyReused
 from shared.health import COMMANDS_PER_SAVE
@@ -210,15 +209,16 @@ class ServiceApplication(Application):
 
     def _decide(self, command: _Command, pending: dict[uuid.UUID, list] | None) -> _Decided:
         """The command's events (its command record last) and answer; run in the command's own context."""
-        # Every event the command records reads who, for which organisation and why from here.
-        recorded = command.context.as_event_data()  # its role becomes the one that authorizes (shared/policy.py)
-        recording = event_context.set(recorded)
+        # Every event the command records reads who, for which organisation and why from here; the role
+        # becomes the one that authorized on the record (shared/policy.py), recorded on the command's record too.
+        acting = current_command.set(command.context)
         reading = pending_events.set(pending)
         try:
             aggregates, result = command.decide()
+            recorded = current_command.get().as_event_data()
         finally:
             pending_events.reset(reading)
-            event_context.reset(recording)
+            current_command.reset(acting)
         events = [e for a in aggregates for e in a.collect_events()]
         # The ids of what will be published: what a client may wait to see in the read models.
         event_ids = [str(event_id_for(e.originator_id, e.originator_version))

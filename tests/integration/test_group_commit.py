@@ -19,7 +19,6 @@ from services.catalog.application import CatalogApplication
 from services.catalog.domain import Branch, BranchAlreadyExists, Certification
 from shared.commands.catalog import CreateBranch
 from shared.context import current_caller
-from shared.domain import event_context
 from shared.settings import Settings
 from tests.harness import fresh_database, infrastructure
 from tests.unit.as_client import AsClient
@@ -104,15 +103,12 @@ async def database():
 @pytest.fixture
 def app(database):
     caller = current_caller.set(EVERY_RIGHT)
-    recording = event_context.set({"actor": {"user_id": "tester", "organisation_id": "platform",
-                                             "role": "platform-admin"}, "correlation_id": "c", "causation_id": "k"})
     app = catalog_application(database)
     app.create_branch(branch("UIMM"), context("setup-branch"))
     app.create_certification({"code": "RNCP34174", "kind": "CQPM", "title": "CQPM", "owners": ["UIMM"]},
                              context("setup-certification"))
     yield app
     app.close()
-    event_context.reset(recording)
     current_caller.reset(caller)
 
 

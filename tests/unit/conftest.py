@@ -3,7 +3,7 @@ another (shared.context.current_caller, as the command endpoint does)."""
 
 import pytest
 
-from shared.context import current_caller
+from shared.context import Actor, CommandContext, current_caller, current_command
 from shared.identity import Caller, Role
 
 EVERY_RIGHT = Caller(user_id="tester", organisation_id="platform", branches=("LEEM", "NOPE", "UIMM", "UIT"),
@@ -20,9 +20,8 @@ def caller():
 @pytest.fixture(autouse=True)
 def event_context():
     """Domain objects made straight in a test record this context, as a command's would."""
-    from shared.domain import event_context as variable
-
-    token = variable.set({"actor": {"user_id": "tester", "organisation_id": "platform", "role": "platform-admin"},
-                          "correlation_id": "c", "causation_id": "k"})
+    token = current_command.set(CommandContext(
+        actor=Actor(user_id="tester", organisation_id="platform", role="platform-admin"),
+        correlation_id="c", causation_id="k"))
     yield
-    variable.reset(token)
+    current_command.reset(token)

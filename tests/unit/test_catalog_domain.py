@@ -3,12 +3,12 @@ from datetime import date
 
 import pytest
 
-from shared.domain import event_context
+from shared.context import Actor, CommandContext, current_command
 from shared.errors import InvalidInput
 from services.catalog.domain import Certification, CqpiNeedsSeveralBranches, UnknownCertification
 
-CONTEXT = {"actor": {"user_id": "u1", "organisation_id": "UIMM", "role": "branch-admin"},
-           "correlation_id": "c1", "causation_id": "k1"}
+CONTEXT = CommandContext(actor=Actor(user_id="u1", organisation_id="UIMM", role="branch-admin"),
+                         correlation_id="c1", causation_id="k1")
 BLOCKS = [{"code": "RNCP34174BC01", "title": "Conduite"}, {"code": "RNCP34174BC02", "title": "Maintenance"}]
 
 
@@ -23,12 +23,12 @@ def test_a_certification_is_identified_by_its_code():
 
 
 def test_every_event_records_who_did_it_from_the_command_context_not_from_the_domain():
-    token = event_context.set(CONTEXT)
+    token = current_command.set(CONTEXT)
     try:
         certification = create()
         certification.publish_version(BLOCKS, {}, date(2024, 1, 1))
     finally:
-        event_context.reset(token)
+        current_command.reset(token)
     for event in certification.collect_events():
         assert event.context["actor"]["organisation_id"] == "UIMM"
         assert event.timestamp is not None
