@@ -14,6 +14,7 @@ from shared import catalog_view
 from shared.contracts import jury
 from shared.envelope import Envelope
 from shared.migrations import numbered
+from shared.vocabulary import CertificateKind
 
 from services.candidacy.domain import CertificationFacts, HeldBlock
 
@@ -83,7 +84,8 @@ async def certificates_in_force(pool: asyncpg.Pool, candidate_id: str, awarded: 
     candidacy closed by an award (`awarded`) whose certificate has not reached this view yet (the jury's
     events arrive on several partitions), `awarded:<candidacy id>`: a holder all the same."""
     rows = await pool.fetch("SELECT number, candidacy_id, revoked_on FROM certificates_held"
-                            " WHERE candidate_id = $1 AND kind = 'CERTIFICATE' ORDER BY number", candidate_id)
+                            " WHERE candidate_id = $1 AND kind = $2 ORDER BY number", candidate_id,
+                            CertificateKind.CERTIFICATE)
     known = {r["candidacy_id"] for r in rows}
     return ([r["number"] for r in rows if r["revoked_on"] is None]
             + [f"awarded:{c}" for c in awarded if c not in known])

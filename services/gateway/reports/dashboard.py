@@ -25,7 +25,7 @@ import asyncpg
 from shared.errors import InvalidInput, NotFound
 from shared.identity import Caller
 from shared.policy import Record, authorize
-from shared.vocabulary import BlockState, CertificateKind
+from shared.vocabulary import BlockState, CertificateKind, Decision
 
 from services.gateway import scopes
 from services.gateway.schema.pagination import Conditions
@@ -33,7 +33,8 @@ from services.gateway.schema.pagination import Conditions
 OPERATION = "dashboard"
 KINDS = ("BRANCH", "ORGANISATION", "CERTIFICATION")
 MAX_TOP = 50
-OUTCOMES = "('FULL_AWARD', 'PARTIAL_VALIDATION', 'REFUSAL')"
+# The decisions that are outcomes (a deferral or an absence decides nothing), bound as parameters.
+OUTCOMES = "({full}, {partial}, {refusal})"
 
 
 @dataclass(frozen=True)
@@ -170,9 +171,9 @@ SELECT g.*, coalesce(CASE g.grouping WHEN 'CERTIFICATION' THEN cert.title
                     WHEN GROUPING(c.evaluator_id) = 0 THEN 'EVALUATOR' ELSE 'SESSION' END AS grouping,
                coalesce(c.certification, c.evaluator_id, d.session_id::text) AS key,
                count(*) AS decided,
-               count(*) FILTER (WHERE d.decision = 'FULL_AWARD') AS full_awards,
-               count(*) FILTER (WHERE d.decision = 'PARTIAL_VALIDATION') AS partial_validations,
-               count(*) FILTER (WHERE d.decision = 'REFUSAL') AS refusals
+               count(*) FILTER (WHERE d.decision = {{full}}) AS full_awards,
+               count(*) FILTER (WHERE d.decision = {{partial}}) AS partial_validations,
+               count(*) FILTER (WHERE d.decision = {{refusal}}) AS refusals
           FROM cohort c JOIN jury_decisions d ON d.candidacy_id = c.id
          WHERE d.decision IN {OUTCOMES}
          GROUP BY GROUPING SETS ((c.certification), (c.evaluator_id), (d.session_id))) g
@@ -212,16 +213,18 @@ async def figures(pool: asyncpg.Pool, caller: Caller, target: Target, period: Pe
         c = cohort(caller, target, period, operation)
         head = f"WITH cohort AS (SELECT * FROM candidacies{c.where})"
 
-        async def fetch(statement: str, *extra):
-            return await conn.fetch(f"{head} {statement}", *c.args, *extra)
+        async def fetch(statement: str, **values):
+            """The statement's `{name}`s bound as parameters, after the cohort's."""
+            numbers = {name: f"${len(c.args) + i}" for i, name in enumerate(values, 1)}
+            return await conn.fetch(f"{head} {statement.format(**numbers)}", *c.args, *values.values())
 
+        outcomes = {"full": Decision.FULL_AWARD, "partial": Decision.PARTIAL_VALIDATION, "refusal": Decision.REFUSAL}
         counts = await fetch(COUNTS)
-        # The block state and certificate kind bound as parameters, after the cohort's.
-        funnel = dict((await fetch(FUNNEL.format(pending=f"${len(c.args) + 1}", certificate=f"${len(c.args) + 2}"),
-                                   BlockState.PENDING, CertificateKind.CERTIFICATE))[0])
-        rates = [PassRate(**dict(r)) for r in await fetch(PASS_RATES)]
-        times = (await fetch(TIMES))[0]
-        failed = await fetch(FAILED_BLOCKS.format(limit=f"${len(c.args) + 1}"), top)
+        funnel = dict((await fetch(FUNNEL, pending=BlockState.PENDING, certificate=CertificateKind.CERTIFICATE,
+                                   **outcomes))[0])
+        rates = [PassRate(**dict(r)) for r in await fetch(PASS_RATES, **outcomes)]
+        times = (await fetch(TIMES, **outcomes))[0]
+        failed = await fetch(FAILED_BLOCKS, limit=top)
     return Figures(
         by_status={r["value"]: r["n"] for r in counts if r["dimension"] == "status"},
         by_route={r["value"]: r["n"] for r in counts if r["dimension"] == "route"},

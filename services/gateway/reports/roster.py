@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from shared.people import NOBODY, Person
+from shared.vocabulary import BlockState
 
 ROSTER = """
 SELECT p.session_id, p.candidacy_id, c.candidate_id, c.route, c.blocks AS positioning, p.blocks AS presented,
@@ -53,7 +54,7 @@ def _line(row, person: Person) -> RosterLine:
     for code, state in positioning.items():
         state = state["state"] if isinstance(state, dict) else state
         result = results.get(code)
-        if state in ("HELD", "RECOGNISED"):
+        if state in (BlockState.HELD, BlockState.RECOGNISED):
             outcome, on = state, None
         elif result:
             outcome, on = ("VALIDATED" if result["validated"] else "NOT_VALIDATED"), result["on"]
