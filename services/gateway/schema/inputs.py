@@ -50,7 +50,7 @@ def graphql_input(model: type[BaseModel]) -> type:
         return made
     annotations, fields = {}, {}
     for field_name, info in model.model_fields.items():
-        shown = _graphql_type(info.annotation, field_name)
+        shown = graphql_type(info.annotation, field_name)
         annotations[field_name] = shown
         if info.is_required():
             fields[field_name] = strawberry.field(description=info.description)
@@ -67,18 +67,21 @@ def graphql_input(model: type[BaseModel]) -> type:
     return made
 
 
-def _graphql_type(annotation, field_name: str):
+def graphql_type(annotation, field_name: str, part=graphql_input, ids: bool = True):
+    """How a field's type shows in GraphQL, its nullability left to the caller: a model as `part` makes it (an
+    input here, a type in outputs.py), an enum as the vocabulary's one GraphQL enum (the same for inputs and
+    outputs), a text named *_id as an ID when `ids`."""
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin in (typing.Union, types.UnionType):
         (inner,) = [a for a in args if a is not type(None)]
-        return _graphql_type(inner, field_name)
+        return graphql_type(inner, field_name, part, ids)
     if origin is list:
-        return list[_graphql_type(args[0], field_name)]
+        return list[graphql_type(args[0], field_name, part, ids)]
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return graphql_input(annotation)
+        return part(annotation)
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         return strawberry.enum(annotation) if not hasattr(annotation, "__strawberry_definition__") else annotation
-    if annotation is str and field_name.endswith("_id"):
+    if annotation is str and ids and field_name.endswith("_id"):
         return strawberry.ID
     if annotation in (str, int, bool, date, Decimal):
         return annotation

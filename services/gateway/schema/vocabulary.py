@@ -26,6 +26,10 @@ MemberRole = strawberry.enum(vocabulary.MemberRole)
 Decision = strawberry.enum(vocabulary.Decision)
 CertificateKind = strawberry.enum(vocabulary.CertificateKind)
 CandidacyStatus = strawberry.enum(vocabulary.CandidacyStatus)
+FundingStatus = strawberry.enum(vocabulary.FundingStatus)
+AdmissibilityStatus = strawberry.enum(vocabulary.AdmissibilityStatus)
+JurySessionStatus = strawberry.enum(vocabulary.JurySessionStatus)
+DeclarationState = strawberry.enum(vocabulary.DeclarationState)
 
 
 @strawberry.enum(description="The order of a list: ascending (the default) or descending")

@@ -6,6 +6,7 @@ from datetime import date, datetime
 import strawberry
 from strawberry.types import Info
 
+from shared.contracts import candidacy as contracts
 from shared.vocabulary import AggregateKind
 
 from services.gateway.schema.context import Context
@@ -13,7 +14,10 @@ from services.gateway import audit
 from services.gateway.schema.audit.types import HistoryEntry
 from services.gateway.schema.catalog.types import Certification, Organisation
 from services.gateway.schema.jury.types import Certificate, Evaluation, JuryDecision
-from services.gateway.schema.vocabulary import CandidacyStatus, Route  # noqa: F401
+from services.gateway.schema.outputs import graphql_output
+from services.gateway.schema.vocabulary import (  # noqa: F401
+    AdmissibilityStatus, BlockState, CandidacyStatus, CandidateStatus, Funder, FundingStatus, Route,
+)
 
 
 async def history(info: Info[Context, None], kind: AggregateKind, aggregate_id: str, as_of: datetime | None = None) -> list[HistoryEntry]:
@@ -25,30 +29,26 @@ async def history(info: Info[Context, None], kind: AggregateKind, aggregate_id: 
 class CandidacyBlock:
     code: str
     title: str | None
-    state: str = strawberry.field(description="PENDING, TO_ACQUIRE, HELD or RECOGNISED")
+    state: BlockState = strawberry.field(description="PENDING, TO_ACQUIRE, HELD or RECOGNISED")
 
 
-@strawberry.type
-class PathBlock:
-    block: str
-    hours: int
-    modules: list[str]
+PathBlock = graphql_output(contracts.PathBlock)
 
 
 @strawberry.type
 class Funding:
     id: strawberry.ID
-    funder: str
+    funder: Funder
     funder_id: str | None
     amount: str
-    status: str
+    status: FundingStatus
     granted_amount: str | None
     reason: str | None
 
 
 @strawberry.type
 class Admissibility:
-    status: str
+    status: AdmissibilityStatus
     reason: str | None
 
 
@@ -83,7 +83,7 @@ class Candidacy:
         versions = await info.context.loaders.versions.load(self.certification_code)
         titles = {b["code"]: b["title"] for v in versions if v["version"] == self.version
                   for b in json.loads(v["blocks"])}
-        return [CandidacyBlock(code=code, title=titles.get(code), state=state)
+        return [CandidacyBlock(code=code, title=titles.get(code), state=BlockState(state))
                 for code, state in self.block_states.items()]
 
     @strawberry.field(description="The candidate, if the caller may read them (their names asked once per request)")
@@ -137,8 +137,10 @@ class Candidacy:
             status=CandidacyStatus(row["status"]), evaluator_id=strawberry.ID(row["evaluator_id"]),
             trainer_id=row["trainer_id"], employer_id=row["employer_id"], block_states=json.loads(row["blocks"]),
             path=[PathBlock(**p) for p in json.loads(row["path"])],
-            fundings=[Funding(id=strawberry.ID(k), **v) for k, v in json.loads(row["fundings"]).items()],
-            admissibility=Admissibility(**admissibility) if admissibility else None,
+            fundings=[Funding(id=strawberry.ID(k), **{**v, "funder": Funder(v["funder"]), "status": FundingStatus(v["status"])})
+                      for k, v in json.loads(row["fundings"]).items()],
+            admissibility=Admissibility(status=AdmissibilityStatus(admissibility["status"]), reason=admissibility["reason"])
+            if admissibility else None,
             eligibility_confirmed_on=row["eligibility_confirmed_on"], experience_months=row["experience_months"],
             opened_at=row["opened_at"], updated_at=row["updated_at"],
         )
@@ -148,7 +150,7 @@ class Candidacy:
                              "holds them, and read as [erased] once the person is erased")
 class Candidate:
     id: strawberry.ID
-    status: str
+    status: CandidateStatus
     employer_id: str | None
     registered_at: datetime
     account_confirmed: bool = strawberry.field(
@@ -192,5 +194,5 @@ class Candidate:
 
     @classmethod
     def from_row(cls, row) -> Candidate:
-        return cls(id=strawberry.ID(str(row["id"])), status=row["status"], employer_id=row["employer_id"],
+        return cls(id=strawberry.ID(str(row["id"])), status=CandidateStatus(row["status"]), employer_id=row["employer_id"],
                    registered_at=row["registered_at"], account_confirmed=row["account"] is not None)

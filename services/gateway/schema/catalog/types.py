@@ -8,9 +8,13 @@ import strawberry
 from strawberry.types import Info
 
 from shared import rules
+from shared.contracts import catalog as contracts
 
 from services.gateway.schema.context import Context
-from services.gateway.schema.vocabulary import AccreditationScope, CertificationKind, Registry  # noqa: F401
+from services.gateway.schema.outputs import graphql_output
+from services.gateway.schema.vocabulary import (  # noqa: F401
+    AccessRoute, AccreditationScope, CertificationKind, EquivalenceSource, Level, OrganisationKind, Registry,
+)
 
 
 @strawberry.type
@@ -30,11 +34,12 @@ class Organisation:
     id: strawberry.ID
     name: str
     siret: str | None
-    kinds: list[str]
+    kinds: list[OrganisationKind]
 
     @classmethod
     def from_row(cls, row) -> Organisation:
-        return cls(id=strawberry.ID(str(row["id"])), name=row["name"], siret=row["siret"], kinds=list(row["kinds"]))
+        return cls(id=strawberry.ID(str(row["id"])), name=row["name"], siret=row["siret"],
+                   kinds=[OrganisationKind(k) for k in row["kinds"]])
 
 
 @strawberry.type
@@ -66,20 +71,10 @@ class Accreditation:
                    withdrawal_reason=row["withdrawal_reason"])
 
 
-@strawberry.type
-class Block:
-    code: str
-    title: str
-    competences: str | None
-    modalities: str | None
-
-
-@strawberry.type
-class VersionSettings:
-    vae_min_experience_months: int
-    block_validity_months: int | None = strawberry.field(description="None: blocks stay acquired for life")
-    jury_quorum: int
-    jury_rule: str
+# Value objects shown as their contract declares them (outputs.py).
+Block = graphql_output(contracts.Block)
+VersionSettings = graphql_output(contracts.VersionSettings,
+                                 descriptions={"block_validity_months": "None: blocks stay acquired for life"})
 
 
 @strawberry.type
@@ -93,37 +88,15 @@ class ReferentialVersion:
     @classmethod
     def from_row(cls, row) -> ReferentialVersion:
         return cls(number=row["version"], effective_from=row["effective_from"], published_at=row["published_at"],
-                   blocks=[Block(**b) for b in json.loads(row["blocks"])],
-                   settings=VersionSettings(**json.loads(row["settings"])))
+                   blocks=[Block.from_row(b) for b in json.loads(row["blocks"])],
+                   settings=VersionSettings.from_row(row["settings"]))
 
 
-@strawberry.type
-class Registration:
-    registry: Registry
-    number: str
-    level: str | None
-    active: bool
-    state: str | None
-    registration_type: str | None
-    decision_date: date | None
-    effect_date: date | None
-    end_date: date | None
-    delivery_deadline: date | None
-    routes: list[str]
-
-
-@strawberry.type
-class Certifier:
-    siret: str | None
-    name: str
-
-
-@strawberry.type(description="These blocks, together, count for those of the target (none listed: the whole)")
-class BlockEquivalence:
-    blocks: list[str]
-    target: str
-    target_blocks: list[str]
-    source: str
+Registration = graphql_output(contracts.Registration)
+Certifier = graphql_output(contracts.Certifier)
+BlockEquivalence = graphql_output(
+    contracts.Equivalence, name="BlockEquivalence",
+    description="These blocks, together, count for those of the target (none listed: the whole)")
 
 
 @strawberry.type
@@ -196,19 +169,15 @@ class Certification:
 
     @classmethod
     def from_row(cls, row) -> Certification:
-        registration = json.loads(row["registration"]) if row["registration"] else None
         return cls(
             id=strawberry.ID(str(row["id"])),
             code=row["code"],
             kind=CertificationKind(row["kind"]),
             title=row["title"],
             owner_codes=list(row["owners"]),
-            registration=Registration(**{**registration, "registry": Registry(registration["registry"]),
-                                         **{k: date.fromisoformat(v) for k, v in registration.items()
-                                            if k.endswith("_date") or k == "delivery_deadline" if v}})
-            if registration else None,
-            certifiers=[Certifier(**c) for c in json.loads(row["certifiers"])],
-            equivalences=[BlockEquivalence(**e) for e in json.loads(row["equivalences"])],
+            registration=Registration.from_row(row["registration"]) if row["registration"] else None,
+            certifiers=[Certifier.from_row(c) for c in json.loads(row["certifiers"])],
+            equivalences=[BlockEquivalence.from_row(e) for e in json.loads(row["equivalences"])],
             predecessor_codes=list(row["predecessors"]),
             successor_codes=list(row["successors"]),
             created_at=row["created_at"],

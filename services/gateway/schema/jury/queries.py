@@ -131,7 +131,7 @@ class JuryQueries:
         # The holder's name comes from the candidacy service, which learns of the award through its own
         # consumer: just after the award it may not know it yet, and a certificate of nobody vouches for nothing.
         holder = (await info.context.people.holders([row["number"]])).get(row["number"])
-        return CertificateVerification(number=row["number"], kind=row["kind"], holder=holder or WITHHELD,
+        return CertificateVerification(number=row["number"], kind=CertificateKind(row["kind"]), holder=holder or WITHHELD,
                                        certification_code=row["certification"], certification_title=row["title"],
                                        version=row["version"], blocks=list(row["blocks"]), awarded_on=row["awarded_on"],
                                        valid=row["revoked_on"] is None and holder is not None,

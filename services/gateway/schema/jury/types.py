@@ -7,16 +7,18 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from shared.contracts import jury as contracts
+
 from services.gateway.schema.context import Context
 from services.gateway.reports.roster import RosterLine
 from services.gateway.schema.catalog.types import Certification
-from services.gateway.schema.vocabulary import College, Decision, MemberRole, Modality  # noqa: F401
+from services.gateway.schema.outputs import graphql_output
+from services.gateway.schema.vocabulary import (  # noqa: F401
+    CertificateKind, College, DeclarationState, Decision, JurySessionStatus, MemberRole, Modality, Route,
+)
 
 
-@strawberry.type
-class CompetenceResult:
-    competence: str
-    acquired: bool
+CompetenceResult = graphql_output(contracts.CompetenceResult)
 
 
 @strawberry.type
@@ -106,7 +108,7 @@ class JurySession:
     place: str
     remote: bool
     capacity: int
-    status: str
+    status: JurySessionStatus
     members: list[JuryMember]
     past: strawberry.Private[dict | None] = None  # its presentations and decisions at `asOf` (asof.py)
 
@@ -140,7 +142,7 @@ class JurySession:
     def from_row(cls, r) -> JurySession:
         return cls(id=strawberry.ID(str(r["id"])), branch=r["branch"], certification_codes=list(r["certifications"]),
                    held_on=r["held_on"], place=r["place"], remote=r["remote"], capacity=r["capacity"],
-                   status=r["status"],
+                   status=JurySessionStatus(r["status"]),
                    members=[JuryMember(id=strawberry.ID(k), session_id=str(r["id"]), college=College(v["college"]),
                                        role=MemberRole(v["role"])) for k, v in json.loads(r["members"]).items()])
 
@@ -158,15 +160,16 @@ class RosterEntry:
     candidacy_id: strawberry.ID
     given_name: str
     family_name: str
-    route: str
+    route: Route
     blocks: list[RosterBlock]
-    decision: str | None
+    decision: Decision | None
     blocks_acquired: list[str]
 
     @classmethod
     def from_line(cls, line: RosterLine) -> RosterEntry:
         return cls(candidacy_id=strawberry.ID(line.candidacy_id), given_name=line.given_name,
-                   family_name=line.family_name, route=line.route, decision=line.decision,
+                   family_name=line.family_name, route=Route(line.route),
+                   decision=Decision(line.decision) if line.decision else None,
                    blocks_acquired=line.blocks_acquired,
                    blocks=[RosterBlock(code=b.code, presented=b.presented, result=b.result,
                                        evaluated_on=date.fromisoformat(b.evaluated_on) if b.evaluated_on else None)
@@ -176,7 +179,7 @@ class RosterEntry:
 @strawberry.type(description="A certificate (full award) or an attestation of blocks (partial validation)")
 class Certificate:
     number: str
-    kind: str
+    kind: CertificateKind
     candidate_id: strawberry.Private[str]
     certification_code: str
     version: int
@@ -185,8 +188,9 @@ class Certificate:
     session_id: strawberry.ID
     revoked_on: date | None = None
     revocation_reason: str | None = None
-    declaration_state: str = strawberry.field(default="PENDING", description="Its holder's declaration to the "
-                                              "Caisse des Dépôts: PENDING, SENT, ACCEPTED or REJECTED")
+    declaration_state: DeclarationState = strawberry.field(
+        default=DeclarationState.PENDING,
+        description="Its holder's declaration to the Caisse des Dépôts: PENDING, SENT, ACCEPTED or REJECTED")
     declaration_file: str | None = None
     declaration_messages: list[str] = strawberry.field(default_factory=list)
     candidacy_id: strawberry.ID | None = None
@@ -202,11 +206,11 @@ class Certificate:
 
     @classmethod
     def from_row(cls, r) -> Certificate:
-        return cls(number=r["number"], kind=r["kind"], candidate_id=str(r["candidate_id"]),
+        return cls(number=r["number"], kind=CertificateKind(r["kind"]), candidate_id=str(r["candidate_id"]),
                    certification_code=r["certification"],
                    version=r["version"], blocks=list(r["blocks"]), awarded_on=r["awarded_on"],
                    session_id=strawberry.ID(str(r["session_id"])), revoked_on=r["revoked_on"],
-                   revocation_reason=r["revocation_reason"], declaration_state=r["declaration_state"],
+                   revocation_reason=r["revocation_reason"], declaration_state=DeclarationState(r["declaration_state"]),
                    declaration_file=r["declaration_file"], declaration_messages=json.loads(r["declaration_messages"]),
                    candidacy_id=strawberry.ID(str(r["candidacy_id"])))
 
@@ -214,7 +218,7 @@ class Certificate:
 @strawberry.type(description="What anyone may know of a certificate from its number")
 class CertificateVerification:
     number: str
-    kind: str
+    kind: CertificateKind
     holder: str
     certification_code: str
     certification_title: str | None
