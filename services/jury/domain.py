@@ -171,6 +171,73 @@ class CandidacyFacts:
             raise CandidacyNotLive("the candidacy is " + self.status.lower(), status=self.status)
 
 
+# --- what each command is decided on besides its aggregates (read by services/jury/facts.py, members.py) ---
+# Presenting a candidacy is decided on its CandidacyFacts alone.
+
+
+@dataclass(frozen=True)
+class EvaluationFacts:
+    """Recording an evaluation: the candidacy; the evaluator's name and the evidence sealed with the
+    candidate's key (services/jury/evaluations.py); the organisations accredited to evaluate on the
+    evaluation's date, and those whose accreditation was withdrawn by today (they record nothing more,
+    whatever the date given); the version's block validity; the day."""
+
+    candidacy: CandidacyFacts
+    personal: str
+    accredited: frozenset[str]
+    withdrawn: frozenset[str]
+    validity_months: int | None
+    today: date
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    """Scheduling a session: the branches owning each of its certifications (the catalog's facts)."""
+
+    owners: dict[str, frozenset[str]]
+
+
+@dataclass(frozen=True)
+class AppointmentFacts:
+    """Appointing a member: the id chosen for them, and their name sealed with the key made for it."""
+
+    member_id: str
+    personal: str
+
+
+@dataclass(frozen=True)
+class CorrectionFacts:
+    """Correcting a decision: the candidacy, the blocks of its certification version, the day."""
+
+    candidacy: CandidacyFacts
+    version_blocks: tuple[str, ...]
+    today: date
+
+
+@dataclass(frozen=True)
+class DecisionFacts(CorrectionFacts):
+    """Deciding: also the version's quorum."""
+
+    quorum: int
+
+
+@dataclass(frozen=True)
+class DeclarationFacts:
+    """Declaring holders: the branches owning every certification (whose admins' rights are checked)."""
+
+    owners: dict[str, frozenset[str]]
+
+
+@dataclass(frozen=True)
+class Ruling:
+    """What a decision or its correction gives: the blocks acquired, the number of the document issued (if
+    any), and the aggregates besides the session and the dossier it changed, in the order they changed."""
+
+    blocks: list[str]
+    document: str | None
+    changed: tuple[Aggregate, ...] = ()
+
+
 class Dossier(Aggregate):
     """The jury's file of one candidacy: each block's latest evaluation, and the decisions on it."""
 
@@ -205,36 +272,36 @@ class Dossier(Aggregate):
     def awarded(self) -> bool:
         return any(d["decision"] == Decision.FULL_AWARD for d in self.decisions.values())
 
-    def evaluate(self, facts: CandidacyFacts, block: str, competences: list[dict], modality: str, personal: str,
-                 organisation_id: str, accredited: set[str], on: date, validity_months: int | None,
-                 today: date, withdrawn: set[str] = frozenset()) -> bool:
-        """`personal`: the evaluator's name and the evidence, sealed with the candidate's key here
-        (services/jury/evaluations.py): free text about the person, never recorded in clear."""
-        facts.check_live()
-        if on > today:
-            raise DateRefused("an evaluation is not dated in the future", on=str(on), today=str(today))
-        if facts.opened_on is not None and on < facts.opened_on:
+    def evaluate(self, facts: EvaluationFacts, block: str, competences: list[dict], modality: str, on: date,
+                 organisation_id: str) -> bool:
+        """`organisation_id`: the evaluator's. The evaluator's name and the evidence are recorded sealed
+        (`facts.personal`): free text about the person, never recorded in clear."""
+        candidacy = facts.candidacy
+        candidacy.check_live()
+        if on > facts.today:
+            raise DateRefused("an evaluation is not dated in the future", on=str(on), today=str(facts.today))
+        if candidacy.opened_on is not None and on < candidacy.opened_on:
             raise DateRefused("an evaluation is not dated before the candidacy was opened", on=str(on),
-                              opened_on=str(facts.opened_on))
-        if organisation_id in withdrawn:
+                              opened_on=str(candidacy.opened_on))
+        if organisation_id in facts.withdrawn:
             raise EvaluatorNotAccredited("the organisation's accreditation was withdrawn: it records no result "
                                          "since, whatever date it gives", organisation_id=organisation_id)
-        if organisation_id not in accredited:
+        if organisation_id not in facts.accredited:
             raise EvaluatorNotAccredited("the organisation is not accredited to evaluate for this certification on "
                                          "that date", organisation_id=organisation_id, on=str(on))
-        if block not in facts.blocks:
+        if block not in candidacy.blocks:
             raise InvalidInput("the block is not claimed by this candidacy", block=block)
         if modality not in MODALITIES:
             raise InvalidInput(f"a modality is one of {', '.join(MODALITIES)}", modality=modality)
         if not competences:
             raise InvalidInput("an evaluation gives the result of each competence assessed")
-        if self.acquired(block, facts.blocks, on):
+        if self.acquired(block, candidacy.blocks, on):
             raise BlockAlreadyAcquired("this block is already acquired and is not evaluated again", block=block)
         validated = all(c["acquired"] for c in competences)
-        valid_until = add_months(on, validity_months) if validated and validity_months else None
+        valid_until = add_months(on, facts.validity_months) if validated and facts.validity_months else None
         self._evaluated(candidacy_id=self.candidacy_id, candidate_id=self.candidate_id,
                         certification=self.certification, version=self.referential_version, block=block, validated=validated,
-                        competences=competences, modality=modality, personal=personal,
+                        competences=competences, modality=modality, personal=facts.personal,
                         organisation_id=organisation_id, on=on, valid_until=valid_until)
         return validated
 
@@ -361,29 +428,52 @@ class JurySession(Aggregate):
             raise PresidencyRule("the president and the vice-president must be present, from different colleges",
                                  present_roles=colleges)
 
-    def decide(self, facts: CandidacyFacts, dossier: Dossier, decision: str, present: list[str], votes: dict,
-               quorum: int, version_blocks: list[str], today: date) -> list[str]:
-        """Record the decision on a presented candidacy, dated the day it is taken; returns the blocks acquired.
-        The dossier records it with the document it issues (`dossier.record_decision`)."""
+    def decide(self, facts: DecisionFacts, dossier: Dossier, holding: Holding, decision: str, present: list[str],
+               votes: dict) -> Ruling:
+        """Record the decision on a presented candidacy, dated the day it is taken, and issue its document
+        (`issue`); the dossier records both. `holding`: the candidate's of the certification version."""
+        candidacy, today = facts.candidacy, facts.today
         if today < self.on:
             raise DateRefused("a session decides on or after the day it is scheduled", on=str(self.on),
                               today=str(today))
         if decision not in DECISIONS:
             raise InvalidInput(f"a decision is one of {', '.join(DECISIONS)}", decision=decision)
-        presented = self.presented.get(facts.candidacy_id)
+        presented = self.presented.get(candidacy.candidacy_id)
         if presented is None:
             raise NotPresented("the candidacy was not presented to this session")
         if presented["decision"] is not None:
             raise AlreadyDecided("a decision is final: correct it with its reason instead")
-        self.check_composition(present, quorum)
+        self.check_composition(present, facts.quorum)
         if sum(votes.values()) != len(present) or votes["for"] * 2 <= len(present):
             raise NoMajority("a decision needs the absolute majority of the members present", votes=votes,
                              present=len(present))
-        blocks = self.blocks_acquired(facts, dossier, decision, version_blocks)
-        self._decided(candidacy_id=facts.candidacy_id, candidate_id=facts.candidate_id,
-                      certification=facts.certification, version=facts.version, decision=decision,
+        blocks = self.blocks_acquired(candidacy, dossier, decision, facts.version_blocks)
+        self._decided(candidacy_id=candidacy.candidacy_id, candidate_id=candidacy.candidate_id,
+                      certification=candidacy.certification, version=candidacy.version, decision=decision,
                       blocks_acquired=blocks, present=present, votes=votes, decided_on=today)
-        return blocks
+        return self.issue(candidacy, dossier, holding, decision, blocks, today)
+
+    def issue(self, candidacy: CandidacyFacts, dossier: Dossier, holding: Holding, decision: str, blocks: list[str],
+              today: date, changed: tuple[Aggregate, ...] = ()) -> Ruling:
+        """The document a decision gives, dated the day of the decision: a certificate for a full award (once
+        per candidate and certification version: the holding), an attestation of the blocks for a partial
+        validation, none otherwise; the dossier records the decision with it. `changed`: by the decision."""
+        issued: list[Aggregate] = []
+        if decision in (Decision.FULL_AWARD, Decision.PARTIAL_VALIDATION):
+            full = decision == Decision.FULL_AWARD
+            issued.append(Certificate(
+                number=Certificate.new_number(candidacy.certification),
+                kind=CertificateKind.CERTIFICATE if full else CertificateKind.ATTESTATION,
+                candidate_id=candidacy.candidate_id, candidacy_id=candidacy.candidacy_id,
+                certification=candidacy.certification, version=candidacy.version, blocks=blocks, awarded_on=today,
+                session_id=str(self.id)))
+            if full:
+                holding.take(issued[0].number)
+                issued.append(holding)
+        document = issued[0].number if issued else None
+        dossier.record_decision(session_id=str(self.id), decision=decision, blocks_acquired=blocks, document=document)
+        unique = {id(a): a for a in (*changed, *issued)}  # a holding released, then taken again, changed once
+        return Ruling(blocks, document, tuple(unique.values()))
 
     def blocks_acquired(self, facts: CandidacyFacts, dossier: Dossier, decision: str,
                         version_blocks: list[str]) -> list[str]:
@@ -401,11 +491,13 @@ class JurySession(Aggregate):
                  blocks_acquired: list[str], present: list[str], votes: dict, decided_on: date) -> None:
         self.presented[candidacy_id]["decision"] = {"decision": decision, "blocks_acquired": blocks_acquired}
 
-    def correct(self, facts: CandidacyFacts, dossier: Dossier, decision: str, reason: str, version_blocks: list[str],
-                today: date) -> list[str]:
-        """Correct a decision under the rules of decisions; returns the blocks the corrected decision acquires.
-        The application revokes the document of the corrected decision and issues the new one's."""
-        presented = self.presented.get(facts.candidacy_id)
+    def correct(self, facts: CorrectionFacts, dossier: Dossier, in_force: Certificate | None, holding: Holding,
+                decision: str, reason: str) -> Ruling:
+        """Correct a decision under the rules of decisions: the document of the corrected decision (`in_force`,
+        the dossier's for this session) is revoked, with the date, the reason and, in its event, the author;
+        a certificate's holding is released; the corrected decision's document is issued (`issue`)."""
+        candidacy, today = facts.candidacy, facts.today
+        presented = self.presented.get(candidacy.candidacy_id)
         if presented is None or presented["decision"] is None:
             raise NotPresented("there is no decision on this candidacy to correct")
         if not reason.strip():
@@ -418,10 +510,11 @@ class JurySession(Aggregate):
         if decision == Decision.FULL_AWARD and any(
                 d["decision"] == Decision.FULL_AWARD for s, d in dossier.decisions.items() if s != str(self.id)):
             raise AlreadyAwarded("the candidacy was awarded by another session: it is awarded once")
-        blocks = self.blocks_acquired(facts, dossier, decision, version_blocks)
-        self._corrected(candidacy_id=facts.candidacy_id, previous=previous, decision=decision, reason=reason.strip(),
-                        blocks_acquired=blocks, corrected_on=today)
-        return blocks
+        blocks = self.blocks_acquired(candidacy, dossier, decision, facts.version_blocks)
+        self._corrected(candidacy_id=candidacy.candidacy_id, previous=previous, decision=decision,
+                        reason=reason.strip(), blocks_acquired=blocks, corrected_on=today)
+        revoked = () if in_force is None else in_force.revoke_on_correction(today, reason, holding)
+        return self.issue(candidacy, dossier, holding, decision, blocks, today, revoked)
 
     @event("DecisionCorrected")
     def _corrected(self, candidacy_id: str, previous: str, decision: str, reason: str,
@@ -484,6 +577,15 @@ class Certificate(Aggregate):
             raise CertificateAlreadyRevoked("the certificate is already revoked", number=self.number)
         self._revoked(number=self.number, on=on, reason=reason)
 
+    def revoke_on_correction(self, on: date, reason: str, holding: Holding) -> tuple[Aggregate, ...]:
+        """The document of a corrected decision is revoked; a certificate frees its holding (the candidate
+        may be awarded the version again). Returns what changed."""
+        self.revoke(on, f"decision corrected: {reason.strip()}")
+        if self.kind != CertificateKind.CERTIFICATE:
+            return (self,)
+        holding.release(number=self.number)
+        return self, holding
+
     @event("Revoked")
     def _revoked(self, number: str, on: date, reason: str) -> None:
         self.revoked = {"on": on, "reason": reason}
@@ -507,6 +609,11 @@ class Holding(Aggregate):
         if self.number is not None:
             raise AlreadyCertified("the candidate already holds a certificate of this certification version",
                                    certificate=self.number)
+
+    def take(self, number: str) -> None:
+        """Held by the certificate `number`, unless another holds it."""
+        self.check_free()
+        self.hold(number=number)
 
     @event("Held")
     def hold(self, number: str) -> None:

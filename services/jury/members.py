@@ -21,12 +21,13 @@ from starlette.responses import JSONResponse
 from shared.commands.jury import AppointMember
 from shared.context import current_caller
 from shared.errors import CommandRefused, Forbidden, InvalidInput
+from shared.eventstore import CommandOutcome
 from shared.identity import TokenVerifier, bearer_token
 from shared.personal import ERASED, MasterKey, Vault, seal, unseal
 from shared.policy import Record, authorize, operation
 
 from services.jury.application import JuryApplication
-from services.jury.domain import UnknownSession
+from services.jury.domain import AppointmentFacts, UnknownSession
 
 MAX_SESSIONS = 100
 
@@ -43,13 +44,17 @@ class Members:
             self._vault = Vault(self.pool, MasterKey(self.app.env.get("PERSONAL_DATA_KEY") or ""))
         return self._vault
 
-    async def appoint(self, command: AppointMember, context):
+    # --- the facts of an appointment, and what follows its decision (shared/http.py Endpoint) ---
+
+    async def appointment(self, command: AppointMember) -> AppointmentFacts:
+        """The member's key made, and their name sealed with it, before the appointment is decided."""
         member_id = str(uuid.uuid4())
-        sealed = seal(await self.vault.create(member_id), member_id, {"name": command.name})
-        outcome = await anyio.to_thread.run_sync(self.app.appoint_member, command, member_id, sealed, context)
-        if outcome.result.get("member_id") != member_id:
-            await self.vault.destroy(member_id)  # a replay: the earlier appointment's key stands
-        return outcome
+        return AppointmentFacts(member_id, seal(await self.vault.create(member_id), member_id, {"name": command.name}))
+
+    async def after_appointment(self, command: AppointMember, facts: AppointmentFacts,
+                                outcome: CommandOutcome | None) -> None:
+        if outcome is None or outcome.result.get("member_id") != facts.member_id:
+            await self.vault.destroy(facts.member_id)  # refused, or a replay: no one holds this key
 
     async def names(self, session_ids: list[str]) -> dict[str, dict[str, str]]:
         """Each session the current caller may read → its members' names."""

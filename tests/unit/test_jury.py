@@ -13,10 +13,15 @@ from services.jury.domain import (
     AlreadyDecided,
     AwardWithMissingBlock,
     BlockAlreadyAcquired,
+    AppointmentFacts,
     CandidacyFacts,
+    CorrectionFacts,
+    DecisionFacts,
     Dossier,
     Certificate,
     CorrectionNeedsReason,
+    EvaluationFacts,
+    SessionFacts,
     EvaluatorNotAccredited,
     MissingBlockResults,
     NoMajority,
@@ -59,16 +64,16 @@ def evaluate(app, block, acquired=True, on=date(2026, 6, 1), candidacy=None, val
     command = {"candidacy_id": candidacy.candidacy_id, "block": block, "modality": "PRACTICAL_SITUATION",
                "evaluator": "J. Dupont", "on": on, "evidence": "dossier-42",
                "competences": [{"competence": "Conduire", "acquired": acquired}]}
-    return app.record_evaluation(command, candidacy, SEALED, set(accredited), validity, today, set(withdrawn),
-                                 ctx(organisation))
+    return app.record_evaluation(command, EvaluationFacts(candidacy, SEALED, frozenset(accredited), frozenset(withdrawn),
+                                                          validity, today), ctx(organisation))
 
 
 def session(app, on=date(2026, 9, 15), members=(("EMPLOYER", "PRESIDENT"), ("EMPLOYEE", "VICE_PRESIDENT"),
                                                   ("EMPLOYER", "MEMBER"), ("EMPLOYEE", "MEMBER"))):
     session_id = app.schedule_session({"branch": "UIMM", "certifications": ["RNCP34174"], "on": on, "place": "Paris",
-                                       "remote": False, "capacity": 10}, OWNERS, ctx()).result["id"]
+                                       "remote": False, "capacity": 10}, SessionFacts(OWNERS), ctx()).result["id"]
     ids = [app.appoint_member({"session_id": session_id, "name": f"M{i}", "college": college, "role": role},
-                              str(uuid.uuid4()), "pd1.sealed", ctx()).result["member_id"]
+                              AppointmentFacts(str(uuid.uuid4()), "pd1.sealed"), ctx()).result["member_id"]
            for i, (college, role) in enumerate(members)]
     return session_id, ids
 
@@ -81,14 +86,14 @@ def decide(app, session_id, present, decision="FULL_AWARD", votes_for=None, cand
     command = {"session_id": session_id, "candidacy_id": candidacy.candidacy_id, "decision": decision,
                "present_members": present, "votes_for": len(present) if votes_for is None else votes_for,
                "votes_against": 0 if votes_for is None else len(present) - votes_for, "abstentions": 0}
-    return app.decide(command, candidacy, quorum, BLOCKS, today, ctx())
+    return app.decide(command, DecisionFacts(candidacy, tuple(BLOCKS), today, quorum), ctx())
 
 
 def correct(app, session_id, decision, reason="erreur matérielle", candidacy=None, today=TODAY):
     candidacy = candidacy or facts()
     command = {"session_id": session_id, "candidacy_id": candidacy.candidacy_id, "decision": decision,
                "reason": reason}
-    return app.correct_decision(command, candidacy, BLOCKS, today, ctx())
+    return app.correct_decision(command, CorrectionFacts(candidacy, tuple(BLOCKS), today), ctx())
 
 
 def events(app) -> int:
@@ -335,7 +340,7 @@ def test_a_session_examines_only_certifications_its_branch_owns(app):
     command = {"branch": "UIMM", "certifications": ["RNCP34174"], "on": date(2026, 9, 1), "place": "Paris",
                "capacity": 5}
     refusal = refused(app, CertificationNotOwnedByBranch,
-                      lambda: app.schedule_session(command, {"RNCP34174": {"LEEM"}}, ctx()))
+                      lambda: app.schedule_session(command, SessionFacts({"RNCP34174": {"LEEM"}}), ctx()))
     assert refusal.details["certifications"] == ["RNCP34174"]
 
 

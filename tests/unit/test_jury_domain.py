@@ -1,0 +1,102 @@
+"""The rules of the jury's aggregates, without the application: which document a decision issues, and what
+correcting a decision does to the document in force and to the candidate's holding."""
+
+from datetime import date
+
+import pytest
+
+from services.jury.domain import (
+    AlreadyCertified, CandidacyFacts, Certificate, CorrectionFacts, DecisionFacts, Dossier, EvaluationFacts, Holding,
+    JurySession,
+)
+
+BLOCKS = ("B1", "B2", "B3")
+TODAY = date(2027, 1, 4)
+CANDIDACY = CandidacyFacts("c1", "person-1", "RNCP34174", 1, {b: "TO_ACQUIRE" for b in BLOCKS}, "POSITIONED",
+                           evaluator_id="centre", branches=frozenset({"UIMM"}), route="TRAINING",
+                           opened_on=date(2019, 9, 1))
+MEMBERS = (("m1", "EMPLOYER", "PRESIDENT"), ("m2", "EMPLOYEE", "VICE_PRESIDENT"))
+VOTES = {"for": 2, "against": 0, "abstention": 0}
+
+
+def presented(results=(True, True, True)) -> tuple[JurySession, Dossier, Holding]:
+    """A session with a president and a vice-president, and the candidacy presented to it."""
+    session = JurySession.schedule("UIMM", ["RNCP34174"], date(2026, 9, 15), "Paris", False, 10,
+                                   owners={"RNCP34174": frozenset({"UIMM"})})
+    for member_id, college, role in MEMBERS:
+        session.appoint(member_id, "pd1.sealed", college, role)
+    dossier = Dossier(candidacy_id="c1", candidate_id="person-1", certification="RNCP34174", version=1)
+    facts = EvaluationFacts(CANDIDACY, "pd1.sealed", frozenset({"centre"}), frozenset(), None, TODAY)
+    for block, acquired in zip(BLOCKS, results):
+        dossier.evaluate(facts, block, [{"competence": "C", "acquired": acquired}], "PRACTICAL_SITUATION",
+                         date(2026, 6, 1), "centre")
+    session.present(CANDIDACY, dossier)
+    return session, dossier, Holding(candidate_id="person-1", certification="RNCP34174", version=1)
+
+
+def decided(session, dossier, holding, decision):
+    facts = DecisionFacts(CANDIDACY, BLOCKS, TODAY, quorum=2)
+    return session.decide(facts, dossier, holding, decision, [m for m, _, _ in MEMBERS], VOTES)
+
+
+def corrected(session, dossier, holding, decision, in_force=None, reason="erreur matérielle"):
+    return session.correct(CorrectionFacts(CANDIDACY, BLOCKS, TODAY), dossier, in_force, holding, decision, reason)
+
+
+def test_a_full_award_issues_a_certificate_dated_the_decision_and_takes_the_candidates_holding():
+    session, dossier, holding = presented()
+    ruling = decided(session, dossier, holding, "FULL_AWARD")
+    certificate, taken = ruling.changed
+    assert (certificate.kind, certificate.blocks, certificate.awarded_on) == ("CERTIFICATE", list(BLOCKS), TODAY)
+    assert taken is holding and holding.number == certificate.number == ruling.document
+    assert dossier.document_in_force(str(session.id)) == certificate.number
+
+
+def test_a_partial_validation_issues_an_attestation_of_its_blocks_and_leaves_the_holding_alone():
+    session, dossier, holding = presented(results=(True, False, False))
+    ruling = decided(session, dossier, holding, "PARTIAL_VALIDATION")
+    [attestation] = ruling.changed
+    assert (attestation.kind, attestation.blocks, ruling.blocks) == ("ATTESTATION", ["B1"], ["B1"])
+    assert holding.number is None
+
+
+@pytest.mark.parametrize("decision", ["REFUSAL", "DEFERRAL"])
+def test_a_decision_that_acquires_nothing_issues_no_document(decision):
+    session, dossier, holding = presented()
+    ruling = decided(session, dossier, holding, decision)
+    assert (ruling.blocks, ruling.document, ruling.changed) == ([], None, ())
+    assert dossier.document_in_force(str(session.id)) is None
+
+
+def test_a_candidate_holding_the_version_is_not_awarded_it_again():
+    session, dossier, holding = presented()
+    holding.take("RNCP34174-EARLIER")
+    with pytest.raises(AlreadyCertified):
+        decided(session, dossier, holding, "FULL_AWARD")
+
+
+def test_correcting_an_award_revokes_its_certificate_and_releases_the_holding():
+    session, dossier, holding = presented()
+    certificate = decided(session, dossier, holding, "FULL_AWARD").changed[0]
+    ruling = corrected(session, dossier, holding, "DEFERRAL", certificate, reason=" jury irrégulier ")
+    assert ruling.changed == (certificate, holding) and ruling.document is None
+    assert certificate.revoked == {"on": TODAY, "reason": "decision corrected: jury irrégulier"}
+    assert holding.number is None and dossier.document_in_force(str(session.id)) is None
+
+
+def test_correcting_a_partial_validation_revokes_its_attestation_and_leaves_the_holding_alone():
+    session, dossier, holding = presented(results=(True, False, False))
+    attestation = decided(session, dossier, holding, "PARTIAL_VALIDATION").changed[0]
+    ruling = corrected(session, dossier, holding, "REFUSAL", attestation)
+    assert ruling.changed == (attestation,) and attestation.revoked is not None
+    assert not holding.collect_events()[1:]  # started, never held nor released
+
+
+def test_correcting_an_award_into_an_award_again_frees_then_takes_the_holding_with_the_new_certificate():
+    session, dossier, holding = presented()
+    first = decided(session, dossier, holding, "FULL_AWARD").changed[0]
+    corrected(session, dossier, holding, "DEFERRAL", first)
+    again = corrected(session, dossier, holding, "FULL_AWARD")  # the deferral's: no document in force
+    certificate, taken = again.changed
+    assert isinstance(certificate, Certificate) and taken is holding
+    assert holding.number == certificate.number != first.number
