@@ -21,6 +21,8 @@ import asyncpg
 PROCESSES = ("catalog", "candidacy", "jury", "gateway")  # each one's schema bears its name
 # Whose schema may be dropped and made again by the process itself.
 MAY_CREATE_SCHEMA = ("gateway",)
+# Who may make temporary tables: the gateway replays past states into them (services/gateway/asof.py).
+MAY_CREATE_TEMPORARY = ("gateway",)
 
 
 def role(process: str) -> str:
@@ -52,7 +54,8 @@ async def provision(admin_dsn: str, passwords: dict[str, str] | None = None) -> 
         for other in await conn.fetch("SELECT datname FROM pg_database WHERE datname IN ('postgres', 'template1')"):
             await conn.execute(f'REVOKE CONNECT, TEMPORARY ON DATABASE "{other["datname"]}" FROM PUBLIC')
         for process in PROCESSES:
-            rights = "CONNECT, CREATE" if process in MAY_CREATE_SCHEMA else "CONNECT"
+            rights = ", ".join(["CONNECT", *(["CREATE"] if process in MAY_CREATE_SCHEMA else []),
+                                *(["TEMPORARY"] if process in MAY_CREATE_TEMPORARY else [])])
             await conn.execute(f'GRANT {rights} ON DATABASE "{database}" TO "{role(process)}"')
             await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{process}" AUTHORIZATION "{role(process)}"')
     finally:

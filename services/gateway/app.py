@@ -26,7 +26,6 @@ from shared.service import ensure_schema, verifier
 from shared.settings import Settings
 
 from services.gateway import exports, live, querycount, readmodels
-from services.gateway.asof import PastStates
 from services.gateway.commands import CommandClient
 from shared.people import PeopleClient
 from services.gateway.rebuild import GROUP
@@ -61,7 +60,7 @@ class GatewayGraphQL(GraphQL):
         if self.count_queries:
             querycount.start()
         context = Context(request, self.state["read_pool"], self.state["commands"], self.verifier, cid,
-                          people=self.state["people"], pasts=self.state["pasts"], changes=self.state.get("changes"))
+                          people=self.state["people"], changes=self.state.get("changes"))
         return context
 
     async def on_ws_connect(self, context: Context):
@@ -111,8 +110,7 @@ def build_asgi(settings: Settings) -> Starlette:
         async with httpx.AsyncClient(timeout=30) as http:
             urls = {"catalog": settings.catalog_url, "candidacy": settings.candidacy_url, "jury": settings.jury_url}
             state.update(read_pool=read_pool, commands=CommandClient(http, urls, inbox, settings.read_your_writes_timeout),
-                         people=PeopleClient(http, settings.candidacy_url, settings.jury_url),
-                         pasts=PastStates(http, urls))
+                         people=PeopleClient(http, settings.candidacy_url, settings.jury_url))
             changes = live.Changes(live.candidacy_fingerprints(read_pool), most=settings.max_live_watches,
                                    most_per_user=settings.max_live_watches_per_user)
             inbox.listeners.append(changes.applied)

@@ -1,70 +1,112 @@
-"""States at a past instant, asked of the service that owns the aggregate (shared/asof.py), which rebuilds
-them from its events; mapped here to the rows the GraphQL types are made from, so a past state shows the
-same fields as today's. The caller's scope is checked on the read models before asking, and the service
-checks the caller's token again."""
+"""States at a past instant, read through the gateway's own projections.
+
+The audit log keeps every event applied, as published. A past state replays the aggregate's events up to
+the instant (those of its history, services/gateway/audit.py) through the same projection handlers as
+the consumer, into temporary tables shadowing the read-model tables they write (PostgreSQL looks in
+pg_temp first for an unqualified name, and the projections name their tables unqualified), then the
+caller reads the rows with the same queries and `from_row` as today's. The transaction is read-only once
+the shadows exist (a write to a real table fails) and always rolled back: nothing stays.
+
+Only the replayed aggregate's tables are shadowed: the projections read no other table, and the fields
+of a past state that read other records (a certification's branches, a candidacy's certification) read
+them as they are today, as they always did. Before the aggregate existed the tables stay empty: null,
+as for an unknown id. The caller's scope is checked on today's read model before (queries.py).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
-from datetime import date, datetime
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
 
-import httpx
+import asyncpg
+from graphql import GraphQLError
+from strawberry.dataloader import DataLoader
 
-from shared.errors import CommandRefused
+from shared.context import Actor
+from shared.envelope import Envelope
+from shared.inbox import Handler
+from shared.vocabulary import AggregateKind
+
+from services.gateway.audit import events_of
+from services.gateway.schema.candidacy import projection as candidacies
+from services.gateway.schema.catalog import projection as catalog
+from services.gateway.schema.guards import REPLAY_COST
+from services.gateway.schema.jury import projection as jury
+
+# What the guard counts a past state at is the most events it replays.
+MAX_EVENTS = REPLAY_COST
 
 
-class PastStateUnavailable(CommandRefused):
-    status = 503
+class PastTooLong(GraphQLError):
+    def __init__(self):
+        super().__init__(f"this past state would replay more than {MAX_EVENTS} events: ask for an earlier "
+                         "instant, or read its history", extensions={"code": "PastTooLong", "most": MAX_EVENTS})
 
 
-class PastStates:
-    def __init__(self, http: httpx.AsyncClient, urls: dict[str, str]):
-        self.http = http
-        self.urls = urls
+@dataclass(frozen=True)
+class Past:
+    """What a past state of one kind replays: the events of its history, by the projection of their
+    producer, into shadows of the tables those write."""
 
-    async def state(self, service: str, query: str, aggregate_id: str, as_of: datetime, token: str | None) -> dict | None:
-        headers = {"authorization": f"Bearer {token}"} if token else {}
+    kind: AggregateKind
+    projections: dict[str, Handler]  # producer → its projection in the gateway
+    tables: tuple[str, ...]
+
+
+CERTIFICATION = Past(AggregateKind.CERTIFICATION, {"catalog": catalog.project},
+                     ("certifications", "certification_versions"))
+JURY_SESSION = Past(AggregateKind.JURY_SESSION, {"jury": jury.project},
+                    ("jury_sessions", "jury_presentations", "jury_decisions"))
+# A candidacy's history holds the jury's events about it: its evaluations and decisions then are replayed
+# too (the certificates' and a decision's session row are written, into shadows, and not read).
+CANDIDACY = Past(AggregateKind.CANDIDACY, {"candidacy": candidacies.project, "jury": jury.project},
+                 ("candidacies", "jury_evaluations", "jury_sessions", "jury_presentations", "jury_decisions",
+                  "certificates"))
+
+
+async def events(conn: asyncpg.Connection, past: Past, aggregate_id: str, as_of: datetime) -> list[Envelope]:
+    """The events of its history recorded at or before `as_of`, each aggregate's in its version order."""
+    rows = await conn.fetch(
+        f"SELECT a.* FROM audit_log a WHERE {events_of(past.kind)} AND a.occurred_at <= $2"
+        f" ORDER BY a.occurred_at, a.aggregate_id, a.aggregate_version LIMIT {MAX_EVENTS + 1}",
+        str(aggregate_id), as_of)
+    if len(rows) > MAX_EVENTS:
+        raise PastTooLong()
+    return [envelope(r) for r in rows]
+
+
+def envelope(row) -> Envelope:
+    """The envelope as published, from its audit row. The audit log keeps no position (no projection reads
+    it); its payload is the published one, but for version 1 of the evaluations, kept without the clear text
+    that their upcast drops anyway (shared/contracts/jury.py)."""
+    return Envelope(event_id=row["event_id"], type=row["type"], version=row["version"], producer=row["producer"],
+                    position=0, aggregate_id=row["aggregate_id"], aggregate_version=row["aggregate_version"],
+                    occurred_at=row["occurred_at"], actor=Actor.model_validate_json(row["actor"]),
+                    correlation_id=row["correlation_id"], causation_id=row["causation_id"],
+                    payload=json.loads(row["payload"]))
+
+
+@contextlib.asynccontextmanager
+async def replayed(pool: asyncpg.Pool, past: Past, aggregate_id, as_of: datetime) -> AsyncIterator[asyncpg.Connection]:
+    """A connection whose read-model tables of `past` hold the aggregate as it stood at `as_of`, for the
+    time of the block; rolled back after it."""
+    async with pool.acquire() as conn:
+        transaction = conn.transaction()
+        await transaction.start()
         try:
-            answer = await self.http.post(f"{self.urls[service]}/queries/{query}", headers=headers,
-                                          json={"id": aggregate_id, "as_of": as_of.isoformat()})
-        except httpx.TransportError as error:
-            raise PastStateUnavailable(f"the {service} service did not answer", reason=type(error).__name__) from None
-        if answer.status_code != 200:
-            error = (answer.json() if answer.headers.get("content-type", "").startswith("application/json")
-                     else {}).get("error") or {}
-            raise PastStateUnavailable(error.get("message") or f"the {service} service answered {answer.status_code}",
-                                       reason=error.get("type"))
-        return answer.json()["state"]
+            for table in past.tables:  # each named once, before its shadow exists: LIKE names the real one
+                await conn.execute(f"CREATE TEMP TABLE {table} (LIKE {table} INCLUDING ALL) ON COMMIT DROP")
+            await conn.execute("SET TRANSACTION READ ONLY")  # temporary tables only, from here on
+            for e in await events(conn, past, aggregate_id, as_of):
+                await past.projections[e.producer](conn, e)
+            yield conn
+        finally:
+            await transaction.rollback()
 
 
-def row(state: dict, json_fields=(), dates=(), instants=()) -> dict:
-    """A state as a read-model row: JSON columns as text, dates and instants parsed."""
-    found = dict(state)
-    for name in json_fields:
-        found[name] = None if state.get(name) is None else json.dumps(state[name])
-    for name in dates:
-        found[name] = date.fromisoformat(state[name]) if state.get(name) else None
-    for name in instants:
-        found[name] = datetime.fromisoformat(state[name]) if state.get(name) else None
-    return found
-
-
-def candidacy_row(state: dict) -> dict:
-    return row(state, ("blocks", "path", "fundings", "admissibility"), ("eligibility_confirmed_on",),
-               ("opened_at", "updated_at"))
-
-
-def certification_row(state: dict) -> dict:
-    return row(state, ("registration", "certifiers", "equivalences"), (), ("created_at", "updated_at"))
-
-
-def version_rows(state: dict) -> list[dict]:
-    return [row(v, ("blocks", "settings"), ("effective_from",), ("published_at",)) for v in state["versions"]]
-
-
-def session_row(state: dict) -> dict:
-    return row(state, ("members",), ("held_on",))
-
-
-def decision_rows(state: dict) -> list[dict]:
-    return [row(d, ("votes", "corrections"), ("decided_on",)) for d in state["decisions"]]
+async def read(loader: DataLoader, key):
+    """What the request's loader would read for one key, read on the replay's connection instead."""
+    return (await loader.load_fn([key]))[0]

@@ -109,11 +109,17 @@ async def may_read(pool: asyncpg.Pool, caller: Caller, kind: AggregateKind, aggr
         f"SELECT EXISTS (SELECT 1 FROM {table} WHERE id = $1::uuid AND {placeholders})", aggregate_id, *values))
 
 
+def events_of(kind: AggregateKind) -> str:
+    """The condition on `audit_log a` naming the events of the aggregate $1's history (a candidacy's: the
+    jury's about it too); the past states replay the same events."""
+    return _CANDIDACY if kind == AggregateKind.CANDIDACY else _OWN
+
+
 async def entries(pool: asyncpg.Pool, kind: AggregateKind, aggregate_id: str,
                   as_of: datetime | None = None, caller: Caller | None = None) -> list[Entry]:
     """Its history, oldest first (up to `as_of` when given); no scope check of the aggregate: `may_read`
     first. With a caller, an organisation's events are filtered one by one: a branch reads only its part."""
-    where = _CANDIDACY if kind == AggregateKind.CANDIDACY else _OWN
+    where = events_of(kind)
     args: list = [aggregate_id, as_of]
     if caller is not None and kind == AggregateKind.ORGANISATION:
         clause, values = scopes.organisation_events(caller)

@@ -173,7 +173,7 @@ PAST = 'c{n}: certification(code: "RNCP99502", asOf: "%s") {{ code versions {{ n
 
 
 async def test_past_states_cost_their_replays_and_callers_without_a_token_have_a_budget_per_address(running):
-    """Each asOf is a replay in the catalog service: 30 of them are refused before any runs, and a burst of
+    """Each asOf is a replay of its events: 30 of them are refused before any runs, and a burst of
     requests without a token spends its address's budget (TooManyRequests) while another client's command is
     answered."""
     await certification_with_history(running, "RNCP99502")

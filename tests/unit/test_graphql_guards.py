@@ -105,7 +105,7 @@ PAST = '{ %s }' % " ".join(f'c{n}: certification(code: "RNCP1", asOf: "2024-01-0
 
 
 async def test_each_past_state_costs_the_replay_of_its_history_whoever_asks():
-    """30 aliases of `certification(asOf)` are 30 replays in the catalog service, not 30 fields."""
+    """30 aliases of `certification(asOf)` are 30 replays in the gateway, not 30 fields."""
     for caller in (SIGNED, Request()):
         result = await schema.execute(PAST, context_value=caller)
         assert result.errors[0].extensions["code"] == "QueryTooCostly", result.errors

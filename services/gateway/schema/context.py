@@ -16,7 +16,6 @@ from shared.errors import Unauthenticated
 from shared.identity import INDIVIDUAL, PLATFORM, Caller, TokenVerifier, bearer_token
 
 from services.gateway import querycount
-from services.gateway.asof import PastStates
 from services.gateway.commands import DATABASE_AWAY, CommandClient, ServiceUnavailable
 from services.gateway.live import Changes
 from services.gateway.schema.candidacy.loaders import candidacy_loaders
@@ -58,7 +57,6 @@ class Context:
     correlation_id: str
     _caller: Caller | None = None
     people: PeopleClient | None = None  # names and contact, asked of the candidacy service (people.py)
-    pasts: PastStates | None = None  # states at a past instant, asked of the owning service (asof.py)
     changes: Changes | None = None  # what wakes subscriptions (live.py)
     connection_params: Mapping | None = None  # a WebSocket's `connection_init` payload (strawberry sets it)
     loaders: Loaders = field(init=False)  # they live and die with the request (a subscription: with each push)

@@ -10,7 +10,7 @@ starts and is never pushed.
   times as the page size it asks for (`first`, from a literal or a variable, else the argument's
   default), or LIST_SIZE times for a list without one; a connection's `edges` are its page, counted
   once; aliases and fragments count as the fields they repeat; a field given `asOf` counts REPLAY_COST
-  more (the owning service rebuilds the state from its whole history). Depth, aliases and tokens
+  more (the gateway replays up to that many of its events, services/gateway/asof.py). Depth, aliases and tokens
   are bounded by strawberry's own limiters beside this one.
 - Callers without a (valid) token have a smaller bound per operation (ANONYMOUS_MAX_COST: one replay at
   most), and each client address a budget refilled at a steady rate (`Budgets`): `TooManyRequests` beyond.
@@ -48,7 +48,7 @@ logger = logging.getLogger("graphql")
 
 MAX_COST = 20_000
 ANONYMOUS_MAX_COST = 2_000  # a caller without a token: one replay at most, or a page of the catalog
-REPLAY_COST = 1_000  # a field given `asOf`: its service replays the aggregate's whole history
+REPLAY_COST = 1_000  # a field given `asOf`: at most this many events replayed (asof.MAX_EVENTS)
 LIST_SIZE = 10
 PAGE_ARGUMENTS = ("first", "last")
 PAST = "asOf"

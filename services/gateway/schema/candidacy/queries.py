@@ -13,6 +13,7 @@ from services.gateway.schema.pagination import (
     Conditions, Connection, Key, Listing, check_text_filter, page, sort_input,
 )
 from services.gateway import asof, scopes
+from services.gateway.schema.jury.loaders import jury_loaders
 from services.gateway.schema.permissions import Authenticated
 
 
@@ -107,6 +108,20 @@ async def candidacy_row(context, candidacy_id, operation: str = "candidacy") -> 
     return await context.pool.fetchrow(f"SELECT * FROM candidacies{c.where}", *c.args)
 
 
+async def past_candidacy(info: Info[Context, None], candidacy_id, as_of: datetime) -> Candidacy | None:
+    """As it stood then (asof.py), with the jury's evaluations and decisions about it then."""
+    async with asof.replayed(info.context.pool, asof.CANDIDACY, candidacy_id, as_of) as conn:
+        found = await conn.fetchrow("SELECT * FROM candidacies WHERE id = $1", candidacy_id)
+        loaders = jury_loaders(conn, people=None)  # no roster read here
+        evaluations = await asof.read(loaders["evaluations"], str(candidacy_id))
+        decisions = await asof.read(loaders["decisions_of_candidacy"], str(candidacy_id))
+    if found is None:
+        return None
+    past = Candidacy.from_row(found)
+    past.as_of, past.past = as_of, {"evaluations": evaluations, "decisions": decisions}
+    return past
+
+
 @strawberry.type
 class CandidacyQueries:
     @strawberry.field(permission_classes=[Authenticated], description="A candidate (needs a bearer token)")
@@ -127,13 +142,7 @@ class CandidacyQueries:
     ) -> Candidacy | None:
         row = await candidacy_row(info.context, id)
         if row and as_of is not None:
-            state = await info.context.pasts.state("candidacy", "candidacy-as-of", uuid_or_none(id), as_of,
-                                                   info.context.token())
-            if state is None:
-                return None
-            past = Candidacy.from_row(asof.candidacy_row(state))
-            past.as_of = as_of
-            return past
+            return await past_candidacy(info, row["id"], as_of)
         return Candidacy.from_row(row) if row else None
 
     @strawberry.field(permission_classes=[Authenticated],

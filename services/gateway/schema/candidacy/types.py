@@ -71,7 +71,8 @@ class Candidacy:
     experience_months: int | None
     opened_at: datetime
     updated_at: datetime
-    as_of: strawberry.Private[datetime | None] = None  # a past state: what the jury had recorded by then
+    as_of: strawberry.Private[datetime | None] = None  # a past state: its history up to then
+    past: strawberry.Private[dict | None] = None  # rows of the jury's evaluations and decisions at `asOf` (asof.py)
 
     @strawberry.field
     async def certification(self, info: Info[Context, None]) -> Certification | None:
@@ -98,24 +99,14 @@ class Candidacy:
 
     @strawberry.field(description="The evaluations of its blocks, oldest first")
     async def evaluations(self, info: Info[Context, None]) -> list[Evaluation]:
-        if self.as_of is None:
-            rows = await info.context.loaders.evaluations.load(str(self.id))
-        else:  # as they stood then
-            rows = await info.context.pool.fetch(
-                "SELECT * FROM jury_evaluations WHERE candidacy_id = $1::uuid AND recorded_at <= $2"
-                " ORDER BY evaluated_on, recorded_at", self.id, self.as_of)
+        rows = self.past["evaluations"] if self.past is not None else \
+            await info.context.loaders.evaluations.load(str(self.id))
         return [Evaluation.from_row(r) for r in rows]
 
     @strawberry.field(description="The jury's decisions on it, with their corrections")
     async def decisions(self, info: Info[Context, None]) -> list[JuryDecision]:
-        if self.as_of is None:
-            rows = await info.context.loaders.decisions_of_candidacy.load(str(self.id))
-        else:
-            rows = await info.context.pool.fetch(
-                "SELECT * FROM jury_decisions d WHERE candidacy_id = $1::uuid AND EXISTS ("
-                " SELECT 1 FROM audit_log a WHERE a.type = 'JuryDecided' AND a.aggregate_id = d.session_id"
-                " AND a.payload ->> 'candidacy_id' = $1::text AND a.occurred_at <= $2) ORDER BY decided_on",
-                self.id, self.as_of)
+        rows = self.past["decisions"] if self.past is not None else \
+            await info.context.loaders.decisions_of_candidacy.load(str(self.id))
         return [JuryDecision.from_row(r) for r in rows]
 
     @strawberry.field(description="The certificates and attestations awarded on it, oldest first")

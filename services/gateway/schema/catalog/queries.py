@@ -11,6 +11,7 @@ from shared import rules
 
 from services.gateway.schema.context import Context
 from services.gateway import asof
+from services.gateway.schema.catalog.loaders import catalog_loaders
 from services.gateway.schema.pagination import Conditions, Connection, Key, Listing, page, sort_input
 from services.gateway.schema.catalog.types import (
     Branch,
@@ -110,8 +111,7 @@ class CatalogQueries:
     ) -> Certification | None:
         row = await info.context.loaders.certification.load(code)
         if row and as_of is not None:
-            state = await info.context.pasts.state("catalog", "certification-as-of", str(row["id"]), as_of, None)
-            return past_certification(state) if state else None
+            return await past_certification(info, row, as_of)
         return Certification.from_row(row) if row else None
 
     @strawberry.field(description="Certifications, filtered, sorted and paginated (first/after, keyset cursors)")
@@ -162,7 +162,14 @@ class CatalogQueries:
         return Organisation.from_row(row) if row else None
 
 
-def past_certification(state: dict) -> Certification:
-    past = Certification.from_row(asof.certification_row(state))
-    past.past_versions = asof.version_rows(state)
+async def past_certification(info: Info[Context, None], row, as_of: datetime) -> Certification | None:
+    """As it stood then (asof.py), its versions then with it."""
+    async with asof.replayed(info.context.pool, asof.CERTIFICATION, row["id"], as_of) as conn:
+        loaders = catalog_loaders(conn)
+        found = await asof.read(loaders["certification"], row["code"])
+        versions = await asof.read(loaders["versions"], row["code"])
+    if found is None:
+        return None
+    past = Certification.from_row(found)
+    past.past_versions = versions
     return past

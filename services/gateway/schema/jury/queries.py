@@ -10,6 +10,7 @@ from services.gateway.schema.context import Context
 from services.gateway import asof, scopes
 from shared.people import WITHHELD
 from shared.vocabulary import CertificateKind, DeclarationState
+from services.gateway.schema.jury.loaders import jury_loaders
 from services.gateway.schema.jury.types import Certificate, CertificateVerification, JurySession
 from services.gateway.schema.pagination import Conditions, Connection, Key, Listing, page, sort_input
 from services.gateway.schema.permissions import Authenticated
@@ -89,13 +90,7 @@ class JuryQueries:
         c.add_scope(scopes.jury_sessions(await info.context.caller()))
         row = await info.context.pool.fetchrow(f"SELECT * FROM jury_sessions{c.where}", *c.args)
         if row and as_of is not None:
-            state = await info.context.pasts.state("jury", "jury-session-as-of", str(session_id), as_of,
-                                                   info.context.token())
-            if state is None:
-                return None
-            past = JurySession.from_row(asof.session_row(state))
-            past.past = {"presented": state["presented"], "decisions": asof.decision_rows(state)}
-            return past
+            return await past_session(info, session_id, as_of)
         return JurySession.from_row(row) if row else None
 
     @strawberry.field(permission_classes=[Authenticated],
@@ -137,3 +132,17 @@ class JuryQueries:
                                        valid=row["revoked_on"] is None and holder is not None,
                                        revoked_on=row["revoked_on"],
                                        revocation_reason=row["revocation_reason"])
+
+
+async def past_session(info: Info[Context, None], session_id: uuid.UUID, as_of: datetime) -> JurySession | None:
+    """As it stood then (asof.py), with its presentations and decisions then."""
+    async with asof.replayed(info.context.pool, asof.JURY_SESSION, session_id, as_of) as conn:
+        found = await conn.fetchrow("SELECT * FROM jury_sessions WHERE id = $1", session_id)
+        loaders = jury_loaders(conn, people=None)  # no roster read here
+        presented = await asof.read(loaders["presentations"], str(session_id))
+        decisions = await asof.read(loaders["decisions_of_session"], str(session_id))
+    if found is None:
+        return None
+    past = JurySession.from_row(found)
+    past.past = {"presented": presented, "decisions": decisions}
+    return past

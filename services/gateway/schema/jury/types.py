@@ -110,7 +110,7 @@ class JurySession:
     capacity: int
     status: JurySessionStatus
     members: list[JuryMember]
-    past: strawberry.Private[dict | None] = None  # its presentations and decisions at `asOf` (asof.py)
+    past: strawberry.Private[dict | None] = None  # rows of its presentations and decisions at `asOf` (asof.py)
 
     @strawberry.field
     async def certifications(self, info: Info[Context, None]) -> list[Certification]:
@@ -119,17 +119,14 @@ class JurySession:
 
     @strawberry.field
     async def presented(self, info: Info[Context, None]) -> list[Presentation]:
-        if self.past is not None:
-            return [Presentation(candidacy_id=strawberry.ID(p["candidacy_id"]), blocks=p["blocks"])
-                    for p in self.past["presented"]]
-        rows = await info.context.loaders.presentations.load(str(self.id))
+        rows = self.past["presented"] if self.past is not None else \
+            await info.context.loaders.presentations.load(str(self.id))
         return [Presentation(candidacy_id=strawberry.ID(str(r["candidacy_id"])), blocks=list(r["blocks"])) for r in rows]
 
     @strawberry.field
     async def decisions(self, info: Info[Context, None]) -> list[JuryDecision]:
-        if self.past is not None:
-            return [JuryDecision.from_row(r) for r in self.past["decisions"]]
-        rows = await info.context.loaders.decisions_of_session.load(str(self.id))
+        rows = self.past["decisions"] if self.past is not None else \
+            await info.context.loaders.decisions_of_session.load(str(self.id))
         return [JuryDecision.from_row(r) for r in rows]
 
     @strawberry.field(description="The candidacies presented, with each candidate's name, route, blocks and results, "
