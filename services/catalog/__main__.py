@@ -3,7 +3,7 @@
 from shared.contracts.catalog import TOPIC
 from shared.service import ServiceDefinition, run
 
-from services.catalog import api, history
+from services.catalog import api
 from services.catalog.application import CatalogApplication
 
 DEFINITION = ServiceDefinition(
@@ -11,7 +11,6 @@ DEFINITION = ServiceDefinition(
     application=CatalogApplication,
     topic=TOPIC,
     commands=api.commands,
-    queries=lambda app, pool, verifier: history.queries(app),
 )
 
 if __name__ == "__main__":

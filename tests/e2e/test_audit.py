@@ -9,7 +9,6 @@ import json
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
-import httpx
 import jwt
 import pytest_asyncio
 
@@ -273,24 +272,6 @@ async def test_states_as_of_before_during_and_after_the_journey_are_what_the_eve
     theirs = await journey.token(organisation="LEEM", role="auditor", branches=("LEEM",))
     hidden = await journey.graphql(CANDIDACY, {"id": journey.candidacy, "at": journey.middle}, token=theirs)
     assert hidden["candidacy"] is None
-
-
-async def test_the_owning_services_rebuild_a_past_only_for_a_caller_whose_token_they_verify(journey):
-    asked = {"candidacy": ("candidacy-as-of", journey.candidacy), "jury": ("jury-session-as-of", journey.session)}
-    async with httpx.AsyncClient(timeout=30) as http:
-        for service, (query, aggregate_id) in asked.items():
-            url = f"{journey[service].url}/queries/{query}"
-            body = {"id": aggregate_id, "as_of": journey.after}
-            assert (await http.post(url, json=body)).status_code == 401
-            forged = {"authorization": "Bearer " + jwt.encode({"sub": "x"}, "not-the-issuers-key-" * 2, algorithm="HS256")}
-            assert (await http.post(url, json=body, headers=forged)).status_code == 401
-            operator = {"authorization": f"Bearer {await journey.token()}"}
-            assert (await http.post(url, json=body, headers=operator)).json()["state"]["id"] == aggregate_id
-            naive = await http.post(url, json={**body, "as_of": "2026-01-01T00:00:00"}, headers=operator)
-            assert naive.status_code == 400
-        public = await http.post(f"{journey['catalog'].url}/queries/certification-as-of",
-                                 json={"id": journey.certification, "as_of": journey.after})
-        assert public.json()["state"]["code"] == CODE  # the catalog is public, its past too
 
 
 async def test_an_organisations_history_shows_a_branch_only_its_registration_and_that_branchs_accreditations(
