@@ -89,10 +89,16 @@ def envelope(row) -> Envelope:
                     payload=json.loads(row["payload"]))
 
 
+@dataclass(frozen=True)
+class Replay:
+    conn: asyncpg.Connection  # its read-model tables of the past hold the aggregate as it stood then
+    events: list[Envelope]  # those replayed, in their order
+
+
 @contextlib.asynccontextmanager
-async def replayed(pool: asyncpg.Pool, past: Past, aggregate_id, as_of: datetime) -> AsyncIterator[asyncpg.Connection]:
-    """A connection whose read-model tables of `past` hold the aggregate as it stood at `as_of`, for the
-    time of the block; rolled back after it."""
+async def replayed(pool: asyncpg.Pool, past: Past, aggregate_id, as_of: datetime) -> AsyncIterator[Replay]:
+    """The aggregate as it stood at `as_of` in the tables of `past`, for the time of the block; rolled back
+    after it."""
     async with pool.acquire() as conn:
         transaction = conn.transaction()
         await transaction.start()
@@ -100,9 +106,10 @@ async def replayed(pool: asyncpg.Pool, past: Past, aggregate_id, as_of: datetime
             for table in past.tables:  # each named once, before its shadow exists: LIKE names the real one
                 await conn.execute(f"CREATE TEMP TABLE {table} (LIKE {table} INCLUDING ALL) ON COMMIT DROP")
             await conn.execute("SET TRANSACTION READ ONLY")  # temporary tables only, from here on
-            for e in await events(conn, past, aggregate_id, as_of):
+            replayed = await events(conn, past, aggregate_id, as_of)
+            for e in replayed:
                 await past.projections[e.producer](conn, e)
-            yield conn
+            yield Replay(conn, replayed)
         finally:
             await transaction.rollback()
 

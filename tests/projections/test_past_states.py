@@ -81,11 +81,13 @@ async def test_a_past_session_is_the_rows_its_projection_wrote_at_that_instant(p
         await apply_one(pool, j.TOPIC, e)
         async with pool.acquire() as conn:
             today.append(await session_rows(conn, session))
-    async with asof.replayed(pool, asof.JURY_SESSION, session, START) as conn:
+    async with asof.replayed(pool, asof.JURY_SESSION, session, START) as replay:
+        conn = replay.conn
         assert await session_rows(conn, session) == (None, [], [])  # before it existed
     for n, expected in enumerate(today, start=1):
         for instant in (START + timedelta(minutes=n), START + timedelta(minutes=n, seconds=59)):
-            async with asof.replayed(pool, asof.JURY_SESSION, session, instant) as conn:
+            async with asof.replayed(pool, asof.JURY_SESSION, session, instant) as replay:
+                conn = replay.conn
                 assert await session_rows(conn, session) == expected, n
     assert today[3][0]["status"] == "HELD" and today[4][2][0]["decision"] == "FULL_AWARD"  # it did change
 
@@ -109,7 +111,8 @@ async def test_a_past_certification_has_the_title_and_versions_it_had_then(pool)
             today.append((dict(await asof.read(loaders["certification"], code)),
                           [dict(v) for v in await asof.read(loaders["versions"], code)]))
     for n, expected in enumerate(today, start=1):
-        async with asof.replayed(pool, asof.CERTIFICATION, certification, START + timedelta(minutes=n)) as conn:
+        async with asof.replayed(pool, asof.CERTIFICATION, certification, START + timedelta(minutes=n)) as replay:
+            conn = replay.conn
             loaders = catalog_loaders(conn)
             assert (dict(await asof.read(loaders["certification"], code)),
                     [dict(v) for v in await asof.read(loaders["versions"], code)]) == expected, n
@@ -129,11 +132,13 @@ async def test_nothing_of_a_past_state_stays_in_the_read_models_and_it_cannot_wr
     for e in events[:3]:
         await apply_one(pool, j.TOPIC, e)
     before = await read_models(pool)
-    async with asof.replayed(pool, asof.JURY_SESSION, session, START + timedelta(minutes=2)) as conn:
+    async with asof.replayed(pool, asof.JURY_SESSION, session, START + timedelta(minutes=2)) as replay:
+        conn = replay.conn
         assert (await session_rows(conn, session))[1] == []  # the replay's own presentations: none yet
         with pytest.raises(asyncpg.ReadOnlySQLTransactionError):  # a table not shadowed cannot be written
             await conn.execute("DELETE FROM readmodels.jury_sessions")
-    async with asof.replayed(pool, asof.JURY_SESSION, session, START + timedelta(minutes=2)) as conn:
+    async with asof.replayed(pool, asof.JURY_SESSION, session, START + timedelta(minutes=2)) as replay:
+        conn = replay.conn
         await conn.fetchval("SELECT 1")
     assert await read_models(pool) == before
     async with pool.acquire() as conn:  # the same connection, its shadows gone: today's rows again
@@ -150,5 +155,6 @@ async def test_a_past_state_replaying_more_events_than_its_cost_counts_is_refuse
         async with asof.replayed(pool, asof.JURY_SESSION, session, START + timedelta(hours=1)):
             pass
     assert refused.value.extensions["code"] == "PastTooLong"
-    async with asof.replayed(pool, asof.JURY_SESSION, session, START + timedelta(minutes=4)) as conn:
+    async with asof.replayed(pool, asof.JURY_SESSION, session, START + timedelta(minutes=4)) as replay:
+        conn = replay.conn
         assert (await session_rows(conn, session))[0]["status"] == "HELD"

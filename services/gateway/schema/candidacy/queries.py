@@ -110,9 +110,9 @@ async def candidacy_row(context, candidacy_id, operation: str = "candidacy") -> 
 
 async def past_candidacy(info: Info[Context, None], candidacy_id, as_of: datetime) -> Candidacy | None:
     """As it stood then (asof.py), with the jury's evaluations and decisions about it then."""
-    async with asof.replayed(info.context.pool, asof.CANDIDACY, candidacy_id, as_of) as conn:
-        found = await conn.fetchrow("SELECT * FROM candidacies WHERE id = $1", candidacy_id)
-        loaders = jury_loaders(conn, people=None)  # no roster read here
+    async with asof.replayed(info.context.pool, asof.CANDIDACY, candidacy_id, as_of) as replay:
+        found = await replay.conn.fetchrow("SELECT * FROM candidacies WHERE id = $1", candidacy_id)
+        loaders = jury_loaders(replay.conn, people=None)  # no roster read here
         evaluations = await asof.read(loaders["evaluations"], str(candidacy_id))
         decisions = await asof.read(loaders["decisions_of_candidacy"], str(candidacy_id))
     if found is None:

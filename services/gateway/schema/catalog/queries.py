@@ -164,8 +164,8 @@ class CatalogQueries:
 
 async def past_certification(info: Info[Context, None], row, as_of: datetime) -> Certification | None:
     """As it stood then (asof.py), its versions then with it."""
-    async with asof.replayed(info.context.pool, asof.CERTIFICATION, row["id"], as_of) as conn:
-        loaders = catalog_loaders(conn)
+    async with asof.replayed(info.context.pool, asof.CERTIFICATION, row["id"], as_of) as replay:
+        loaders = catalog_loaders(replay.conn)
         found = await asof.read(loaders["certification"], row["code"])
         versions = await asof.read(loaders["versions"], row["code"])
     if found is None:

@@ -8,6 +8,7 @@ from strawberry.types import Info
 
 from services.gateway.schema.context import Context
 from services.gateway import asof, scopes
+from shared.contracts import jury as contracts
 from shared.people import WITHHELD
 from shared.vocabulary import CertificateKind, DeclarationState
 from services.gateway.schema.jury.loaders import jury_loaders
@@ -135,14 +136,17 @@ class JuryQueries:
 
 
 async def past_session(info: Info[Context, None], session_id: uuid.UUID, as_of: datetime) -> JurySession | None:
-    """As it stood then (asof.py), with its presentations and decisions then."""
-    async with asof.replayed(info.context.pool, asof.JURY_SESSION, session_id, as_of) as conn:
-        found = await conn.fetchrow("SELECT * FROM jury_sessions WHERE id = $1", session_id)
-        loaders = jury_loaders(conn, people=None)  # no roster read here
+    """As it stood then (asof.py), with its presentations and decisions then, its members in the order
+    of their appointment."""
+    async with asof.replayed(info.context.pool, asof.JURY_SESSION, session_id, as_of) as replay:
+        found = await replay.conn.fetchrow("SELECT * FROM jury_sessions WHERE id = $1", session_id)
+        loaders = jury_loaders(replay.conn, people=None)  # no roster read here
         presented = await asof.read(loaders["presentations"], str(session_id))
         decisions = await asof.read(loaders["decisions_of_session"], str(session_id))
     if found is None:
         return None
     past = JurySession.from_row(found)
+    appointed = [e.payload["member_id"] for e in replay.events if e.type == contracts.JuryMemberAppointed.event_type]
+    past.members.sort(key=lambda m: appointed.index(str(m.id)))
     past.past = {"presented": presented, "decisions": decisions}
     return past
