@@ -366,8 +366,6 @@ class Candidacy(Aggregate):
                  evaluator_id: str, trainer_id: str | None, employer_id: str | None, experience: list[dict]):
         self.candidate_id = candidate_id
         self.certification = certification
-        # Not `self.version`: that is the aggregate's own version, which every event moves on.
-        self.referential_version = version
         self.route = route
         self.evaluator_id = evaluator_id
         self.trainer_id = trainer_id
@@ -375,9 +373,7 @@ class Candidacy(Aggregate):
         self.experience = experience
         self.status = CandidacyStatus.OPEN
         self.blocks = {code: {"state": BlockState.PENDING} for code in blocks}
-        self.path: list[dict] = []
         self.fundings: dict[str, dict] = {}
-        self.admissibility: dict | None = None
 
     @classmethod
     def open(cls, candidate: Candidate, request: OpenCandidacy, facts: OpeningFacts) -> Candidacy:
@@ -478,7 +474,7 @@ class Candidacy(Aggregate):
 
     @event("PathSet")
     def _path_set(self, blocks: list[dict]) -> None:
-        self.path = blocks
+        pass  # no rule reads the path: recorded for the read models
 
     # --- funding ---
 
@@ -524,7 +520,6 @@ class Candidacy(Aggregate):
 
     @event("AdmissibilityFiled")
     def _admissibility_filed(self) -> None:
-        self.admissibility = {"status": AdmissibilityStatus.FILED, "reason": None}
         self.status = CandidacyStatus.ADMISSIBILITY_FILED
 
     def decide_admissibility(self, admissible: bool, reason: str, facts: CertificationFacts, on: date) -> None:
@@ -536,7 +531,6 @@ class Candidacy(Aggregate):
     @event("AdmissibilityDecided")
     def _admissibility_decided(self, admissible: bool, reason: str) -> None:
         self.status = CandidacyStatus.ADMISSIBLE if admissible else CandidacyStatus.INADMISSIBLE
-        self.admissibility = {"status": admissibility_status(admissible), "reason": reason}
 
     def submit_validation_file(self) -> None:
         self.check_in((CandidacyStatus.ADMISSIBLE,), "submit its validation file")

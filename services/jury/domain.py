@@ -353,8 +353,6 @@ class JurySession(Aggregate):
         self.branch = branch
         self.certifications = certifications
         self.on = on
-        self.place = place
-        self.remote = remote
         self.capacity = capacity
         self.members: dict[str, dict] = {}
         self.presented: dict[str, dict] = {}  # candidacy → {"blocks": [...], "decision": None | {...}}
