@@ -136,7 +136,7 @@ class CandidacyQueries:
 
     @strawberry.field(permission_classes=[Authenticated],
                       description="A candidacy (needs a bearer token); `asOf`: as it stood then (rebuilt from its "
-                                  "events by the candidacy service; null before it existed)")
+                                  "events by the gateway's projections; null before it existed)")
     async def candidacy(
         self, info: Info[Context, None], id: strawberry.ID, as_of: datetime | None = None,
     ) -> Candidacy | None:

@@ -105,7 +105,7 @@ def certification_conditions(f: CertificationFilter) -> Conditions:
 @strawberry.type
 class CatalogQueries:
     @strawberry.field(description="One certification by its code, e.g. RNCP34174; `asOf`: as it stood then "
-                                  "(rebuilt from its events by the catalog service; null before it existed)")
+                                  "(rebuilt from its events by the gateway's projections; null before it existed)")
     async def certification(
         self, info: Info[Context, None], code: str, as_of: datetime | None = None,
     ) -> Certification | None:

@@ -78,7 +78,7 @@ async def undeclared_award_conditions(context, f: UndeclaredAwardFilter, operati
 class JuryQueries:
     @strawberry.field(permission_classes=[Authenticated],
                       description="A jury session; `asOf`: as it stood then, with its presentations and decisions "
-                                  "(rebuilt from its events by the jury service; null before it existed)")
+                                  "(rebuilt from its events by the gateway's projections; null before it existed)")
     async def jury_session(
         self, info: Info[Context, None], id: strawberry.ID, as_of: datetime | None = None,
     ) -> JurySession | None:
