@@ -449,22 +449,22 @@ class JurySession(Aggregate):
         self._decided(candidacy_id=candidacy.candidacy_id, candidate_id=candidacy.candidate_id,
                       certification=candidacy.certification, version=candidacy.version, decision=decision,
                       blocks_acquired=blocks, present=present, votes=votes, decided_on=today)
-        return self.issue(candidacy, dossier, holding, decision, blocks, today)
+        return self.issue(facts, dossier, holding, decision, blocks)
 
-    def issue(self, candidacy: CandidacyFacts, dossier: Dossier, holding: Holding, decision: str, blocks: list[str],
-              today: date, changed: tuple[Aggregate, ...] = ()) -> Ruling:
+    def issue(self, facts: CorrectionFacts, dossier: Dossier, holding: Holding, decision: str, blocks: list[str],
+              changed: tuple[Aggregate, ...] = ()) -> Ruling:
         """The document a decision gives, dated the day of the decision: a certificate for a full award (once
         per candidate and certification version: the holding), an attestation of the blocks for a partial
         validation, none otherwise; the dossier records the decision with it. `changed`: by the decision."""
-        issued: list[Aggregate] = []
+        candidacy, issued = facts.candidacy, []
         if decision in (Decision.FULL_AWARD, Decision.PARTIAL_VALIDATION):
             full = decision == Decision.FULL_AWARD
             issued.append(Certificate(
                 number=Certificate.new_number(candidacy.certification),
                 kind=CertificateKind.CERTIFICATE if full else CertificateKind.ATTESTATION,
                 candidate_id=candidacy.candidate_id, candidacy_id=candidacy.candidacy_id,
-                certification=candidacy.certification, version=candidacy.version, blocks=blocks, awarded_on=today,
-                session_id=str(self.id)))
+                certification=candidacy.certification, version=candidacy.version, blocks=blocks,
+                awarded_on=facts.today, session_id=str(self.id)))
             if full:
                 holding.take(issued[0].number)
                 issued.append(holding)
@@ -474,7 +474,7 @@ class JurySession(Aggregate):
         return Ruling(blocks, document, tuple(unique.values()))
 
     def blocks_acquired(self, facts: CandidacyFacts, dossier: Dossier, decision: str,
-                        version_blocks: list[str]) -> list[str]:
+                        version_blocks: tuple[str, ...]) -> list[str]:
         """What a decision acquires, under the rules of decisions (a correction obeys them too)."""
         acquired = [b for b in version_blocks if dossier.acquired(b, facts.blocks, self.on)]
         if decision == Decision.FULL_AWARD and (missing := [b for b in version_blocks if b not in acquired]):
@@ -512,7 +512,7 @@ class JurySession(Aggregate):
         self._corrected(candidacy_id=candidacy.candidacy_id, previous=previous, decision=decision,
                         reason=reason.strip(), blocks_acquired=blocks, corrected_on=today)
         revoked = () if in_force is None else in_force.revoke_on_correction(today, reason, holding)
-        return self.issue(candidacy, dossier, holding, decision, blocks, today, revoked)
+        return self.issue(facts, dossier, holding, decision, blocks, revoked)
 
     @event("DecisionCorrected")
     def _corrected(self, candidacy_id: str, previous: str, decision: str, reason: str,

@@ -52,7 +52,8 @@ class Facts:
                                withdrawn=frozenset(withdrawn), validity_months=validity, today=today)
 
     async def session(self, command: ScheduleSession) -> SessionFacts:
-        return SessionFacts(owners={code: await catalog_view.owners(self.pool, code) for code in command.certifications})
+        owners = {code: await catalog_view.owners(self.pool, code) for code in command.certifications}
+        return SessionFacts(owners=owners)
 
     async def decision(self, command: Decide) -> DecisionFacts:
         candidacy = await self.candidacy(command)

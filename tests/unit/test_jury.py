@@ -64,8 +64,8 @@ def evaluate(app, block, acquired=True, on=date(2026, 6, 1), candidacy=None, val
     command = {"candidacy_id": candidacy.candidacy_id, "block": block, "modality": "PRACTICAL_SITUATION",
                "evaluator": "J. Dupont", "on": on, "evidence": "dossier-42",
                "competences": [{"competence": "Conduire", "acquired": acquired}]}
-    return app.record_evaluation(command, EvaluationFacts(candidacy, SEALED, frozenset(accredited), frozenset(withdrawn),
-                                                          validity, today), ctx(organisation))
+    known = EvaluationFacts(candidacy, SEALED, frozenset(accredited), frozenset(withdrawn), validity, today)
+    return app.record_evaluation(command, known, ctx(organisation))
 
 
 def session(app, on=date(2026, 9, 15), members=(("EMPLOYER", "PRESIDENT"), ("EMPLOYEE", "VICE_PRESIDENT"),
