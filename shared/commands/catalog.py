@@ -184,10 +184,6 @@ class Fiche(FicheModel):
     correspondences: list[Correspondence] = Field(default_factory=list)
     idcc: list[str] = Field(default_factory=list)  # collective agreements (CCN numbers)
 
-    @property
-    def registry(self) -> Literal["RNCP", "RS"]:
-        return "RS" if self.number.startswith("RS") else "RNCP"
-
 
 class ImportFiche(Command):
     """Not in GraphQL: the batch path of `cqp catalog import`, one fiche of the registry's export."""

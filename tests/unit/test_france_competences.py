@@ -86,12 +86,12 @@ def test_cqp_tourier_rncp19468_reprise_level_inactive_tab_prefixed_siret(csv_exp
     assert fiche.idcc == ["3117"]
     assert fiche.blocks == []
     assert fiche.successors == ["RS6117"] and fiche.predecessors == []
-    assert fiche.registry == "RNCP"
+    assert fiche.number.startswith("RNCP")
 
 
 def test_cqp_tourier_is_replaced_by_rs6117(csv_export):
     fiche = csv_export["RS6117"]
-    assert fiche.title == "CQP Tourier" and fiche.registry == "RS"
+    assert fiche.title == "CQP Tourier" and fiche.number.startswith("RS")
     assert fiche.active is True and fiche.level is None
     assert fiche.decision_date == date(2022, 9, 29)
     assert fiche.end_date == date(2025, 9, 29)
@@ -218,7 +218,7 @@ def test_the_rncp_and_rs_fixtures_read_entirely():
 
     assert len(rncp) == 12 and all(isinstance(f, Fiche) for f in rncp)
     assert len(rs) == 8 and all(isinstance(f, Fiche) for f in rs)
-    assert all(f.registry == "RS" and f.level is None for f in rs)
+    assert all(f.number.startswith("RS") and f.level is None for f in rs)
     assert by_number(rncp)["RNCP40344"] == next(read_xml(data(f"{XML}/RNCP40344_ASV_branch-cert_paritaire-jury.xml")))
     assert by_number(rs)["RS5000"].successors == ["RS6604"]
     assert by_number(rs)["RS6604"].predecessors == ["RS5000"]
