@@ -112,11 +112,12 @@ async def parse_input(request: Request, model: type[Command]) -> Command:
     try:
         return model.model_validate_json(body)
     except ValidationError as error:
-        problems = [
-            {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]}
-            for e in error.errors(include_url=False)
-        ]
-        raise InvalidInput("the command's input is malformed", problems=problems) from None
+        raise InvalidInput("the command's input is malformed", problems=input_problems(error)) from None
+
+
+def input_problems(error: ValidationError) -> list[dict]:
+    """A model's refusal as the problems of an InvalidInput: each field's path and what is wrong (never the value)."""
+    return [{"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in error.errors(include_url=False)]
 
 
 def command_app(

@@ -129,10 +129,41 @@ async def test_a_nul_in_a_name_is_a_typed_error_that_writes_nothing(running):
     assert registered["registerCandidate"]["__typename"] == "CandidateRegistered"
 
 
+async def test_every_bad_value_in_a_mutations_input_is_its_typed_invalid_input_member_and_writes_nothing(running):
+    """A day or an amount its scalar cannot read, in a variable or inline, and a NUL in a variable's default."""
+    written = await events_in(running, "candidacy")
+    for day in ("10000-01-01", "2024-02-30", "1990-1-1"):
+        answer = await running.graphql_answer(REGISTER, {"input": {**CANDIDATE, "birthDate": day}, "key": f"d-{day}"})
+        assert "errors" not in answer, answer
+        refused = answer["data"]["registerCandidate"]
+        assert (refused["__typename"], [p["field"] for p in refused["problems"]]) == ("InvalidInput", ["birth_date"])
+    inline = await running.graphql_answer(
+        'mutation { registerCandidate(input: {givenName: "Zoé", familyName: "L", email: "z@example.org", status:'
+        ' EMPLOYEE, birthDate: "2024-02-30"}, idempotencyKey: "d-inline") { __typename ... on InvalidInput'
+        ' { problems { field } } } }')
+    assert inline["data"]["registerCandidate"] == {"__typename": "InvalidInput", "problems": [{"field": "birth_date"}]}
+    amount = await running.graphql_answer(
+        'mutation($a: Decimal!) { requestFunding(input: {candidacyId: "c", funder: OPCO, amount: $a},'
+        ' idempotencyKey: "d-amount") { __typename ... on InvalidInput { problems { field } } } }', {"a": "12,50"})
+    assert amount["data"]["requestFunding"] == {"__typename": "InvalidInput", "problems": [{"field": "amount"}]}
+    default = await running.graphql_answer(
+        'mutation($i: RegisterCandidateInput! = {givenName: "Zo\\u0000é", familyName: "L", email: "z@example.org",'
+        ' status: EMPLOYEE}) { registerCandidate(input: $i, idempotencyKey: "d-default") { __typename'
+        ' ... on InvalidInput { problems { field } } } }')
+    assert default["data"]["registerCandidate"] == {"__typename": "InvalidInput", "problems": [{"field": "given_name"}]}
+    query = await running.graphql_answer("query($d: Date) { candidacies(filter: {openedFrom: $d}) { totalCount } }",
+                                         {"d": "2024-02-30"})
+    assert query["data"] is None and query["errors"][0]["extensions"]["code"] == "InvalidInput"  # a query: refused
+    assert await events_in(running, "candidacy") == written
+
+
 async def test_graphql_errors_never_log_the_values_sent(running):
     secrets = {"email": "leak.me@example.org", "birthDate": "19-SECRET-84", "phone": "+33 6 98 76 54 32"}
     answer = await running.graphql_answer(REGISTER, {"input": {**CANDIDATE, **secrets}, "key": "log-1"})
-    assert answer["errors"]  # a malformed date: refused by GraphQL validation, and logged
+    # A malformed date: the typed member, naming the field and not the value.
+    assert answer["data"]["registerCandidate"]["__typename"] == "InvalidInput", answer
+    assert "birth_date" in [p["field"] for p in answer["data"]["registerCandidate"]["problems"]]
+    assert not any(value in str(answer) for value in secrets.values())
     await running.graphql_answer('mutation { registerCandidate(input: {givenName: "Secret-Literal-Name",'
                                  ' familyName: 12, email: "x", status: EMPLOYEE}, idempotencyKey: "log-2")'
                                  ' { __typename } }')
@@ -166,6 +197,26 @@ async def test_an_answer_larger_than_the_bound_is_refused_as_such_and_the_gatewa
     assert str(MAX_RESPONSE) in answer["errors"][0]["message"]
     anonymous = await running.graphql_answer(many, token=None)  # refused by its cost before anything runs
     assert anonymous["data"] is None and anonymous["errors"][0]["extensions"]["code"] == "QueryTooCostly"
+    await serves_the_next_request(running)
+
+
+async def test_nested_lists_cost_what_they_really_hold_as_they_run(running):
+    """Two versions of 100 blocks: six aliases are estimated within the bound of a caller without a token (a list
+    without a page counted as 10 items), but resolve some 2,400 fields: stopped as they run, QueryTooCostly."""
+    hundred = [{"code": f"RNCP99503BC{n:03}", "title": f"Bloc {n}"} for n in range(100)]
+    await ok(running, "createCertification", "CreateCertificationInput", {
+        "code": "RNCP99503", "kind": "CQPM", "title": "CQPM de cent blocs", "owners": ["UIMM"], "blocks": hundred},
+        "create-RNCP99503")
+    await ok(running, "publishVersion", "PublishVersionInput", {"code": "RNCP99503", "blocks": hundred},
+             "publish-RNCP99503")
+    alias = 'c{n}: certification(code: "RNCP99503") {{ versions {{ blocks {{ code title }} }} }}'
+    six = f"{{ {' '.join(alias.format(n=n) for n in range(6))} }}"
+    started = time.monotonic()
+    answer = await running.graphql_answer(six, token=None)
+    assert answer["data"] is None and [e["extensions"]["code"] for e in answer["errors"]] == ["QueryTooCostly"], answer
+    assert "as it runs" in answer["errors"][0]["message"] and time.monotonic() - started < 5
+    signed = await running.graphql(six)  # within the bound of a signed-in caller
+    assert [len(v["blocks"]) for v in signed["c5"]["versions"]] == [100, 100]
     await serves_the_next_request(running)
 
 

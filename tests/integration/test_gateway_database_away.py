@@ -1,11 +1,13 @@
 """The gateway's database away (connection refused): a mutation is the typed ServiceUnavailable, having sent
-nothing to the service, never the driver's text; once the database is back, the next one is answered."""
+nothing to the service, a query or a subscription the error ServiceUnavailable, never the driver's text; once the
+database is back, the next one is answered."""
 
 import asyncio
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest_asyncio
 
+from tests.e2e.test_subscriptions import COUNTERS, live
 from tests.harness import System, credentials, free_port
 
 REGISTER = """
@@ -90,3 +92,26 @@ async def test_a_mutation_while_the_gateway_database_is_away_is_service_unavaila
     await running.relay.open()
     again = await running.graphql(REGISTER, {"input": CANDIDATE, "key": "away"}, token=token)
     assert again["registerCandidate"]["__typename"] == "CandidateRegistered"
+
+
+UNAVAILABLE = "the gateway's database is unavailable; try again shortly"
+
+
+async def test_a_query_or_a_subscription_while_the_gateway_database_is_away_says_so_never_in_the_drivers_words(running):
+    token = await running.token()
+    query = "{ branches { totalCount } }"
+    assert "errors" not in await running.graphql_answer(query, token=token)
+    async with live(running, token) as subscriber:  # connected while the database answers
+        await running.relay.cut()
+        try:
+            answer = await running.graphql_answer(query, token=token)
+            assert [(e["message"], e["extensions"]["code"]) for e in answer["errors"]] == [
+                (UNAVAILABLE, "ServiceUnavailable")], answer
+            await subscriber.subscribe("counters", COUNTERS)
+            pushed = await subscriber.message("counters")
+            errors = pushed["payload"] if pushed["type"] == "error" else pushed["payload"]["errors"]
+            assert [(e["message"], e["extensions"]["code"]) for e in errors] == [
+                (UNAVAILABLE, "ServiceUnavailable")], pushed
+        finally:
+            await running.relay.open()
+    assert "errors" not in await running.graphql_answer(query, token=token)

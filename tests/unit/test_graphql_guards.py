@@ -208,3 +208,103 @@ async def test_a_control_character_in_a_mutations_input_is_its_typed_invalid_inp
                                    ' "k\\u0007") { __typename ... on InvalidInput { problems { field } } } }',
                                    context_value=SIGNED)
     assert literal.data["createBranch"]["problems"] == [{"field": "name"}, {"field": "idempotency_key"}]
+
+
+class Sending(Request):
+    """A signed-in caller whose commands are recorded, never sent."""
+
+    def __init__(self):
+        super().__init__("a verified token")
+        self.sent = []
+
+    async def send(self, service, command, body, idempotency_key):
+        self.sent.append(command)
+        raise AssertionError("a bad input must never be sent")
+
+
+REGISTER = ('mutation($i: RegisterCandidateInput!) { registerCandidate(input: $i, idempotencyKey: "k") { __typename'
+            ' ... on InvalidInput { code problems { field problem } } } }')
+PERSON = {"givenName": "Zoé", "familyName": "Lambert", "email": "zoe@example.org", "status": "EMPLOYEE"}
+
+
+async def test_a_value_its_scalar_cannot_parse_is_the_typed_invalid_input_member_with_its_path_and_sends_nothing():
+    caller = Sending()
+    for day in ("10000-01-01", "2024-02-30", "19-SECRET-84", "1850-01-01"):
+        by_variable = await schema.execute(REGISTER, variable_values={"i": {**PERSON, "birthDate": day}},
+                                           context_value=caller)
+        assert by_variable.errors is None, (day, by_variable.errors)
+        answer = by_variable.data["registerCandidate"]
+        assert (answer["__typename"], [p["field"] for p in answer["problems"]]) == ("InvalidInput", ["birth_date"])
+        assert day not in str(answer)  # the problem names the field, never the value
+    inline = await schema.execute('mutation { registerCandidate(input: {givenName: "Zoé", familyName: "L", email:'
+                                  ' "z@example.org", status: EMPLOYEE, birthDate: "2024-02-30"}, idempotencyKey: "k")'
+                                  ' { __typename ... on InvalidInput { problems { field } } } }', context_value=caller)
+    assert inline.errors is None, inline.errors
+    assert inline.data["registerCandidate"] == {"__typename": "InvalidInput", "problems": [{"field": "birth_date"}]}
+    for amount in ("12,50", "lots", "1e400x", 1.005):
+        funding = await schema.execute(
+            'mutation($a: Decimal!) { requestFunding(input: {candidacyId: "c", funder: OPCO, amount: $a},'
+            ' idempotencyKey: "k") { __typename ... on InvalidInput { problems { field } } } }',
+            variable_values={"a": amount}, context_value=caller)
+        assert funding.errors is None, (amount, funding.errors)
+        assert funding.data["requestFunding"] == {"__typename": "InvalidInput", "problems": [{"field": "amount"}]}
+    assert caller.sent == []
+
+
+async def test_a_control_character_in_a_variables_default_is_the_typed_invalid_input_member_with_its_path():
+    caller = Sending()
+    result = await schema.execute(
+        'mutation($i: CreateBranchInput! = {code: "UIMM", name: "U\\u0000IMM"}) { createBranch(input: $i,'
+        ' idempotencyKey: "k") { __typename ... on InvalidInput { problems { field } } } }', context_value=caller)
+    assert result.errors is None, result.errors
+    assert result.data["createBranch"] == {"__typename": "InvalidInput", "problems": [{"field": "name"}]}
+    assert caller.sent == []
+
+
+async def test_a_day_a_query_cannot_read_is_refused_before_anything_runs():
+    for day in ("2024-02-30", "10000-01-01"):
+        by_variable = await schema.execute("query($d: Date) { candidacies(filter: {openedFrom: $d}) { totalCount } }",
+                                           variable_values={"d": day}, context_value=SIGNED)
+        assert by_variable.data is None and by_variable.errors[0].extensions["code"] == "InvalidInput", by_variable
+        assert "$d" in by_variable.errors[0].message and day not in by_variable.errors[0].message
+        inline = await schema.execute('{ candidacies(filter: {openedFrom: "%s"}) { totalCount } }' % day,
+                                      context_value=SIGNED)
+        assert inline.data is None and inline.errors[0].extensions["code"] == "InvalidInput", inline
+        in_answer = await schema.execute(  # a mutation's answer is read as a query is
+            'mutation { createCertification(input: {code: "RNCP1", kind: CQPM, title: "T", owners: ["UIMM"]},'
+            ' idempotencyKey: "k") { ... on CertificationChanged { certification { expired(on: "%s") } } } }' % day,
+            context_value=Sending())
+        assert in_answer.data is None and in_answer.errors[0].extensions["code"] == "InvalidInput", in_answer
+
+
+async def test_introspection_costs_the_schema_described_one_full_one_for_a_caller_without_a_token():
+    from graphql import get_introspection_query
+
+    full = get_introspection_query(descriptions=True)
+    assert (await schema.execute(full, context_value=Request())).errors is None  # GraphiQL's, without a token
+    twice = "{ a: __schema { types { name } } b: __schema { types { name } } c: __type(name: \"Query\") { name } }"
+    refused = await schema.execute(twice, context_value=Request())
+    assert refused.errors[0].extensions["code"] == "QueryTooCostly", refused.errors  # was counted as 3 fields
+
+
+async def test_a_query_while_the_gateway_database_is_away_is_service_unavailable_never_the_drivers_text():
+    import asyncpg
+
+    from services.gateway.schema.context import Context
+
+    class Away:
+        def __init__(self, error):
+            self.error = error
+
+        async def fetch(self, *args):
+            raise self.error
+
+        fetchrow = fetchval = fetch
+
+    for error in (ConnectionRefusedError(111, "Connect call failed"),
+                  asyncpg.CannotConnectNowError("the database system is starting up")):
+        context = Context(SimpleNamespace(headers={}, client=None), Away(error), None, SIGNED, "c")
+        result = await schema.execute("{ branches { totalCount } }", context_value=context)
+        assert [e.extensions["code"] for e in result.errors] == ["ServiceUnavailable"], result.errors
+        assert result.errors[0].message == "the gateway's database is unavailable; try again shortly"
+        assert result.errors[0].path == ["branches"]

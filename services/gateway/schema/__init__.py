@@ -16,6 +16,7 @@ from services.gateway.schema.catalog import mutations as catalog
 from services.gateway.schema.catalog.queries import CatalogQueries
 from services.gateway.schema.dashboards.queries import DashboardQueries
 from services.gateway.schema.guards import Bounds, InputGuard, log_errors
+from services.gateway.schema.inputs import SCALARS
 from services.gateway.schema.jury import mutations as jury
 from services.gateway.schema.jury.queries import JuryQueries
 from services.gateway.schema.live.subscriptions import LiveSubscriptions
@@ -77,7 +78,8 @@ def build_schema(introspection: bool = True, traced: bool = False, bounds: Bound
         extensions += [DisableIntrospection, NoSuggestions]
     if traced:
         extensions.append(OpenTelemetryExtension)
-    return Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)
+    return Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions,
+                  scalar_overrides=SCALARS)
 
 
 schema = build_schema()

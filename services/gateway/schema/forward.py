@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from pydantic import ValidationError
 from strawberry.types import Info
 
 from shared.commands import Command
 from shared.errors import CommandRefused, InvalidInput, OutcomeUnknown
+from shared.http import input_problems
 from shared.limits import control_character_paths
 from shared.policy import operation
 
@@ -30,6 +33,12 @@ async def forward(
                              *(["idempotency_key"] if any(control_character_paths(idempotency_key)) else [])]]
     if problems:
         return to_graphql(InvalidInput("the command's input holds control characters", problems=problems))
+    # Every other bad value (a day its scalar could not read, inputs.Unread, or one out of the command's bounds)
+    # refused here by the command's own model, as the service would: nothing bad is sent.
+    try:
+        command.model_validate_json(json.dumps(body))
+    except ValidationError as error:
+        return to_graphql(InvalidInput("the command's input is malformed", problems=input_problems(error)))
     try:
         service = operation(command.operation).service
         result = await info.context.send(service, command.operation, body, idempotency_key)

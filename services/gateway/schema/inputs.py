@@ -8,6 +8,7 @@ The service validates the command again, with its model, and answers typed error
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import types
 import typing
@@ -16,6 +17,31 @@ from decimal import Decimal
 
 import strawberry
 from pydantic import BaseModel
+from strawberry.exceptions import StrawberryInputCoercionError
+from strawberry.schema.types.base_scalars import DateDefinition, DecimalDefinition
+from strawberry.types.scalar import ScalarDefinition
+
+class Unread(str):
+    """A value its scalar cannot read (`2024-02-30` as a Date, `12,50` as a Decimal), kept as its text: in a
+    mutation's own input the command model refuses it with its path, as any other bad value (forward.py);
+    anywhere else the guard refuses it before anything runs (guards.py)."""
+
+
+def _lenient(definition: ScalarDefinition) -> ScalarDefinition:
+    strict = definition.parse_value
+
+    def parse_value(value):
+        try:
+            return strict(value)
+        except (StrawberryInputCoercionError, ValueError, TypeError, ArithmeticError):
+            return Unread(value)
+
+    # Same name and description: the SDL is unchanged; only a value it cannot read is no longer a GraphQL error.
+    return dataclasses.replace(definition, parse_value=parse_value, implementation=None)
+
+
+# The scalars of the commands' inputs (schema/__init__.py overrides strawberry's with them).
+SCALARS = {date: _lenient(DateDefinition), Decimal: _lenient(DecimalDefinition)}
 
 _made: dict[str, tuple[type[BaseModel], type]] = {}  # by GraphQL name: the model it was made from, the input
 
