@@ -68,6 +68,13 @@ class Settings(BaseSettings):
     # The gateway's key for signing list cursors (services/gateway/schema/pagination.py); gateways behind one
     # address share it. Empty: one drawn at start, and cursors end with the process.
     cursor_key: str = ""
+    # The object store (S3 API; any provider): this process's credentials and its own private bucket
+    # (shared/objects.py). Development and tests run versitygw (deploy/s3/).
+    s3_endpoint: str = "http://127.0.0.1:9000"
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_bucket: str = ""
+    s3_region: str = "us-east-1"
     # Tests only: the gateway counts the SQL statements and name lookups of each GraphQL request and says so
     # in the answer's `extensions` (the bound on a page's cost is tested with it).
     count_queries: bool = False

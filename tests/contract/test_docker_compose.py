@@ -39,8 +39,8 @@ def test_the_identity_provider_is_keycloak_with_the_checked_in_realm():
 def test_every_setting_given_to_the_processes_is_one_the_code_reads():
     known = {f"CQP_{name.upper()}" for name in Settings.model_fields}
     for name, service in services().items():
-        if name in ("keycloak", "kafka"):
-            continue  # their CQP_ variables fill the realm's placeholders, the broker's SCRAM users
+        if name in ("keycloak", "kafka", "s3"):
+            continue  # their CQP_ variables fill the realm's placeholders, the broker's SCRAM users, the S3 users
         for variable in service.get("environment", {}):
             if name == "database" and variable.startswith("CQP_POSTGRES_PASSWORD_"):
                 continue  # `cqp database` sets the roles' passwords from them
@@ -109,3 +109,16 @@ def test_each_service_gets_its_own_key_of_the_idempotency_digests_and_the_gatewa
         else:
             assert environment.get("CQP_COMMAND_KEY") == f"${{CQP_COMMAND_KEY_{process.upper()}:?}}", process
     assert "CQP_COMMAND_KEY_$name" in (ROOT / "deploy" / "secrets.sh").read_text()
+
+
+def test_every_process_reaches_the_object_store_with_its_own_key_and_bucket():
+    s3 = services()["s3"]
+    assert s3["build"]["dockerfile"] == "deploy/s3/Dockerfile"
+    for process in PROCESSES:
+        environment = services()[process]["environment"]
+        assert environment["CQP_S3_ENDPOINT"] == "http://s3:9000"
+        assert environment["CQP_S3_ACCESS_KEY"] == f"cqp-{process}"
+        assert environment["CQP_S3_SECRET_KEY"] == f"${{CQP_S3_SECRET_KEY_{process.upper()}:?}}"
+        assert environment["CQP_S3_BUCKET"] == f"cqp-{process}"
+        assert s3["environment"][f"CQP_S3_SECRET_KEY_{process.upper()}"] == environment["CQP_S3_SECRET_KEY"]
+        assert "s3" in services()[process]["depends_on"]

@@ -398,6 +398,7 @@ def test_nothing_reaches_a_pod_unless_a_policy_lets_it_and_only_the_gateway_reac
         ("kafka", 9093): {"kafka"},
         ("keycloak", 8080): processes,
         ("keycloak", 9000): set(),  # its management port: the kubelet's probes only
+        ("s3", 9000): processes,
     }
     assert {target for target, _ in expected} == set(pods(manifests)) - {"database", "topics"}
     for (target, port), allowed in expected.items():
@@ -480,3 +481,18 @@ def test_each_service_reads_its_own_key_of_the_idempotency_digests(manifests):
         given = environment(manifests, process_container(manifests, process))
         expected = None if process == "gateway" else ("secret", process, "command-key")
         assert given.get("CQP_COMMAND_KEY") == expected, process
+
+
+def test_the_object_store_gives_each_process_its_own_key_and_bucket_from_its_secret(manifests):
+    statefulset = find(manifests, "StatefulSet", "s3")
+    (container,) = containers(statefulset)
+    assert container["image"] == compose()["s3"]["image"]
+    given = environment(manifests, container)
+    assert given["CQP_S3_SECRET_KEY_ADMIN"] == ("secret", "s3", "admin-secret-key")
+    assert find(manifests, "ConfigMap", "platform")["data"]["CQP_S3_ENDPOINT"] == "http://s3:9000"
+    for process in PROCESSES:  # each user's key: the one its process signs with
+        assert given[f"CQP_S3_SECRET_KEY_{process.upper()}"] == ("secret", process, "s3-secret-key")
+        own = environment(manifests, process_container(manifests, process))
+        assert own["CQP_S3_SECRET_KEY"] == ("secret", process, "s3-secret-key")
+        assert own["CQP_S3_ACCESS_KEY"] == own["CQP_S3_BUCKET"] == f"cqp-{process}"
+    assert statefulset["spec"]["volumeClaimTemplates"][0]["metadata"]["name"] == "data"
