@@ -1,8 +1,9 @@
 """Real processes on real Kafka and PostgreSQL, for integration and end-to-end tests.
 
-scripts/test starts the broker, the database and the identity provider and passes them in
-CQP_TEST_KAFKA_BOOTSTRAP, CQP_TEST_POSTGRES_DSN (the admin's) and CQP_TEST_OIDC_ISSUER, and the files of
-their generated passwords in CQP_TEST_KAFKA_SECRETS and CQP_TEST_POSTGRES_SECRETS. Each System gets its
+scripts/test starts the broker, the database, the identity provider and the object store and passes them in
+CQP_TEST_KAFKA_BOOTSTRAP, CQP_TEST_POSTGRES_DSN (the admin's), CQP_TEST_OIDC_ISSUER and CQP_TEST_S3_ENDPOINT,
+and the files of their generated secrets in CQP_TEST_KAFKA_SECRETS, CQP_TEST_POSTGRES_SECRETS and
+CQP_TEST_S3_SECRETS. Each System gets its
 own database and topic prefix, so tests never meet; each of its processes logs in to both as itself
 (its Kafka user, its PostgreSQL role), while the tests look and set up as the admin. Callers get real
 tokens from Keycloak.
@@ -126,6 +127,16 @@ def kafka_password(user: str) -> str:
 def postgres_password(role: str) -> str:
     """The password of a process's role, or the admin's."""
     return _secrets("CQP_TEST_POSTGRES_SECRETS")[f"CQP_POSTGRES_PASSWORD_{role.upper()}"]
+
+
+def s3_settings(process: str) -> Settings:
+    """A process's settings of the object store scripts/test started: its own key and its own bucket."""
+    endpoint = os.environ.get("CQP_TEST_S3_ENDPOINT")
+    if not endpoint:
+        raise RuntimeError("integration tests need CQP_TEST_S3_ENDPOINT: run them with scripts/test")
+    secrets = _secrets("CQP_TEST_S3_SECRETS")
+    return Settings(s3_endpoint=endpoint, s3_access_key=secrets[f"CQP_S3_ACCESS_KEY_{process.upper()}"],
+                    s3_secret_key=secrets[f"CQP_S3_SECRET_KEY_{process.upper()}"], s3_bucket=f"cqp-{process}")
 
 
 def kafka_options(user: str | None = "admin", password: str | None = None) -> dict:
