@@ -1,6 +1,7 @@
 """docker-compose.yml runs the same topology as scripts/dev, with settings the code reads."""
 
 import importlib
+import os
 import shutil
 import subprocess
 
@@ -98,7 +99,10 @@ def test_only_the_services_keeping_personal_data_get_a_cipher_key_each_its_own()
 
 @pytest.mark.skipif(not shutil.which("docker-compose"), reason="docker-compose is not installed")
 def test_docker_compose_accepts_the_file():
-    subprocess.run(["docker-compose", "-f", str(COMPOSE), "config", "-q"], check=True)
+    # With the secrets it requires, as deploy/secrets.sh makes them for the .env beside it.
+    made = subprocess.run(["bash", str(ROOT / "deploy" / "secrets.sh")], check=True, capture_output=True, text=True)
+    secrets = dict(line.split("=", 1) for line in made.stdout.splitlines())
+    subprocess.run(["docker-compose", "-f", str(COMPOSE), "config", "-q"], check=True, env=os.environ | secrets)
 
 
 def test_each_service_gets_its_own_key_of_the_idempotency_digests_and_the_gateway_none():
