@@ -83,7 +83,9 @@ async def create_branch(app, code: str) -> tuple[str, int]:
 
 
 async def recorded_position(system) -> int:
-    rows = await system.sql("SELECT position FROM catalog.relay_position")
+    """The relay's recorded position; 0 until the relay, starting, has made its table."""
+    made = await system.sql("SELECT to_regclass('catalog.relay_position') IS NOT NULL AS made")
+    rows = await system.sql("SELECT position FROM catalog.relay_position") if made[0]["made"] else []
     return rows[0]["position"] if rows else 0
 
 
