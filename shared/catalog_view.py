@@ -105,9 +105,11 @@ async def owners(pool: asyncpg.Pool, *codes: str) -> frozenset[str]:
     return frozenset(branch for row in rows for branch in row["owners"])
 
 
-async def all_owners(pool: asyncpg.Pool) -> dict[str, set[str]]:
-    """Every certification's owning branches."""
-    return {r["code"]: set(r["owners"]) for r in await pool.fetch("SELECT code, owners FROM catalog_certifications")}
+async def owners_by_certification(pool: asyncpg.Pool, codes: list[str] | None = None) -> dict[str, frozenset[str]]:
+    """Each certification's owning branches: of `codes` (one round trip), or of every certification."""
+    rows = await pool.fetch("SELECT code, owners FROM catalog_certifications WHERE $1::text[] IS NULL OR code = ANY($1)",
+                            None if codes is None else list(codes))
+    return {r["code"]: frozenset(r["owners"]) for r in rows}
 
 
 async def versions(pool: asyncpg.Pool, code: str) -> dict[int, dict]:

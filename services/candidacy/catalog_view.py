@@ -118,5 +118,8 @@ async def certification_facts(pool: asyncpg.Pool, code: str, on: date) -> Certif
 async def held_blocks(pool: asyncpg.Pool, candidate_id: str) -> list[HeldBlock]:
     rows = await pool.fetch("SELECT * FROM held_blocks WHERE candidate_id = $1", candidate_id)
     return [HeldBlock(r["certification"], r["block"], r["valid_until"]) for r in rows]
+
+
 owners = catalog_view.owners
+owners_by_certification = catalog_view.owners_by_certification
 accredited = catalog_view.accredited

@@ -123,7 +123,7 @@ class People:
     async def records(self, candidate: Candidate):
         codes = await anyio.to_thread.run_sync(
             lambda: {self.app.candidacy(c).certification for c in candidate.candidacies})
-        owners = {code: await catalog_view.owners(self.pool, code) for code in codes}
+        owners = await catalog_view.owners_by_certification(self.pool, sorted(codes))
         presented = await catalog_view.presented_to(self.pool, candidate.candidacies)
         return await anyio.to_thread.run_sync(self.app.candidate_records, candidate, owners, presented)
 

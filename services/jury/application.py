@@ -15,8 +15,8 @@ from shared.policy import Record, authorize
 
 from services.jury.contracts import to_contract
 from services.jury.domain import (
-    AppointmentFacts, CandidacyFacts, Certificate, CorrectionFacts, DecisionFacts, DeclarationFacts, Dossier,
-    EvaluationFacts, Holding, JurySession, Ruling, SessionFacts, UnknownCandidacy, UnknownCertificate, UnknownSession,
+    AppointmentFacts, CandidacyFacts, Certificate, CorrectionFacts, DecisionFacts, Dossier, EvaluationFacts, Holding,
+    JurySession, OwnerFacts, Ruling, UnknownCandidacy, UnknownCertificate, UnknownSession,
 )
 
 
@@ -65,7 +65,7 @@ class JuryApplication(ServiceApplication):
         return [dossier], {"id": facts.candidacy.candidacy_id, "validated": validated}
 
     @decision
-    def schedule_session(self, command: ScheduleSession, facts: SessionFacts) -> Changes:
+    def schedule_session(self, command: ScheduleSession, facts: OwnerFacts) -> Changes:
         authorize(command.operation, Record(branches=frozenset({command.branch})))
         session = JurySession.schedule(**command.model_dump(), owners=facts.owners)
         return [session], {"id": str(session.id)}
@@ -103,7 +103,7 @@ class JuryApplication(ServiceApplication):
         return ruled(session, dossier, ruling)
 
     @decision
-    def declare_holders(self, command: DeclareHolders, facts: DeclarationFacts) -> Changes:
+    def declare_holders(self, command: DeclareHolders, facts: OwnerFacts) -> Changes:
         """The awards written in a declaration file."""
         certificates = [self.certificate(number) for number in dict.fromkeys(command.numbers)]
         for certificate in certificates:
@@ -112,7 +112,7 @@ class JuryApplication(ServiceApplication):
         return certificates, {"file": command.file, "declared": len(certificates)}
 
     @decision
-    def record_declaration_outcome(self, command: RecordDeclarationOutcome, facts: DeclarationFacts) -> Changes:
+    def record_declaration_outcome(self, command: RecordDeclarationOutcome, facts: OwnerFacts) -> Changes:
         certificate = self.certificate(command.number)
         authorize(command.operation, Record(branches=frozenset(facts.owners.get(certificate.certification, ()))))
         certificate.record_outcome(command.file, command.accepted, command.messages)

@@ -191,8 +191,9 @@ class EvaluationFacts:
 
 
 @dataclass(frozen=True)
-class SessionFacts:
-    """Scheduling a session: the branches owning each of its certifications (the catalog's facts)."""
+class OwnerFacts:
+    """The branches owning each certification (the catalog's facts): those of a session to schedule, or every
+    one, whose admins' rights are checked on a declaration of holders."""
 
     owners: dict[str, frozenset[str]]
 
@@ -219,13 +220,6 @@ class DecisionFacts(CorrectionFacts):
     """Deciding: also the version's quorum."""
 
     quorum: int
-
-
-@dataclass(frozen=True)
-class DeclarationFacts:
-    """Declaring holders: the branches owning every certification (whose admins' rights are checked)."""
-
-    owners: dict[str, frozenset[str]]
 
 
 @dataclass(frozen=True)

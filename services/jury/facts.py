@@ -18,7 +18,7 @@ from shared.policy import authorize
 from services.jury import views
 from services.jury.application import candidacy_record, unknown_candidacy
 from services.jury.domain import (
-    CandidacyFacts, CorrectionFacts, DecisionFacts, DeclarationFacts, EvaluationFacts, SessionFacts,
+    CandidacyFacts, CorrectionFacts, DecisionFacts, EvaluationFacts, OwnerFacts,
 )
 from services.jury.evaluations import Evaluations
 
@@ -51,9 +51,9 @@ class Facts:
         return EvaluationFacts(candidacy=candidacy, personal=personal, accredited=frozenset(accredited),
                                withdrawn=frozenset(withdrawn), validity_months=validity, today=today)
 
-    async def session(self, command: ScheduleSession) -> SessionFacts:
-        owners = {code: await catalog_view.owners(self.pool, code) for code in command.certifications}
-        return SessionFacts(owners=owners)
+    async def session(self, command: ScheduleSession) -> OwnerFacts:
+        owners = await catalog_view.owners_by_certification(self.pool, command.certifications)
+        return OwnerFacts(owners={code: owners.get(code, frozenset()) for code in command.certifications})
 
     async def decision(self, command: Decide) -> DecisionFacts:
         candidacy = await self.candidacy(command)
@@ -67,6 +67,5 @@ class Facts:
         return CorrectionFacts(candidacy=candidacy, version_blocks=tuple(b["code"] for b in version["blocks"]),
                                today=date.today())
 
-    async def declaration(self, command: DeclareHolders | RecordDeclarationOutcome) -> DeclarationFacts:
-        owners = await catalog_view.all_owners(self.pool)
-        return DeclarationFacts(owners={code: frozenset(branches) for code, branches in owners.items()})
+    async def declaration(self, command: DeclareHolders | RecordDeclarationOutcome) -> OwnerFacts:
+        return OwnerFacts(owners=await catalog_view.owners_by_certification(self.pool))

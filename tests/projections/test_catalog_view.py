@@ -45,6 +45,8 @@ async def test_changed_owners_are_the_branches_a_candidacy_s_rights_are_checked_
     await certification(db, ["UIMM"])
     await apply(db, c.CertificationOwnersChanged(code=CODE, owners=["LEEM", "UIT"]))
     assert await catalog_view.owners(db, CODE) == {"LEEM", "UIT"}
+    assert await catalog_view.owners_by_certification(db, [CODE, "RNCP0"]) == {CODE: {"LEEM", "UIT"}}
+    assert (await catalog_view.owners_by_certification(db))[CODE] == {"LEEM", "UIT"}
 
 
 async def test_a_withdrawn_accreditation_accredits_no_evaluator_from_its_date_on(db):

@@ -21,7 +21,7 @@ from services.jury.domain import (
     Certificate,
     CorrectionNeedsReason,
     EvaluationFacts,
-    SessionFacts,
+    OwnerFacts,
     EvaluatorNotAccredited,
     MissingBlockResults,
     NoMajority,
@@ -71,7 +71,7 @@ def evaluate(app, block, acquired=True, on=date(2026, 6, 1), candidacy=None, val
 def session(app, on=date(2026, 9, 15), members=(("EMPLOYER", "PRESIDENT"), ("EMPLOYEE", "VICE_PRESIDENT"),
                                                   ("EMPLOYER", "MEMBER"), ("EMPLOYEE", "MEMBER"))):
     session_id = app.schedule_session({"branch": "UIMM", "certifications": ["RNCP34174"], "on": on, "place": "Paris",
-                                       "remote": False, "capacity": 10}, SessionFacts(OWNERS), ctx()).result["id"]
+                                       "remote": False, "capacity": 10}, OwnerFacts(OWNERS), ctx()).result["id"]
     ids = [app.appoint_member({"session_id": session_id, "name": f"M{i}", "college": college, "role": role},
                               AppointmentFacts(str(uuid.uuid4()), "pd1.sealed"), ctx()).result["member_id"]
            for i, (college, role) in enumerate(members)]
@@ -340,7 +340,7 @@ def test_a_session_examines_only_certifications_its_branch_owns(app):
     command = {"branch": "UIMM", "certifications": ["RNCP34174"], "on": date(2026, 9, 1), "place": "Paris",
                "capacity": 5}
     refusal = refused(app, CertificationNotOwnedByBranch,
-                      lambda: app.schedule_session(command, SessionFacts({"RNCP34174": {"LEEM"}}), ctx()))
+                      lambda: app.schedule_session(command, OwnerFacts({"RNCP34174": {"LEEM"}}), ctx()))
     assert refusal.details["certifications"] == ["RNCP34174"]
 
 
