@@ -7,13 +7,15 @@ Not part of the suite (the file name does not start with test_); run it by name:
 
 It stores CQP_BENCH_OBJECTS objects (20 by default) of 10 MB of random bytes one after the other as the
 candidacy service, reads each back, and prints MB/s and the 50th/95th percentile time of a PUT and of a
-GET. Why: documents will go through this path (sealed first); this is the floor they add to. It asserts
-only that every object comes back as it went, never a speed.
+GET, beside the raw baseline of the same run: the same bytes written to a local file (fsync'd) and read
+back, which is what the server does underneath. Why: documents will go through this path (sealed first);
+this is the floor they add to. It asserts only that every object comes back as it went, never a speed.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 import statistics
 import time
 import uuid
@@ -49,6 +51,29 @@ async def test_raw_put_and_get_of_ten_megabytes():
             gets.append(time.perf_counter() - started)
         for key in [*keys, "bench/warm-up"]:
             await store.delete(key)
+    writes, reads = raw_file_times(data)
     print(f"\n{COUNT} objects of 10 MB through shared/objects.py on {store.endpoint}")
     print(summary("PUT", puts))
     print(summary("GET", gets))
+    print("raw baseline, the same bytes to and from a local file:")
+    print(summary("write+fsync", writes))
+    print(summary("read", reads))
+
+
+def raw_file_times(data: bytes) -> tuple[list[float], list[float]]:
+    writes, reads = [], []
+    with tempfile.TemporaryDirectory() as folder:
+        paths = [os.path.join(folder, str(n)) for n in range(COUNT)]
+        for path in paths:
+            started = time.perf_counter()
+            with open(path, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            writes.append(time.perf_counter() - started)
+        for path in paths:
+            started = time.perf_counter()
+            with open(path, "rb") as file:
+                assert file.read() == data
+            reads.append(time.perf_counter() - started)
+    return writes, reads
