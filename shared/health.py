@@ -55,6 +55,18 @@ async def broker(bootstrap: str) -> dict:
     return {}
 
 
+async def objects(store) -> dict:
+    """The object store answers for this process's bucket (a missing object is an answer)."""
+    from shared.objects import ObjectMissing
+
+    with anyio.fail_after(3):
+        try:
+            await store.head("health/none")
+        except ObjectMissing:
+            pass
+    return {}
+
+
 async def relay_behind(db, schema: str, topic: str, table: str) -> int:
     """How many stored events the relay has not published (any replica's relay: the position is in the
     database); `db`: a pool or a connection."""

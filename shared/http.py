@@ -34,7 +34,8 @@ from starlette.routing import Route
 from opentelemetry.trace import SpanKind
 
 from shared import tracing
-from shared.commands import Command
+from shared.commands import Command, Upload
+from shared.documents import MAX_BYTES
 from shared.context import CommandContext, correlation_id, current_caller, current_command
 from shared.errors import CommandRefused, Conflict, InvalidInput, MissingIdempotencyKey, OutcomeUnknown
 from shared.eventstore import CommandOutcome
@@ -120,6 +121,17 @@ def input_problems(error: ValidationError) -> list[dict]:
     return [{"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in error.errors(include_url=False)]
 
 
+def uploads_of() -> list[type[Command]]:
+    """The commands carrying a document's bytes (shared/commands: Upload)."""
+    found, pending = [], [Upload]
+    while pending:
+        for sub in pending.pop().__subclasses__():
+            pending.append(sub)
+            if issubclass(sub, Command) and "operation" in vars(sub):
+                found.append(sub)
+    return found
+
+
 def command_app(
     service: str,
     commands: dict[str, Endpoint],
@@ -183,5 +195,7 @@ def command_app(
                 *health_routes(service, checks)],
         lifespan=lifespan,
     )
-    app.add_middleware(BodySizeLimit, limit=max_request_bytes)
+    # A document's bytes travel as base64 (a third more), beside the command's few fields.
+    uploads = {f"/commands/{command.operation}": max_request_bytes + MAX_BYTES * 4 // 3 for command in uploads_of()}
+    app.add_middleware(BodySizeLimit, limit=max_request_bytes, larger=uploads)
     return app

@@ -44,16 +44,19 @@ class BodySizeLimit:
 
     Buffering is cheap at these sizes and lets the app read the body as usual."""
 
-    def __init__(self, app: ASGIApp, limit: int):
+    def __init__(self, app: ASGIApp, limit: int, larger: dict[str, int] | None = None):
+        """`larger`: the paths that take more (the uploads of documents), each with its own limit."""
         self.app = app
         self.limit = limit
+        self.larger = larger or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit = self.larger.get(scope.get("path", ""), self.limit)
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            return await self._refuse(send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            return await self._refuse(send, limit)
         chunks, size = [], 0
         while True:
             message = await receive()
@@ -61,8 +64,8 @@ class BodySizeLimit:
                 break
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
-            if size > self.limit:
-                return await self._refuse(send)
+            if size > limit:
+                return await self._refuse(send, limit)
             if not message.get("more_body"):
                 break
         body = b"".join(chunks)
@@ -77,8 +80,8 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
-        refusal = PayloadTooLarge(f"the request body is larger than {self.limit} bytes", limit=self.limit)
+    async def _refuse(self, send: Send, limit: int) -> None:
+        refusal = PayloadTooLarge(f"the request body is larger than {limit} bytes", limit=limit)
         body = json.dumps(refusal.as_json()).encode()
         await send({"type": "http.response.start", "status": refusal.status,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),

@@ -47,8 +47,10 @@ REFUSED = {"AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch"}
 
 
 class ObjectStore:
-    def __init__(self, endpoint: str, access_key: str, secret_key: str, bucket: str, region: str = "us-east-1"):
-        self.endpoint, self.bucket, self.region = endpoint, bucket, region
+    def __init__(self, endpoint: str, access_key: str, secret_key: str, bucket: str, region: str = "us-east-1",
+                 prefix: str = ""):
+        """`prefix`: put before every key (systems sharing a bucket, as the tests' do, keep apart)."""
+        self.endpoint, self.bucket, self.region, self.prefix = endpoint, bucket, region, prefix
         self._credentials = (access_key, secret_key)
         self._stack: AsyncExitStack | None = None
         self._client = None
@@ -56,7 +58,7 @@ class ObjectStore:
     @classmethod
     def from_settings(cls, settings: Settings) -> ObjectStore:
         return cls(settings.s3_endpoint, settings.s3_access_key, settings.s3_secret_key, settings.s3_bucket,
-                   settings.s3_region)
+                   settings.s3_region, settings.s3_prefix)
 
     async def start(self) -> None:
         config = Config(
@@ -84,12 +86,12 @@ class ObjectStore:
         await self.close()
 
     async def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> ObjectInfo:
-        answer = await self._call(key, self._client.put_object, Bucket=self.bucket, Key=key, Body=data,
+        answer = await self._call(key, self._client.put_object, Bucket=self.bucket, Key=self.prefix + key, Body=data,
                                   ContentType=content_type)
         return ObjectInfo(len(data), answer["ETag"].strip('"'))
 
     async def get(self, key: str) -> bytes:
-        answer = await self._call(key, self._client.get_object, Bucket=self.bucket, Key=key)
+        answer = await self._call(key, self._client.get_object, Bucket=self.bucket, Key=self.prefix + key)
         async with answer["Body"] as body:
             try:
                 return await body.read()
@@ -97,22 +99,33 @@ class ObjectStore:
                 raise StoreUnavailable(f"reading {key!r}: {error}") from error
 
     async def head(self, key: str) -> ObjectInfo:
-        answer = await self._call(key, self._client.head_object, Bucket=self.bucket, Key=key)
+        answer = await self._call(key, self._client.head_object, Bucket=self.bucket, Key=self.prefix + key)
         return ObjectInfo(answer["ContentLength"], answer["ETag"].strip('"'))
 
     async def delete(self, key: str) -> None:
         """Removes the object; deleting a missing one is no error (S3's own rule: a retry is harmless)."""
-        await self._call(key, self._client.delete_object, Bucket=self.bucket, Key=key)
+        await self._call(key, self._client.delete_object, Bucket=self.bucket, Key=self.prefix + key)
+
+    async def keys(self, under: str = "") -> list[str]:
+        """The keys of every object under `under` (after this store's prefix), as put."""
+        found, token = [], None
+        while True:
+            page = await self._call(under, self._client.list_objects_v2, Bucket=self.bucket, Prefix=self.prefix + under,
+                                    **({"ContinuationToken": token} if token else {}))
+            found += [item["Key"][len(self.prefix):] for item in page.get("Contents", [])]
+            if not page.get("IsTruncated"):
+                return found
+            token = page["NextContinuationToken"]
 
     async def presigned_get(self, key: str, seconds: int) -> str:
         """A link that reads this one object, by anyone who holds it, for `seconds`."""
         return await self._client.generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=seconds)
+            "get_object", Params={"Bucket": self.bucket, "Key": self.prefix + key}, ExpiresIn=seconds)
 
     async def presigned_put(self, key: str, seconds: int, content_type: str | None = None) -> str:
         """A link that writes this one object for `seconds`; with a content type, the upload must send
         that very Content-Type (it is signed)."""
-        params = {"Bucket": self.bucket, "Key": key} | ({"ContentType": content_type} if content_type else {})
+        params = {"Bucket": self.bucket, "Key": self.prefix + key} | ({"ContentType": content_type} if content_type else {})
         return await self._client.generate_presigned_url("put_object", Params=params, ExpiresIn=seconds)
 
     async def _call(self, key: str, method, **params) -> dict:

@@ -15,11 +15,13 @@ import uvicorn
 from starlette.applications import Starlette
 
 from shared import health, tracing, kafka, logs
+from shared.documents import Documents, Scanner
 from shared.eventstore import ServiceApplication
 from shared.http import Endpoint, QueryHandler, command_app
 from shared.identity import TokenVerifier, discovered_jwks, userinfo_check
 from shared.inbox import Handler, Inbox, chain, subscribe
 from shared.migrations import Migration, migrate
+from shared.objects import ObjectStore
 from shared.policy import operations
 from shared.relay import Relay
 from shared.settings import Settings
@@ -69,6 +71,9 @@ class ServiceDefinition:
     # Seals people's data with a key per person (shared/personal.py), under the master key CQP_CIPHER_KEY,
     # which the application reads as PERSONAL_DATA_KEY.
     personal_data: bool = False
+    # Keeps documents (shared/documents.py) in its own bucket of the object store: set on the application as
+    # `documents` before the commands are built.
+    documents: bool = False
 
 
 class MissingCipherKey(RuntimeError):
@@ -118,6 +123,12 @@ def build_asgi(definition: ServiceDefinition, settings: Settings) -> Starlette:
         app = await anyio.to_thread.run_sync(lambda: definition.application(env=eventsourcing_env(definition, settings)))
         relay = Relay(app, definition.name, settings.topic(definition.topic), app.to_contract,
                       settings.postgres_dsn, schema, kafka.client_options(settings), settings.relay_poll_seconds)
+        objects = None
+        if definition.documents:
+            objects = ObjectStore.from_settings(settings)
+            await objects.start()
+            app.documents = Documents(objects, Scanner(settings.clamd_address))
+            checks["objects"] = lambda: health.objects(objects)
         if definition.on_start:
             await definition.on_start(app, pool)
         commands.update(definition.commands(app, pool))
@@ -152,6 +163,8 @@ def build_asgi(definition: ServiceDefinition, settings: Settings) -> Starlette:
             await broker.stop()
             await anyio.to_thread.run_sync(app.close)
             await pool.close()
+            if objects is not None:
+                await objects.close()
 
     checks: dict[str, health.Check] = {}  # filled once the lifespan has the pool
     if not settings.command_key:

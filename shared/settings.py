@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     s3_secret_key: str = ""
     s3_bucket: str = ""
     s3_region: str = "us-east-1"
+    # Put before every object key: deployments (or tests) sharing one bucket keep apart.
+    s3_prefix: str = ""
+    # A malware scanner for uploaded documents: ClamAV's clamd, "host:port" (shared/documents.py Scanner).
+    # Empty: documents are checked (type, size, digest) but not scanned.
+    clamd_address: str = ""
     # Tests only: the gateway counts the SQL statements and name lookups of each GraphQL request and says so
     # in the answer's `extensions` (the bound on a page's cost is tested with it).
     count_queries: bool = False

@@ -187,6 +187,18 @@ class CandidacyStatus(enum.StrEnum):
     CLOSED = "CLOSED"
 
 
+class DocumentKind(enum.StrEnum):
+    """The papers of a file (shared/documents.py: what each accepts, who attaches and reads it, how long it is kept)."""
+
+    LIVRET_1 = "LIVRET_1"  # the VAE admissibility request
+    LIVRET_1_SUPPORT = "LIVRET_1_SUPPORT"  # a supporting document of the admissibility request
+    LIVRET_2 = "LIVRET_2"  # the VAE validation file
+    IDENTITY_DOCUMENT = "IDENTITY_DOCUMENT"  # for the holder's civil data (declaration to the Caisse des Dépôts)
+    EVALUATION_EVIDENCE = "EVALUATION_EVIDENCE"  # a grid, an observation report, a photo of work, for one block
+    ATTENDANCE_SHEET = "ATTENDANCE_SHEET"  # a jury session's
+    JURY_MINUTES = "JURY_MINUTES"  # a jury session's
+
+
 class AggregateKind(enum.StrEnum):
     """What an audited aggregate is (its history is read under its own row of the role table)."""
 

@@ -236,10 +236,14 @@ class Process:
 PROCESSES = ("catalog", "candidacy", "jury", "gateway")
 
 
-def credentials(admin_dsn: str, process: str) -> dict[str, str]:
-    """The environment naming a process's own PostgreSQL role and Kafka user."""
+def credentials(admin_dsn: str, process: str, prefix: str = "") -> dict[str, str]:
+    """The environment naming a process's own PostgreSQL role, Kafka user and S3 key (its bucket; the system's
+    objects under `prefix`)."""
+    s3 = s3_settings(process)
     return {"CQP_POSTGRES_DSN": process_dsn(admin_dsn, process, postgres_password(process)),
-            "CQP_KAFKA_USERNAME": process, "CQP_KAFKA_PASSWORD": kafka_password(process)}
+            "CQP_KAFKA_USERNAME": process, "CQP_KAFKA_PASSWORD": kafka_password(process),
+            "CQP_S3_ENDPOINT": s3.s3_endpoint, "CQP_S3_ACCESS_KEY": s3.s3_access_key,
+            "CQP_S3_SECRET_KEY": s3.s3_secret_key, "CQP_S3_BUCKET": s3.s3_bucket, "CQP_S3_PREFIX": prefix}
 
 
 class System:
@@ -262,7 +266,7 @@ class System:
             **{f"CQP_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in ports.items()},
         }
         # Each process as itself: its PostgreSQL role, its Kafka user.
-        self.processes = {name: Process(name, {**env, **credentials(dsn, name)}, port) for name, port in ports.items()}
+        self.processes = {name: Process(name, {**env, **credentials(dsn, name, self.prefix)}, port) for name, port in ports.items()}
         self.graphql_url = f"{self.processes['gateway'].url}/graphql"
 
     @classmethod

@@ -6,7 +6,7 @@ from shared.contracts.jury import TOPIC as JURY_TOPIC
 from shared import personal
 from shared.service import ServiceDefinition, Subscription, run
 
-from services.candidacy import api, catalog_view, jury_events, people
+from services.candidacy import api, catalog_view, documents, jury_events, people
 from services.candidacy.application import CandidacyApplication
 
 DEFINITION = ServiceDefinition(
@@ -18,9 +18,11 @@ DEFINITION = ServiceDefinition(
     migrations=catalog_view.MIGRATIONS,
     tables=personal.MIGRATIONS,
     subscriptions=lambda app, pool: [Subscription(JURY_TOPIC, jury_events.handler(app))],
-    queries=lambda app, pool, verifier: people.queries(people.People(app, pool), verifier),
+    queries=lambda app, pool, verifier: {**people.queries(people.People(app, pool), verifier),
+                                         **documents.queries(app, pool, verifier)},
     encrypted=True,
     personal_data=True,
+    documents=True,
     on_start=lambda app, pool: people.People(app, pool).finish_erasures(),
 )
 

@@ -4,13 +4,14 @@ the facts it is decided on (services/candidacy/facts.py, people.py), and the app
 from __future__ import annotations
 
 from shared.commands.candidacy import (
-    CheckEligibility, ConfirmAccount, CorrectCandidate, DecideAdmissibility, DecideFunding, DeclareExperience,
+    AttachIdentityDocument, AttachVaePaper, CheckEligibility, ConfirmAccount, CorrectCandidate, DecideAdmissibility, DecideFunding, DeclareExperience,
     EntrustCandidate, EraseCandidate, FileAdmissibility, OpenCandidacy, Position, RegisterCandidate, RequestFunding,
     SetPath, SubmitValidationFile, Transfer, Withdraw,
 )
 from shared.http import Endpoint
 
 from services.candidacy.application import CandidacyApplication
+from services.candidacy.documents import Papers
 from services.candidacy.facts import Facts
 from services.candidacy.people import People
 
@@ -18,6 +19,7 @@ from services.candidacy.people import People
 def commands(app: CandidacyApplication, pool) -> dict[str, Endpoint]:
     people = People(app, pool)
     facts = Facts(app, pool, people)
+    papers = Papers(app, pool, people)
     endpoints = [
         Endpoint(RegisterCandidate, people.registration, app.register_candidate, after=people.after_registration),
         Endpoint(ConfirmAccount, None, app.confirm_account),
@@ -34,6 +36,8 @@ def commands(app: CandidacyApplication, pool) -> dict[str, Endpoint]:
         Endpoint(FileAdmissibility, facts.step, app.file_admissibility),
         Endpoint(DecideAdmissibility, facts.catalog_step, app.decide_admissibility),
         Endpoint(SubmitValidationFile, facts.step, app.submit_validation_file),
+        Endpoint(AttachVaePaper, papers.attaching, app.attach_vae_paper, after=papers.after_attaching),
+        Endpoint(AttachIdentityDocument, papers.attaching, app.attach_identity_document, after=papers.after_attaching),
         Endpoint(Transfer, facts.catalog_step, app.transfer),
         Endpoint(Withdraw, facts.step, app.withdraw),
     ]

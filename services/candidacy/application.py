@@ -8,17 +8,18 @@ import uuid
 from functools import lru_cache
 
 from shared.commands.candidacy import (
-    CheckEligibility, CloseCandidacy, ConfirmAccount, CorrectCandidate, DecideAdmissibility, DecideFunding,
+    AttachIdentityDocument, AttachVaePaper, ReadDocument, CheckEligibility, CloseCandidacy, ConfirmAccount, CorrectCandidate, DecideAdmissibility, DecideFunding,
     DeclareExperience, EntrustCandidate, EraseCandidate, FileAdmissibility, OpenCandidacy, Position,
     RegisterCandidate, RequestFunding, SetPath, SubmitValidationFile, Transfer, Withdraw,
 )
 from shared.context import current_command
+from shared.documents import KINDS, Documents, UnknownDocument
 from shared.eventstore import Changes, ServiceApplication, decision
 from shared.policy import Record, authorize, authorize_any
 
 from services.candidacy.contracts import to_contract
 from services.candidacy.domain import (
-    Candidacy, Candidate, CatalogStepFacts, CorrectionFacts, EntrustingFacts, ErasureFacts, OpeningFacts,
+    AttachingFacts, ReadingFacts, Candidacy, Candidate, CatalogStepFacts, CorrectionFacts, EntrustingFacts, ErasureFacts, OpeningFacts,
     PositionFacts, RegistrationFacts, StepFacts, UnknownCandidacy, UnknownCandidate,
 )
 
@@ -34,6 +35,7 @@ class CandidacyReference:
 class CandidacyApplication(ServiceApplication):
     name = "candidacy"
     to_contract = staticmethod(to_contract)
+    documents: Documents  # the papers' bytes (shared/documents.py), set by the process once its store is up
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -192,6 +194,36 @@ class CandidacyApplication(ServiceApplication):
         candidacy = self.in_scope(command, facts)
         candidacy.submit_validation_file()
         return [candidacy], {"id": str(candidacy.id)}
+
+    @decision
+    def attach_vae_paper(self, command: AttachVaePaper, facts: AttachingFacts) -> Changes:
+        return self._attach(command, facts)
+
+    @decision
+    def attach_identity_document(self, command: AttachIdentityDocument, facts: AttachingFacts) -> Changes:
+        return self._attach(command, facts)
+
+    def _attach(self, command: AttachVaePaper | AttachIdentityDocument, facts: AttachingFacts) -> Changes:
+        candidacy = self.in_scope(command, facts)
+        version = candidacy.attach_document(command.kind, facts, command.supersedes)
+        return [candidacy], {"id": str(candidacy.id), "document_id": facts.document_id, "version": version}
+
+    @decision
+    def read_document(self, command: ReadDocument, facts: ReadingFacts) -> Changes:
+        """Who may read a document is its kind's row of the role table, on the candidacy and the sessions it was
+        presented to. A document the caller may not read is, to them, no document."""
+        candidacy = self.candidacy(command.candidacy_id)
+        record = dataclasses.replace(self.record(candidacy, facts.owners), presented_to_branches=facts.presented)
+        kind = candidacy.documents.get(command.document_id, {}).get("kind")
+        if kind is None:
+            authorize("candidacy", record)  # a candidacy the caller may not read: as none
+            raise UnknownDocument("no such document", document_id=command.document_id)
+        authorize(KINDS[kind].read, record)
+        document = candidacy.read_document(command.document_id)
+        return [candidacy], {"id": str(candidacy.id), "document_id": command.document_id,
+                             "candidate_id": candidacy.candidate_id, "object_key": document["object_key"],
+                             "media_type": document["media_type"], "sha256": document["sha256"],
+                             "personal": document["personal"]}
 
     @decision
     def transfer(self, command: Transfer, facts: CatalogStepFacts) -> Changes:

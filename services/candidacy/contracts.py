@@ -60,4 +60,10 @@ def to_contract(e) -> public.Contract | None:
             return public.CandidacyWithdrawn(candidacy_id=candidacy_id, status=CandidacyStatus.WITHDRAWN, reason=e.reason)
         case Candidacy.Closed():
             return public.CandidacyClosed(candidacy_id=candidacy_id, status=CandidacyStatus.CLOSED, reason=e.reason)
+        case Candidacy.DocumentAttached():
+            return public.DocumentAttached(candidacy_id=candidacy_id, document_id=e.document_id, kind=e.kind,
+                                           version=e.version, supersedes=e.supersedes, size=e.size,
+                                           media_type=e.media_type, sha256=e.sha256)
+        case Candidacy.DocumentRead():
+            return public.DocumentRead(candidacy_id=candidacy_id, document_id=e.document_id)
     return None

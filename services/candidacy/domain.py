@@ -15,11 +15,12 @@ from eventsourcing.domain import event
 
 from shared import rules
 from shared.commands.candidacy import OpenCandidacy
+from shared.documents import DocumentMissing, Stored, UnknownDocument
 from shared.domain import Aggregate
 from shared.errors import CommandRefused, Conflict, Forbidden, InvalidInput, NotFound
 from shared.vocabulary import (
-    AdmissibilityStatus, BlockState, CandidacyStatus, CandidateStatus, ExperienceKind, Funder, FundingStatus, Registry,
-    Route,
+    AdmissibilityStatus, BlockState, CandidacyStatus, CandidateStatus, DocumentKind, ExperienceKind, Funder,
+    FundingStatus, Registry, Route,
 )
 
 STATUSES = tuple(CandidateStatus)
@@ -111,6 +112,23 @@ class PositionFacts(CatalogStepFacts):
     """Positioning: also the blocks the candidate already holds."""
 
     held: tuple[HeldBlock, ...]
+
+
+@dataclass(frozen=True)
+class AttachingFacts(StepFacts):
+    """Attaching a document: its bytes, checked and stored sealed (shared/documents.py), and its file's name
+    sealed with the person's key."""
+
+    document_id: str
+    stored: Stored
+    personal: str
+
+
+@dataclass(frozen=True)
+class ReadingFacts(StepFacts):
+    """Reading a document: also the branches of the jury sessions the candidacy was presented to."""
+
+    presented: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -374,6 +392,7 @@ class Candidacy(Aggregate):
         self.status = CandidacyStatus.OPEN
         self.blocks = {code: {"state": BlockState.PENDING} for code in blocks}
         self.fundings: dict[str, dict] = {}
+        self.documents: dict[str, dict] = {}  # document id → what DocumentAttached recorded, and superseded_by
 
     @classmethod
     def open(cls, candidate: Candidate, request: OpenCandidacy, facts: OpeningFacts) -> Candidacy:
@@ -516,6 +535,7 @@ class Candidacy(Aggregate):
             raise TransitionRefused("only a VAE candidacy files an admissibility request", route=self.route)
         self.check_in((CandidacyStatus.OPEN, CandidacyStatus.POSITIONED, CandidacyStatus.INADMISSIBLE),
                       "file an admissibility request")
+        self.check_papers("file-admissibility")
         self._admissibility_filed()
 
     @event("AdmissibilityFiled")
@@ -534,11 +554,75 @@ class Candidacy(Aggregate):
 
     def submit_validation_file(self) -> None:
         self.check_in((CandidacyStatus.ADMISSIBLE,), "submit its validation file")
+        self.check_papers("submit-validation-file")
         self._validation_file_submitted()
 
     @event("ValidationFileSubmitted")
     def _validation_file_submitted(self) -> None:
         self.status = CandidacyStatus.VALIDATION_FILE_SUBMITTED
+
+    # --- papers (shared/documents.py: the rules of each kind; the bytes are sealed in the object store) ---
+
+    # The papers each step needs: a refusal names each one missing.
+    NEEDS = {"file-admissibility": (DocumentKind.LIVRET_1,), "submit-validation-file": (DocumentKind.LIVRET_2,)}
+    # Kinds the file holds once: a new one supersedes the current one.
+    SINGLE = (DocumentKind.LIVRET_1, DocumentKind.LIVRET_2, DocumentKind.IDENTITY_DOCUMENT)
+
+    def current_documents(self, kind: DocumentKind | None = None) -> list[str]:
+        return [i for i, d in self.documents.items()
+                if not d.get("superseded_by") and not d.get("purged") and kind in (None, d["kind"])]
+
+    def check_papers(self, step: str) -> None:
+        if missing := [kind for kind in self.NEEDS.get(step, ()) if not self.current_documents(kind)]:
+            raise DocumentMissing(f"the step {step} needs {', '.join(missing)}: attach it first", step=step,
+                                  missing=missing)
+
+    def attach_document(self, kind: DocumentKind, facts: AttachingFacts, supersedes: str | None) -> int:
+        """Records the document (its bytes already stored sealed); answers its version."""
+        self.check_in((*self.LIVE, CandidacyStatus.INADMISSIBLE), "receive a document")
+        if supersedes is None and kind in self.SINGLE and (current := self.current_documents(kind)):
+            supersedes = current[0]
+        version = 1
+        if supersedes is not None:
+            replaced = self.documents.get(supersedes)
+            if replaced is None or replaced["kind"] != kind:
+                raise UnknownDocument(f"no {kind} {supersedes!r} in this candidacy to supersede", kind=kind)
+            if replaced.get("superseded_by"):
+                raise Conflict("that document is already superseded: supersede its latest version",
+                               superseded_by=replaced["superseded_by"])
+            version = replaced["version"] + 1
+        self._document_attached(document_id=facts.document_id, kind=kind, version=version, supersedes=supersedes,
+                                object_key=facts.stored.object_key, size=facts.stored.size,
+                                media_type=facts.stored.media_type, sha256=facts.stored.sha256,
+                                sealed_sha256=facts.stored.sealed_sha256, personal=facts.personal)
+        return version
+
+    @event("DocumentAttached")
+    def _document_attached(self, document_id: str, kind: str, version: int, supersedes: str | None, object_key: str,
+                           size: int, media_type: str, sha256: str, sealed_sha256: str, personal: str) -> None:
+        self.documents[document_id] = {"kind": DocumentKind(kind), "version": version, "supersedes": supersedes,
+                                       "object_key": object_key, "size": size, "media_type": media_type,
+                                       "sha256": sha256, "sealed_sha256": sealed_sha256, "personal": personal}
+        if supersedes is not None:
+            self.documents[supersedes]["superseded_by"] = document_id
+
+    def document(self, document_id: str) -> dict:
+        found = self.documents.get(document_id)
+        if found is None:
+            raise UnknownDocument("no such document", document_id=document_id)
+        return found
+
+    def read_document(self, document_id: str) -> dict:
+        """Records who read the document (the audit trail's): what the reader then serves."""
+        found = self.document(document_id)
+        if found.get("purged"):
+            raise UnknownDocument("the document was purged at the end of its keeping period", document_id=document_id)
+        self._document_read(document_id=document_id)
+        return found
+
+    @event("DocumentRead")
+    def _document_read(self, document_id: str) -> None:
+        pass
 
     # --- lifecycle ---
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Base64Bytes, BaseModel, ConfigDict, Field, field_validator
 
 # An identifier given by another aggregate (a candidacy, an organisation, a session).
 Id = Field(min_length=1, max_length=64)
@@ -41,3 +41,15 @@ class Command(Part):
     operation: ClassVar[str]
     # The name of its GraphQL input, when not <ClassName>Input.
     graphql_name: ClassVar[str | None] = None
+
+
+class Upload(Part):
+    """The file of a command attaching a document (shared/documents.py checks it against its kind's rules).
+    In JSON its content is base64; in GraphQL, the file of a multipart request (the gateway's README)."""
+
+    filename: str = Field(min_length=1, max_length=200, description="The file's name, as the person sees it")
+    sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$", description="The SHA-256 of the file's bytes, hex: the "
+                        "document is refused (DigestMismatch) unless the bytes received have it")
+    content: Base64Bytes = Field(description="The file's bytes")
+    supersedes: str | None = Field(default=None, max_length=64, description="The document this one replaces (by "
+                                   "default, for a kind held once, the current one): the history keeps both")

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from shared.commands import Code, Command, Id, Part
-from shared.vocabulary import CandidateStatus, ExperienceKind, Funder, Route, Sex
+from shared.commands import Code, Command, Id, Part, Upload
+from shared.vocabulary import CandidateStatus, DocumentKind, ExperienceKind, Funder, Route, Sex
 
 
 class HolderIdentity(Part):
@@ -196,6 +196,48 @@ class Withdraw(OnCandidacy):
     graphql_name = "WithdrawCandidacyInput"
 
     reason: str = Field(min_length=1, max_length=2000)
+
+
+class AttachVaePaper(Upload, OnCandidacy):
+    """A paper of a VAE file: the admissibility request (Livret 1), one of its supporting documents, or the
+    validation file (Livret 2)."""
+
+    operation = "attach-vae-paper"
+    graphql_name = None
+
+    kind: DocumentKind
+
+    @field_validator("kind")
+    @classmethod
+    def _of_a_vae_file(cls, kind: DocumentKind) -> DocumentKind:
+        if kind not in VAE_PAPERS:
+            raise ValueError(f"a VAE paper is one of {', '.join(VAE_PAPERS)}")
+        return kind
+
+
+VAE_PAPERS = (DocumentKind.LIVRET_1, DocumentKind.LIVRET_1_SUPPORT, DocumentKind.LIVRET_2)
+
+
+class AttachIdentityDocument(Upload, OnCandidacy):
+    """A copy of the holder's identity document, where the certifier collects it to check their civil data for the
+    declaration to the Caisse des Dépôts."""
+
+    operation = "attach-identity-document"
+    graphql_name = None
+
+    @property
+    def kind(self) -> DocumentKind:
+        return DocumentKind.IDENTITY_DOCUMENT
+
+
+class ReadDocument(OnCandidacy):
+    """Not an endpoint: the reading of a document, recorded before its bytes are served
+    (services/candidacy/documents.py); who may read it is its kind's row of the role table."""
+
+    operation = "read-document"
+    graphql_name = None
+
+    document_id: str = Id
 
 
 class CloseCandidacy(OnCandidacy):

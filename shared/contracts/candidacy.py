@@ -14,7 +14,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict
 
 from shared.envelope import Contract, ContractRegistry
-from shared.vocabulary import BlockState, CandidacyStatus, CandidateStatus, Funder, Route
+from shared.vocabulary import BlockState, CandidacyStatus, CandidateStatus, DocumentKind, Funder, Route
 
 TOPIC = "cqp.candidacy.events"
 
@@ -176,6 +176,27 @@ class CandidacyClosed(CandidacyStep):
     reason: str
 
 
+class DocumentAttached(Contract):
+    """A paper of the candidacy's file (shared/documents.py), version `version` of its kind's line: its bytes are
+    in the candidacy service's object store, sealed with the candidate's key; its file's name too."""
+
+    candidacy_id: str
+    document_id: str
+    kind: DocumentKind
+    version: int
+    supersedes: str | None
+    size: int
+    media_type: str
+    sha256: str
+
+
+class DocumentRead(Contract):
+    """Someone read the document (the envelope says who, for which organisation, when)."""
+
+    candidacy_id: str
+    document_id: str
+
+
 REGISTRY = ContractRegistry(
     TOPIC,
     CandidateRegistered,
@@ -196,4 +217,6 @@ REGISTRY = ContractRegistry(
     CandidacyTransferred,
     CandidacyWithdrawn,
     CandidacyClosed,
+    DocumentAttached,
+    DocumentRead,
 )

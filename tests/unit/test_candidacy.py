@@ -9,6 +9,8 @@ import pytest
 from shared.context import Actor, CommandContext
 from services.candidacy.application import CandidacyApplication
 from services.candidacy.domain import (
+    AttachingFacts,
+    ReadingFacts,
     CandidacyAlreadyOpen,
     CatalogStepFacts,
     CertificationFacts,
@@ -21,7 +23,8 @@ from services.candidacy.domain import (
     TransitionRefused,
     experience_months,
 )
-from shared.errors import Forbidden, InvalidInput
+from shared.documents import DocumentMissing, Stored, UnknownDocument
+from shared.errors import Conflict, Forbidden, InvalidInput
 from tests.unit.as_client import AsClient
 
 ACTOR = Actor(user_id="u1", organisation_id="platform", role="evaluator")  # the test caller's organisation
@@ -199,19 +202,76 @@ def test_funding_is_requested_then_decided_once_and_a_refusal_says_why(app):
             STEP, ctx())
 
 
+def attach(app, candidacy_id: str, kind: str, supersedes: str | None = None, command: str = "attach_vae_paper"):
+    """A paper attached, its bytes stored (as services/candidacy/documents.py does before the decision)."""
+    document_id = str(uuid.uuid4())
+    stored = Stored(f"candidacies/{candidacy_id}/{uuid.uuid4()}", 1234, "application/pdf", "ab" * 32, "cd" * 32)
+    body = {"candidacy_id": candidacy_id, "filename": "livret.pdf", "sha256": "ab" * 32, "content": "JVBERi0=",
+            "supersedes": supersedes} | ({"kind": kind} if command == "attach_vae_paper" else {})
+    getattr(app, command)(body, AttachingFacts(OWNERS, TODAY, document_id, stored, SEALED), ctx())
+    return document_id
+
+
 def test_vae_admissibility_then_validation_file_in_that_order(app):
     candidacy_id = open_candidacy(app)
     on = {"candidacy_id": candidacy_id}
     refused(app, TransitionRefused, app.submit_validation_file, on, STEP, ctx())
     refused(app, TransitionRefused, app.decide_admissibility, {**on, "admissible": True, "reason": "ok"}, on_catalog(), ctx())
+    attach(app, candidacy_id, "LIVRET_1")
     app.file_admissibility(on, STEP, ctx())
     app.decide_admissibility({**on, "admissible": True, "reason": "Livret 1 complet"}, on_catalog(), ctx())
+    attach(app, candidacy_id, "LIVRET_2")
     app.submit_validation_file(on, STEP, ctx())
     assert app.candidacy(candidacy_id).status == "VALIDATION_FILE_SUBMITTED"
 
 
+def test_each_step_needing_a_paper_is_refused_without_it_naming_the_paper(app):
+    candidacy_id = open_candidacy(app)
+    on = {"candidacy_id": candidacy_id}
+    attach(app, candidacy_id, "LIVRET_1_SUPPORT")  # a supporting document is not the request itself
+    refusal = refused(app, DocumentMissing, app.file_admissibility, on, STEP, ctx())
+    assert refusal.details == {"step": "file-admissibility", "missing": ["LIVRET_1"]}
+    attach(app, candidacy_id, "LIVRET_1")
+    app.file_admissibility(on, STEP, ctx())
+    app.decide_admissibility({**on, "admissible": True, "reason": "ok"}, on_catalog(), ctx())
+    refusal = refused(app, DocumentMissing, app.submit_validation_file, on, STEP, ctx())
+    assert refusal.details["missing"] == ["LIVRET_2"]
+
+
+def test_a_new_version_of_a_paper_held_once_supersedes_the_current_one_and_both_stay(app):
+    candidacy_id = open_candidacy(app)
+    first = attach(app, candidacy_id, "LIVRET_1")
+    second = attach(app, candidacy_id, "LIVRET_1")
+    documents = app.candidacy(candidacy_id).documents
+    assert documents[first]["superseded_by"] == second and documents[second]["version"] == 2
+    assert app.candidacy(candidacy_id).current_documents() == [second]
+    refused(app, Conflict, attach, app, candidacy_id, "LIVRET_1", first)  # only the latest is superseded
+    refused(app, UnknownDocument, attach, app, candidacy_id, "LIVRET_2", second)  # of its own kind only
+    supports = [attach(app, candidacy_id, "LIVRET_1_SUPPORT") for _ in range(2)]  # held many times: both current
+    assert set(supports) <= set(app.candidacy(candidacy_id).current_documents())
+
+
+def test_a_withdrawn_candidacy_receives_no_document(app):
+    candidacy_id = open_candidacy(app)
+    app.withdraw({"candidacy_id": candidacy_id, "reason": "moved"}, STEP, ctx())
+    refused(app, TransitionRefused, attach, app, candidacy_id, "LIVRET_1")
+
+
+def test_reading_a_document_records_who_read_it_and_unknown_ones_are_refused(app):
+    candidacy_id = open_candidacy(app)
+    document_id = attach(app, candidacy_id, "LIVRET_2")
+    reading = ReadingFacts(OWNERS, TODAY, frozenset())
+    result = app.read_document({"candidacy_id": candidacy_id, "document_id": document_id}, reading, ctx()).result
+    assert result["media_type"] == "application/pdf" and result["object_key"].startswith(f"candidacies/{candidacy_id}/")
+    read = [e for e in app.events.get(uuid.UUID(candidacy_id)) if type(e).__name__ == "DocumentRead"]
+    assert [e.document_id for e in read] == [document_id]
+    refused(app, UnknownDocument, app.read_document, {"candidacy_id": candidacy_id, "document_id": "nope"},
+            reading, ctx())
+
+
 def test_admissibility_is_refused_when_the_registration_has_expired_since(app):
     candidacy_id = open_candidacy(app)
+    attach(app, candidacy_id, "LIVRET_1")
     app.file_admissibility({"candidacy_id": candidacy_id}, STEP, ctx())
     refusal = refused(app, NotEligible, app.decide_admissibility,
                       {"candidacy_id": candidacy_id, "admissible": True, "reason": "ok"},

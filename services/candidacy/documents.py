@@ -1,0 +1,128 @@
+"""The papers of a candidacy's file (Livret 1 and its supporting documents, Livret 2, the holder's identity
+document): their bytes stored sealed with the candidate's key, their facts recorded on the candidacy.
+
+- Attaching (`attach-vae-paper`, `attach-identity-document`): the facts reader checks the bytes against the
+  kind's rules (shared/documents.py), has them scanned, seals them with the candidate's key and stores them
+  under a new object key; the decision then authorizes on the candidacy and records `DocumentAttached`. A
+  refused or replayed command's object is deleted after (`after_attaching`); one a crash leaves behind is
+  an orphan that `cqp verify` reports.
+- `POST /queries/document` `{"candidacy_id", "document_id"}` (bearer token): the document's bytes, for a caller
+  whose role reaches the candidacy under the kind's `read` row of the role table; each read is first recorded
+  (`DocumentRead`, who and when: the candidacy's history and the audit trail). An erased candidate's document
+  is unreadable (410), for good.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date
+from urllib.parse import quote
+
+import anyio
+import asyncpg
+from eventsourcing.persistence import IntegrityError
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from shared.commands import Command
+from shared.commands.candidacy import AttachIdentityDocument, AttachVaePaper, ReadDocument
+from shared.context import CommandContext, correlation_id, current_caller, current_command
+from shared.documents import KINDS, DocumentUnreadable
+from shared.errors import CommandRefused, Conflict, InvalidInput
+from shared.eventstore import CommandOutcome
+from shared.http import Endpoint, input_problems
+from shared.identity import TokenVerifier, bearer_token
+from shared.objects import ObjectMissing
+from shared.personal import KeyDestroyed, seal, unseal
+from shared.policy import operation
+from shared.vocabulary import DocumentKind
+
+from services.candidacy import catalog_view
+from services.candidacy.application import CandidacyApplication
+from services.candidacy.domain import AttachingFacts, CandidateErased, ReadingFacts
+from services.candidacy.people import People
+
+CANDIDACY_KINDS = (DocumentKind.LIVRET_1, DocumentKind.LIVRET_1_SUPPORT, DocumentKind.LIVRET_2,
+                   DocumentKind.IDENTITY_DOCUMENT)
+
+
+class Papers:
+    def __init__(self, app: CandidacyApplication, pool: asyncpg.Pool, people: People):
+        self.app, self.pool, self.people = app, pool, people
+
+    async def attaching(self, command: AttachVaePaper | AttachIdentityDocument) -> AttachingFacts:
+        reference = await anyio.to_thread.run_sync(self.app.reference, command.candidacy_id)
+        owners = await catalog_view.owners(self.pool, reference.certification)
+        try:
+            key = await self.people.vault.key(reference.candidate_id)
+        except KeyDestroyed:
+            raise CandidateErased("the candidate was erased: nothing more is recorded about them") from None
+        stored = await self.app.documents.store(command.kind, command.content, command.sha256,
+                                                reference.candidate_id, key, f"candidacies/{command.candidacy_id}")
+        return AttachingFacts(owners=owners, today=date.today(), document_id=str(uuid.uuid4()), stored=stored,
+                              personal=seal(key, reference.candidate_id, {"filename": command.filename}))
+
+    async def after_attaching(self, command: Command, facts: AttachingFacts, outcome: CommandOutcome | None) -> None:
+        if outcome is None or outcome.result.get("document_id") != facts.document_id:
+            await self.app.documents.discard(facts.stored.object_key)  # refused, or a replay: not recorded
+
+    async def reading(self, command: ReadDocument) -> ReadingFacts:
+        code = (await anyio.to_thread.run_sync(self.app.reference, command.candidacy_id)).certification
+        presented = await catalog_view.presented_to(self.pool, [command.candidacy_id])
+        return ReadingFacts(owners=await catalog_view.owners(self.pool, code), today=date.today(),
+                            presented=presented.get(command.candidacy_id, frozenset()))
+
+    async def content(self, result: dict) -> tuple[bytes, str]:
+        """The bytes of the document a read was recorded for, and its file's name."""
+        candidate_id, object_key = result["candidate_id"], result["object_key"]
+        try:
+            key = await self.people.vault.key(candidate_id)
+            data = await self.app.documents.fetch(object_key, candidate_id, key)
+        except KeyDestroyed:
+            raise DocumentUnreadable("the candidate was erased: their documents can never be read again") from None
+        except ObjectMissing:
+            raise DocumentUnreadable("the document's object is missing from the store (`cqp verify` reports it)",
+                                     document_id=result["document_id"]) from None
+        except ValueError:
+            raise DocumentUnreadable("the document's object was altered in the store (`cqp verify` reports it)",
+                                     document_id=result["document_id"]) from None
+        return data, unseal(key, candidate_id, result["personal"])["filename"]
+
+
+# Who may read some document of a candidacy: the kind's own row decides on the record.
+READERS = frozenset().union(*(operation(KINDS[kind].read).roles for kind in CANDIDACY_KINDS))
+
+
+def queries(app: CandidacyApplication, pool: asyncpg.Pool, verifier: TokenVerifier) -> dict:
+    papers = Papers(app, pool, People(app, pool))
+    read = Endpoint(ReadDocument, papers.reading, app.read_document)
+
+    async def document(request: Request) -> Response:
+        try:
+            caller = await verifier.verify(bearer_token(request.headers.get("authorization", "")))
+            actor = caller.acting_as(READERS, "read a document")
+            current_caller.set(caller)
+            try:
+                command = ReadDocument.model_validate(json.loads(await request.body()))
+            except ValueError as error:
+                problems = input_problems(error) if isinstance(error, ValidationError) else []
+                raise InvalidInput('the body is {"candidacy_id": ..., "document_id": ...}', problems=problems) from None
+            # Each read is its own fact: a key of its own, never a replay of another's.
+            context = CommandContext.new(actor, f"read.{uuid.uuid4().hex}", request.headers.get("x-correlation-id"))
+            correlation_id.set(context.correlation_id)
+            current_command.set(context)
+            try:
+                outcome = await read.run(command)
+            except IntegrityError:
+                raise Conflict("a concurrent change won; read again") from None
+            data, filename = await papers.content(outcome.result)
+        except CommandRefused as refusal:
+            return JSONResponse(refusal.as_json(), refusal.status)
+        return Response(data, media_type=outcome.result["media_type"], headers={
+            "content-disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+            "x-content-sha256": outcome.result["sha256"],
+            "cache-control": "no-store", "x-content-type-options": "nosniff"})
+
+    return {"document": document}
