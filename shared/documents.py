@@ -66,6 +66,15 @@ KINDS: dict[DocumentKind, KindRule] = {
                                             "read-jury-paper", 5),
     DocumentKind.JURY_MINUTES: KindRule(frozenset({PDF}), 10 * MB, "attach-jury-paper", "read-jury-paper", 5),
 }
+# The papers each step needs (the aggregates refuse the step without them, DocumentMissing naming each; the
+# gateway shows them as a candidacy's documentRequirements).
+STEP_PAPERS: dict[str, tuple[DocumentKind, ...]] = {
+    "file-admissibility": (DocumentKind.LIVRET_1,),
+    "submit-validation-file": (DocumentKind.LIVRET_2,),
+}
+# The kinds a file holds once: a new one supersedes the current one.
+HELD_ONCE = frozenset({DocumentKind.LIVRET_1, DocumentKind.LIVRET_2, DocumentKind.IDENTITY_DOCUMENT,
+                       DocumentKind.ATTENDANCE_SHEET, DocumentKind.JURY_MINUTES})
 # The most any kind accepts: the bound of an upload's request.
 MAX_BYTES = max(rule.max_bytes for rule in KINDS.values())
 

@@ -15,7 +15,7 @@ from eventsourcing.domain import event
 
 from shared import rules
 from shared.commands.candidacy import OpenCandidacy
-from shared.documents import DocumentMissing, Stored, UnknownDocument
+from shared.documents import HELD_ONCE, STEP_PAPERS, DocumentMissing, Stored, UnknownDocument
 from shared.domain import Aggregate
 from shared.errors import CommandRefused, Conflict, Forbidden, InvalidInput, NotFound
 from shared.vocabulary import (
@@ -563,24 +563,19 @@ class Candidacy(Aggregate):
 
     # --- papers (shared/documents.py: the rules of each kind; the bytes are sealed in the object store) ---
 
-    # The papers each step needs: a refusal names each one missing.
-    NEEDS = {"file-admissibility": (DocumentKind.LIVRET_1,), "submit-validation-file": (DocumentKind.LIVRET_2,)}
-    # Kinds the file holds once: a new one supersedes the current one.
-    SINGLE = (DocumentKind.LIVRET_1, DocumentKind.LIVRET_2, DocumentKind.IDENTITY_DOCUMENT)
-
     def current_documents(self, kind: DocumentKind | None = None) -> list[str]:
         return [i for i, d in self.documents.items()
                 if not d.get("superseded_by") and not d.get("purged") and kind in (None, d["kind"])]
 
     def check_papers(self, step: str) -> None:
-        if missing := [kind for kind in self.NEEDS.get(step, ()) if not self.current_documents(kind)]:
+        if missing := [kind for kind in STEP_PAPERS.get(step, ()) if not self.current_documents(kind)]:
             raise DocumentMissing(f"the step {step} needs {', '.join(missing)}: attach it first", step=step,
                                   missing=missing)
 
     def attach_document(self, kind: DocumentKind, facts: AttachingFacts, supersedes: str | None) -> int:
         """Records the document (its bytes already stored sealed); answers its version."""
         self.check_in((*self.LIVE, CandidacyStatus.INADMISSIBLE), "receive a document")
-        if supersedes is None and kind in self.SINGLE and (current := self.current_documents(kind)):
+        if supersedes is None and kind in HELD_ONCE and (current := self.current_documents(kind)):
             supersedes = current[0]
         version = 1
         if supersedes is not None:
