@@ -9,6 +9,7 @@ import sys
 import pytest_asyncio
 
 from shared.http import idempotency_digest
+from tests.documents import attach_paper
 from tests.harness import ROOT, System, eventually
 
 OK = {"BranchCreated", "OrganisationRegistered", "CertificationChanged", "AccreditationChanged",
@@ -96,6 +97,7 @@ async def test_a_vae_candidacy_opened_positioned_and_declared_admissible(world):
     funding_id = funding["candidacy"]["fundings"][0]["id"]
     await ok(world, "decideFunding", "DecideFundingInput",
              {"candidacyId": candidacy_id, "fundingId": funding_id, "granted": True}, "fund-2")
+    await attach_paper(world, candidacy_id, "LIVRET_1", "doc-1")
     await ok(world, "fileAdmissibility", "CandidacyInput", {"candidacyId": candidacy_id}, "adm-1")
     await ok(world, "decideAdmissibility", "DecideAdmissibilityInput",
              {"candidacyId": candidacy_id, "admissible": True, "reason": "Livret 1 complet et recevable"}, "adm-2")
@@ -111,8 +113,8 @@ async def test_a_vae_candidacy_opened_positioned_and_declared_admissible(world):
                                                       "status": "GRANTED", "grantedAmount": "1800.00", "reason": None}
     assert candidacy["admissibility"] == {"status": "ADMISSIBLE", "reason": "Livret 1 complet et recevable"}
     assert [h["type"] for h in candidacy["history"]] == [
-        "CandidacyOpened", "CandidacyPositioned", "FundingRequested", "FundingDecided", "AdmissibilityFiled",
-        "AdmissibilityDecided"]
+        "CandidacyOpened", "CandidacyPositioned", "FundingRequested", "FundingDecided", "DocumentAttached",
+        "AdmissibilityFiled", "AdmissibilityDecided"]
     # Every step by the tests' operator (tests/harness.py): the organisation its token names.
     assert {h["actor"]["organisationId"] for h in candidacy["history"]} == {"platform"}
     # The client's key shows only as its keyed digest (the key may be a person's name).
@@ -166,6 +168,7 @@ async def test_each_step_is_for_the_roles_the_lifecycle_names(world):
         "experience": EXPERIENCE}, "open-6", "... on CandidacyChanged { candidacy { id } }")
     candidacy = {"candidacyId": opened["candidacy"]["id"]}
     evaluator = await world.token(organisation=world.centre, role="evaluator")
+    await attach_paper(world, candidacy["candidacyId"], "LIVRET_1", "doc-6", token=evaluator)
     assert (await mutate(world, "fileAdmissibility", "CandidacyInput", candidacy, "adm-6a", token=evaluator)
             )["__typename"] == "CandidacyChanged"
     decision = {**candidacy, "admissible": True, "reason": "recevable"}
@@ -249,6 +252,7 @@ async def test_the_same_candidacy_is_refused_once_the_catalog_records_the_regist
         return str(rows[0]["end_date"]) == "2024-01-15"
 
     await eventually(candidacy_service_saw_it)
+    await attach_paper(world, candidacy_id, "LIVRET_1", "doc-5")
     written = (await world.sql("SELECT count(*) AS n FROM candidacy.candidacy_events"))[0]["n"]
     refused = await mutate(world, "checkEligibility", "CandidacyInput", {"candidacyId": candidacy_id}, "elig-5b")
     assert (refused["__typename"], refused["code"]) == ("Refused", "NotEligible")

@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaConsumer
 from shared.http import idempotency_digest
 from tests.e2e.test_jury_journey import (BLOCKS, EXPERIENCE, TODAY, decide, evaluate, mutate, ok, once_known,
                                         paritaire_session, present)
+from tests.documents import attach_paper
 from tests.harness import LOGS, ROOT, System, eventually, kafka_options, read_topic
 
 PERSON = {"givenName": "Quentavia", "familyName": "Zyxborowski", "email": "quentavia.zyx@example.org",
@@ -53,9 +54,11 @@ async def candidacy(system: System, person: dict, key: str) -> tuple[str, str]:
         "experience": EXPERIENCE}, f"{key}-o", "... on CandidacyChanged { candidacy { id } }")
     candidacy_id = opened["candidacy"]["id"]
     await ok(system, "positionCandidacy", "CandidacyInput", {"candidacyId": candidacy_id}, f"{key}-p")
+    await attach_paper(system, candidacy_id, "LIVRET_1", f"{key}-d1")
     await ok(system, "fileAdmissibility", "CandidacyInput", {"candidacyId": candidacy_id}, f"{key}-l1")
     await ok(system, "decideAdmissibility", "DecideAdmissibilityInput",
              {"candidacyId": candidacy_id, "admissible": True, "reason": "Livret 1 recevable"}, f"{key}-adm")
+    await attach_paper(system, candidacy_id, "LIVRET_2", f"{key}-d2")
     await ok(system, "submitValidationFile", "CandidacyInput", {"candidacyId": candidacy_id}, f"{key}-l2")
     return candidate_id, candidacy_id
 

@@ -16,6 +16,7 @@ import httpx
 import pytest_asyncio
 import xmlschema
 
+from tests.documents import attach_paper
 from tests.harness import ROOT, System, eventually, read_topic
 
 # Evaluations are dated neither in the future nor before the candidacy (opened today), and a session
@@ -103,9 +104,11 @@ async def vae_candidacy(system, given_name, key, holder=None):
     candidacy_id = opened["candidacy"]["id"]
     await ok(system, "positionCandidacy", "CandidacyInput", {"candidacyId": candidacy_id}, f"{key}-p")
     # A VAE candidacy goes before the jury admissible, with its validation file (Livret 2) submitted.
+    await attach_paper(system, candidacy_id, "LIVRET_1", f"{key}-d1")
     await ok(system, "fileAdmissibility", "CandidacyInput", {"candidacyId": candidacy_id}, f"{key}-l1")
     await ok(system, "decideAdmissibility", "DecideAdmissibilityInput",
              {"candidacyId": candidacy_id, "admissible": True, "reason": "Livret 1 recevable"}, f"{key}-adm")
+    await attach_paper(system, candidacy_id, "LIVRET_2", f"{key}-d2")
     await ok(system, "submitValidationFile", "CandidacyInput", {"candidacyId": candidacy_id}, f"{key}-l2")
     return candidate_id, candidacy_id
 
@@ -283,9 +286,11 @@ async def test_a_double_presentation_is_refused_and_a_vae_candidacy_waits_for_it
     not_ready = await mutate(journey, "presentCandidacy", "PresentCandidacyInput",
                              {"sessionId": first, "candidacyId": candidacy}, "lou-present-0")
     assert (not_ready["code"], not_ready["details"]["needed"]) == ("NotReadyForJury", ["VALIDATION_FILE_SUBMITTED"])
+    await attach_paper(journey, candidacy, "LIVRET_1", "lou-d1")
     await ok(journey, "fileAdmissibility", "CandidacyInput", {"candidacyId": candidacy}, "lou-l1")
     await ok(journey, "decideAdmissibility", "DecideAdmissibilityInput",
              {"candidacyId": candidacy, "admissible": True, "reason": "recevable"}, "lou-adm")
+    await attach_paper(journey, candidacy, "LIVRET_2", "lou-d2")
     await ok(journey, "submitValidationFile", "CandidacyInput", {"candidacyId": candidacy}, "lou-l2")
 
     await present(journey, first, candidacy, "lou-present-1")  # once the jury learns the new status
