@@ -27,12 +27,13 @@ from strawberry.dataloader import DataLoader
 
 from shared.context import Actor
 from shared.envelope import Envelope
-from shared.inbox import Handler
+from shared.inbox import Handler, chain
 from shared.vocabulary import AggregateKind
 
 from services.gateway.audit import events_of
 from services.gateway.schema.candidacy import projection as candidacies
 from services.gateway.schema.catalog import projection as catalog
+from services.gateway.schema.documents import projection as documents
 from services.gateway.schema.guards import REPLAY_COST
 from services.gateway.schema.jury import projection as jury
 
@@ -61,10 +62,17 @@ CERTIFICATION = Past(AggregateKind.CERTIFICATION, {"catalog": catalog.project},
 JURY_SESSION = Past(AggregateKind.JURY_SESSION, {"jury": jury.project},
                     ("jury_sessions", "jury_presentations", "jury_decisions"))
 # A candidacy's history holds the jury's events about it: its evaluations and decisions then are replayed
-# too (the certificates' and a decision's session row are written, into shadows, and not read).
-CANDIDACY = Past(AggregateKind.CANDIDACY, {"candidacy": candidacies.project, "jury": jury.project},
+# too (the certificates' and a decision's session row are written, into shadows, and not read); and the documents
+# attached to it by then (schema/documents/projection.py), each producer's.
+def _and_documents(producer: str, project: Handler) -> Handler:
+    return chain([project, documents.BY_PRODUCER[producer]]) if producer in documents.BY_PRODUCER else project
+
+
+CANDIDACY = Past(AggregateKind.CANDIDACY,
+                 {"candidacy": _and_documents("candidacy", candidacies.project),
+                  "jury": _and_documents("jury", jury.project)},
                  ("candidacies", "jury_evaluations", "jury_sessions", "jury_presentations", "jury_decisions",
-                  "certificates"))
+                  "certificates", "documents"))
 
 
 async def events(conn: asyncpg.Connection, past: Past, aggregate_id: str, as_of: datetime) -> list[Envelope]:

@@ -19,11 +19,12 @@ from shared.topics import EVENT_TOPICS
 from services.gateway.schema.audit import projection as audit
 from services.gateway.schema.candidacy import projection as candidacies
 from services.gateway.schema.catalog import projection as catalog
+from services.gateway.schema.documents import projection as documents
 from services.gateway.schema.jury import projection as jury
 
 SCHEMA = "gateway"
 
-FEATURES = [audit, catalog, candidacies, jury]
+FEATURES = [audit, catalog, candidacies, jury, documents]
 
 MIGRATIONS: list[Migration] = [m for feature in FEATURES for m in feature.MIGRATIONS]
 

@@ -1,0 +1,71 @@
+"""The documents read model: the facts of every document attached (no bytes, no file name: those stay with the
+owning service, sealed), from cqp.candidacy.events and cqp.jury.events. Its `service` says whom the gateway asks
+for the bytes (documents.py) and with which owner (a candidacy, a session)."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from shared.contracts import candidacy
+from shared.envelope import Envelope
+from shared.inbox import Handler
+from shared.migrations import numbered
+
+MIGRATIONS = numbered(
+    "documents",
+    """
+    CREATE TABLE IF NOT EXISTS documents (
+        id text PRIMARY KEY,
+        service text NOT NULL,
+        kind text NOT NULL,
+        candidacy_id uuid,
+        block text,
+        session_id uuid,
+        version int NOT NULL,
+        supersedes text,
+        superseded_by text,
+        size bigint NOT NULL,
+        media_type text NOT NULL,
+        sha256 text NOT NULL,
+        attached_at timestamptz NOT NULL,
+        attached_by_user text NOT NULL,
+        attached_by_organisation text NOT NULL,
+        attached_by_role text NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS documents_candidacy ON documents (candidacy_id);
+    CREATE INDEX IF NOT EXISTS documents_session ON documents (session_id);
+    """,
+)
+
+
+def projection(service: str, registry, attached: type) -> Handler:
+    """The handler of a service's topic: its `DocumentAttached` (any contract carrying document_id, kind, version,
+    supersedes, size, media_type, sha256, and some of candidacy_id, block, session_id) kept as a row."""
+
+    async def project(conn: asyncpg.Connection, envelope: Envelope) -> None:
+        if envelope.type != attached.event_type:
+            return
+        fact = registry.parse(envelope)
+        if not isinstance(fact, attached):
+            return
+        actor = envelope.actor
+        await conn.execute(
+            "INSERT INTO documents (id, service, kind, candidacy_id, block, session_id, version, supersedes, size,"
+            " media_type, sha256, attached_at, attached_by_user, attached_by_organisation, attached_by_role)"
+            " VALUES ($1, $2, $3, $4::uuid, $5, $6::uuid, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            fact.document_id, service, str(fact.kind), getattr(fact, "candidacy_id", None), getattr(fact, "block", None),
+            getattr(fact, "session_id", None), fact.version, fact.supersedes, fact.size, fact.media_type,
+            fact.sha256, envelope.occurred_at, actor.user_id, actor.organisation_id, actor.role)
+        if fact.supersedes:
+            await conn.execute("UPDATE documents SET superseded_by = $1 WHERE id = $2", fact.document_id,
+                               fact.supersedes)
+
+    return project
+
+
+project = projection("candidacy", candidacy.REGISTRY, candidacy.DocumentAttached)
+
+# Each topic's handler (readmodels.py); the jury's DocumentAttached is one more line when its contract lands.
+HANDLERS = {candidacy.TOPIC: project}
+# By producer, for a past state's replay (asof.py).
+BY_PRODUCER = {"candidacy": project}

@@ -1,0 +1,55 @@
+"""services/gateway/schema/documents/projection.py: each document attached, as its event says, from the topic of
+the service that holds its bytes; a new version marks the one it supersedes."""
+
+import uuid
+from datetime import UTC, datetime
+
+from shared.contracts import candidacy as c
+from shared.vocabulary import DocumentKind
+
+from tests.projections.conftest import ACTOR, apply, envelope
+
+SHA = "ab" * 32
+
+
+def attached(candidacy_id, document_id: str, kind=DocumentKind.LIVRET_1, version: int = 1,
+             supersedes: str | None = None) -> c.DocumentAttached:
+    return c.DocumentAttached(candidacy_id=str(candidacy_id), document_id=document_id, kind=kind, version=version,
+                              supersedes=supersedes, size=1234, media_type="application/pdf", sha256=SHA)
+
+
+async def test_a_candidacys_paper_is_kept_with_its_facts_its_service_and_who_attached_it_when(db):
+    candidacy, document, at = uuid.uuid4(), str(uuid.uuid4()), datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    await apply(db, c.TOPIC, envelope(attached(candidacy, document), candidacy, at=at))
+    row = dict(await db.fetchrow("SELECT * FROM documents WHERE id = $1", document))
+    assert row == {
+        "id": document, "service": "candidacy", "kind": "LIVRET_1", "candidacy_id": candidacy, "block": None,
+        "session_id": None, "version": 1, "supersedes": None, "superseded_by": None, "size": 1234,
+        "media_type": "application/pdf", "sha256": SHA, "attached_at": at, "attached_by_user": ACTOR["user_id"],
+        "attached_by_organisation": ACTOR["organisation_id"], "attached_by_role": ACTOR["role"]}
+
+
+async def test_a_new_version_supersedes_the_one_it_names_and_both_stay(db):
+    candidacy, first, second = uuid.uuid4(), str(uuid.uuid4()), str(uuid.uuid4())
+    await apply(db, c.TOPIC, envelope(attached(candidacy, first), candidacy),
+                envelope(attached(candidacy, second, version=2, supersedes=first), candidacy))
+    rows = {r["id"]: r for r in await db.fetch("SELECT * FROM documents WHERE candidacy_id = $1", candidacy)}
+    assert (rows[first]["version"], rows[first]["superseded_by"]) == (1, second)
+    assert (rows[second]["version"], rows[second]["supersedes"], rows[second]["superseded_by"]) == (2, first, None)
+
+
+async def test_papers_of_several_kinds_are_rows_of_their_own(db):
+    candidacy = uuid.uuid4()
+    kinds = [DocumentKind.LIVRET_1, DocumentKind.LIVRET_1_SUPPORT, DocumentKind.LIVRET_1_SUPPORT,
+             DocumentKind.IDENTITY_DOCUMENT]
+    await apply(db, c.TOPIC, *[envelope(attached(candidacy, str(uuid.uuid4()), kind), candidacy) for kind in kinds])
+    found = await db.fetch("SELECT kind FROM documents WHERE candidacy_id = $1 ORDER BY kind", candidacy)
+    assert sorted(r["kind"] for r in found) == sorted(kinds)
+
+
+async def test_a_reading_changes_no_row_and_other_events_make_none(db):
+    candidacy, document = uuid.uuid4(), str(uuid.uuid4())
+    await apply(db, c.TOPIC, envelope(attached(candidacy, document), candidacy),
+                envelope(c.DocumentRead(candidacy_id=str(candidacy), document_id=document), candidacy),
+                envelope(c.CandidacyWithdrawn(candidacy_id=str(candidacy), status="WITHDRAWN", reason="r"), candidacy))
+    assert await db.fetchval("SELECT count(*) FROM documents") == 1
