@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from datetime import date, timezone
 from functools import lru_cache
 
+from shared.commands.candidacy import PurgeDocument
 from shared.commands.candidacy import (
     AttachIdentityDocument, AttachVaePaper, ReadDocument, CheckEligibility, CloseCandidacy, ConfirmAccount, CorrectCandidate, DecideAdmissibility, DecideFunding,
     DeclareExperience, EntrustCandidate, EraseCandidate, FileAdmissibility, OpenCandidacy, Position,
@@ -18,6 +20,7 @@ from shared.eventstore import Changes, ServiceApplication, decision
 from shared.policy import Record, authorize, authorize_any
 
 from services.candidacy.contracts import to_contract
+from services.candidacy.domain import PurgingFacts
 from services.candidacy.domain import (
     AttachingFacts, ReadingFacts, Candidacy, Candidate, CatalogStepFacts, CorrectionFacts, EntrustingFacts, ErasureFacts, OpeningFacts,
     PositionFacts, RegistrationFacts, StepFacts, UnknownCandidacy, UnknownCandidate,
@@ -248,6 +251,23 @@ class CandidacyApplication(ServiceApplication):
         candidate = self.candidate(candidacy.candidate_id)
         candidacy.close(candidate, command.reason)
         return [candidacy, candidate], {"id": str(candidacy.id)}
+
+
+    # --- the end of a document's keeping period (`cqp documents purge`) ---
+
+    @decision
+    def purge_document(self, command: PurgeDocument, facts: PurgingFacts) -> Changes:
+        candidacy = self.in_scope(command, facts)
+        object_key = candidacy.purge_document(command.document_id, command.kept_until, facts)
+        return [candidacy], {"id": str(candidacy.id), "document_id": command.document_id, "object_key": object_key}
+
+    def attached_on(self, candidacy_id: str, document_id: str) -> date | None:
+        """The day the document's DocumentAttached was recorded (its timestamp, UTC); None for no such document
+        (the decision refuses it once it has authorized the caller on the candidacy)."""
+        for stored in self.events.get(uuid.UUID(candidacy_id)):
+            if isinstance(stored, Candidacy.DocumentAttached) and stored.document_id == document_id:
+                return stored.timestamp.astimezone(timezone.utc).date()
+        return None
 
 
 def unknown_candidate() -> UnknownCandidate:

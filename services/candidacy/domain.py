@@ -666,3 +666,42 @@ class Candidacy(Aggregate):
     def awarded(self) -> bool:
         """A candidacy is closed only on the jury's full award (services/candidacy/jury_events.py)."""
         return self.status == CandidacyStatus.CLOSED
+
+    # --- the end of a document's keeping period (`cqp documents purge`) ---
+
+    def purge_document(self, document_id: str, kept_until: date, facts: PurgingFacts) -> str:
+        """Records that the document's keeping period has ended (its object is then deleted, the history keeps
+        its facts); answers its object's key. Due when shared.documents.purge_day(kind, the day it was attached)
+        is on or before `kept_until`, a day that has come (never after the facts' day)."""
+        found = self.document(document_id)
+        if found.get("purged"):
+            raise Conflict("the document is already purged", document_id=document_id)
+        if kept_until > facts.today:
+            raise InvalidInput("a keeping period is ended on a day that has come: kept_until is after today",
+                               kept_until=kept_until.isoformat(), today=facts.today.isoformat())
+        due = purge_day(found["kind"], facts.attached_on)
+        if due > kept_until:
+            raise DocumentNotDue(f"the keeping period of this {found['kind']} ends on {due.isoformat()}",
+                                 document_id=document_id, purge_day=due.isoformat(), kept_until=kept_until.isoformat())
+        self._document_purged(document_id=document_id, kept_until=kept_until.isoformat())
+        return found["object_key"]
+
+    @event("DocumentPurged")
+    def _document_purged(self, document_id: str, kept_until: str) -> None:
+        self.documents[document_id]["purged"] = True
+
+
+@dataclass(frozen=True)
+class PurgingFacts(StepFacts):
+    """Purging a document: also the day its DocumentAttached was recorded (the event's own timestamp)."""
+
+    attached_on: date | None  # None: no such document (refused as such, once the caller is authorized)
+
+
+class DocumentNotDue(CommandRefused):
+    """The document's keeping period has not ended on the day given."""
+
+    status = 409
+
+
+from shared.documents import purge_day  # noqa: E402 (the purge's rule, beside the kinds')

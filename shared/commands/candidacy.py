@@ -247,3 +247,15 @@ class CloseCandidacy(OnCandidacy):
     graphql_name = None
 
     reason: str
+
+
+class PurgeDocument(OnCandidacy):
+    """The end of a document's keeping period (shared/documents.py: KINDS' keep_years): its object is deleted,
+    the candidacy's history keeps its facts. Sent by `cqp documents purge`, the platform's operator's."""
+
+    operation = "purge-document"
+    graphql_name = None
+
+    document_id: str = Id
+    kept_until: date = Field(description="The day the keeping periods are applied on: the document is purged when "
+                                         "its period ended on or before it (never a day to come)")
