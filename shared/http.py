@@ -67,8 +67,10 @@ class Endpoint:
         arguments = (command,) if self.facts is None else (command, facts)
         try:
             outcome = await anyio.to_thread.run_sync(self.decide, *arguments)
-        except CommandRefused:  # nothing was written (an outcome unknown leaves everything as it is)
-            if self.after is not None:
+        except (CommandRefused, IntegrityError) as error:
+            # Refused, or lost to a concurrent change: nothing was written. An outcome unknown (OutcomeUnknown, a
+            # database gone) leaves everything as it is: the command may have been recorded.
+            if self.after is not None and not isinstance(error, OutcomeUnknown):
                 await self.after(command, facts, None)
             raise
         if self.after is not None:

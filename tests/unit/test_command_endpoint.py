@@ -200,3 +200,31 @@ def test_a_key_that_is_not_utf8_is_a_typed_error_and_writes_nothing():
     answer = anyio.run(send)
     assert answer.status_code == 400 and answer.json()["error"]["type"] == "InvalidInput"
     assert events_written(app) == 0
+
+
+@pytest.mark.parametrize("loss", ["refused", "concurrent change"])
+def test_what_the_facts_began_is_undone_when_the_command_writes_nothing(loss):
+    """An upload's object, a person's new key: `after` hears that nothing was recorded, refused or lost to a
+    concurrent change alike, and undoes it."""
+    from eventsourcing.persistence import IntegrityError
+
+    from shared.commands.catalog import CreateBranch
+    from shared.errors import Conflict as Refusal
+    from shared.http import Endpoint
+
+    heard = []
+
+    async def facts(command):
+        return "begun"
+
+    def decide(command, facts):
+        raise Refusal("refused") if loss == "refused" else IntegrityError("duplicate key")
+
+    async def after(command, facts, outcome):
+        heard.append((facts, outcome))
+
+    endpoint = Endpoint(CreateBranch, facts, decide, after=after)
+    with TestClient(command_app("catalog", {"create-branch": endpoint}, ISSUER.verifier(),
+                                command_key=COMMAND_KEY)) as client:
+        answer = client.post("/commands/create-branch", json=BODY, headers=HEADERS)
+    assert answer.status_code == 409 and heard == [("begun", None)]
