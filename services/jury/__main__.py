@@ -6,7 +6,7 @@ from shared.contracts.jury import TOPIC
 from shared import personal
 from shared.service import ServiceDefinition, run
 
-from services.jury import api, evaluations, members, views
+from services.jury import api, documents, evaluations, members, views
 from services.jury.application import JuryApplication
 
 DEFINITION = ServiceDefinition(
@@ -18,8 +18,10 @@ DEFINITION = ServiceDefinition(
     migrations=views.MIGRATIONS,
     tables=personal.MIGRATIONS,
     queries=lambda app, pool, verifier: {**members.queries(members.Members(app, pool), verifier),
-                                         **evaluations.queries(evaluations.Evaluations(app, pool), verifier)},
+                                         **evaluations.queries(evaluations.Evaluations(app, pool), verifier),
+                                         **documents.queries(app, pool, verifier)},
     personal_data=True,
+    documents=True,
 )
 
 if __name__ == "__main__":

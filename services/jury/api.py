@@ -4,12 +4,13 @@ is decided on (services/jury/facts.py, members.py), and the application's decisi
 from __future__ import annotations
 
 from shared.commands.jury import (
-    AppointMember, CorrectDecision, Decide, DeclareHolders, Present, RecordDeclarationOutcome, RecordEvaluation,
-    ScheduleSession,
+    AppointMember, AttachEvaluationEvidence, AttachJuryPaper, CorrectDecision, Decide, DeclareHolders, Present,
+    RecordDeclarationOutcome, RecordEvaluation, ScheduleSession,
 )
 from shared.http import Endpoint
 
 from services.jury.application import JuryApplication
+from services.jury.documents import Papers
 from services.jury.evaluations import Evaluations
 from services.jury.facts import Facts
 from services.jury.members import Members
@@ -17,9 +18,14 @@ from services.jury.members import Members
 
 def commands(app: JuryApplication, pool) -> dict[str, Endpoint]:
     members = Members(app, pool)
-    facts = Facts(pool, Evaluations(app, pool))
+    evaluations = Evaluations(app, pool)
+    facts = Facts(pool, evaluations)
+    papers = Papers(app, pool, evaluations)
     endpoints = [
         Endpoint(RecordEvaluation, facts.evaluation, app.record_evaluation),
+        Endpoint(AttachEvaluationEvidence, papers.attaching, app.attach_evaluation_evidence,
+                 after=papers.after_attaching),
+        Endpoint(AttachJuryPaper, papers.attaching, app.attach_jury_paper, after=papers.after_attaching),
         Endpoint(ScheduleSession, facts.session, app.schedule_session),
         Endpoint(AppointMember, members.appointment, app.appoint_member, after=members.after_appointment),
         Endpoint(Present, facts.candidacy, app.present),

@@ -3,26 +3,31 @@ services/jury/facts.py and members.py): get the aggregates, authorize on them, c
 
 from __future__ import annotations
 
+import dataclasses
+
 from eventsourcing.application import AggregateNotFoundError
 
 from shared.commands.jury import (
-    AppointMember, CorrectDecision, Decide, DeclareHolders, Present, RecordDeclarationOutcome, RecordEvaluation,
-    ScheduleSession,
+    AppointMember, AttachEvaluationEvidence, AttachJuryPaper, CorrectDecision, Decide, DeclareHolders, Present,
+    ReadJuryDocument, RecordDeclarationOutcome, RecordEvaluation, ScheduleSession,
 )
 from shared.context import current_command
+from shared.documents import KINDS, Documents, UnknownDocument
 from shared.eventstore import Changes, ServiceApplication, decision
 from shared.policy import Record, authorize
 
 from services.jury.contracts import to_contract
 from services.jury.domain import (
-    AppointmentFacts, CandidacyFacts, Certificate, CorrectionFacts, DecisionFacts, Dossier, EvaluationFacts, Holding,
-    JurySession, OwnerFacts, Ruling, UnknownCandidacy, UnknownCertificate, UnknownSession,
+    AppointmentFacts, AttachingFacts, CandidacyFacts, Certificate, CorrectionFacts, DecisionFacts, Dossier,
+    EvaluationFacts, Holding, JurySession, OwnerFacts, ReadingFacts, Ruling, UnknownCandidacy, UnknownCertificate,
+    UnknownSession,
 )
 
 
 class JuryApplication(ServiceApplication):
     name = "jury"
     to_contract = staticmethod(to_contract)
+    documents: Documents  # the papers' bytes (shared/documents.py), set by the process once its store is up
 
     def session(self, session_id: str) -> JurySession:
         return self.find(session_id, JurySession, unknown_session())
@@ -31,8 +36,7 @@ class JuryApplication(ServiceApplication):
         """The session, once the caller's rights over it (through its branch) are checked, and over the candidacy
         the command names (`facts`), before anything about either is looked at."""
         session = self.session(session_id)
-        authorize(operation, Record(branches=frozenset({session.branch}), read="jurySession",
-                                    unknown=unknown_session()))
+        authorize(operation, session_record(session))
         if facts is not None:
             authorize(operation, candidacy_record(facts))
         return session
@@ -61,8 +65,51 @@ class JuryApplication(ServiceApplication):
         authorize(command.operation, candidacy_record(facts.candidacy))
         dossier = self.dossier(facts.candidacy)
         validated = dossier.evaluate(facts, command.block, [c.model_dump() for c in command.competences],
-                                     command.modality, command.on, current_command.get().actor.organisation_id)
+                                     command.modality, command.on, current_command.get().actor.organisation_id,
+                                     command.evidence_documents)
         return [dossier], {"id": facts.candidacy.candidacy_id, "validated": validated}
+
+    @decision
+    def attach_evaluation_evidence(self, command: AttachEvaluationEvidence, facts: AttachingFacts) -> Changes:
+        """On the dossier of the candidacy, under the kind's attach row on the candidacy (as record-evaluation)."""
+        authorize(KINDS[command.kind].attach, candidacy_record(facts.candidacy))
+        dossier = self.dossier(facts.candidacy)
+        version = dossier.attach_evidence(facts, command.block, command.supersedes)
+        return [dossier], {"id": facts.candidacy.candidacy_id, "document_id": facts.document_id, "version": version}
+
+    @decision
+    def attach_jury_paper(self, command: AttachJuryPaper, facts: AttachingFacts) -> Changes:
+        """On the session, under the kind's attach row on the session's branch."""
+        session = self.in_scope(KINDS[command.kind].attach, command.session_id)
+        version = session.attach_paper(command.kind, facts, command.supersedes)
+        return [session], {"id": str(session.id), "document_id": facts.document_id, "version": version}
+
+    @decision
+    def read_document(self, command: ReadJuryDocument, facts: ReadingFacts) -> Changes:
+        """Who may read a document is its kind's row of the role table: evidence on the candidacy (and the sessions
+        it was presented to), a session's paper on the session's branch. A document the caller may not read is,
+        to them, no document."""
+        if command.session_id is not None:
+            session = self.session(command.session_id)
+            record, aggregate, person_id = session_record(session), session, session_person(str(session.id))
+        else:
+            if facts.record is None:
+                raise unknown_candidacy()
+            record = dataclasses.replace(facts.record, read="candidacy", unknown=unknown_candidacy())
+            try:
+                aggregate = self.repository.get(Dossier.create_id(command.candidacy_id))
+            except AggregateNotFoundError:
+                aggregate = None
+            person_id = facts.candidate_id
+        kind = aggregate.documents.get(command.document_id, {}).get("kind") if aggregate is not None else None
+        if kind is None:
+            authorize("jurySession" if command.session_id else "candidacy", record)  # out of reach: as none
+            raise UnknownDocument("no such document", document_id=command.document_id)
+        authorize(KINDS[kind].read, record)
+        document = aggregate.read_document(command.document_id)
+        return [aggregate], {"id": str(aggregate.id), "document_id": command.document_id, "person_id": person_id,
+                             "object_key": document["object_key"], "media_type": document["media_type"],
+                             "sha256": document["sha256"], "personal": document["personal"]}
 
     @decision
     def schedule_session(self, command: ScheduleSession, facts: OwnerFacts) -> Changes:
@@ -81,7 +128,8 @@ class JuryApplication(ServiceApplication):
         session = self.in_scope(command.operation, command.session_id, facts)
         dossier = self.dossier(facts)
         blocks = session.present(facts, dossier)
-        return [session, dossier], {"id": str(session.id), "blocks": blocks}
+        return [session, dossier], {"id": str(session.id), "blocks": blocks,
+                                    "papers": session.presented[facts.candidacy_id]["papers"]}
 
     @decision
     def decide(self, command: Decide, facts: DecisionFacts) -> Changes:
@@ -140,3 +188,13 @@ def unknown_candidacy() -> UnknownCandidacy:
 def candidacy_record(facts: CandidacyFacts) -> Record:
     """The candidacy as the role table sees it here: its certification's branches and its evaluator."""
     return Record(branches=facts.branches, evaluator=facts.evaluator_id, read="candidacy", unknown=unknown_candidacy())
+
+
+def session_record(session: JurySession) -> Record:
+    """The session as the role table sees it: its branch."""
+    return Record(branches=frozenset({session.branch}), read="jurySession", unknown=unknown_session())
+
+
+def session_person(session_id: str) -> str:
+    """Whose key seals a session's papers (`personal_keys`): the session's own, which no erasure destroys."""
+    return f"session:{session_id}"

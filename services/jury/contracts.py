@@ -15,7 +15,8 @@ def to_contract(e) -> public.Contract | None:
                           version=e.version, block=e.block, competences=e.competences, modality=e.modality,
                           organisation_id=e.organisation_id,
                           # Recorded before the texts were sealed: published without them (the service answers them).
-                          personal=getattr(e, "personal", None) or "")
+                          personal=getattr(e, "personal", None) or "",
+                          evidence_documents=getattr(e, "evidence_documents", None) or [])
             if e.validated:
                 return public.BlockValidated(**common, validated_on=e.on, valid_until=e.valid_until)
             return public.BlockNotValidated(**common, evaluated_on=e.on)
@@ -26,7 +27,20 @@ def to_contract(e) -> public.Contract | None:
             return public.JuryMemberAppointed(session_id=aggregate_id, member_id=e.member_id, personal=e.personal or "",
                                               college=e.college, role=e.role)
         case JurySession.CandidacyPresented():
-            return public.CandidacyPresented(session_id=aggregate_id, candidacy_id=e.candidacy_id, blocks=e.blocks)
+            return public.CandidacyPresented(session_id=aggregate_id, candidacy_id=e.candidacy_id, blocks=e.blocks,
+                                             papers=getattr(e, "papers", None) or [])
+        case Dossier.DocumentAttached():
+            return public.DocumentAttached(document_id=e.document_id, kind=e.kind, candidacy_id=e.candidacy_id,
+                                           block=e.block, session_id=None, version=e.version, supersedes=e.supersedes,
+                                           size=e.size, media_type=e.media_type, sha256=e.sha256)
+        case JurySession.DocumentAttached():
+            return public.DocumentAttached(document_id=e.document_id, kind=e.kind, candidacy_id=None, block=None,
+                                           session_id=aggregate_id, version=e.version, supersedes=e.supersedes,
+                                           size=e.size, media_type=e.media_type, sha256=e.sha256)
+        case Dossier.DocumentRead():
+            return public.DocumentRead(document_id=e.document_id, candidacy_id=e.candidacy_id, session_id=None)
+        case JurySession.DocumentRead():
+            return public.DocumentRead(document_id=e.document_id, candidacy_id=None, session_id=aggregate_id)
         case JurySession.Decided():
             return public.JuryDecided(session_id=aggregate_id, candidacy_id=e.candidacy_id, candidate_id=e.candidate_id,
                                       certification=e.certification, version=e.version, decision=e.decision,

@@ -13,10 +13,13 @@ from datetime import date
 
 from eventsourcing.domain import event
 
+from shared.documents import HELD_ONCE, DocumentMissing, Stored, UnknownDocument
 from shared.domain import Aggregate
-from shared.errors import CommandRefused, InvalidInput, NotFound
+from shared.errors import CommandRefused, Conflict, InvalidInput, NotFound
+from shared.policy import Record
 from shared.vocabulary import (
-    BlockState, CandidacyStatus, CertificateKind, College, DeclarationState, Decision, MemberRole, Modality, Route,
+    BlockState, CandidacyStatus, CertificateKind, College, DeclarationState, Decision, DocumentKind, MemberRole,
+    Modality, Route,
 )
 
 _IDS = uuid.UUID("9d4c1a52-6f0e-4b8a-b1f3-2e7d5c9a0b64")
@@ -156,6 +159,8 @@ class CandidacyFacts:
     branches: frozenset[str] = frozenset()  # the branches owning its certification
     route: str | None = None
     opened_on: date | None = None
+    # The candidacy service's papers the jury reads (its current Livret 2), as {"document_id", "kind"}.
+    papers: tuple[dict, ...] = ()
 
     def check_ready_for_jury(self) -> None:
         """Each route's preconditions for presentation (see the service's README)."""
@@ -188,6 +193,29 @@ class EvaluationFacts:
     withdrawn: frozenset[str]
     validity_months: int | None
     today: date
+
+
+@dataclass(frozen=True)
+class AttachingFacts:
+    """Attaching a document: its bytes, checked and stored sealed (shared/documents.py) with the key of the person
+    it concerns (the candidate; for a session's papers, the session), and its file's name sealed with that key.
+    `candidacy`: the candidacy of an evaluation evidence (None for a session's paper)."""
+
+    document_id: str
+    stored: Stored
+    personal: str
+    candidacy: CandidacyFacts | None = None
+
+
+@dataclass(frozen=True)
+class ReadingFacts:
+    """Reading a document of a candidacy's dossier: the candidacy as the role table sees it to read it (its
+    branches, evaluator, trainer, employer, funders, candidate's login, the branches of the sessions it was
+    presented to: services/jury/evaluations.py), and its candidate. None for a session's paper, or a candidacy
+    the jury does not know."""
+
+    record: Record | None = None
+    candidate_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -250,6 +278,7 @@ class Dossier(Aggregate):
         self.awaiting: str | None = None  # the session it is presented to, until that session decides
         # session → the decision in force there (after any correction): decision, blocks, document number
         self.decisions: dict[str, dict] = {}
+        self.documents: dict[str, dict] = {}  # document id → what DocumentAttached recorded, and superseded_by
 
     def acquired(self, block: str, positioning: dict[str, str], on: date) -> bool:
         """Held or recognised at positioning, or validated and still within its validity."""
@@ -267,9 +296,10 @@ class Dossier(Aggregate):
         return any(d["decision"] == Decision.FULL_AWARD for d in self.decisions.values())
 
     def evaluate(self, facts: EvaluationFacts, block: str, competences: list[dict], modality: str, on: date,
-                 organisation_id: str) -> bool:
+                 organisation_id: str, evidence_documents: list[str] = ()) -> bool:
         """`organisation_id`: the evaluator's. The evaluator's name and the evidence are recorded sealed
-        (`facts.personal`): free text about the person, never recorded in clear."""
+        (`facts.personal`): free text about the person, never recorded in clear. `evidence_documents`: the
+        current evidence of the block the result rests on, at least one for an observed situation."""
         candidacy = facts.candidacy
         candidacy.check_live()
         if on > facts.today:
@@ -291,21 +321,81 @@ class Dossier(Aggregate):
             raise InvalidInput("an evaluation gives the result of each competence assessed")
         if self.acquired(block, candidacy.blocks, on):
             raise BlockAlreadyAcquired("this block is already acquired and is not evaluated again", block=block)
+        evidence_documents = self.check_evidence(block, modality, list(dict.fromkeys(evidence_documents)))
         validated = all(c["acquired"] for c in competences)
         valid_until = add_months(on, facts.validity_months) if validated and facts.validity_months else None
         self._evaluated(candidacy_id=self.candidacy_id, candidate_id=self.candidate_id,
                         certification=self.certification, version=self.referential_version, block=block, validated=validated,
                         competences=competences, modality=modality, personal=facts.personal,
-                        organisation_id=organisation_id, on=on, valid_until=valid_until)
+                        organisation_id=organisation_id, on=on, valid_until=valid_until,
+                        evidence_documents=evidence_documents)
         return validated
 
     @event("BlockEvaluated")
     def _evaluated(self, candidacy_id: str, candidate_id: str, certification: str, version: int, block: str,
                    validated: bool, competences: list[dict], modality: str, organisation_id: str,
                    on: date, valid_until: date | None, personal: str | None = None, evaluator: str | None = None,
-                   evidence: str | None = None) -> None:
+                   evidence: str | None = None, evidence_documents: list[str] | None = None) -> None:
         # `evaluator`, `evidence`: in clear in the evaluations recorded before they were sealed.
+        # `evidence_documents`: none in the evaluations recorded before documents were attached.
         self.results[block] = {"validated": validated, "on": on, "valid_until": valid_until}
+
+    # --- evaluation evidence (shared/documents.py: the kind's rules; the bytes sealed with the candidate's key) ---
+
+    # The modalities whose result rests on evidence attached first: the observed situation.
+    NEEDS_EVIDENCE = frozenset({Modality.PRACTICAL_SITUATION})
+
+    def current_documents(self, kind: DocumentKind | None = None, block: str | None = None) -> list[str]:
+        return [i for i, d in self.documents.items() if not d.get("superseded_by") and not d.get("purged")
+                and kind in (None, d["kind"]) and block in (None, d["block"])]
+
+    def check_evidence(self, block: str, modality: str, named: list[str]) -> list[str]:
+        """The evidence documents an evaluation names: current evidence of this block, one at least where the
+        modality needs it (an observed situation)."""
+        current = self.current_documents(DocumentKind.EVALUATION_EVIDENCE, block)
+        if unknown := [d for d in named if d not in current]:
+            raise UnknownDocument(f"not a current {DocumentKind.EVALUATION_EVIDENCE} of block {block} in this "
+                                  "candidacy's dossier", documents=unknown, block=block)
+        if modality in self.NEEDS_EVIDENCE and not named:
+            raise DocumentMissing(f"an evaluation by {modality} names its {DocumentKind.EVALUATION_EVIDENCE}: "
+                                  "attach it first, then name it in evidence_documents", step="record-evaluation",
+                                  block=block, missing=[DocumentKind.EVALUATION_EVIDENCE])
+        return named
+
+    def attach_evidence(self, facts: AttachingFacts, block: str, supersedes: str | None) -> int:
+        """Records an evidence document of the block (its bytes already stored sealed); answers its version.
+        A block holds many: one supersedes another only when it says so."""
+        facts.candidacy.check_live()
+        if block not in facts.candidacy.blocks:
+            raise InvalidInput("the block is not claimed by this candidacy", block=block)
+        version = superseding(self.documents, DocumentKind.EVALUATION_EVIDENCE, supersedes, block)
+        self._document_attached(candidacy_id=self.candidacy_id, document_id=facts.document_id,
+                                kind=DocumentKind.EVALUATION_EVIDENCE, block=block, version=version,
+                                supersedes=supersedes, **stored(facts))
+        return version
+
+    @event("DocumentAttached")
+    def _document_attached(self, candidacy_id: str, document_id: str, kind: str, block: str, version: int,
+                           supersedes: str | None, object_key: str, size: int, media_type: str, sha256: str,
+                           sealed_sha256: str, personal: str) -> None:
+        attached(self.documents, document_id, kind, version, supersedes, object_key, size, media_type, sha256,
+                 sealed_sha256, personal, block=block)
+
+    def read_document(self, document_id: str) -> dict:
+        """Records who read the document (the audit trail's): what the reader then serves."""
+        found = readable(self.documents, document_id)
+        self._document_read(candidacy_id=self.candidacy_id, document_id=document_id)
+        return found
+
+    @event("DocumentRead")
+    def _document_read(self, candidacy_id: str, document_id: str) -> None:
+        pass
+
+    def papers(self) -> list[dict]:
+        """The current evidence the jury reads, block by block."""
+        return [{"document_id": i, "kind": str(self.documents[i]["kind"])}
+                for i in sorted(self.current_documents(DocumentKind.EVALUATION_EVIDENCE),
+                                key=lambda i: (self.documents[i]["block"], list(self.documents).index(i)))]
 
     def to_present(self, facts: CandidacyFacts, on: date) -> list[str]:
         """The blocks a session examines: those with a result and not acquired by an earlier decision.
@@ -327,6 +417,7 @@ class Dossier(Aggregate):
     def presented(self, session_id: str) -> None:
         self.awaiting = session_id
 
+
     def document_in_force(self, session_id: str) -> str | None:
         decision = self.decisions.get(session_id)
         return decision and decision["document"]
@@ -339,6 +430,45 @@ class Dossier(Aggregate):
             self.awaiting = None
 
 
+# --- documents, on a dossier or a session: one line of versions per document, never edited ---
+
+def superseding(documents: dict[str, dict], kind: DocumentKind, supersedes: str | None, block: str | None = None) -> int:
+    """The version of a new document of the kind, superseding `supersedes` (of its kind, and block): 1 if none."""
+    if supersedes is None:
+        return 1
+    replaced = documents.get(supersedes)
+    if replaced is None or replaced["kind"] != kind or replaced.get("block") != block:
+        raise UnknownDocument(f"no {kind} {supersedes!r} here to supersede", kind=kind, block=block)
+    if replaced.get("superseded_by"):
+        raise Conflict("that document is already superseded: supersede its latest version",
+                       superseded_by=replaced["superseded_by"])
+    return replaced["version"] + 1
+
+
+def stored(facts: AttachingFacts) -> dict:
+    return dict(object_key=facts.stored.object_key, size=facts.stored.size, media_type=facts.stored.media_type,
+                sha256=facts.stored.sha256, sealed_sha256=facts.stored.sealed_sha256, personal=facts.personal)
+
+
+def attached(documents: dict[str, dict], document_id: str, kind: str, version: int, supersedes: str | None,
+             object_key: str, size: int, media_type: str, sha256: str, sealed_sha256: str, personal: str,
+             block: str | None = None) -> None:
+    documents[document_id] = {"kind": DocumentKind(kind), "block": block, "version": version, "supersedes": supersedes,
+                              "object_key": object_key, "size": size, "media_type": media_type, "sha256": sha256,
+                              "sealed_sha256": sealed_sha256, "personal": personal}
+    if supersedes is not None:
+        documents[supersedes]["superseded_by"] = document_id
+
+
+def readable(documents: dict[str, dict], document_id: str) -> dict:
+    found = documents.get(document_id)
+    if found is None:
+        raise UnknownDocument("no such document", document_id=document_id)
+    if found.get("purged"):
+        raise UnknownDocument("the document was purged at the end of its keeping period", document_id=document_id)
+    return found
+
+
 class JurySession(Aggregate):
     """A paritaire national jury, scheduled by a branch for one or several certifications."""
 
@@ -349,7 +479,8 @@ class JurySession(Aggregate):
         self.on = on
         self.capacity = capacity
         self.members: dict[str, dict] = {}
-        self.presented: dict[str, dict] = {}  # candidacy → {"blocks": [...], "decision": None | {...}}
+        self.presented: dict[str, dict] = {}  # candidacy → {"blocks": [...], "decision": None | {...}, "papers"}
+        self.documents: dict[str, dict] = {}  # its papers: document id → what DocumentAttached recorded
 
     @classmethod
     def schedule(cls, branch: str, certifications: list[str], on: date, place: str, remote: bool, capacity: int,
@@ -395,13 +526,47 @@ class JurySession(Aggregate):
             raise SessionFull("the session has no room left", capacity=self.capacity)
         dossier.check_presentable(str(self.id))
         blocks = dossier.to_present(facts, self.on)
-        self._presented(candidacy_id=facts.candidacy_id, blocks=blocks)
+        papers = [*dossier.papers(), *({"document_id": p["document_id"], "kind": str(p["kind"])} for p in facts.papers)]
+        self._presented(candidacy_id=facts.candidacy_id, blocks=blocks, papers=papers)
         dossier.presented(session_id=str(self.id))
         return blocks
 
     @event("CandidacyPresented")
-    def _presented(self, candidacy_id: str, blocks: list[str]) -> None:
-        self.presented[candidacy_id] = {"blocks": blocks, "decision": None}
+    def _presented(self, candidacy_id: str, blocks: list[str], papers: list[dict] | None = None) -> None:
+        # `papers`: none listed in the presentations recorded before documents were attached.
+        self.presented[candidacy_id] = {"blocks": blocks, "decision": None, "papers": papers or []}
+
+    # --- the session's papers: its attendance sheet and minutes, each held once (sealed with the session's key) ---
+
+    def current_documents(self, kind: DocumentKind | None = None) -> list[str]:
+        return [i for i, d in self.documents.items()
+                if not d.get("superseded_by") and not d.get("purged") and kind in (None, d["kind"])]
+
+    def attach_paper(self, kind: DocumentKind, facts: AttachingFacts, supersedes: str | None) -> int:
+        """Records the paper (its bytes already stored sealed); answers its version. A kind held once
+        supersedes the current one."""
+        if supersedes is None and kind in HELD_ONCE and (current := self.current_documents(kind)):
+            supersedes = current[0]
+        version = superseding(self.documents, kind, supersedes)
+        self._document_attached(document_id=facts.document_id, kind=kind, version=version, supersedes=supersedes,
+                                **stored(facts))
+        return version
+
+    @event("DocumentAttached")
+    def _document_attached(self, document_id: str, kind: str, version: int, supersedes: str | None, object_key: str,
+                           size: int, media_type: str, sha256: str, sealed_sha256: str, personal: str) -> None:
+        attached(self.documents, document_id, kind, version, supersedes, object_key, size, media_type, sha256,
+                 sealed_sha256, personal)
+
+    def read_document(self, document_id: str) -> dict:
+        """Records who read the paper (the audit trail's): what the reader then serves."""
+        found = readable(self.documents, document_id)
+        self._document_read(document_id=document_id)
+        return found
+
+    @event("DocumentRead")
+    def _document_read(self, document_id: str) -> None:
+        pass
 
     def check_composition(self, present: list[str], quorum: int) -> None:
         unknown = [m for m in present if m not in self.members]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
-from shared.commands import Code, Command, Id, Part
-from shared.vocabulary import College, Decision, MemberRole, Modality
+from shared.commands import Code, Command, Id, Part, Upload
+from shared.vocabulary import College, Decision, DocumentKind, MemberRole, Modality
 
 
 class CompetenceResult(Part):
@@ -25,6 +25,64 @@ class RecordEvaluation(Command):
     evaluator: str = Field(min_length=1, max_length=200, description="The person who evaluated")
     on: date
     evidence: str = Field(min_length=1, max_length=500, description="Where the evidence is kept")
+    evidence_documents: list[str] = Field(default_factory=list, max_length=50, description="The evidence "
+                                          "documents (attach-evaluation-evidence, this candidacy and block) the "
+                                          "result rests on: at least one for an observed situation "
+                                          "(PRACTICAL_SITUATION)")
+
+
+class AttachEvaluationEvidence(Upload, Command):
+    """Evidence of one block's evaluation (a grid, an observation report, a photo of work), recorded on the
+    candidacy's dossier; sealed with the key the jury service keeps for the candidate."""
+
+    operation = "attach-evaluation-evidence"
+    graphql_name = None
+
+    candidacy_id: str = Id
+    block: str = Field(min_length=1, max_length=64)
+
+    @property
+    def kind(self) -> DocumentKind:
+        return DocumentKind.EVALUATION_EVIDENCE
+
+
+JURY_PAPERS = (DocumentKind.ATTENDANCE_SHEET, DocumentKind.JURY_MINUTES)
+
+
+class AttachJuryPaper(Upload, Command):
+    """A session's attendance sheet or minutes (each held once: a new one supersedes the current one), recorded
+    on the session; sealed with a key of the session (the certifier's record: no candidate's erasure reaches it)."""
+
+    operation = "attach-jury-paper"
+    graphql_name = None
+
+    session_id: str = Id
+    kind: DocumentKind
+
+    @field_validator("kind")
+    @classmethod
+    def _of_a_session(cls, kind: DocumentKind) -> DocumentKind:
+        if kind not in JURY_PAPERS:
+            raise ValueError(f"a jury paper is one of {', '.join(JURY_PAPERS)}")
+        return kind
+
+
+class ReadJuryDocument(Command):
+    """Not an endpoint: the reading of a document of a dossier (`candidacy_id`) or of a session (`session_id`),
+    recorded before its bytes are served (services/jury/documents.py); who may read it is its kind's row."""
+
+    operation = "read-jury-document"
+    graphql_name = None
+
+    document_id: str = Id
+    candidacy_id: str | None = Field(default=None, min_length=1, max_length=64)
+    session_id: str | None = Field(default=None, min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _of_one_file(self):
+        if (self.candidacy_id is None) == (self.session_id is None):
+            raise ValueError("a document is read from a candidacy's dossier or from a session: name one")
+        return self
 
 
 class ScheduleSession(Command):

@@ -11,7 +11,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict
 
 from shared.envelope import Contract, ContractRegistry
-from shared.vocabulary import CertificateKind, College, DeclarationState, Decision, MemberRole, Modality
+from shared.vocabulary import CertificateKind, College, DeclarationState, Decision, DocumentKind, MemberRole, Modality
 
 TOPIC = "cqp.jury.events"
 
@@ -29,13 +29,19 @@ def _sealed_text(payload: dict) -> dict:
     return {**{k: v for k, v in payload.items() if k not in ("evaluator", "evidence")}, "personal": ""}
 
 
+def _no_evidence_documents(payload: dict) -> dict:
+    """Version 2 named no evidence documents: none were attached then."""
+    return {**payload, "evidence_documents": []}
+
+
 class _BlockEvaluation(Contract):
     """Version 2: the evaluator's name and the evidence (free text, in clear in version 1) are sealed in
     `personal` with a key the jury service keeps for the candidate (shared/personal.py), destroyed when the
-    candidate is erased; only the jury service reads it."""
+    candidate is erased; only the jury service reads it. Version 3: `evidence_documents`, the evidence documents
+    (DocumentAttached, kind EVALUATION_EVIDENCE) the result rests on."""
 
-    contract_version = 2
-    upcasts = {1: _sealed_text}
+    contract_version = 3
+    upcasts = {1: _sealed_text, 2: _no_evidence_documents}
 
     candidacy_id: str
     candidate_id: str
@@ -46,6 +52,7 @@ class _BlockEvaluation(Contract):
     modality: Modality
     organisation_id: str
     personal: str  # sealed {"evaluator", "evidence"}; empty when upcast from version 1
+    evidence_documents: list[str]  # document ids; empty when upcast from version 2
 
 
 class BlockValidated(_BlockEvaluation):
@@ -80,10 +87,29 @@ class JuryMemberAppointed(Contract):
     role: MemberRole
 
 
+class Paper(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    document_id: str
+    kind: DocumentKind
+
+
+def _no_papers(payload: dict) -> dict:
+    """Version 1 listed no papers: none were attached then."""
+    return {**payload, "papers": []}
+
+
 class CandidacyPresented(Contract):
+    """Version 2: `papers`, what the jury reads of the candidacy: the current evaluation evidence of its dossier
+    and its current validation file (Livret 2, a document of the candidacy service's), as presented."""
+
+    contract_version = 2
+    upcasts = {1: _no_papers}
+
     session_id: str
     candidacy_id: str
     blocks: list[str]
+    papers: list[Paper]
 
 
 class JuryDecided(Contract):
@@ -146,5 +172,32 @@ class HolderDeclarationChanged(Contract):
     messages: list[str]
 
 
+class DocumentAttached(Contract):
+    """A document of the jury's file (shared/documents.py), version `version` of its line: evaluation evidence of
+    a candidacy's block (`candidacy_id`, `block`; its bytes sealed with the candidate's key) or a session's
+    attendance sheet or minutes (`session_id`; sealed with the session's key). Its bytes are in the jury
+    service's object store, its file's name with it (`POST /queries/document`)."""
+
+    document_id: str
+    kind: DocumentKind
+    candidacy_id: str | None
+    block: str | None
+    session_id: str | None
+    version: int
+    supersedes: str | None
+    size: int
+    media_type: str
+    sha256: str
+
+
+class DocumentRead(Contract):
+    """Someone read the document (the envelope says who, for which organisation, when)."""
+
+    document_id: str
+    candidacy_id: str | None
+    session_id: str | None
+
+
 REGISTRY = ContractRegistry(TOPIC, BlockValidated, BlockNotValidated, JurySessionScheduled, JuryMemberAppointed,
-                            CandidacyPresented, JuryDecided, DecisionCorrected, CertificateIssued, CertificateRevoked, HolderDeclarationChanged)
+                            CandidacyPresented, JuryDecided, DecisionCorrected, CertificateIssued, CertificateRevoked,
+                            HolderDeclarationChanged, DocumentAttached, DocumentRead)

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import pytest
 
 from shared.context import Actor, CommandContext
+from shared.documents import Stored
 from shared.personal import new_key, seal
 from services.jury.application import JuryApplication
 from services.jury.contracts import to_contract
@@ -14,6 +15,7 @@ from services.jury.domain import (
     AwardWithMissingBlock,
     BlockAlreadyAcquired,
     AppointmentFacts,
+    AttachingFacts,
     CandidacyFacts,
     CorrectionFacts,
     DecisionFacts,
@@ -58,11 +60,28 @@ def app():
     return AsClient(JuryApplication())
 
 
-def evaluate(app, block, acquired=True, on=date(2026, 6, 1), candidacy=None, validity=None, organisation=CENTRE,
-             accredited=frozenset({CENTRE}), withdrawn=frozenset(), today=TODAY):
+def attach_evidence(app, block, candidacy=None, supersedes=None, organisation=CENTRE) -> str:
+    """An evidence document of the block attached, its bytes stored (as services/jury/documents.py does before the
+    decision)."""
     candidacy = candidacy or facts()
-    command = {"candidacy_id": candidacy.candidacy_id, "block": block, "modality": "PRACTICAL_SITUATION",
-               "evaluator": "J. Dupont", "on": on, "evidence": "dossier-42",
+    document_id = str(uuid.uuid4())
+    stored = Stored(f"dossiers/{candidacy.candidacy_id}/{uuid.uuid4()}", 1234, "application/pdf", "ab" * 32, "cd" * 32)
+    body = {"candidacy_id": candidacy.candidacy_id, "block": block, "filename": "grille.pdf", "sha256": "ab" * 32,
+            "content": "JVBERi0=", "supersedes": supersedes}
+    app.attach_evaluation_evidence(body, AttachingFacts(document_id, stored, SEALED, candidacy), ctx(organisation))
+    return document_id
+
+
+def evaluate(app, block, acquired=True, on=date(2026, 6, 1), candidacy=None, validity=None, organisation=CENTRE,
+             accredited=frozenset({CENTRE}), withdrawn=frozenset(), today=TODAY, modality="PRACTICAL_SITUATION",
+             evidence_documents=None):
+    """An evaluation of the block; an observed situation names an evidence document attached first."""
+    candidacy = candidacy or facts()
+    if evidence_documents is None:
+        evidence_documents = [attach_evidence(app, block, candidacy, organisation=organisation)] \
+            if modality == "PRACTICAL_SITUATION" else []
+    command = {"candidacy_id": candidacy.candidacy_id, "block": block, "modality": modality,
+               "evaluator": "J. Dupont", "on": on, "evidence": "dossier-42", "evidence_documents": evidence_documents,
                "competences": [{"competence": "Conduire", "acquired": acquired}]}
     known = EvaluationFacts(candidacy, SEALED, frozenset(accredited), frozenset(withdrawn), validity, today)
     return app.record_evaluation(command, known, ctx(organisation))
@@ -109,7 +128,8 @@ def refused(app, error, call):
 
 
 def test_an_unaccredited_organisation_may_not_evaluate(app):
-    refused(app, EvaluatorNotAccredited, lambda: evaluate(app, "B1", organisation="someone-else"))
+    refused(app, EvaluatorNotAccredited, lambda: evaluate(app, "B1", organisation="someone-else",
+                                                          modality="INTERVIEW"))
 
 
 def test_a_block_is_validated_when_every_competence_is_acquired_and_stays_for_the_versions_validity(app):
@@ -122,12 +142,14 @@ def test_a_block_is_validated_when_every_competence_is_acquired_and_stays_for_th
 def test_a_block_held_or_recognised_is_not_evaluated_again(app):
     positioned = facts(positioning={"B1": "HELD", "B2": "RECOGNISED"})
     for block in ("B1", "B2"):
-        refused(app, BlockAlreadyAcquired, lambda: evaluate(app, block, candidacy=positioned))
+        refused(app, BlockAlreadyAcquired, lambda: evaluate(app, block, candidacy=positioned,
+                                                                         modality="INTERVIEW"))
 
 
 def test_a_validated_block_is_evaluated_again_only_once_its_validity_is_over(app):
     evaluate(app, "B1", on=date(2020, 1, 1), validity=24)
-    refused(app, BlockAlreadyAcquired, lambda: evaluate(app, "B1", on=date(2021, 12, 31)))
+    refused(app, BlockAlreadyAcquired, lambda: evaluate(app, "B1", on=date(2021, 12, 31),
+                                                                 modality="INTERVIEW"))
     assert evaluate(app, "B1", on=date(2022, 1, 2)).result["validated"]
 
 
@@ -216,9 +238,9 @@ def test_every_published_field_says_what_its_source_says(app):
         evaluate(app, block, candidacy=version_two)
     events = [app.mapper.to_domain_event(n) for n in app.recorder.select_notifications(start=1, limit=100)]
     published = [(e, to_contract(e)) for e in events if to_contract(e) is not None]
-    assert len(published) == len(BLOCKS)
+    assert len(published) == 2 * len(BLOCKS)  # each block's evidence, then its result
     for event, contract in published:
-        assert contract.version == 2
+        assert contract.version == (2 if contract.event_type.startswith("Block") else 1)  # the référentiel's; the paper's
         for name, value in contract.model_dump().items():
             if hasattr(event, name) and name != "version":
                 assert value == getattr(event, name), name
@@ -316,13 +338,14 @@ def test_a_training_candidacy_reaches_the_jury_once_positioned(app):
 
 
 def test_an_evaluation_is_dated_neither_in_the_future_nor_before_the_candidacy(app):
-    refused(app, DateRefused, lambda: evaluate(app, "B1", on=TODAY + timedelta(days=1)))
-    refused(app, DateRefused, lambda: evaluate(app, "B1", on=date(2019, 8, 31)))
+    evidence = [attach_evidence(app, "B1")]
+    refused(app, DateRefused, lambda: evaluate(app, "B1", on=TODAY + timedelta(days=1), evidence_documents=evidence))
+    refused(app, DateRefused, lambda: evaluate(app, "B1", on=date(2019, 8, 31), evidence_documents=evidence))
 
 
 def test_an_organisation_whose_accreditation_was_withdrawn_records_nothing_whatever_date_it_claims(app):
     refusal = refused(app, EvaluatorNotAccredited, lambda: evaluate(app, "B1", on=date(2026, 1, 5),
-                                                                     withdrawn={CENTRE}))
+                                                                     withdrawn={CENTRE}, modality="INTERVIEW"))
     assert "withdrawn" in refusal.message
 
 

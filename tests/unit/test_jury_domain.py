@@ -1,12 +1,14 @@
 """The rules of the jury's aggregates, without the application: which document a decision issues, and what
 correcting a decision does to the document in force and to the candidate's holding."""
 
+import uuid
 from datetime import date
 
 import pytest
 
+from shared.documents import Stored
 from services.jury.domain import (
-    AlreadyCertified, CandidacyFacts, Certificate, CorrectionFacts, DecisionFacts, Dossier, EvaluationFacts, Holding,
+    AlreadyCertified, AttachingFacts, CandidacyFacts, Certificate, CorrectionFacts, DecisionFacts, Dossier, EvaluationFacts, Holding,
     JurySession,
 )
 
@@ -28,8 +30,11 @@ def presented(results=(True, True, True)) -> tuple[JurySession, Dossier, Holding
     dossier = Dossier(candidacy_id="c1", candidate_id="person-1", certification="RNCP34174", version=1)
     facts = EvaluationFacts(CANDIDACY, "pd1.sealed", frozenset({"centre"}), frozenset(), None, TODAY)
     for block, acquired in zip(BLOCKS, results):
+        evidence = AttachingFacts(str(uuid.uuid4()), Stored(f"dossiers/c1/{block}", 10, "application/pdf", "ab" * 32,
+                                                             "cd" * 32), "pd1.sealed", CANDIDACY)
+        dossier.attach_evidence(evidence, block, None)
         dossier.evaluate(facts, block, [{"competence": "C", "acquired": acquired}], "PRACTICAL_SITUATION",
-                         date(2026, 6, 1), "centre")
+                         date(2026, 6, 1), "centre", [evidence.document_id])
     session.present(CANDIDACY, dossier)
     return session, dossier, Holding(candidate_id="person-1", certification="RNCP34174", version=1)
 
