@@ -20,12 +20,11 @@ from shared import health, kafka, tracing
 from shared.context import correlation_id
 from shared.errors import CommandRefused
 from shared.inbox import Inbox, subscribe
-from shared.limits import BodySizeLimit
 from shared.migrations import migrate
 from shared.service import ensure_schema, verifier
 from shared.settings import Settings
 
-from services.gateway import exports, live, querycount, readmodels
+from services.gateway import documents, exports, live, querycount, readmodels
 from services.gateway.commands import CommandClient
 from shared.people import PeopleClient
 from services.gateway.rebuild import GROUP
@@ -49,7 +48,12 @@ class GatewayGraphQL(GraphQL):
         super().__init__(build_schema(introspection, tracing.enabled(), bounds), graphql_ide="graphiql" if introspection else None,
                          subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
                          connection_init_wait_timeout=timedelta(seconds=CONNECTION_INIT_SECONDS),
-                         max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION)
+                         max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
+                         # Documents are uploaded as GraphQL multipart requests (documents.py). Strawberry leaves
+                         # them off by default for CSRF: a browser sends a cross-site multipart form without asking
+                         # first, with the site's cookies. Here the caller is a bearer token in the Authorization
+                         # header, which no cross-site form can set, and nothing reads a cookie: no exposure.
+                         multipart_uploads_enabled=True)
         self.state = state
         self.verifier = verifier(settings)
         self.count_queries = settings.count_queries
@@ -136,8 +140,11 @@ def build_asgi(settings: Settings) -> Starlette:
     graphql = GatewayGraphQL(state, settings)
     app = Starlette(
         routes=[Route("/graphql", graphql, methods=["GET", "POST"]), WebSocketRoute("/graphql", graphql),
-                *health.health_routes("gateway", lambda: checks), *exports.routes(state, graphql.verifier)],
+                *health.health_routes("gateway", lambda: checks), *exports.routes(state, graphql.verifier),
+                *documents.routes(state, graphql.verifier)],
         lifespan=lifespan,
     )
-    app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
+    # A multipart request to /graphql (an upload) may also carry the largest document; every other one is bounded
+    # by max_request_bytes.
+    app.add_middleware(documents.UploadSizeLimit, limit=settings.max_request_bytes)
     return app

@@ -53,3 +53,52 @@ async def test_a_reading_changes_no_row_and_other_events_make_none(db):
                 envelope(c.DocumentRead(candidacy_id=str(candidacy), document_id=document), candidacy),
                 envelope(c.CandidacyWithdrawn(candidacy_id=str(candidacy), status="WITHDRAWN", reason="r"), candidacy))
     assert await db.fetchval("SELECT count(*) FROM documents") == 1
+
+
+async def test_the_jurys_evidence_and_session_papers_are_kept_with_their_owner_and_block(db):
+    from shared.contracts import jury as j
+
+    candidacy, session, evidence, minutes = uuid.uuid4(), uuid.uuid4(), str(uuid.uuid4()), str(uuid.uuid4())
+    common = {"version": 1, "supersedes": None, "size": 10, "media_type": "image/png", "sha256": SHA}
+    await apply(db, j.TOPIC,
+                envelope(j.DocumentAttached(document_id=evidence, kind=DocumentKind.EVALUATION_EVIDENCE,
+                                            candidacy_id=str(candidacy), block="B2", session_id=None, **common)),
+                envelope(j.DocumentAttached(document_id=minutes, kind=DocumentKind.JURY_MINUTES, candidacy_id=None,
+                                            block=None, session_id=str(session), **common), session))
+    rows = {r["id"]: r for r in await db.fetch("SELECT * FROM documents")}
+    assert (rows[evidence]["service"], rows[evidence]["candidacy_id"], rows[evidence]["block"]) == ("jury", candidacy, "B2")
+    assert (rows[minutes]["service"], rows[minutes]["session_id"], rows[minutes]["candidacy_id"]) == ("jury", session, None)
+
+
+class Reading:
+    """A request's context as the documents' loaders see it: a caller, and the database."""
+
+    def __init__(self, conn, caller):
+        self.pool, self._caller = conn, caller
+
+    async def caller(self):
+        return self._caller
+
+
+async def test_a_candidacys_documents_show_only_the_kinds_whose_read_row_reaches_the_caller(db):
+    from shared.identity import Caller
+    from services.gateway.schema.documents.loaders import documents_loaders
+
+    candidacy = uuid.uuid4()
+    await db.execute(
+        "INSERT INTO candidacies (id, candidate_id, certification, version, route, status, evaluator_id, trainer_id,"
+        " blocks, opened_at, updated_at) VALUES ($1, $2, 'CQPM0264', 1, 'VAE', 'OPEN', 'centre', 'school', '{}',"
+        " now(), now())", candidacy, uuid.uuid4())
+    livret, identity = str(uuid.uuid4()), str(uuid.uuid4())
+    await apply(db, c.TOPIC, envelope(attached(candidacy, livret), candidacy),
+                envelope(attached(candidacy, identity, DocumentKind.IDENTITY_DOCUMENT), candidacy))
+
+    async def seen(caller) -> set[str]:
+        rows = await documents_loaders(Reading(db, caller))["documents_of_candidacy"].load(str(candidacy))
+        return {r["id"] for r in rows}
+
+    # The evaluation centre reads the VAE papers (read-vae-paper: evaluated), not the identity document.
+    assert await seen(Caller(user_id="e", organisation_id="centre", roles=frozenset({"evaluator"}))) == {livret}
+    # The training organisation reads the candidacy but none of its papers; another centre nothing.
+    assert await seen(Caller(user_id="t", organisation_id="school", roles=frozenset({"trainer"}))) == set()
+    assert await seen(Caller(user_id="o", organisation_id="other", roles=frozenset({"evaluator"}))) == set()

@@ -15,6 +15,7 @@ from services.gateway.schema.candidacy.queries import CandidacyQueries
 from services.gateway.schema.catalog import mutations as catalog
 from services.gateway.schema.catalog.queries import CatalogQueries
 from services.gateway.schema.dashboards.queries import DashboardQueries
+from services.gateway.schema.documents import mutations as documents
 from services.gateway.schema.guards import Bounds, InputGuard, log_errors
 from services.gateway.schema.inputs import SCALARS
 from services.gateway.schema.jury import mutations as jury
@@ -29,7 +30,7 @@ class Query(CatalogQueries, CandidacyQueries, JuryQueries, AuditQueries, Dashboa
 
 
 # The mutation table: each command that GraphQL runs → its mutation, in the schema's order.
-MUTATIONS = {**catalog.MUTATIONS, **candidacy.MUTATIONS, **jury.MUTATIONS}
+MUTATIONS = {**catalog.MUTATIONS, **candidacy.MUTATIONS, **jury.MUTATIONS, **documents.MUTATIONS}
 Mutation = mutation_type("Mutation", MUTATIONS)
 
 

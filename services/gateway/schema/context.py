@@ -20,6 +20,7 @@ from services.gateway.commands import DATABASE_AWAY, CommandClient, ServiceUnava
 from services.gateway.live import Changes
 from services.gateway.schema.candidacy.loaders import candidacy_loaders
 from services.gateway.schema.catalog.loaders import catalog_loaders
+from services.gateway.schema.documents.loaders import documents_loaders
 from services.gateway.schema.jury.loaders import jury_loaders
 from shared.people import NOBODY, WITHHELD, PeopleClient, Person
 
@@ -43,6 +44,9 @@ class Loaders:
     candidacies_of_candidate: DataLoader
     candidate: DataLoader
     certificates_of_candidate: DataLoader
+    documents_of_candidacy: DataLoader  # candidacy id → the documents the caller may see (documents/loaders.py)
+    documents_of_session: DataLoader  # session id → its papers the caller may see
+    current_kinds: DataLoader  # candidacy id → rows (kind) of its current documents, for its requirements
     person: DataLoader  # candidate id → Person
     members: DataLoader  # session id → {member id: name}
     evaluation_texts: DataLoader  # candidacy id → {event id: {evaluator, evidence}}
@@ -154,7 +158,7 @@ def request_loaders(context: Context) -> Loaders:
         return [found.get(c, {}) for c in candidacies]
 
     return Loaders(**catalog_loaders(context.pool), **jury_loaders(context.pool, context.people_of),
-                   **candidacy_loaders(context), person=DataLoader(people), members=DataLoader(members),
+                   **candidacy_loaders(context), **documents_loaders(context), person=DataLoader(people), members=DataLoader(members),
                    evaluation_texts=DataLoader(evaluation_texts))
 
 

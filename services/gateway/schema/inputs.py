@@ -4,6 +4,9 @@ vocabulary are declared once, there; this only says how each shows in GraphQL.
 A field with a default shows it; a field whose default is none is optional, and left out of the command
 when the client leaves it out (the service tells "not given" from "given as null" where that matters).
 The service validates the command again, with its model, and answers typed errors.
+
+A field of bytes (a document's, `shared.commands.Upload`, base64 in the command's JSON) is strawberry's `Upload`
+scalar: the file of a GraphQL multipart request; forward.py reads it and sends it base64 (`read_uploads`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from decimal import Decimal
 
 import strawberry
 from pydantic import BaseModel
+from strawberry.file_uploads import Upload
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.schema.types.base_scalars import DateDefinition, DecimalDefinition
 from strawberry.types.scalar import ScalarDefinition
@@ -109,6 +113,8 @@ def graphql_type(annotation, field_name: str, part=graphql_input, ids: bool = Tr
         return strawberry.enum(annotation) if not hasattr(annotation, "__strawberry_definition__") else annotation
     if annotation is str and ids and field_name.endswith("_id"):
         return strawberry.ID
+    if annotation is bytes:  # a document's bytes (pydantic Base64Bytes): the file of a multipart request
+        return Upload
     if annotation in (str, int, bool, date, Decimal):
         return annotation
     raise TypeError(f"no GraphQL type for {annotation!r} ({field_name})")

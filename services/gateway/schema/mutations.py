@@ -14,6 +14,7 @@ from strawberry.types import Info
 from shared.commands import Command
 
 from services.gateway.schema.context import Context
+from services.gateway.schema.errors import typed_members
 from services.gateway.schema.forward import forward
 from services.gateway.schema.inputs import graphql_input
 
@@ -35,8 +36,10 @@ def mutation_type(name: str, table: dict[type[Command], CommandMutation]) -> typ
 
 
 def _resolver(command: type[Command], row: CommandMutation):
+    typed = typed_members(row.result)  # the members a refusal of their name becomes (a document's, errors.py)
+
     async def resolve(self, info, input, idempotency_key):
-        return await forward(info, command, input, idempotency_key, lambda answer: row.answer(info, answer))
+        return await forward(info, command, input, idempotency_key, lambda answer: row.answer(info, answer), typed)
 
     # Real types, not strings: strawberry reads the arguments and the result from them.
     resolve.__annotations__ = {"info": Info[Context, None], "input": graphql_input(command), "idempotency_key": str,

@@ -30,6 +30,7 @@ FundingStatus = strawberry.enum(vocabulary.FundingStatus)
 AdmissibilityStatus = strawberry.enum(vocabulary.AdmissibilityStatus)
 JurySessionStatus = strawberry.enum(vocabulary.JurySessionStatus)
 DeclarationState = strawberry.enum(vocabulary.DeclarationState)
+DocumentKind = strawberry.enum(vocabulary.DocumentKind)
 
 
 @strawberry.enum(description="The order of a list: ascending (the default) or descending")

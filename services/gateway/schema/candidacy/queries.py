@@ -13,6 +13,7 @@ from services.gateway.schema.pagination import (
     Conditions, Connection, Key, Listing, check_text_filter, page, sort_input,
 )
 from services.gateway import asof, scopes
+from services.gateway.schema.documents.loaders import documents_loaders
 from services.gateway.schema.jury.loaders import jury_loaders
 from services.gateway.schema.permissions import Authenticated
 
@@ -109,16 +110,18 @@ async def candidacy_row(context, candidacy_id, operation: str = "candidacy") -> 
 
 
 async def past_candidacy(info: Info[Context, None], candidacy_id, as_of: datetime) -> Candidacy | None:
-    """As it stood then (asof.py), with the jury's evaluations and decisions about it then."""
+    """As it stood then (asof.py), with the jury's evaluations and decisions about it, and its documents, then."""
     async with asof.replayed(info.context.pool, asof.CANDIDACY, candidacy_id, as_of) as replay:
         found = await replay.conn.fetchrow("SELECT * FROM candidacies WHERE id = $1", candidacy_id)
         loaders = jury_loaders(replay.conn, people=None)  # no roster read here
         evaluations = await asof.read(loaders["evaluations"], str(candidacy_id))
         decisions = await asof.read(loaders["decisions_of_candidacy"], str(candidacy_id))
+        documents = await asof.read(documents_loaders(info.context, replay.conn)["documents_of_candidacy"],
+                                    str(candidacy_id))
     if found is None:
         return None
     past = Candidacy.from_row(found)
-    past.as_of, past.past = as_of, {"evaluations": evaluations, "decisions": decisions}
+    past.as_of, past.past = as_of, {"evaluations": evaluations, "decisions": decisions, "documents": documents}
     return past
 
 

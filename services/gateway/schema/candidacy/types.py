@@ -7,12 +7,14 @@ import strawberry
 from strawberry.types import Info
 
 from shared.contracts import candidacy as contracts
+from shared.documents import STEP_PAPERS
 from shared.vocabulary import AggregateKind
 
 from services.gateway.schema.context import Context
 from services.gateway import audit
 from services.gateway.schema.audit.types import HistoryEntry
 from services.gateway.schema.catalog.types import Certification, Organisation
+from services.gateway.schema.documents.types import Document, DocumentRequirement
 from services.gateway.schema.jury.types import Certificate, Evaluation, JuryDecision
 from services.gateway.schema.outputs import graphql_output
 from services.gateway.schema.vocabulary import (  # noqa: F401
@@ -72,7 +74,7 @@ class Candidacy:
     opened_at: datetime
     updated_at: datetime
     as_of: strawberry.Private[datetime | None] = None  # a past state: its history up to then
-    past: strawberry.Private[dict | None] = None  # rows of the jury's evaluations and decisions at `asOf` (asof.py)
+    past: strawberry.Private[dict | None] = None  # rows of the jury's evaluations, decisions, documents at `asOf`
 
     @strawberry.field
     async def certification(self, info: Info[Context, None]) -> Certification | None:
@@ -113,6 +115,23 @@ class Candidacy:
     async def certificates(self, info: Info[Context, None]) -> list[Certificate]:
         rows = await info.context.loaders.certificates_of_candidacy.load(str(self.id))
         return [Certificate.from_row(r) for r in rows]
+
+    @strawberry.field(description="The papers of its file the caller may read (each kind's read row of the role "
+                                  "table), current ones only unless `includeSuperseded`; their bytes at their "
+                                  "`downloadUrl`")
+    async def documents(self, info: Info[Context, None], include_superseded: bool = False) -> list[Document]:
+        rows = self.past["documents"] if self.past is not None else \
+            await info.context.loaders.documents_of_candidacy.load(str(self.id))
+        return [Document.from_row(r) for r in rows if include_superseded or r["superseded_by"] is None]
+
+    @strawberry.field(description="The papers its steps need (a VAE file's Livret 1 to file admissibility, Livret 2 "
+                                  "to submit the validation file), and whether the file holds a current one")
+    async def document_requirements(self, info: Info[Context, None]) -> list[DocumentRequirement]:
+        if self.route != Route.VAE:  # the steps that need papers are a VAE file's (STEP_PAPERS)
+            return []
+        held = {r["kind"] for r in await info.context.loaders.current_kinds.load(str(self.id))}
+        return [DocumentRequirement(step=step, kind=kind, satisfied=kind.value in held)
+                for step, kinds in STEP_PAPERS.items() for kind in kinds]
 
     @strawberry.field(description="Every change of the candidacy, with who made it and when, and the jury's "
                                   "evaluations, presentations, decisions and certificates about it")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from shared.contracts import candidacy
+from shared.contracts import candidacy, jury
 from shared.envelope import Envelope
 from shared.inbox import Handler
 from shared.migrations import numbered
@@ -63,9 +63,8 @@ def projection(service: str, registry, attached: type) -> Handler:
     return project
 
 
-project = projection("candidacy", candidacy.REGISTRY, candidacy.DocumentAttached)
-
-# Each topic's handler (readmodels.py); the jury's DocumentAttached is one more line when its contract lands.
-HANDLERS = {candidacy.TOPIC: project}
-# By producer, for a past state's replay (asof.py).
-BY_PRODUCER = {"candidacy": project}
+# By producer (the service holding the bytes), each its topic's DocumentAttached: for a past state's replay
+# (asof.py), and per topic for the consumer (readmodels.py).
+BY_PRODUCER = {"candidacy": projection("candidacy", candidacy.REGISTRY, candidacy.DocumentAttached),
+               "jury": projection("jury", jury.REGISTRY, jury.DocumentAttached)}
+HANDLERS = {candidacy.TOPIC: BY_PRODUCER["candidacy"], jury.TOPIC: BY_PRODUCER["jury"]}

@@ -12,6 +12,7 @@ from shared.contracts import jury as contracts
 from services.gateway.schema.context import Context
 from services.gateway.reports.roster import RosterLine
 from services.gateway.schema.catalog.types import Certification
+from services.gateway.schema.documents.types import Document
 from services.gateway.schema.outputs import graphql_output
 from services.gateway.schema.vocabulary import (  # noqa: F401
     CertificateKind, College, DeclarationState, Decision, JurySessionStatus, MemberRole, Modality, Route,
@@ -128,6 +129,12 @@ class JurySession:
         rows = self.past["decisions"] if self.past is not None else \
             await info.context.loaders.decisions_of_session.load(str(self.id))
         return [JuryDecision.from_row(r) for r in rows]
+
+    @strawberry.field(description="The session's papers (attendance sheet, minutes) the caller may read, current "
+                                  "ones only unless `includeSuperseded`; their bytes at their `downloadUrl`")
+    async def documents(self, info: Info[Context, None], include_superseded: bool = False) -> list[Document]:
+        rows = await info.context.loaders.documents_of_session.load(str(self.id))
+        return [Document.from_row(r) for r in rows if include_superseded or r["superseded_by"] is None]
 
     @strawberry.field(description="The candidacies presented, with each candidate's name, route, blocks and results, "
                                   "and the decision (one query for every session asked; as CSV: "

@@ -1,0 +1,51 @@
+"""The documents' GraphQL types: a document's facts (never its bytes: `downloadUrl`, through the gateway to the
+service holding them, which decides who may read and records each read), and the papers a step needs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from services.gateway.schema.audit.types import Actor
+from services.gateway.schema.vocabulary import DocumentKind
+
+# The gateway's route serving a document's bytes (services/gateway/documents.py).
+DOWNLOAD_PATH = "/documents/"
+
+
+@strawberry.type(description="A document of a file: its facts as attached; its bytes at `downloadUrl`, read with the "
+                             "caller's bearer token (each read is recorded), never in the read models")
+class Document:
+    id: strawberry.ID
+    kind: DocumentKind
+    version: int = strawberry.field(description="Its place in the line of its kind (1, then each new one superseding)")
+    size: int = strawberry.field(description="In bytes")
+    media_type: str = strawberry.field(description="Found from the bytes themselves, never the file's name")
+    sha256: str = strawberry.field(description="The SHA-256 of its bytes, hex")
+    block: str | None = strawberry.field(description="The block it is evidence for (EVALUATION_EVIDENCE)")
+    attached_at: datetime
+    attached_by: Actor
+    supersedes: strawberry.ID | None = strawberry.field(description="The document this one replaced")
+    superseded_by: strawberry.ID | None = strawberry.field(description="The document that replaced this one")
+
+    @strawberry.field(description="The gateway's path of its bytes: GET with the caller's bearer token")
+    def download_url(self) -> str:
+        return f"{DOWNLOAD_PATH}{self.id}"
+
+    @classmethod
+    def from_row(cls, row) -> Document:
+        return cls(id=strawberry.ID(row["id"]), kind=DocumentKind(row["kind"]), version=row["version"],
+                   size=row["size"], media_type=row["media_type"], sha256=row["sha256"], block=row["block"],
+                   attached_at=row["attached_at"],
+                   attached_by=Actor(user_id=row["attached_by_user"], organisation_id=row["attached_by_organisation"],
+                                     role=row["attached_by_role"]),
+                   supersedes=strawberry.ID(row["supersedes"]) if row["supersedes"] else None,
+                   superseded_by=strawberry.ID(row["superseded_by"]) if row["superseded_by"] else None)
+
+
+@strawberry.type(description="A paper a step of the candidacy needs (the step is refused without it, DocumentMissing)")
+class DocumentRequirement:
+    step: str = strawberry.field(description="The step's operation, e.g. file-admissibility")
+    kind: DocumentKind
+    satisfied: bool = strawberry.field(description="The file holds a current document of the kind")
