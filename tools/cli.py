@@ -11,8 +11,15 @@
     cqp gateway rebuild                        (gateway stopped) rebuild its read models from the topics
     cqp dead-letters list [--schema S]         what the consumers set aside, and why
     cqp republish SERVICE [--from POSITION]    publish again what a service's topic lacks, from its event store
-    cqp verify [--wait SECONDS]                compare every topic and every read model with the event stores
-                                               (exit status 1 on any drift)
+    cqp verify [--wait SECONDS]                compare every topic and every read model with the event stores,
+                                               and every document's object with the events recording it (S3
+                                               keys: CQP_S3_ACCESS_KEY_<SERVICE> and CQP_S3_SECRET_KEY_<SERVICE>,
+                                               or the _ADMIN pair, as deploy/s3's secrets.env names them;
+                                               exit status 1 on any drift)
+    cqp documents purge --kept-until DAY [--dry-run]
+                                               purge every document whose keeping period ended on or before DAY
+                                               (not after today): a purge-document command each, sent to its
+                                               service with CQP_TOKEN (a platform-admin's); prints each purged
     cqp replay                                 rebuild every read model from the topics while the current ones
                                                serve, then swap them in
     cqp dead-letters retry|discard --schema S (--all | --topic T --partition P --offset O)
@@ -35,6 +42,7 @@ import getpass
 import os
 import runpy
 import sys
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -103,6 +111,11 @@ def run(argv: list[str] | None = None) -> int:
     verify = sub.add_parser("verify", help="check the topics and read models against the event stores")
     verify.add_argument("--wait", type=float, default=60, help="how long to wait for the consumers to catch up")
     sub.add_parser("replay", help="rebuild every read model from the topics, without downtime")
+    docs = sub.add_parser("documents", help="documents' operations").add_subparsers(dest="action", required=True)
+    purging = docs.add_parser("purge", help="apply the keeping periods (shared/documents.py KINDS: keep_years)")
+    purging.add_argument("--kept-until", required=True, type=date.fromisoformat,
+                         help="YYYY-MM-DD, not after today: purge what was kept until then")
+    purging.add_argument("--dry-run", action="store_true", help="list what would be purged, send nothing")
     candidacy = sub.add_parser("candidacy", help="candidacy operations").add_subparsers(dest="action", required=True)
     bulk = candidacy.add_parser("import", help="register candidates (and open candidacies) from a CSV file")
     bulk.add_argument("path", type=Path)
@@ -188,6 +201,20 @@ def run(argv: list[str] | None = None) -> int:
         report = asyncio.run(verify(settings, args.wait))
         print("\n".join(report.lines()))
         return 1 if report.drifts else 0
+    elif args.command == "documents":
+        from tools.documents import purge
+
+        if not os.environ.get("CQP_TOKEN") and not args.dry_run:
+            raise OperatorError("set CQP_TOKEN to a platform-admin's access token (`cqp token --user ...`)")
+
+        async def purge_all():
+            async with httpx.AsyncClient(timeout=30) as http:
+                return await purge(settings, args.kept_until, None if args.dry_run else operator_token(settings, http),
+                                   args.dry_run)
+
+        lines, ok = asyncio.run(purge_all())
+        print("\n".join(lines))
+        return 0 if ok else 1
     elif args.command == "replay":
         from tools.replay import replay
 

@@ -6,6 +6,11 @@
 2. Views: every consumer's tables (the gateway's read models, the services' views of each other) equal a
    replay of the topics into a scratch schema, row for row.
 
+3. Documents (tools/documents.py): for each service keeping documents, every recorded document not purged has
+   its object in the service's bucket with the recorded sealed SHA-256 (read and hashed: no person's key), and
+   every object in the bucket (under the prefix) is recorded by an event; the S3 keys it reads with:
+   tools/documents.py.
+
 It first waits (up to `wait` seconds) for the relays and consumers to catch up: a lag is not a drift,
 but a lag that does not end is reported as one. Prints what differs; the exit status says whether
 anything did.
@@ -31,7 +36,7 @@ from shared.settings import Settings
 from shared.streams import partitions_of, reader, records
 from shared.topics import EVENT_TOPICS
 
-from tools import replay, store
+from tools import documents, replay, store
 from tools.republish import relay_position
 
 SHOWN = 5  # differences shown per table or topic; the count says how many there are
@@ -90,6 +95,9 @@ async def verify(settings: Settings, wait: float = 60) -> Report:
         await _publication(settings, service, messages, report)
     for view in views():
         await _view(settings, view, topics, report)
+    found = await documents.verify(settings)
+    report.drifts += found.drifts
+    report.notes += found.notes
     return report
 
 
