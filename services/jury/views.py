@@ -12,7 +12,7 @@ from shared import catalog_view
 from shared.contracts import candidacy
 from shared.envelope import Envelope
 from shared.migrations import numbered
-from shared.vocabulary import BlockState
+from shared.vocabulary import BlockState, DocumentKind
 
 from services.jury.domain import CandidacyFacts
 
@@ -49,10 +49,24 @@ MIGRATIONS = [
     ALTER TABLE candidacy_candidates ADD COLUMN IF NOT EXISTS account text;
     ALTER TABLE candidacy_candidates ADD COLUMN IF NOT EXISTS erased boolean NOT NULL DEFAULT false;
         """,
+        # 3: the candidacy's papers the jury reads when it is presented (its current Livret 2): ids and kinds only,
+        # their bytes stay with the candidacy service (read there: its POST /queries/document).
+        """
+    CREATE TABLE IF NOT EXISTS candidacy_documents (
+        id text PRIMARY KEY,
+        candidacy_id text NOT NULL,
+        kind text NOT NULL,
+        superseded boolean NOT NULL DEFAULT false
+    );
+    CREATE INDEX IF NOT EXISTS candidacy_documents_by_candidacy ON candidacy_documents (candidacy_id);
+        """,
     ),
 ]
 
 apply_catalog = catalog_view.apply_catalog
+
+# The candidacy's papers a jury reads of it (listed when it is presented).
+JURY_READS = (DocumentKind.LIVRET_2,)
 
 
 async def apply_candidacy(conn: asyncpg.Connection, envelope: Envelope) -> None:
@@ -87,6 +101,11 @@ async def apply_candidacy(conn: asyncpg.Connection, envelope: Envelope) -> None:
         case candidacy.CandidacyPositioned():
             await conn.execute("UPDATE candidacy_candidacies SET blocks = $2, status = $3 WHERE id = $1",
                                fact.candidacy_id, json.dumps(fact.blocks), fact.status)
+        case candidacy.DocumentAttached():
+            await conn.execute("INSERT INTO candidacy_documents (id, candidacy_id, kind) VALUES ($1, $2, $3)"
+                               " ON CONFLICT DO NOTHING", fact.document_id, fact.candidacy_id, fact.kind)
+            if fact.supersedes:
+                await conn.execute("UPDATE candidacy_documents SET superseded = true WHERE id = $1", fact.supersedes)
         case candidacy.CandidacyStep():  # the others: the status the step led to
             await conn.execute("UPDATE candidacy_candidacies SET status = $2 WHERE id = $1", fact.candidacy_id,
                                fact.status)
@@ -94,12 +113,16 @@ async def apply_candidacy(conn: asyncpg.Connection, envelope: Envelope) -> None:
 
 async def candidacy_facts(pool: asyncpg.Pool, candidacy_id: str) -> CandidacyFacts | None:
     row = await pool.fetchrow(
-        "SELECT c.*, coalesce(k.owners, '{}') AS owners FROM candidacy_candidacies c"
-        " LEFT JOIN catalog_certifications k ON k.code = c.certification WHERE c.id = $1", candidacy_id)
+        "SELECT c.*, coalesce(k.owners, '{}') AS owners, coalesce((SELECT jsonb_agg(jsonb_build_object('document_id', d.id, 'kind', d.kind) ORDER BY d.id)"
+        " FROM candidacy_documents d WHERE d.candidacy_id = c.id AND d.kind = ANY($2::text[]) AND NOT d.superseded),"
+        " '[]') AS papers FROM candidacy_candidacies c"
+        " LEFT JOIN catalog_certifications k ON k.code = c.certification WHERE c.id = $1", candidacy_id,
+        list(JURY_READS))
     if row is None:
         return None
     return CandidacyFacts(candidacy_id=row["id"], candidate_id=row["candidate_id"], certification=row["certification"],
                           version=row["version"], blocks=json.loads(row["blocks"]), status=row["status"],
                           evaluator_id=row["evaluator_id"], branches=frozenset(row["owners"]), route=row["route"],
-                          opened_on=row["opened_on"])
+                          opened_on=row["opened_on"],
+                          papers=tuple(json.loads(row["papers"])))
 

@@ -52,7 +52,7 @@ class _BlockEvaluation(Contract):
     modality: Modality
     organisation_id: str
     personal: str  # sealed {"evaluator", "evidence"}; empty when upcast from version 1
-    evidence_documents: list[str]  # document ids; empty when upcast from version 2
+    evidence_documents: list[str] = []  # document ids; empty when upcast from version 2
 
 
 class BlockValidated(_BlockEvaluation):
@@ -109,7 +109,7 @@ class CandidacyPresented(Contract):
     session_id: str
     candidacy_id: str
     blocks: list[str]
-    papers: list[Paper]
+    papers: list[Paper] = []
 
 
 class JuryDecided(Contract):
