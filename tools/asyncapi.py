@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
@@ -17,9 +18,16 @@ PRODUCERS = {catalog.TOPIC: "catalog", candidacy.TOPIC: "candidacy", jury.TOPIC:
 
 def document() -> str:
     broker = KafkaBroker("127.0.0.1:9092")
+    # An event type published on two topics (each service's DocumentAttached) is named after its producer in the
+    # document's schemas, or one would silently replace the other.
+    seen = Counter(contract.event_type for registry in REGISTRIES for contract in registry.contracts)
     for registry in REGISTRIES:
         for contract in registry.contracts:
-            message = create_model(f"{contract.event_type}V{contract.contract_version}", __base__=Envelope, payload=(contract, ...))
+            name, payload = contract.event_type, contract
+            if seen[name] > 1:
+                name = PRODUCERS[registry.topic].capitalize() + name
+                payload = create_model(name, __base__=contract)
+            message = create_model(f"{name}V{contract.contract_version}", __base__=Envelope, payload=(payload, ...))
             broker.publisher(
                 registry.topic,
                 title=f"{registry.topic}:{contract.event_type}",
