@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from io import BytesIO
 from typing import Literal, Sequence
 
-from pyhanko.keys import load_cert_from_pemder, load_certs_from_pemder_data, load_private_key_from_pemder_data
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from pyhanko.keys import load_certs_from_pemder_data, load_private_key_from_pemder_data
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
@@ -37,14 +39,36 @@ State = Literal["valid", "untrusted", "tampered", "modified", "unsigned", "unrea
 FIELD = "Seal"
 
 
+class _LoadedSigner(signers.SimpleSigner):
+    """pyHanko's SimpleSigner parses its private key again at every signature: for RSA that includes
+    cryptography's key consistency check, about 100 ms a time. This one keeps the parsed key."""
+
+    def __init__(self, key, **kwargs):
+        super().__init__(**kwargs)
+        self._key = key
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
+        try:
+            name = mechanism.signature_algo
+        except ValueError:
+            name = mechanism["algorithm"].native
+        digest = {"sha256": hashes.SHA256(), "sha384": hashes.SHA384(), "sha512": hashes.SHA512()}.get(digest_algorithm)
+        if name == "ecdsa" and isinstance(self._key, ec.EllipticCurvePrivateKey) and digest:
+            return self._key.sign(data, ec.ECDSA(digest))
+        if name == "rsassa_pkcs1v15" and isinstance(self._key, rsa.RSAPrivateKey) and digest:
+            return self._key.sign(data, padding.PKCS1v15(), digest)
+        return super().sign_raw(data, digest_algorithm)
+
+
 def signer(key_pem: bytes, cert_pem: bytes, chain_pem: Sequence[bytes] = ()) -> signers.SimpleSigner:
     """A pyHanko signer from the seal's PEM key and certificate (and the chain above it, embedded)."""
     certs = load_certs_from_pemder_data(cert_pem)
     cert = next(iter(certs))
     registry = SimpleCertificateStore.from_certs(
         [c for pem in chain_pem for c in load_certs_from_pemder_data(pem)])
-    return signers.SimpleSigner(signing_cert=cert, signing_key=load_private_key_from_pemder_data(key_pem, None),
-                                cert_registry=registry)
+    return _LoadedSigner(serialization.load_pem_private_key(key_pem, password=None), signing_cert=cert,
+                         signing_key=load_private_key_from_pemder_data(key_pem, None), cert_registry=registry)
 
 
 def _meta(reason: str, location: str, name: str | None) -> signers.PdfSignatureMetadata:

@@ -135,3 +135,9 @@ def test_a_missing_font_names_the_package_that_brings_it():
     default["fonts"]["sans"][""] = "NoSuchFont.ttf"
     with pytest.raises(FileNotFoundError, match="NoSuchFont.ttf"):
         pdf.render(document(), pdf.Template.from_json(json.dumps(default)))
+
+
+def test_documents_rendered_one_after_the_other_share_no_font_subset():
+    for given, family in (("Kévin", "Wxyzqj"), ("Zoë", "Ørsted"), ("Ана", "Петрова"), ("Q", "K")):
+        body = pdf.render(document(given_names=given, family_name=family))
+        assert body.startswith(b"%PDF")
