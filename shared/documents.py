@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from shared.errors import CommandRefused, InvalidInput, NotFound, PayloadTooLarge
+from shared.errors import CommandRefused, Conflict, InvalidInput, NotFound, PayloadTooLarge
 from shared.vocabulary import DocumentKind
 
 if TYPE_CHECKING:
@@ -164,6 +164,27 @@ def purge_day(kind: DocumentKind, attached_on: date) -> date:
         return attached_on.replace(year=attached_on.year + years)
     except ValueError:  # 29 February
         return attached_on.replace(year=attached_on.year + years, day=28)
+
+
+class DocumentNotDue(Conflict):
+    """The document's keeping period has not ended on the day given."""
+
+
+def check_purge(found: dict | None, document_id: str, kept_until: date, today: date,
+                attached_on: date | None) -> None:
+    """A document (as its aggregate keeps it) may be purged on `kept_until`: its keeping period ended on or before
+    that day (purge_day of its kind and the day it was attached), a day that has come (never after `today`)."""
+    if found is None or attached_on is None:
+        raise UnknownDocument("no such document", document_id=document_id)
+    if found.get("purged"):
+        raise Conflict("the document is already purged", document_id=document_id)
+    if kept_until > today:
+        raise InvalidInput("a keeping period is ended on a day that has come: kept_until is after today",
+                           kept_until=kept_until.isoformat(), today=today.isoformat())
+    due = purge_day(found["kind"], attached_on)
+    if due > kept_until:
+        raise DocumentNotDue(f"the keeping period of this {found['kind']} ends on {due.isoformat()}",
+                             document_id=document_id, purge_day=due.isoformat(), kept_until=kept_until.isoformat())
 
 
 # --- the bytes, sealed ---

@@ -8,14 +8,15 @@ import json
 
 import httpx
 
-from tests.harness import System
+from tests.harness import System, eventually
 
 # A small, valid PDF (what a scanned Livret is, to the checks: its first bytes).
 PDF = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >>"
        b" endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
 
-SELECTION = ("__typename ... on DocumentAttached { document { id kind version sha256 size mediaType downloadUrl"
-             " supersedes } } ... on Error { code message details }")
+# The result of an attachment: its success type's document, or the typed error.
+SELECTION = ("__typename ... on {success} {{ document {{ id kind version sha256 size mediaType downloadUrl"
+             " supersedes }} }} ... on Error {{ code message details }}")
 
 # The mutation of each kind of paper, and the name of its input.
 MUTATIONS = {"LIVRET_1": ("attachVaePaper", "AttachVaePaperInput"),
@@ -30,11 +31,12 @@ def paper(text: str) -> bytes:
 
 
 async def upload(system: System, mutation: str, input_type: str, data: dict, content: bytes, key: str,
-                 token: str | None = "default", sha256: str | None = None, filename: str = "livret.pdf") -> dict:
+                 token: str | None = "default", sha256: str | None = None, filename: str = "livret.pdf",
+                 success: str = "DocumentAttached") -> dict:
     """The mutation's result, its file sent as the multipart request's part mapped to `input.content`."""
     token = await system.token() if token == "default" else token
     query = (f"mutation($input: {input_type}!, $key: String!) {{ {mutation}(input: $input, idempotencyKey: $key)"
-             f" {{ {SELECTION} }} }}")
+             f" {{ {SELECTION.format(success=success)} }} }}")
     variables = {"input": {**data, "filename": filename, "sha256": sha256 or hashlib.sha256(content).hexdigest(),
                            "content": None}, "key": key}
     files = {"operations": (None, json.dumps({"query": query, "variables": variables})),
@@ -63,3 +65,19 @@ async def download(system: System, url: str, token: str | None = "default") -> h
     headers = {"authorization": f"Bearer {token}"} if token else {}
     async with httpx.AsyncClient(timeout=120) as http:
         return await http.get(f"{system['gateway'].url}{url}", headers=headers)
+
+
+async def attach_evidence(system: System, candidacy_id: str, block: str, key: str, token: str | None = "default",
+                          content: bytes | None = None) -> str:
+    """An evaluation's evidence for one block (an observation report), attached once the jury service knows the
+    candidacy (it learns it through Kafka); the document's id, for the evaluation to name."""
+    data = {"candidacyId": candidacy_id, "block": block}
+
+    async def attempt():
+        result = await upload(system, "attachEvaluationEvidence", "AttachEvaluationEvidenceInput", data,
+                              content or paper(f"évaluation {key}"), key, token, filename="grille.pdf")
+        return None if result.get("code") == "UnknownCandidacy" else result
+
+    result = await eventually(attempt)
+    assert result["__typename"] == "DocumentAttached", result
+    return result["document"]["id"]

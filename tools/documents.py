@@ -178,9 +178,12 @@ async def _check(label: str, objects: ObjectStore, documents: list[Recorded], fi
 
 # --- cqp documents purge ---
 
-# The command that purges a document, per service: its operation and its body. The jury's has none yet.
+# The command that purges a document, per service: its operation and its body.
 PURGES: dict[str, Callable[[Recorded, date], tuple[str, dict]]] = {
     "candidacy": lambda d, kept_until: ("purge-document", {"candidacy_id": d.aggregate_id, "document_id": d.document_id,
+                                                           "kept_until": kept_until.isoformat()}),
+    "jury": lambda d, kept_until: ("purge-jury-document", {"aggregate_id": d.aggregate_id,
+                                                           "document_id": d.document_id,
                                                            "kept_until": kept_until.isoformat()}),
 }
 

@@ -3,19 +3,15 @@ the facts it is decided on (services/candidacy/facts.py, people.py), and the app
 
 from __future__ import annotations
 
-import anyio
-
 from shared.commands.candidacy import (
-    AttachIdentityDocument, AttachVaePaper, CheckEligibility, ConfirmAccount, CorrectCandidate, DecideAdmissibility, DecideFunding, DeclareExperience,
-    EntrustCandidate, EraseCandidate, FileAdmissibility, OpenCandidacy, Position, RegisterCandidate, RequestFunding,
-    SetPath, SubmitValidationFile, Transfer, Withdraw,
+    AttachIdentityDocument, AttachVaePaper, CheckEligibility, ConfirmAccount, CorrectCandidate, DecideAdmissibility,
+    DecideFunding, DeclareExperience, EntrustCandidate, EraseCandidate, FileAdmissibility, OpenCandidacy, Position,
+    PurgeDocument, RegisterCandidate, RequestFunding, SetPath, SubmitValidationFile, Transfer, Withdraw,
 )
-from shared.commands.candidacy import PurgeDocument
 from shared.http import Endpoint
 
 from services.candidacy.application import CandidacyApplication
 from services.candidacy.documents import Papers
-from services.candidacy.domain import PurgingFacts
 from services.candidacy.facts import Facts
 from services.candidacy.people import People
 
@@ -44,26 +40,7 @@ def commands(app: CandidacyApplication, pool) -> dict[str, Endpoint]:
         Endpoint(AttachIdentityDocument, papers.attaching, app.attach_identity_document, after=papers.after_attaching),
         Endpoint(Transfer, facts.catalog_step, app.transfer),
         Endpoint(Withdraw, facts.step, app.withdraw),
-        Endpoint(PurgeDocument, purging(app, facts), app.purge_document, after=after_purging(app)),
+        Endpoint(PurgeDocument, papers.purging, app.purge_document, after=papers.after_purging),
     ]
     return {endpoint.input.operation: endpoint for endpoint in endpoints}
 
-
-def purging(app: CandidacyApplication, facts: Facts):
-    """A purge's facts: the step's, and the day the document was attached (from its stored event)."""
-    async def read(command: PurgeDocument) -> PurgingFacts:
-        step = await facts.step(command)
-        attached_on = await anyio.to_thread.run_sync(app.attached_on, command.candidacy_id, command.document_id)
-        return PurgingFacts(owners=step.owners, today=step.today, attached_on=attached_on)
-
-    return read
-
-
-def after_purging(app: CandidacyApplication):
-    """A recorded purge deletes the object; a replay of it deletes it again (harmless: S3 deletes a missing key
-    without error), so sending the same purge again finishes one whose deletion failed."""
-    async def after(command: PurgeDocument, facts: PurgingFacts, outcome) -> None:
-        if outcome is not None:
-            await app.documents.discard(outcome.result["object_key"])
-
-    return after

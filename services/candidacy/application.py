@@ -8,9 +8,8 @@ import uuid
 from datetime import date, timezone
 from functools import lru_cache
 
-from shared.commands.candidacy import PurgeDocument
 from shared.commands.candidacy import (
-    AttachIdentityDocument, AttachVaePaper, ReadDocument, CheckEligibility, CloseCandidacy, ConfirmAccount, CorrectCandidate, DecideAdmissibility, DecideFunding,
+    AttachIdentityDocument, AttachVaePaper, PurgeDocument, ReadDocument, CheckEligibility, CloseCandidacy, ConfirmAccount, CorrectCandidate, DecideAdmissibility, DecideFunding,
     DeclareExperience, EntrustCandidate, EraseCandidate, FileAdmissibility, OpenCandidacy, Position,
     RegisterCandidate, RequestFunding, SetPath, SubmitValidationFile, Transfer, Withdraw,
 )
@@ -20,9 +19,8 @@ from shared.eventstore import Changes, ServiceApplication, decision
 from shared.policy import Record, authorize, authorize_any
 
 from services.candidacy.contracts import to_contract
-from services.candidacy.domain import PurgingFacts
 from services.candidacy.domain import (
-    AttachingFacts, ReadingFacts, Candidacy, Candidate, CatalogStepFacts, CorrectionFacts, EntrustingFacts, ErasureFacts, OpeningFacts,
+    AttachingFacts, PurgingFacts, ReadingFacts, Candidacy, Candidate, CatalogStepFacts, CorrectionFacts, EntrustingFacts, ErasureFacts, OpeningFacts,
     PositionFacts, RegistrationFacts, StepFacts, UnknownCandidacy, UnknownCandidate,
 )
 

@@ -64,6 +64,8 @@ def to_contract(e) -> public.Contract | None:
             return public.DocumentAttached(candidacy_id=candidacy_id, document_id=e.document_id, kind=e.kind,
                                            version=e.version, supersedes=e.supersedes, size=e.size,
                                            media_type=e.media_type, sha256=e.sha256)
+        case Candidacy.DocumentPurged():
+            return public.DocumentPurged(candidacy_id=candidacy_id, document_id=e.document_id, kept_until=e.kept_until)
         case Candidacy.DocumentRead():
             return public.DocumentRead(candidacy_id=candidacy_id, document_id=e.document_id)
     return None

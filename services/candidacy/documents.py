@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from shared.commands import Command
-from shared.commands.candidacy import AttachIdentityDocument, AttachVaePaper, ReadDocument
+from shared.commands.candidacy import AttachIdentityDocument, AttachVaePaper, PurgeDocument, ReadDocument
 from shared.context import CommandContext, correlation_id, current_caller, current_command
 from shared.documents import KINDS, DocumentUnreadable
 from shared.errors import CommandRefused, Conflict, InvalidInput
@@ -41,7 +41,7 @@ from shared.vocabulary import DocumentKind
 
 from services.candidacy import catalog_view
 from services.candidacy.application import CandidacyApplication
-from services.candidacy.domain import AttachingFacts, CandidateErased, ReadingFacts
+from services.candidacy.domain import AttachingFacts, CandidateErased, PurgingFacts, ReadingFacts
 from services.candidacy.people import People
 
 CANDIDACY_KINDS = (DocumentKind.LIVRET_1, DocumentKind.LIVRET_1_SUPPORT, DocumentKind.LIVRET_2,
@@ -73,6 +73,19 @@ class Papers:
         presented = await catalog_view.presented_to(self.pool, [command.candidacy_id])
         return ReadingFacts(owners=await catalog_view.owners(self.pool, code), today=date.today(),
                             presented=presented.get(command.candidacy_id, frozenset()))
+
+    async def purging(self, command: PurgeDocument) -> PurgingFacts:
+        """A purge's facts: the step's, and the day the document was attached (its stored event's)."""
+        code = (await anyio.to_thread.run_sync(self.app.reference, command.candidacy_id)).certification
+        attached_on = await anyio.to_thread.run_sync(self.app.attached_on, command.candidacy_id, command.document_id)
+        return PurgingFacts(owners=await catalog_view.owners(self.pool, code), today=date.today(),
+                            attached_on=attached_on)
+
+    async def after_purging(self, command: PurgeDocument, facts: PurgingFacts, outcome: CommandOutcome | None) -> None:
+        """A recorded purge deletes the object; a replay deletes it again (S3 deletes a missing key without error),
+        so sending the same purge again finishes one whose deletion failed."""
+        if outcome is not None:
+            await self.app.documents.discard(outcome.result["object_key"])
 
     async def content(self, result: dict) -> tuple[bytes, str]:
         """The bytes of the document a read was recorded for, and its file's name."""

@@ -15,7 +15,9 @@ from eventsourcing.domain import event
 
 from shared import rules
 from shared.commands.candidacy import OpenCandidacy
-from shared.documents import HELD_ONCE, STEP_PAPERS, DocumentMissing, Stored, UnknownDocument
+from shared.documents import (
+    HELD_ONCE, STEP_PAPERS, DocumentMissing, DocumentNotDue, Stored, UnknownDocument, check_purge,
+)
 from shared.domain import Aggregate
 from shared.errors import CommandRefused, Conflict, Forbidden, InvalidInput, NotFound
 from shared.vocabulary import (
@@ -674,15 +676,7 @@ class Candidacy(Aggregate):
         its facts); answers its object's key. Due when shared.documents.purge_day(kind, the day it was attached)
         is on or before `kept_until`, a day that has come (never after the facts' day)."""
         found = self.document(document_id)
-        if found.get("purged"):
-            raise Conflict("the document is already purged", document_id=document_id)
-        if kept_until > facts.today:
-            raise InvalidInput("a keeping period is ended on a day that has come: kept_until is after today",
-                               kept_until=kept_until.isoformat(), today=facts.today.isoformat())
-        due = purge_day(found["kind"], facts.attached_on)
-        if due > kept_until:
-            raise DocumentNotDue(f"the keeping period of this {found['kind']} ends on {due.isoformat()}",
-                                 document_id=document_id, purge_day=due.isoformat(), kept_until=kept_until.isoformat())
+        check_purge(found, document_id, kept_until, facts.today, facts.attached_on)
         self._document_purged(document_id=document_id, kept_until=kept_until.isoformat())
         return found["object_key"]
 
@@ -697,11 +691,3 @@ class PurgingFacts(StepFacts):
 
     attached_on: date | None  # None: no such document (refused as such, once the caller is authorized)
 
-
-class DocumentNotDue(CommandRefused):
-    """The document's keeping period has not ended on the day given."""
-
-    status = 409
-
-
-from shared.documents import purge_day  # noqa: E402 (the purge's rule, beside the kinds')

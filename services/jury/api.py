@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from shared.commands.jury import (
     AppointMember, AttachEvaluationEvidence, AttachJuryPaper, CorrectDecision, Decide, DeclareHolders, Present,
-    RecordDeclarationOutcome, RecordEvaluation, ScheduleSession,
+    PurgeJuryDocument, RecordDeclarationOutcome, RecordEvaluation, ScheduleSession,
 )
 from shared.http import Endpoint
 
@@ -26,6 +26,7 @@ def commands(app: JuryApplication, pool) -> dict[str, Endpoint]:
         Endpoint(AttachEvaluationEvidence, papers.attaching, app.attach_evaluation_evidence,
                  after=papers.after_attaching),
         Endpoint(AttachJuryPaper, papers.attaching, app.attach_jury_paper, after=papers.after_attaching),
+        Endpoint(PurgeJuryDocument, papers.purging, app.purge_jury_document, after=papers.after_purging),
         Endpoint(ScheduleSession, facts.session, app.schedule_session),
         Endpoint(AppointMember, members.appointment, app.appoint_member, after=members.after_appointment),
         Endpoint(Present, facts.candidacy, app.present),

@@ -4,12 +4,14 @@ services/jury/facts.py and members.py): get the aggregates, authorize on them, c
 from __future__ import annotations
 
 import dataclasses
+import uuid
+from datetime import date, timezone
 
 from eventsourcing.application import AggregateNotFoundError
 
 from shared.commands.jury import (
     AppointMember, AttachEvaluationEvidence, AttachJuryPaper, CorrectDecision, Decide, DeclareHolders, Present,
-    ReadJuryDocument, RecordDeclarationOutcome, RecordEvaluation, ScheduleSession,
+    PurgeJuryDocument, ReadJuryDocument, RecordDeclarationOutcome, RecordEvaluation, ScheduleSession,
 )
 from shared.context import current_command
 from shared.documents import KINDS, Documents, UnknownDocument
@@ -19,7 +21,7 @@ from shared.policy import Record, authorize
 from services.jury.contracts import to_contract
 from services.jury.domain import (
     AppointmentFacts, AttachingFacts, CandidacyFacts, Certificate, CorrectionFacts, DecisionFacts, Dossier,
-    EvaluationFacts, Holding, JurySession, OwnerFacts, ReadingFacts, Ruling, UnknownCandidacy, UnknownCertificate,
+    EvaluationFacts, Holding, JurySession, OwnerFacts, PurgingFacts, ReadingFacts, Ruling, UnknownCandidacy, UnknownCertificate,
     UnknownSession,
 )
 
@@ -110,6 +112,24 @@ class JuryApplication(ServiceApplication):
         return [aggregate], {"id": str(aggregate.id), "document_id": command.document_id, "person_id": person_id,
                              "object_key": document["object_key"], "media_type": document["media_type"],
                              "sha256": document["sha256"], "personal": document["personal"]}
+
+    @decision
+    def purge_jury_document(self, command: PurgeJuryDocument, facts: PurgingFacts) -> Changes:
+        authorize(command.operation, Record())
+        holder = self.find(command.aggregate_id, Dossier | JurySession,
+                           UnknownDocument("no such document", document_id=command.document_id))
+        object_key = holder.purge_document(command.document_id, command.kept_until, facts)
+        return [holder], {"id": str(holder.id), "document_id": command.document_id, "object_key": object_key}
+
+    def attached_on(self, aggregate_id: str, document_id: str) -> date | None:
+        """The day the document's DocumentAttached was recorded (its timestamp, UTC); None for no such document."""
+        try:
+            stored = list(self.events.get(uuid.UUID(aggregate_id)))
+        except ValueError:
+            return None
+        return next((e.timestamp.astimezone(timezone.utc).date() for e in stored
+                     if isinstance(e, (Dossier.DocumentAttached, JurySession.DocumentAttached))
+                     and e.document_id == document_id), None)
 
     @decision
     def schedule_session(self, command: ScheduleSession, facts: OwnerFacts) -> Changes:

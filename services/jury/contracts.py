@@ -37,6 +37,12 @@ def to_contract(e) -> public.Contract | None:
             return public.DocumentAttached(document_id=e.document_id, kind=e.kind, candidacy_id=None, block=None,
                                            session_id=aggregate_id, version=e.version, supersedes=e.supersedes,
                                            size=e.size, media_type=e.media_type, sha256=e.sha256)
+        case Dossier.DocumentPurged():
+            return public.DocumentPurged(document_id=e.document_id, candidacy_id=e.candidacy_id, session_id=None,
+                                         kept_until=e.kept_until)
+        case JurySession.DocumentPurged():
+            return public.DocumentPurged(document_id=e.document_id, candidacy_id=None, session_id=aggregate_id,
+                                         kept_until=e.kept_until)
         case Dossier.DocumentRead():
             return public.DocumentRead(document_id=e.document_id, candidacy_id=e.candidacy_id, session_id=None)
         case JurySession.DocumentRead():

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import date
 from urllib.parse import quote
 
 import anyio
@@ -31,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from shared.commands import Command
-from shared.commands.jury import AttachEvaluationEvidence, AttachJuryPaper, ReadJuryDocument
+from shared.commands.jury import AttachEvaluationEvidence, AttachJuryPaper, PurgeJuryDocument, ReadJuryDocument
 from shared.context import CommandContext, correlation_id, current_caller, current_command
 from shared.documents import KINDS, DocumentUnreadable
 from shared.errors import CommandRefused, Conflict, InvalidInput
@@ -47,7 +48,7 @@ from services.jury import views
 from services.jury.application import (
     JuryApplication, candidacy_record, session_person, session_record, unknown_candidacy,
 )
-from services.jury.domain import AttachingFacts, ReadingFacts
+from services.jury.domain import AttachingFacts, PurgingFacts, ReadingFacts
 from services.jury.evaluations import Evaluations
 
 JURY_KINDS = (DocumentKind.EVALUATION_EVIDENCE, DocumentKind.ATTENDANCE_SHEET, DocumentKind.JURY_MINUTES)
@@ -101,6 +102,17 @@ class Papers:
                         employer=row["employer_id"], funders=frozenset(row["funders"]), account=row["account"],
                         presented_to_branches=await self.evaluations._branches(events))
         return ReadingFacts(record=record, candidate_id=row["candidate_id"])
+
+    async def purging(self, command: PurgeJuryDocument) -> PurgingFacts:
+        """A purge's facts: the day, and the day the document was attached (its stored event's)."""
+        attached_on = await anyio.to_thread.run_sync(self.app.attached_on, command.aggregate_id, command.document_id)
+        return PurgingFacts(today=date.today(), attached_on=attached_on)
+
+    async def after_purging(self, command: PurgeJuryDocument, facts: PurgingFacts,
+                            outcome: CommandOutcome | None) -> None:
+        """A recorded purge deletes the object; a replay deletes it again (harmless), finishing a failed deletion."""
+        if outcome is not None:
+            await self.app.documents.discard(outcome.result["object_key"])
 
     async def content(self, result: dict) -> tuple[bytes, str]:
         """The bytes of the document a read was recorded for, and its file's name."""

@@ -13,7 +13,7 @@ from datetime import date
 
 from eventsourcing.domain import event
 
-from shared.documents import HELD_ONCE, DocumentMissing, Stored, UnknownDocument
+from shared.documents import HELD_ONCE, DocumentMissing, Stored, UnknownDocument, check_purge
 from shared.domain import Aggregate
 from shared.errors import CommandRefused, Conflict, InvalidInput, NotFound
 from shared.policy import Record
@@ -219,6 +219,15 @@ class ReadingFacts:
 
 
 @dataclass(frozen=True)
+class PurgingFacts:
+    """Purging a document: the day it is decided on, and the day the document was attached (its stored event's
+    timestamp; None for no such document)."""
+
+    today: date
+    attached_on: date | None
+
+
+@dataclass(frozen=True)
 class OwnerFacts:
     """The branches owning each certification (the catalog's facts): those of a session to schedule, or every
     one, whose admins' rights are checked on a declaration of holders."""
@@ -390,6 +399,16 @@ class Dossier(Aggregate):
     @event("DocumentRead")
     def _document_read(self, candidacy_id: str, document_id: str) -> None:
         pass
+
+    def purge_document(self, document_id: str, kept_until: date, facts: PurgingFacts) -> str:
+        """The end of the evidence's keeping period: answers its object's key (deleted after; the history keeps it)."""
+        check_purge(self.documents.get(document_id), document_id, kept_until, facts.today, facts.attached_on)
+        self._document_purged(candidacy_id=self.candidacy_id, document_id=document_id, kept_until=kept_until.isoformat())
+        return self.documents[document_id]["object_key"]
+
+    @event("DocumentPurged")
+    def _document_purged(self, candidacy_id: str, document_id: str, kept_until: str) -> None:
+        self.documents[document_id]["purged"] = True
 
     def papers(self) -> list[dict]:
         """The current evidence the jury reads, block by block."""
@@ -567,6 +586,16 @@ class JurySession(Aggregate):
     @event("DocumentRead")
     def _document_read(self, document_id: str) -> None:
         pass
+
+    def purge_document(self, document_id: str, kept_until: date, facts: PurgingFacts) -> str:
+        """The end of the paper's keeping period: answers its object's key (deleted after; the history keeps it)."""
+        check_purge(self.documents.get(document_id), document_id, kept_until, facts.today, facts.attached_on)
+        self._document_purged(document_id=document_id, kept_until=kept_until.isoformat())
+        return self.documents[document_id]["object_key"]
+
+    @event("DocumentPurged")
+    def _document_purged(self, document_id: str, kept_until: str) -> None:
+        self.documents[document_id]["purged"] = True
 
     def check_composition(self, present: list[str], quorum: int) -> None:
         unknown = [m for m in present if m not in self.members]

@@ -85,6 +85,19 @@ class ReadJuryDocument(Command):
         return self
 
 
+class PurgeJuryDocument(Command):
+    """The end of a document's keeping period (shared/documents.py: KINDS' keep_years): its object is deleted, the
+    history keeps its facts. Sent by `cqp documents purge`, the platform's operator's."""
+
+    operation = "purge-jury-document"
+    graphql_name = None
+
+    aggregate_id: str = Field(min_length=1, max_length=64, description="The dossier or the session holding it")
+    document_id: str = Id
+    kept_until: date = Field(description="The day the keeping periods are applied on: the document is purged when "
+                                         "its period ended on or before it (never a day to come)")
+
+
 class ScheduleSession(Command):
     operation = "schedule-session"
     graphql_name = "ScheduleJurySessionInput"

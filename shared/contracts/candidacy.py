@@ -197,6 +197,14 @@ class DocumentRead(Contract):
     document_id: str
 
 
+class DocumentPurged(Contract):
+    """The document's keeping period ended (`kept_until`): its object is deleted; its facts stay."""
+
+    candidacy_id: str
+    document_id: str
+    kept_until: date
+
+
 REGISTRY = ContractRegistry(
     TOPIC,
     CandidateRegistered,
@@ -219,4 +227,5 @@ REGISTRY = ContractRegistry(
     CandidacyClosed,
     DocumentAttached,
     DocumentRead,
+    DocumentPurged,
 )

@@ -190,6 +190,15 @@ class DocumentAttached(Contract):
     sha256: str
 
 
+class DocumentPurged(Contract):
+    """The document's keeping period ended (`kept_until`): its object is deleted; its facts stay."""
+
+    document_id: str
+    candidacy_id: str | None
+    session_id: str | None
+    kept_until: date
+
+
 class DocumentRead(Contract):
     """Someone read the document (the envelope says who, for which organisation, when)."""
 
@@ -200,4 +209,5 @@ class DocumentRead(Contract):
 
 REGISTRY = ContractRegistry(TOPIC, BlockValidated, BlockNotValidated, JurySessionScheduled, JuryMemberAppointed,
                             CandidacyPresented, JuryDecided, DecisionCorrected, CertificateIssued, CertificateRevoked,
-                            HolderDeclarationChanged, DocumentAttached, DocumentRead)
+                            HolderDeclarationChanged, DocumentAttached, DocumentRead,
+                            DocumentPurged)

@@ -14,6 +14,7 @@ import pytest_asyncio
 
 from shared.http import idempotency_digest
 from tests.e2e.test_jury_journey import ok, once_known, present
+from tests.documents import attach_evidence
 from tests.harness import System, eventually
 
 TODAY = date.today().isoformat()
@@ -59,9 +60,10 @@ async def journey():
         "evaluatorId": system.centre}, "open", "... on CandidacyChanged { candidacy { id } }")
     system.candidacy = opened["candidacy"]["id"]
     await ok(system, "positionCandidacy", "CandidacyInput", {"candidacyId": system.candidacy}, "p")
+    evidence = await attach_evidence(system, system.candidacy, BLOCK, "evidence", system.evaluator)
     await once_known(system, "recordEvaluation", "RecordEvaluationInput", {
         "candidacyId": system.candidacy, "block": BLOCK, "modality": "PRACTICAL_SITUATION", "evaluator": "J. Dupont",
-        "on": TODAY, "evidence": "preuves/1", "competences": [{"competence": "Conduire", "acquired": True}]},
+        "on": TODAY, "evidence": "preuves/1", "evidenceDocuments": [evidence], "competences": [{"competence": "Conduire", "acquired": True}]},
         "e", token=system.evaluator)
     session = await ok(system, "scheduleJurySession", "ScheduleJurySessionInput", {
         "branch": "UIMM", "certifications": [CODE], "on": TODAY, "place": "Paris", "capacity": 5}, "s",
@@ -104,8 +106,8 @@ async def test_a_candidacys_history_has_its_own_events_and_the_jurys_about_it_in
     found = await history(journey, journey.candidacy)
     assert found["kind"] == "CANDIDACY"
     assert [e["type"] for e in found["entries"]] == [
-        "CandidacyOpened", "CandidacyPositioned", "BlockValidated", "CandidacyPresented", "JuryDecided",
-        "CertificateIssued", "CandidacyClosed"]
+        "CandidacyOpened", "CandidacyPositioned", "DocumentAttached", "BlockValidated", "CandidacyPresented",
+        "JuryDecided", "CertificateIssued", "CandidacyClosed"]
     by_type = {e["type"]: e for e in found["entries"]}
     assert by_type["BlockValidated"]["actor"] == {"userId": "audit-evaluator", "organisationId": journey.centre,
                                                   "role": "evaluator"}
@@ -170,16 +172,18 @@ async def audit_trail(system, token="default", first=50, after=None, organisatio
 
 async def test_the_trail_of_an_organisation_or_a_user_is_what_it_recorded_in_the_period(journey):
     by_centre = await audit_trail(journey, organisation=journey.centre)
-    assert [e["node"]["type"] for e in by_centre["edges"]] == ["BlockValidated"]
+    # The centre's evaluator attached the observation report, then recorded the evaluation naming it.
+    assert [e["node"]["type"] for e in by_centre["edges"]] == ["BlockValidated", "DocumentAttached"]
     by_user = await audit_trail(journey, user="audit-evaluator", order="OLDEST_FIRST")
-    assert [e["node"]["eventId"] for e in by_user["edges"]] == [e["node"]["eventId"] for e in by_centre["edges"]]
+    assert [e["node"]["eventId"] for e in by_user["edges"]] == [e["node"]["eventId"] for e in by_centre["edges"]][::-1]
     by_operator = await audit_trail(journey, user=journey.operator, first=200, order="OLDEST_FIRST")
     types = [e["node"]["type"] for e in by_operator["edges"]]
     assert types[:3] == ["OrganisationRegistered", "CertificationCreated", "ReferentialVersionPublished"]
     assert "BlockValidated" not in types and "BranchCreated" not in types  # before the period
     # An organisation's admin reads its own organisation's trail, and only it.
     admin = await journey.token(organisation=journey.centre, role="branch-admin")
-    assert [e["node"]["type"] for e in (await audit_trail(journey, admin))["edges"]] == ["BlockValidated"]
+    assert [e["node"]["type"] for e in (await audit_trail(journey, admin))["edges"]] == ["BlockValidated",
+                                                                                         "DocumentAttached"]
     evaluator = await audit_trail(journey, journey.evaluator)
     assert evaluator == {"__typename": "Forbidden", "code": "Forbidden"}
 
@@ -252,7 +256,7 @@ async def test_states_as_of_before_during_and_after_the_journey_are_what_the_eve
     assert middle == {"status": "POSITIONED", "blocks": [{"code": BLOCK, "state": "TO_ACQUIRE"}],
                       "evaluations": [{"block": BLOCK, "validated": True}], "decisions": [],
                       "history": [{"type": "CandidacyOpened"}, {"type": "CandidacyPositioned"},
-                                  {"type": "BlockValidated"}]}
+                                  {"type": "DocumentAttached"}, {"type": "BlockValidated"}]}
     assert await at(SESSION, session, journey.middle) == {
         "status": "SCHEDULED", "members": [{"college": "EMPLOYER", "role": "PRESIDENT"},
                                            {"college": "EMPLOYEE", "role": "VICE_PRESIDENT"}],

@@ -10,7 +10,8 @@ import pytest_asyncio
 from shared.objects import ObjectStore
 from tests.documents import MUTATIONS, attach_paper, download, paper, upload
 from tests.e2e.test_erasure import catalog
-from tests.e2e.test_jury_journey import EXPERIENCE, TODAY, mutate, ok, once_known, paritaire_session, present
+from tests.e2e.test_jury_journey import (BLOCKS, EXPERIENCE, TODAY, evaluate, mutate, ok, once_known,
+                                        paritaire_session, present)
 from tests.harness import System, eventually, s3_settings
 
 EXECUTABLE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\0" * 56 + b"This program cannot be run in DOS mode.\r\n"
@@ -28,6 +29,7 @@ async def world():
                      {"name": "Autre centre", "kinds": ["EVALUATION_CENTRE"]}, "o2",
                      "... on OrganisationRegistered { organisation { id } }")
     system.other_centre = other["organisation"]["id"]
+    system.evaluator = await system.token(organisation=system.centre, role="evaluator")
 
     async def candidacy_service_knows_the_accreditation():
         return (await system.sql("SELECT count(*) AS n FROM candidacy.catalog_accreditations"))[0]["n"] == 1
@@ -123,6 +125,9 @@ async def test_the_livret_2_is_read_by_the_jury_of_its_session_and_by_no_other_c
     livret = await attach_paper(world, candidacy_id, "LIVRET_2", "jury-d2", content, token=evaluator)
     await ok(world, "submitValidationFile", "CandidacyInput", {"candidacyId": candidacy_id}, "jury-v")
 
+    for n, block in enumerate(BLOCKS):
+        await evaluate(world, candidacy_id, block, True, f"jury-e{n}")  # each with its observation report
+
     juror = await world.token(organisation="UIMM", role="jury-member", branches=("UIMM",))
     before = await download(world, livret["downloadUrl"], juror)
     assert before.status_code == 404  # not presented yet: to the jury, no such candidacy
@@ -149,6 +154,25 @@ async def test_the_livret_2_is_read_by_the_jury_of_its_session_and_by_no_other_c
     history = (await read(world, candidacy_id, "history { type actor { role organisationId } }"))["history"]
     reads = [h["actor"] for h in history if h["type"] == "DocumentRead"]
     assert reads == [{"role": "jury-member", "organisationId": "UIMM"}]
+
+    # The jury reads the evidence each evaluation named, and the session's own papers.
+    evidence = [d for d in (await read(world, candidacy_id, DOCUMENTS))["documents"]
+                if d["kind"] == "EVALUATION_EVIDENCE"]
+    assert len(evidence) == len(BLOCKS)
+    shown = (await world.graphql("query($id: ID!) { candidacy(id: $id) { documents { id kind downloadUrl } } }",
+                                 {"id": candidacy_id}, token=juror))["candidacy"]["documents"]
+    assert {d["kind"] for d in shown} == {"LIVRET_1", "LIVRET_2", "EVALUATION_EVIDENCE"}
+    report = next(d for d in shown if d["kind"] == "EVALUATION_EVIDENCE")
+    assert (await download(world, report["downloadUrl"], juror)).status_code == 200
+    assert (await download(world, report["downloadUrl"], other_jury)).status_code == 404
+
+    secretary = await world.token(organisation="UIMM", role="jury-secretary", branches=("UIMM",))
+    sheet = await upload(world, "attachJuryPaper", "AttachJuryPaperInput",
+                         {"sessionId": session_id, "kind": "ATTENDANCE_SHEET"}, paper("émargement"), "jury-sheet",
+                         secretary, filename="emargement.pdf", success="JuryPaperAttached")
+    assert sheet["__typename"] == "JuryPaperAttached", sheet
+    assert (await download(world, sheet["document"]["downloadUrl"], juror)).content == paper("émargement")
+    assert (await download(world, sheet["document"]["downloadUrl"], other_jury)).status_code == 404
 
 
 async def test_after_the_persons_erasure_the_stored_object_is_noise_and_the_history_still_replays(world):

@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer
 from shared.http import idempotency_digest
 from tests.e2e.test_jury_journey import (BLOCKS, EXPERIENCE, TODAY, decide, evaluate, mutate, ok, once_known,
                                         paritaire_session, present)
-from tests.documents import attach_paper
+from tests.documents import attach_evidence, attach_paper
 from tests.harness import LOGS, ROOT, System, eventually, kafka_options, read_topic
 
 PERSON = {"givenName": "Quentavia", "familyName": "Zyxborowski", "email": "quentavia.zyx@example.org",
@@ -229,9 +229,10 @@ async def test_an_evaluators_name_and_evidence_are_sealed_like_the_candidates_da
     # And an idempotency key of client text (here the person's name): kept and shown only as its keyed digest.
     key = "Philomène Quarterbrook évaluation B1"
     needles = ["Brunehilde Vasquez-Ohlsson", "dossier-ohlsson-7731", key]
+    evidence = await attach_evidence(system, candidacy_id, BLOCKS[0], "t-evidence", system.evaluator)
     assert (await once_known(system, "recordEvaluation", "RecordEvaluationInput", {
         "candidacyId": candidacy_id, "block": BLOCKS[0], "modality": "PRACTICAL_SITUATION", "evaluator": needles[0],
-        "on": TODAY, "evidence": needles[1], "competences": [{"competence": "Conduire", "acquired": True}]},
+        "on": TODAY, "evidence": needles[1], "evidenceDocuments": [evidence], "competences": [{"competence": "Conduire", "acquired": True}]},
         key, "... on EvaluationRecorded { validated }", token=system.evaluator))["validated"]
     history = await system.graphql("query($c: ID!) { candidacy(id: $c) { history { type causationId } } }",
                                    {"c": candidacy_id})

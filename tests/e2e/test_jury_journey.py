@@ -16,7 +16,7 @@ import httpx
 import pytest_asyncio
 import xmlschema
 
-from tests.documents import attach_paper
+from tests.documents import attach_evidence, attach_paper
 from tests.harness import ROOT, System, eventually, read_topic
 
 # Evaluations are dated neither in the future nor before the candidacy (opened today), and a session
@@ -114,12 +114,15 @@ async def vae_candidacy(system, given_name, key, holder=None):
 
 
 async def evaluate(system, candidacy_id, block, acquired, key, on=TODAY, token=None):
+    """An observed situation, with its observation report attached first (the evaluation names it)."""
+    token = token or system.evaluator
+    evidence = await attach_evidence(system, candidacy_id, block, f"{key}-evidence", token)
     return await once_known(system, "recordEvaluation", "RecordEvaluationInput", {
         "candidacyId": candidacy_id, "block": block, "modality": "PRACTICAL_SITUATION", "evaluator": "J. Dupont",
-        "on": on, "evidence": f"preuves/{key}",
+        "on": on, "evidence": f"preuves/{key}", "evidenceDocuments": [evidence],
         "competences": [{"competence": "Conduire l'installation", "acquired": True},
                         {"competence": "Diagnostiquer un arrêt", "acquired": acquired}]},
-        key, "... on EvaluationRecorded { validated }", token=token or system.evaluator)
+        key, "... on EvaluationRecorded { validated }", token=token)
 
 
 async def paritaire_session(system, on, key):
@@ -255,7 +258,8 @@ async def test_the_published_envelopes_say_what_who_when_why_and_where_from(jour
     for envelope, producer in ((registered, "candidacy"), (validated, "jury"), (decided, "jury")):
         assert set(envelope) == ENVELOPE
         assert envelope["producer"] == producer
-        assert envelope["version"] == {"CandidateRegistered": 3, "BlockValidated": 2}.get(envelope["type"], 1)
+        assert envelope["version"] == {"CandidateRegistered": 3, "BlockValidated": 3, "CandidacyPresented": 2}.get(
+            envelope["type"], 1)
         assert envelope["_key"] == envelope["aggregate_id"]  # keyed by aggregate: per-aggregate order
         assert set(envelope["actor"]) == {"user_id", "organisation_id", "role"}
         assert envelope["correlation_id"] and envelope["causation_id"]

@@ -18,6 +18,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.e2e.test_jury_journey import ok, once_known
+from tests.documents import attach_evidence
 from tests.harness import Process, System, eventually, free_port
 
 TODAY = date.today().isoformat()
@@ -142,9 +143,10 @@ async def test_a_subscriber_receives_the_candidacy_again_each_time_another_clien
         positioned = await subscriber.until("1", lambda d: d["candidacyChanged"]["status"] == "POSITIONED")
         assert positioned["candidacyChanged"]["blocks"] == [{"code": BLOCK, "state": "TO_ACQUIRE"}]
 
+        evidence = await attach_evidence(world, candidacy, BLOCK, "evidence-changes", world.evaluator)
         await once_known(world, "recordEvaluation", "RecordEvaluationInput", {
             "candidacyId": candidacy, "block": BLOCK, "modality": "PRACTICAL_SITUATION", "evaluator": "J. Dupont",
-            "on": TODAY, "evidence": "preuves/1", "competences": [{"competence": "Conduire", "acquired": True}]},
+            "on": TODAY, "evidence": "preuves/1", "evidenceDocuments": [evidence], "competences": [{"competence": "Conduire", "acquired": True}]},
             "e-changes", token=world.evaluator)
         evaluated = await subscriber.until("1", lambda d: d["candidacyChanged"]["evaluations"])
         assert evaluated["candidacyChanged"]["evaluations"] == [{"block": BLOCK, "validated": True}]

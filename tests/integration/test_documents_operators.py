@@ -30,7 +30,8 @@ from tests.documents import paper
 from tests.harness import ROOT, _secrets, eventually, s3_settings
 from tools import store
 
-from services.candidacy.domain import Candidacy, DocumentNotDue, PurgingFacts
+from services.candidacy.domain import Candidacy, PurgingFacts
+from shared.documents import DocumentNotDue
 from shared.context import Actor, CommandContext, acting
 from shared.errors import Conflict, InvalidInput
 

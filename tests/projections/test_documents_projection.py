@@ -26,7 +26,7 @@ async def test_a_candidacys_paper_is_kept_with_its_facts_its_service_and_who_att
         "id": document, "service": "candidacy", "kind": "LIVRET_1", "candidacy_id": candidacy, "block": None,
         "session_id": None, "version": 1, "supersedes": None, "superseded_by": None, "size": 1234,
         "media_type": "application/pdf", "sha256": SHA, "attached_at": at, "attached_by_user": ACTOR["user_id"],
-        "attached_by_organisation": ACTOR["organisation_id"], "attached_by_role": ACTOR["role"]}
+        "attached_by_organisation": ACTOR["organisation_id"], "attached_by_role": ACTOR["role"], "purged_at": None}
 
 
 async def test_a_new_version_supersedes_the_one_it_names_and_both_stay(db):
@@ -36,6 +36,16 @@ async def test_a_new_version_supersedes_the_one_it_names_and_both_stay(db):
     rows = {r["id"]: r for r in await db.fetch("SELECT * FROM documents WHERE candidacy_id = $1", candidacy)}
     assert (rows[first]["version"], rows[first]["superseded_by"]) == (1, second)
     assert (rows[second]["version"], rows[second]["supersedes"], rows[second]["superseded_by"]) == (2, first, None)
+
+
+async def test_a_purged_document_keeps_its_row_marked_with_when_its_bytes_went(db):
+    candidacy, document = uuid.uuid4(), str(uuid.uuid4())
+    at = datetime(2031, 3, 3, 8, 0, tzinfo=UTC)
+    await apply(db, c.TOPIC, envelope(attached(candidacy, document), candidacy),
+                envelope(c.DocumentPurged(candidacy_id=str(candidacy), document_id=document,
+                                          kept_until=datetime(2031, 3, 2).date()), candidacy, at=at))
+    row = await db.fetchrow("SELECT kind, purged_at FROM documents WHERE id = $1", document)
+    assert (row["kind"], row["purged_at"]) == ("LIVRET_1", at)
 
 
 async def test_papers_of_several_kinds_are_rows_of_their_own(db):

@@ -182,3 +182,32 @@ def test_older_contracts_are_upcast_with_no_evidence_and_no_papers():
     assert parsed("BlockValidated", 2, {**evaluation, "personal": "x"}).evidence_documents == []
     assert parsed("BlockValidated", 1, {**evaluation, "evaluator": "a", "evidence": "b"}).evidence_documents == []
     assert parsed("CandidacyPresented", 1, {"session_id": "s", "candidacy_id": "c1", "blocks": ["B1"]}).papers == []
+
+
+def test_a_jury_document_is_purged_only_once_its_keeping_period_has_ended_and_its_facts_stay(app):
+    from datetime import date
+
+    from shared.documents import DocumentNotDue, purge_day
+    from services.jury.domain import PurgingFacts
+
+    evidence = attach_evidence(app, "B1")
+    session_id, _ = session(app)
+    sheet = paper(app, session_id, "ATTENDANCE_SHEET")
+    attached_on, today = date(2020, 3, 1), date(2026, 1, 1)
+    due = purge_day("EVALUATION_EVIDENCE", attached_on)
+    early = PurgingFacts(today=today, attached_on=attached_on)
+    for holder, document in ((str(dossier_id()), evidence), (session_id, sheet)):
+        body = {"aggregate_id": holder, "document_id": document}
+        refused(app, DocumentNotDue, lambda: app.purge_jury_document({**body, "kept_until": date(2024, 1, 1)}, early,
+                                                                     ctx()))
+        refused(app, InvalidInput, lambda: app.purge_jury_document({**body, "kept_until": date(2026, 1, 2)}, early,
+                                                                   ctx()))
+        purged = app.purge_jury_document({**body, "kept_until": due}, early, ctx()).result
+        assert purged["object_key"].split("/")[0] in ("dossiers", "sessions")
+        refused(app, Conflict, lambda: app.purge_jury_document({**body, "kept_until": due}, early, ctx()))
+    assert app.dossier(facts()).current_documents("EVALUATION_EVIDENCE", "B1") == []  # no longer evidence to name
+    kinds = [c.event_type for c in published(app, dossier_id())]
+    assert kinds.count("DocumentAttached") == 1 and kinds[-1] == "DocumentPurged"
+    refused(app, UnknownDocument, lambda: app.purge_jury_document(
+        {"aggregate_id": session_id, "document_id": "nope", "kept_until": due},
+        PurgingFacts(today=today, attached_on=None), ctx()))

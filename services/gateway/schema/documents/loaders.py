@@ -64,8 +64,8 @@ def documents_loaders(context, db=None) -> dict[str, DataLoader]:
 
     # What a step needs is the candidacy's rule: whether the file holds a current paper of the kind, whoever may
     # read it (its kind and version only; the candidacy is in the caller's scope already).
-    current = grouped(db, "SELECT candidacy_id, kind FROM documents WHERE {where} AND superseded_by IS NULL",
-                      "candidacy_id")
+    current = grouped(db, "SELECT candidacy_id, kind FROM documents WHERE {where} AND superseded_by IS NULL"
+                          " AND purged_at IS NULL", "candidacy_id")
 
     return {"documents_of_candidacy": DataLoader(of_candidacies), "documents_of_session": DataLoader(of_sessions),
             "current_kinds": DataLoader(current)}

@@ -35,14 +35,22 @@ MIGRATIONS = numbered(
     CREATE INDEX IF NOT EXISTS documents_candidacy ON documents (candidacy_id);
     CREATE INDEX IF NOT EXISTS documents_session ON documents (session_id);
     """,
+    # The end of its keeping period: its bytes are gone, its facts stay.
+    "ALTER TABLE documents ADD COLUMN IF NOT EXISTS purged_at timestamptz",
 )
 
 
-def projection(service: str, registry, attached: type) -> Handler:
+def projection(service: str, registry, attached: type, purged: type) -> Handler:
     """The handler of a service's topic: its `DocumentAttached` (any contract carrying document_id, kind, version,
-    supersedes, size, media_type, sha256, and some of candidacy_id, block, session_id) kept as a row."""
+    supersedes, size, media_type, sha256, and some of candidacy_id, block, session_id) kept as a row; its
+    `DocumentPurged` marks the row."""
 
     async def project(conn: asyncpg.Connection, envelope: Envelope) -> None:
+        if envelope.type == purged.event_type:
+            fact = registry.parse(envelope)
+            await conn.execute("UPDATE documents SET purged_at = $1 WHERE id = $2", envelope.occurred_at,
+                               fact.document_id)
+            return
         if envelope.type != attached.event_type:
             return
         fact = registry.parse(envelope)
@@ -65,6 +73,7 @@ def projection(service: str, registry, attached: type) -> Handler:
 
 # By producer (the service holding the bytes), each its topic's DocumentAttached: for a past state's replay
 # (asof.py), and per topic for the consumer (readmodels.py).
-BY_PRODUCER = {"candidacy": projection("candidacy", candidacy.REGISTRY, candidacy.DocumentAttached),
-               "jury": projection("jury", jury.REGISTRY, jury.DocumentAttached)}
+BY_PRODUCER = {"candidacy": projection("candidacy", candidacy.REGISTRY, candidacy.DocumentAttached,
+                                        candidacy.DocumentPurged),
+               "jury": projection("jury", jury.REGISTRY, jury.DocumentAttached, jury.DocumentPurged)}
 HANDLERS = {candidacy.TOPIC: BY_PRODUCER["candidacy"], jury.TOPIC: BY_PRODUCER["jury"]}

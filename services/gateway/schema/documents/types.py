@@ -28,10 +28,13 @@ class Document:
     attached_by: Actor
     supersedes: strawberry.ID | None = strawberry.field(description="The document this one replaced")
     superseded_by: strawberry.ID | None = strawberry.field(description="The document that replaced this one")
+    purged_at: datetime | None = strawberry.field(description="When its keeping period ended and its bytes were "
+                                                              "deleted (its facts stay)")
 
-    @strawberry.field(description="The gateway's path of its bytes: GET with the caller's bearer token")
-    def download_url(self) -> str:
-        return f"{DOWNLOAD_PATH}{self.id}"
+    @strawberry.field(description="The gateway's path of its bytes: GET with the caller's bearer token; none once "
+                                  "purged")
+    def download_url(self) -> str | None:
+        return None if self.purged_at else f"{DOWNLOAD_PATH}{self.id}"
 
     @classmethod
     def from_row(cls, row) -> Document:
@@ -41,7 +44,8 @@ class Document:
                    attached_by=Actor(user_id=row["attached_by_user"], organisation_id=row["attached_by_organisation"],
                                      role=row["attached_by_role"]),
                    supersedes=strawberry.ID(row["supersedes"]) if row["supersedes"] else None,
-                   superseded_by=strawberry.ID(row["superseded_by"]) if row["superseded_by"] else None)
+                   superseded_by=strawberry.ID(row["superseded_by"]) if row["superseded_by"] else None,
+                   purged_at=row.get("purged_at"))
 
 
 @strawberry.type(description="A paper a step of the candidacy needs (the step is refused without it, DocumentMissing)")
