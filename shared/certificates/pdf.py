@@ -15,6 +15,11 @@ credential is a PDF/A-3 Associated File (AFRelationship Alternative). It was not
 here (no validator package on PyPI): "PDF/A-3B as fpdf2 enforces it". The seal (seal.py) adds an
 incremental update with a signature field, which PDF/A-3 allows.
 
+Speed: parsing and subsetting the full DejaVu fonts (6,000 glyphs) was 60% of a page's 100 ms; a
+document whose texts stay within European scripts (COVERAGE) is drawn with copies of the fonts cut
+down to them once per process (in a temporary folder removed at exit), about 45 ms a page; any other
+character falls back to the full fonts.
+
 A template is a JSON document (templates/default.json is the default):
 
     {"name": ..., "page": {"format": "A4", "orientation": "L"},

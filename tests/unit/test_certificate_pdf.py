@@ -141,3 +141,21 @@ def test_documents_rendered_one_after_the_other_share_no_font_subset():
     for given, family in (("Kévin", "Wxyzqj"), ("Zoë", "Ørsted"), ("Ана", "Петрова"), ("Q", "K")):
         body = pdf.render(document(given_names=given, family_name=family))
         assert body.startswith(b"%PDF")
+
+
+def test_a_name_beyond_european_scripts_is_drawn_with_the_full_fonts(monkeypatch):
+    from fontTools import ttLib
+
+    assert {ord(c) for c in "Élodie Ørsted Петрова Ξένια Nguyễn"} <= pdf.COVERAGE
+    full_font = pdf.default_template().font_file("DejaVuSans.ttf")
+    armenian = "Անի"  # in DejaVu Sans, outside the reduced fonts
+    assert ord(armenian[0]) in ttLib.TTFont(full_font).getBestCmap()
+    assert ord(armenian[0]) not in ttLib.TTFont(pdf._reduced(full_font)).getBestCmap()
+    reduced = []
+    original = pdf._reduced
+    monkeypatch.setattr(pdf, "_reduced", lambda path: reduced.append(path) or original(path))
+    pdf.render(document())
+    assert reduced
+    reduced.clear()
+    assert pdf.render(document(given_names=armenian)).startswith(b"%PDF")
+    assert reduced == []
