@@ -133,6 +133,12 @@ async def test_the_livret_2_is_read_by_the_jury_of_its_session_and_by_no_other_c
     assert before.status_code == 404  # not presented yet: to the jury, no such candidacy
     session_id, _ = await paritaire_session(world, TODAY, "jury-s")
     await present(world, session_id, candidacy_id, "jury-p")
+    # Presenting listed what the jury reads: each block's observation report, then the Livret 2.
+    shown = await world.graphql("query($id: ID!) { jurySession(id: $id) { presented { papers { documentId kind } } } }",
+                                {"id": session_id})
+    papers = shown["jurySession"]["presented"][0]["papers"]
+    assert [p["kind"] for p in papers] == ["EVALUATION_EVIDENCE"] * len(BLOCKS) + ["LIVRET_2"]
+    assert papers[-1]["documentId"] == livret["id"]
 
     async def the_jury_reads_it():
         answer = await download(world, livret["downloadUrl"], juror)

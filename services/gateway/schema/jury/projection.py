@@ -100,6 +100,8 @@ MIGRATIONS = numbered(
     """
     ALTER TABLE jury_evaluations DROP COLUMN IF EXISTS evaluator, DROP COLUMN IF EXISTS evidence;
     """,
+    # 4: the papers a presentation lists (what the jury reads: the evidence, the Livret 2), as {document_id, kind}.
+    "ALTER TABLE jury_presentations ADD COLUMN IF NOT EXISTS papers jsonb NOT NULL DEFAULT '[]'",
 )
 
 
@@ -125,8 +127,9 @@ async def project(conn: asyncpg.Connection, envelope: Envelope) -> None:
             await conn.execute("UPDATE jury_sessions SET members = members || jsonb_build_object($2::text, $3::jsonb)"
                                " WHERE id = $1::uuid", fact.session_id, fact.member_id, json.dumps(member))
         case jury.CandidacyPresented():
-            await conn.execute("INSERT INTO jury_presentations (session_id, candidacy_id, blocks)"
-                               " VALUES ($1::uuid, $2::uuid, $3)", fact.session_id, fact.candidacy_id, fact.blocks)
+            await conn.execute("INSERT INTO jury_presentations (session_id, candidacy_id, blocks, papers)"
+                               " VALUES ($1::uuid, $2::uuid, $3, $4::jsonb)", fact.session_id, fact.candidacy_id,
+                               fact.blocks, jsonb(fact.papers))
         case jury.JuryDecided():
             await conn.execute(
                 "INSERT INTO jury_decisions (session_id, candidacy_id, candidate_id, certification, decision,"

@@ -15,7 +15,7 @@ from services.gateway.schema.catalog.types import Certification
 from services.gateway.schema.documents.types import Document
 from services.gateway.schema.outputs import graphql_output
 from services.gateway.schema.vocabulary import (  # noqa: F401
-    CertificateKind, College, DeclarationState, Decision, JurySessionStatus, MemberRole, Modality, Route,
+    CertificateKind, College, DeclarationState, Decision, DocumentKind, JurySessionStatus, MemberRole, Modality, Route,
 )
 
 
@@ -94,10 +94,24 @@ class JuryMember:
         return await info.context.member_name(self.session_id, self.id)
 
 
+@strawberry.type(description="A paper the jury reads for a candidacy presented (its bytes: the candidacy's documents)")
+class PresentedPaper:
+    document_id: strawberry.ID
+    kind: DocumentKind
+
+
 @strawberry.type
 class Presentation:
     candidacy_id: strawberry.ID
     blocks: list[str]
+    papers: list[PresentedPaper] = strawberry.field(description="What the jury reads, as listed when presented: the "
+                                                                "current evaluation evidence, then the Livret 2")
+
+
+def _papers(row) -> list[dict]:
+    """A presentation's papers (jsonb, as text; none in rows made before they were listed)."""
+    raw = row.get("papers")
+    return json.loads(raw) if isinstance(raw, str) else list(raw or [])
 
 
 @strawberry.type
@@ -122,7 +136,10 @@ class JurySession:
     async def presented(self, info: Info[Context, None]) -> list[Presentation]:
         rows = self.past["presented"] if self.past is not None else \
             await info.context.loaders.presentations.load(str(self.id))
-        return [Presentation(candidacy_id=strawberry.ID(str(r["candidacy_id"])), blocks=list(r["blocks"])) for r in rows]
+        return [Presentation(candidacy_id=strawberry.ID(str(r["candidacy_id"])), blocks=list(r["blocks"]),
+                             papers=[PresentedPaper(document_id=strawberry.ID(p["document_id"]),
+                                                    kind=DocumentKind(p["kind"]))
+                                     for p in _papers(r)]) for r in rows]
 
     @strawberry.field
     async def decisions(self, info: Info[Context, None]) -> list[JuryDecision]:
