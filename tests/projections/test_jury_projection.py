@@ -72,3 +72,17 @@ async def test_a_certificate_is_declared_then_revoked_with_the_reason(db):
     row = await db.fetchrow("SELECT * FROM certificates WHERE number = $1", number)
     assert (row["declaration_state"], row["declaration_file"], row["revoked_on"], row["revocation_reason"]) == \
         ("SENT", "f1.xml", date(2026, 6, 1), "decision corrected")
+
+
+async def test_a_presentation_keeps_the_papers_it_listed_and_an_older_one_none(db):
+    session, candidacy, older = (str(uuid.uuid4()) for _ in range(3))
+    papers = [j.Paper(document_id="d1", kind="EVALUATION_EVIDENCE"), j.Paper(document_id="d2", kind="LIVRET_2")]
+    await apply(db, TOPIC, envelope(j.CandidacyPresented(session_id=session, candidacy_id=candidacy, blocks=["B1"],
+                                                         papers=papers)),
+                envelope(j.CandidacyPresented, version=1,
+                         payload={"session_id": session, "candidacy_id": older, "blocks": ["B1"]}))
+    rows = {str(r["candidacy_id"]): json.loads(r["papers"])
+            for r in await db.fetch("SELECT candidacy_id, papers FROM jury_presentations WHERE session_id = $1::uuid",
+                                    session)}
+    assert rows == {candidacy: [{"document_id": "d1", "kind": "EVALUATION_EVIDENCE"},
+                                {"document_id": "d2", "kind": "LIVRET_2"}], older: []}
