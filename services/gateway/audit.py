@@ -282,7 +282,17 @@ _SUMMARIES = {
     "CertificateIssued": lambda p: f"{_lower(p['kind']).capitalize()} {p['number']} issued for {p['certification']}",
     "CertificateRevoked": lambda p: f"Certificate {p['number']} revoked on {p['revoked_on']}",
     "HolderDeclarationChanged": lambda p: f"Holder declaration of {p['number']} {_lower(p['state'])}",
+    # documents, in both services (the file's name stays sealed with its person's key)
+    "DocumentAttached": lambda p: (f"{_document(p)} attached, version {p['version']} ({p['media_type']}, {p['size']}"
+                                   " bytes)" + (f", superseding {p['supersedes']}" if p.get("supersedes") else "")),
+    "DocumentRead": lambda p: f"Document {p['document_id']} read",
+    "DocumentPurged": lambda p: f"Document {p['document_id']} purged, its keeping period ended by {p['kept_until']}",
 }
+
+
+def _document(payload: dict) -> str:
+    kind = _lower(payload["kind"]).replace("livret 1 support", "Livret 1 supporting document").replace("livret", "Livret")
+    return kind[0].upper() + kind[1:] + (f" for block {payload['block']}" if payload.get("block") else "")
 
 
 def summary(type_: str, payload: dict) -> str:

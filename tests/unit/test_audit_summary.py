@@ -33,6 +33,14 @@ SEALED = "pd1.c2VhbGVkIGRhdGEgb2YgYSBwZXJzb24"
     ("CertificateIssued", {"number": "RNCP34174-X", "kind": "CERTIFICATE", "certification": "RNCP34174"},
      "Certificate RNCP34174-X issued for RNCP34174"),
     ("FundingDecided", {"granted": False, "granted_amount": None, "reason": "budget"}, "Funding refused"),
+    ("DocumentAttached", {"candidacy_id": "c", "document_id": "d2", "kind": "LIVRET_1", "version": 2,
+                          "supersedes": "d1", "size": 1200, "media_type": "application/pdf", "sha256": "ab" * 32},
+     "Livret 1 attached, version 2 (application/pdf, 1200 bytes), superseding d1"),
+    ("DocumentAttached", {"document_id": "d", "kind": "EVALUATION_EVIDENCE", "candidacy_id": "c", "block": "B2",
+                          "session_id": None, "version": 1, "supersedes": None, "size": 9, "media_type": "image/png",
+                          "sha256": "ab" * 32},
+     "Evaluation evidence for block B2 attached, version 1 (image/png, 9 bytes)"),
+    ("DocumentRead", {"candidacy_id": "c", "document_id": "d"}, "Document d read"),
 ])
 def test_a_summary_says_in_one_line_what_the_event_recorded(type_, payload, line):
     assert summary(type_, payload) == line
