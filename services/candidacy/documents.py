@@ -14,28 +14,20 @@ document): their bytes stored sealed with the candidate's key, their facts recor
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import date
-from urllib.parse import quote
 
 import anyio
 import asyncpg
-from eventsourcing.persistence import IntegrityError
-from pydantic import ValidationError
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 
 from shared.commands import Command
 from shared.commands.candidacy import AttachIdentityDocument, AttachVaePaper, PurgeDocument, ReadDocument
-from shared.context import CommandContext, correlation_id, current_caller, current_command
-from shared.documents import KINDS, DocumentUnreadable
-from shared.errors import CommandRefused, Conflict, InvalidInput
+from shared.document_reads import document_query, opened
+from shared.documents import KINDS
 from shared.eventstore import CommandOutcome
-from shared.http import Endpoint, input_problems
-from shared.identity import TokenVerifier, bearer_token
-from shared.objects import ObjectMissing
-from shared.personal import KeyDestroyed, seal, unseal
+from shared.http import Endpoint
+from shared.identity import TokenVerifier
+from shared.personal import KeyDestroyed, seal
 from shared.policy import operation
 from shared.vocabulary import DocumentKind
 
@@ -89,19 +81,8 @@ class Papers:
 
     async def content(self, result: dict) -> tuple[bytes, str]:
         """The bytes of the document a read was recorded for, and its file's name."""
-        candidate_id, object_key = result["candidate_id"], result["object_key"]
-        try:
-            key = await self.people.vault.key(candidate_id)
-            data = await self.app.documents.fetch(object_key, candidate_id, key)
-        except KeyDestroyed:
-            raise DocumentUnreadable("the candidate was erased: their documents can never be read again") from None
-        except ObjectMissing:
-            raise DocumentUnreadable("the document's object is missing from the store (`cqp verify` reports it)",
-                                     document_id=result["document_id"]) from None
-        except ValueError:
-            raise DocumentUnreadable("the document's object was altered in the store (`cqp verify` reports it)",
-                                     document_id=result["document_id"]) from None
-        return data, unseal(key, candidate_id, result["personal"])["filename"]
+        candidate_id = result["candidate_id"]
+        return await opened(self.app.documents, lambda: self.people.vault.key(candidate_id), candidate_id, result)
 
 
 # Who may read some document of a candidacy: the kind's own row decides on the record.
@@ -111,31 +92,5 @@ READERS = frozenset().union(*(operation(KINDS[kind].read).roles for kind in CAND
 def queries(app: CandidacyApplication, pool: asyncpg.Pool, verifier: TokenVerifier) -> dict:
     papers = Papers(app, pool, People(app, pool))
     read = Endpoint(ReadDocument, papers.reading, app.read_document)
-
-    async def document(request: Request) -> Response:
-        try:
-            caller = await verifier.verify(bearer_token(request.headers.get("authorization", "")))
-            actor = caller.acting_as(READERS, "read a document")
-            current_caller.set(caller)
-            try:
-                command = ReadDocument.model_validate(json.loads(await request.body()))
-            except ValueError as error:
-                problems = input_problems(error) if isinstance(error, ValidationError) else []
-                raise InvalidInput('the body is {"candidacy_id": ..., "document_id": ...}', problems=problems) from None
-            # Each read is its own fact: a key of its own, never a replay of another's.
-            context = CommandContext.new(actor, f"read.{uuid.uuid4().hex}", request.headers.get("x-correlation-id"))
-            correlation_id.set(context.correlation_id)
-            current_command.set(context)
-            try:
-                outcome = await read.run(command)
-            except IntegrityError:
-                raise Conflict("a concurrent change won; read again") from None
-            data, filename = await papers.content(outcome.result)
-        except CommandRefused as refusal:
-            return JSONResponse(refusal.as_json(), refusal.status)
-        return Response(data, media_type=outcome.result["media_type"], headers={
-            "content-disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
-            "x-content-sha256": outcome.result["sha256"],
-            "cache-control": "no-store", "x-content-type-options": "nosniff"})
-
-    return {"document": document}
+    return {"document": document_query(ReadDocument, read, READERS, verifier, papers.content,
+                                       '{"candidacy_id": ..., "document_id": ...}')}

@@ -16,7 +16,7 @@ from eventsourcing.domain import event
 from shared import rules
 from shared.commands.candidacy import OpenCandidacy
 from shared.documents import (
-    HELD_ONCE, STEP_PAPERS, DocumentMissing, DocumentNotDue, Stored, UnknownDocument, check_purge,
+    HELD_ONCE, STEP_PAPERS, DocumentMissing, Stored, UnknownDocument, check_purge,
 )
 from shared.domain import Aggregate
 from shared.errors import CommandRefused, Conflict, Forbidden, InvalidInput, NotFound

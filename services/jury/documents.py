@@ -19,28 +19,20 @@ their facts recorded on the aggregate (`DocumentAttached`).
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import date
-from urllib.parse import quote
 
 import anyio
 import asyncpg
-from eventsourcing.persistence import IntegrityError
-from pydantic import ValidationError
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 
 from shared.commands import Command
 from shared.commands.jury import AttachEvaluationEvidence, AttachJuryPaper, PurgeJuryDocument, ReadJuryDocument
-from shared.context import CommandContext, correlation_id, current_caller, current_command
-from shared.documents import KINDS, DocumentUnreadable
-from shared.errors import CommandRefused, Conflict, InvalidInput
+from shared.document_reads import document_query, opened
+from shared.documents import KINDS
 from shared.eventstore import CommandOutcome
-from shared.http import Endpoint, input_problems
-from shared.identity import TokenVerifier, bearer_token
-from shared.objects import ObjectMissing
-from shared.personal import KeyDestroyed, new_key, seal, unseal
+from shared.http import Endpoint
+from shared.identity import TokenVerifier
+from shared.personal import KeyDestroyed, new_key, seal
 from shared.policy import Record, authorize, operation
 from shared.vocabulary import DocumentKind
 
@@ -116,21 +108,14 @@ class Papers:
 
     async def content(self, result: dict) -> tuple[bytes, str]:
         """The bytes of the document a read was recorded for, and its file's name."""
-        person_id, object_key = result["person_id"], result["object_key"]
-        try:
+        person_id = result["person_id"]
+
+        async def key() -> bytes:
             if await self.pool.fetchval("SELECT erased FROM candidacy_candidates WHERE id = $1", person_id):
                 raise KeyDestroyed(person_id)
-            key = await self.evaluations.vault.key(person_id)
-            data = await self.app.documents.fetch(object_key, person_id, key)
-        except KeyDestroyed:
-            raise DocumentUnreadable("the candidate was erased: their documents can never be read again") from None
-        except ObjectMissing:
-            raise DocumentUnreadable("the document's object is missing from the store (`cqp verify` reports it)",
-                                     document_id=result["document_id"]) from None
-        except ValueError:
-            raise DocumentUnreadable("the document's object was altered in the store (`cqp verify` reports it)",
-                                     document_id=result["document_id"]) from None
-        return data, unseal(key, person_id, result["personal"])["filename"]
+            return await self.evaluations.vault.key(person_id)
+
+        return await opened(self.app.documents, key, person_id, result)
 
 
 # Who may read some document of the jury's file: the kind's own row decides on the record.
@@ -140,32 +125,6 @@ READERS = frozenset().union(*(operation(KINDS[kind].read).roles for kind in JURY
 def queries(app: JuryApplication, pool: asyncpg.Pool, verifier: TokenVerifier) -> dict:
     papers = Papers(app, pool, Evaluations(app, pool))
     read = Endpoint(ReadJuryDocument, papers.reading, app.read_document)
-
-    async def document(request: Request) -> Response:
-        try:
-            caller = await verifier.verify(bearer_token(request.headers.get("authorization", "")))
-            actor = caller.acting_as(READERS, "read a document")
-            current_caller.set(caller)
-            try:
-                command = ReadJuryDocument.model_validate(json.loads(await request.body()))
-            except ValueError as error:
-                problems = input_problems(error) if isinstance(error, ValidationError) else []
-                raise InvalidInput('the body is {"document_id": ..., "candidacy_id": ...} or {"document_id": ..., '
-                                   '"session_id": ...}', problems=problems) from None
-            # Each read is its own fact: a key of its own, never a replay of another's.
-            context = CommandContext.new(actor, f"read.{uuid.uuid4().hex}", request.headers.get("x-correlation-id"))
-            correlation_id.set(context.correlation_id)
-            current_command.set(context)
-            try:
-                outcome = await read.run(command)
-            except IntegrityError:
-                raise Conflict("a concurrent change won; read again") from None
-            data, filename = await papers.content(outcome.result)
-        except CommandRefused as refusal:
-            return JSONResponse(refusal.as_json(), refusal.status)
-        return Response(data, media_type=outcome.result["media_type"], headers={
-            "content-disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
-            "x-content-sha256": outcome.result["sha256"],
-            "cache-control": "no-store", "x-content-type-options": "nosniff"})
-
-    return {"document": document}
+    return {"document": document_query(ReadJuryDocument, read, READERS, verifier, papers.content,
+                                       '{"document_id": ..., "candidacy_id": ...} or {"document_id": ..., '
+                                       '"session_id": ...}')}
