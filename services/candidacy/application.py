@@ -3,6 +3,7 @@ before by services/candidacy/facts.py): get the aggregate, authorize on it, call
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import uuid
 from datetime import date, timezone
@@ -53,19 +54,24 @@ class CandidacyApplication(ServiceApplication):
         candidacy = self.candidacy(candidacy_id)
         return CandidacyReference(candidacy.candidate_id, candidacy.certification)
 
-    def record(self, candidacy: Candidacy, owners: frozenset[str]) -> Record:
-        """The candidacy as the role table sees it: its certification's branches and its organisations."""
+    def record(self, candidacy: Candidacy, owners: frozenset[str], candidate: Candidate | None = None) -> Record:
+        """The candidacy as the role table sees it: its certification's branches and its organisations (and its
+        candidate's login: `candidate`, when the decision has them already)."""
         return Record(branches=owners, evaluator=candidacy.evaluator_id, trainer=candidacy.trainer_id,
                       employer=candidacy.employer_id,
                       funders=frozenset(f["funder_id"] for f in candidacy.fundings.values() if f["funder_id"]),
-                      account=self.candidate(candidacy.candidate_id).account,
+                      account=(candidate or self.candidate(candidacy.candidate_id)).account,
                       read="candidacy", unknown=unknown_candidacy())
 
-    def in_scope(self, command, facts: StepFacts) -> Candidacy:
-        """The candidacy the command names, once the caller's right over it is checked."""
+    def in_scope(self, command, facts: StepFacts, candidate: Candidate | None = None) -> Candidacy:
+        """The candidacy the command names, once the caller's right over it is checked (`candidate`: its candidate,
+        when the decision changes them too: loaded once)."""
         candidacy = self.candidacy(command.candidacy_id)
-        authorize(command.operation, self.record(candidacy, facts.owners))
+        authorize(command.operation, self.record(candidacy, facts.owners, candidate))
         return candidacy
+
+    def candidate_of(self, candidacy_id: str) -> Candidate:
+        return self.candidate(self.reference(candidacy_id).candidate_id)
 
     @staticmethod
     def person_record(candidate: Candidate) -> Record:
@@ -113,9 +119,16 @@ class CandidacyApplication(ServiceApplication):
         candidate.entrust(command.organisation_id, facts.accredited)
         return [candidate], {"id": str(candidate.id)}
 
+    @staticmethod
+    def as_read(facts: OpeningFacts | CorrectionFacts | ErasureFacts) -> Candidate:
+        """The person as the facts' reader read them to say whom the caller reaches through them: loaded once. A
+        copy, as a decision may run again on the same facts (shared/committer.py); if the person changed since,
+        saving conflicts and nothing is written (Conflict: the command is sent again, on fresh facts)."""
+        return copy.deepcopy(facts.candidate)
+
     @decision
     def correct_candidate(self, command: CorrectCandidate, facts: CorrectionFacts) -> Changes:
-        candidate = self.candidate(command.candidate_id)
+        candidate = self.as_read(facts)
         # The person rule: never a right through a candidacy; a refusal names only whom the caller may read.
         authorize_any(command.operation, [self.person_record(candidate)], seen=list(facts.seen))
         candidate.correct(facts.personal, list(facts.fields))
@@ -123,7 +136,7 @@ class CandidacyApplication(ServiceApplication):
 
     @decision
     def erase_candidate(self, command: EraseCandidate, facts: ErasureFacts) -> Changes:
-        candidate = self.candidate(command.candidate_id)
+        candidate = self.as_read(facts)
         authorize_any(command.operation, [self.person_record(candidate)], seen=list(facts.seen))
         candidate.erase(list(facts.certificates_held))
         return [candidate], {"id": str(candidate.id)}
@@ -132,7 +145,7 @@ class CandidacyApplication(ServiceApplication):
 
     @decision
     def open_candidacy(self, command: OpenCandidacy, facts: OpeningFacts) -> Changes:
-        candidate = self.candidate(command.candidate_id)
+        candidate = self.as_read(facts)
         authorize_any("candidate", list(facts.seen))  # a person the caller may not read is, to them, no person
         authorize(command.operation, Record(branches=facts.owners, evaluator=command.evaluator_id,
                                             trainer=command.trainer_id, account=candidate.account))
@@ -228,8 +241,8 @@ class CandidacyApplication(ServiceApplication):
 
     @decision
     def transfer(self, command: Transfer, facts: CatalogStepFacts) -> Changes:
-        candidacy = self.in_scope(command, facts)
-        candidate = self.candidate(candidacy.candidate_id)
+        candidate = self.candidate_of(command.candidacy_id)
+        candidacy = self.in_scope(command, facts, candidate)
         candidacy.transfer(candidate, facts.certification, command.evaluator_id, command.reason,
                            by=current_command.get().actor.organisation_id)
         return [candidacy, candidate], {"id": str(candidacy.id)}
@@ -237,8 +250,8 @@ class CandidacyApplication(ServiceApplication):
     @decision
     def withdraw(self, command: Withdraw, facts: StepFacts) -> Changes:
         """Ending a candidacy frees the candidate to open another for the same certification."""
-        candidacy = self.in_scope(command, facts)
-        candidate = self.candidate(candidacy.candidate_id)
+        candidate = self.candidate_of(command.candidacy_id)
+        candidacy = self.in_scope(command, facts, candidate)
         candidacy.withdraw(candidate, command.reason)
         return [candidacy, candidate], {"id": str(candidacy.id)}
 

@@ -142,6 +142,7 @@ class OpeningFacts:
     owners: frozenset[str]
     seen: tuple
     today: date
+    candidate: Candidate  # the person as read for `seen`: the decision works on a copy, never loads them again
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,7 @@ class CorrectionFacts:
     personal: str
     fields: tuple[str, ...]
     seen: tuple
+    candidate: Candidate  # the person as read for `seen`: the decision works on a copy, never loads them again
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,7 @@ class ErasureFacts:
 
     certificates_held: tuple[str, ...]
     seen: tuple
+    candidate: Candidate  # the person as read for `seen`: the decision works on a copy, never loads them again
 
 
 def experience_months(periods: list[dict]) -> int:

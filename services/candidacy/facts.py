@@ -51,7 +51,7 @@ class Facts:
         certification = await self.certification(command.certification)
         candidate = await anyio.to_thread.run_sync(self.app.candidate, command.candidate_id)
         return OpeningFacts(certification=certification, owners=await catalog_view.owners(self.pool, command.certification),
-                            seen=tuple(await self.people.records(candidate)), today=date.today())
+                            seen=tuple(await self.people.records(candidate)), today=date.today(), candidate=candidate)
 
     async def entrusting(self, command: EntrustCandidate) -> EntrustingFacts:
         return EntrustingFacts(accredited=await catalog_view.accredited(self.pool, command.organisation_id, date.today()))

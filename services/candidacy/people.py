@@ -79,7 +79,7 @@ class People:
             changes = command.changes()
             fields = tuple(name for name, value in changes.items() if current.get(name) != value)
             personal = seal(key, str(candidate.id), {**current, **changes})
-        return CorrectionFacts(personal, fields, seen=tuple(await self.records(candidate)))
+        return CorrectionFacts(personal, fields, seen=tuple(await self.records(candidate)), candidate=candidate)
 
     async def after_correction(self, command: CorrectCandidate, facts: CorrectionFacts, outcome: CommandOutcome | None) -> None:
         if outcome is not None:
@@ -93,7 +93,7 @@ class People:
         held = await catalog_view.certificates_in_force(self.pool, str(candidate.id), awarded)
         seen = tuple(await self.records(candidate))  # whom the caller may read: a refusal says no more
         await self.vault.begin_erasure(str(candidate.id))
-        return ErasureFacts(tuple(held), seen)
+        return ErasureFacts(tuple(held), seen, candidate)
 
     async def after_erasure(self, command: EraseCandidate, facts: ErasureFacts, outcome: CommandOutcome | None) -> None:
         if outcome is None:

@@ -8,7 +8,7 @@ import hashlib
 import pytest_asyncio
 
 from shared.objects import ObjectStore
-from tests.documents import MUTATIONS, attach_paper, download, paper, upload
+from tests.documents import MUTATIONS, attach_evidence, attach_paper, download, paper, upload
 from tests.e2e.test_erasure import catalog
 from tests.e2e.test_jury_journey import (BLOCKS, EXPERIENCE, TODAY, evaluate, mutate, ok, once_known,
                                         paritaire_session, present)
@@ -168,6 +168,11 @@ async def test_the_livret_2_is_read_by_the_jury_of_its_session_and_by_no_other_c
     shown = (await world.graphql("query($id: ID!) { candidacy(id: $id) { documents { id kind downloadUrl } } }",
                                  {"id": candidacy_id}, token=juror))["candidacy"]["documents"]
     assert {d["kind"] for d in shown} == {"LIVRET_1", "LIVRET_2", "EVALUATION_EVIDENCE"}
+    evaluations = (await world.graphql("query($id: ID!) { candidacy(id: $id) { evaluations { block"
+                                       " evidenceDocuments { id kind block } } } }", {"id": candidacy_id},
+                                       token=juror))["candidacy"]["evaluations"]
+    assert sorted((e["block"], [d["block"] for d in e["evidenceDocuments"]]) for e in evaluations) == \
+        [(block, [block]) for block in BLOCKS]  # each names its block's observation report
     report = next(d for d in shown if d["kind"] == "EVALUATION_EVIDENCE")
     assert (await download(world, report["downloadUrl"], juror)).status_code == 200
     assert (await download(world, report["downloadUrl"], other_jury)).status_code == 404
@@ -189,6 +194,11 @@ async def test_after_the_persons_erasure_the_stored_object_is_noise_and_the_hist
     raw = await world.objects.get(key)
     assert b"Xylofaghiel" not in raw and b"%PDF" not in raw and hashlib.sha256(raw).hexdigest() != document["sha256"]
     assert (await download(world, document["downloadUrl"])).content == content
+    # The jury's evidence about them is sealed with the key the jury service keeps for them: erased with them too.
+    report = paper("Xylofaghiel: grille d'observation")
+    evidence = await attach_evidence(world, candidacy_id, BLOCKS[0], "erase-e", world.evaluator, report)
+    evidence_url = f"/documents/{evidence}"
+    assert (await download(world, evidence_url)).content == report
 
     await ok(world, "withdrawCandidacy", "WithdrawCandidacyInput", {"candidacyId": candidacy_id, "reason": "départ"},
              "erase-w")
@@ -196,7 +206,20 @@ async def test_after_the_persons_erasure_the_stored_object_is_noise_and_the_hist
     gone = await download(world, document["downloadUrl"])
     assert (gone.status_code, gone.json()["error"]["type"]) == (410, "DocumentUnreadable")
     assert b"Xylofaghiel" not in await world.objects.get(key)
+
+    async def evidence_unreadable():  # once the jury service hears of the erasure (Kafka)
+        answer = await download(world, evidence_url)
+        return answer if answer.status_code == 410 else None
+
+    assert (await eventually(evidence_unreadable)).json()["error"]["type"] == "DocumentUnreadable"
+    jury_objects = ObjectStore.from_settings(s3_settings("jury"))
+    jury_objects.prefix = world.prefix
+    async with jury_objects:
+        stored = [await jury_objects.get(k) for k in await jury_objects.keys()]
+    assert stored and not any(b"Xylofaghiel" in raw or b"%PDF" in raw for raw in stored)
     # The attempt is recorded like any read; the history replays whole.
     history = [h["type"] for h in (await read(world, candidacy_id, "history { type }"))["history"]]
-    assert history == ["CandidacyOpened", "DocumentAttached", "DocumentRead", "CandidacyWithdrawn", "DocumentRead"]
-    assert [d["kind"] for d in (await read(world, candidacy_id, DOCUMENTS))["documents"]] == ["LIVRET_1_SUPPORT"]
+    assert [h for h in history if not h.startswith("Document")] == ["CandidacyOpened", "CandidacyWithdrawn"]
+    assert history.count("DocumentAttached") == 2 and history[:2] == ["CandidacyOpened", "DocumentAttached"]
+    assert sorted(d["kind"] for d in (await read(world, candidacy_id, DOCUMENTS))["documents"]) == \
+        ["EVALUATION_EVIDENCE", "LIVRET_1_SUPPORT"]  # their facts stay

@@ -84,7 +84,8 @@ def opened(app, command: dict, certification: CertificationFacts | None = None, 
     """`open_candidacy` on the catalog's facts (those of `facts()` by default) and the person's records."""
     candidate = app.candidate(command["candidate_id"])
     seen = tuple(app.candidate_records(candidate, {}, {}))
-    return app.open_candidacy(command, OpeningFacts(certification or facts(), OWNERS, seen, TODAY), context or ctx())
+    return app.open_candidacy(command, OpeningFacts(certification or facts(), OWNERS, seen, TODAY, candidate),
+                              context or ctx())
 
 
 def open_candidacy(app, **overrides) -> str:

@@ -97,27 +97,27 @@ def registered(app) -> tuple[str, list]:
 
 def test_a_correction_records_the_new_sealed_data_and_the_fields_changed(app):
     person, records = registered(app)
-    app.correct_candidate({"candidate_id": person, "family_name": "C"}, CorrectionFacts("pd1.second", tuple(["family_name"]), tuple(records)), ctx())
+    app.correct_candidate({"candidate_id": person, "family_name": "C"}, CorrectionFacts("pd1.second", tuple(["family_name"]), tuple(records), app.candidate(person)), ctx())
     assert app.candidate(person).personal == "pd1.second"
     with pytest.raises(InvalidInput):
-        app.correct_candidate({"candidate_id": person, "family_name": "C"}, CorrectionFacts("pd1.third", tuple([]), tuple(records)), ctx())
+        app.correct_candidate({"candidate_id": person, "family_name": "C"}, CorrectionFacts("pd1.third", tuple([]), tuple(records), app.candidate(person)), ctx())
 
 
 def test_an_erased_candidate_keeps_no_personal_data_and_cannot_be_corrected(app):
     person, records = registered(app)
-    app.erase_candidate({"candidate_id": person}, ErasureFacts(tuple([]), tuple(records)), ctx())
+    app.erase_candidate({"candidate_id": person}, ErasureFacts(tuple([]), tuple(records), app.candidate(person)), ctx())
     candidate = app.candidate(person)
     assert candidate.erased and candidate.personal is None
     with pytest.raises(CandidateErased):
-        app.correct_candidate({"candidate_id": person, "family_name": "C"}, CorrectionFacts("pd1.x", tuple(["family_name"]), tuple(records)), ctx())
+        app.correct_candidate({"candidate_id": person, "family_name": "C"}, CorrectionFacts("pd1.x", tuple(["family_name"]), tuple(records), app.candidate(person)), ctx())
     with pytest.raises(CandidateErased):
-        app.erase_candidate({"candidate_id": person}, ErasureFacts(tuple([]), tuple(records)), ctx())
+        app.erase_candidate({"candidate_id": person}, ErasureFacts(tuple([]), tuple(records), app.candidate(person)), ctx())
 
 
 def test_the_holder_of_a_certificate_in_force_is_not_erased_for_the_certifier_must_keep_the_record(app):
     person, records = registered(app)
     with pytest.raises(HolderRecordsKept) as refused:
-        app.erase_candidate({"candidate_id": person}, ErasureFacts(tuple(["RNCP1-ABC"]), tuple(records)), ctx())
+        app.erase_candidate({"candidate_id": person}, ErasureFacts(tuple(["RNCP1-ABC"]), tuple(records), app.candidate(person)), ctx())
     assert refused.value.details["certificates"] == ["RNCP1-ABC"]
     assert not app.candidate(person).erased
 
@@ -129,7 +129,7 @@ def test_a_candidate_with_a_candidacy_under_way_is_not_erased(app):
     opened(app, opening(person, route="TRAINING"), facts(), ctx())
     records = app.candidate_records(app.candidate(person), {"RNCP40344": OWNERS}, {})
     with pytest.raises(CandidacyStillOpen):
-        app.erase_candidate({"candidate_id": person}, ErasureFacts(tuple([]), tuple(records)), ctx())
+        app.erase_candidate({"candidate_id": person}, ErasureFacts(tuple([]), tuple(records), app.candidate(person)), ctx())
 
 
 def test_only_a_caller_reaching_the_person_corrects_or_erases_them(app):
@@ -137,10 +137,10 @@ def test_only_a_caller_reaching_the_person_corrects_or_erases_them(app):
     current_caller.set(Caller(user_id="x", organisation_id="OTHER", branches=("LEEM",),
                               roles=frozenset({"branch-admin"})))
     with pytest.raises(UnknownCandidate):  # a person they may not even read: as if there were none
-        app.erase_candidate({"candidate_id": person}, ErasureFacts(tuple([]), tuple(records)), ctx())
+        app.erase_candidate({"candidate_id": person}, ErasureFacts(tuple([]), tuple(records), app.candidate(person)), ctx())
     current_caller.set(Caller(user_id="x", organisation_id="OTHER", roles=frozenset({"candidate"})))
     with pytest.raises(UnknownCandidate):
-        app.correct_candidate({"candidate_id": person, "family_name": "C"}, CorrectionFacts("pd1.x", tuple(["family_name"]), tuple(records)), ctx())
+        app.correct_candidate({"candidate_id": person, "family_name": "C"}, CorrectionFacts("pd1.x", tuple(["family_name"]), tuple(records), app.candidate(person)), ctx())
     assert not app.candidate(person).erased
 
 
@@ -151,3 +151,20 @@ def test_a_commands_fingerprint_is_keyed_where_people_are_so_no_one_confirms_a_g
     assert fingerprint("register-candidate", body, b"k") == fingerprint("register-candidate", body, b"k")
     assert fingerprint("register-candidate", body, b"k") != fingerprint("register-candidate", body)
     assert fingerprint("register-candidate", body, b"k") != fingerprint("register-candidate", body, b"other")
+
+
+def test_a_person_changed_since_their_facts_were_read_is_not_decided_on_stale_data(app):
+    """The decision works on the person as its facts' reader read them (loaded once): changed since, saving
+    conflicts and nothing is written; sent again, the command is decided on fresh facts."""
+    from eventsourcing.persistence import IntegrityError
+
+    person, records = registered(app)
+    stale = app.candidate(person)
+    app.correct_candidate({"candidate_id": person, "family_name": "C"},
+                          CorrectionFacts("pd1.second", ("family_name",), tuple(records), app.candidate(person)), ctx())
+    written = app.recorder.max_notification_id()
+    with pytest.raises(IntegrityError):
+        app.correct_candidate({"candidate_id": person, "family_name": "D"},
+                              CorrectionFacts("pd1.third", ("family_name",), tuple(records), stale), ctx())
+    assert app.recorder.max_notification_id() == written and app.candidate(person).personal == "pd1.second"
+    assert stale.version == 1  # the facts' own copy is untouched: a decision run again starts from it afresh

@@ -102,6 +102,8 @@ MIGRATIONS = numbered(
     """,
     # 4: the papers a presentation lists (what the jury reads: the evidence, the Livret 2), as {document_id, kind}.
     "ALTER TABLE jury_presentations ADD COLUMN IF NOT EXISTS papers jsonb NOT NULL DEFAULT '[]'",
+    # 5: the evidence documents an evaluation names (their facts: the documents read model).
+    "ALTER TABLE jury_evaluations ADD COLUMN IF NOT EXISTS evidence_documents text[] NOT NULL DEFAULT '{}'",
 )
 
 
@@ -112,11 +114,11 @@ async def project(conn: asyncpg.Connection, envelope: Envelope) -> None:
             validated = isinstance(fact, jury.BlockValidated)
             await conn.execute(
                 "INSERT INTO jury_evaluations (event_id, candidacy_id, block, validated, competences, modality,"
-                " organisation_id, evaluated_on, valid_until, recorded_at)"
-                " VALUES ($1, $2::uuid, $3, $4, $5, $6, $7, $8, $9, $10)",
+                " organisation_id, evaluated_on, valid_until, recorded_at, evidence_documents)"
+                " VALUES ($1, $2::uuid, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 envelope.event_id, fact.candidacy_id, fact.block, validated, jsonb(fact.competences), fact.modality,
                 fact.organisation_id, fact.validated_on if validated else fact.evaluated_on,
-                fact.valid_until if validated else None, at)
+                fact.valid_until if validated else None, at, list(fact.evidence_documents))
         case jury.JurySessionScheduled():
             await conn.execute(
                 "INSERT INTO jury_sessions (id, branch, certifications, held_on, place, remote, capacity, status)"

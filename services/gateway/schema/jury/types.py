@@ -33,6 +33,15 @@ class Evaluation:
     valid_until: date | None = strawberry.field(description="None: acquired for life")
     candidacy_id: strawberry.Private[str] = ""
     event_id: strawberry.Private[str] = ""
+    evidence_document_ids: strawberry.Private[tuple[str, ...]] = ()
+
+    @strawberry.field(description="The evidence documents it names (an observed situation names one at least), those "
+                                  "the caller may read")
+    async def evidence_documents(self, info: Info[Context, None]) -> list[Document]:
+        if not self.evidence_document_ids:
+            return []
+        rows = await info.context.loaders.documents_of_candidacy.load(self.candidacy_id)
+        return [Document.from_row(r) for r in rows if r["id"] in self.evidence_document_ids]
 
     @strawberry.field(description="From the jury service, which alone keeps it (sealed per candidate)")
     async def evaluator(self, info: Info[Context, None]) -> str:
@@ -48,7 +57,8 @@ class Evaluation:
                    competences=[CompetenceResult(**c) for c in json.loads(r["competences"])],
                    modality=Modality(r["modality"]), organisation_id=r["organisation_id"],
                    evaluated_on=r["evaluated_on"], valid_until=r["valid_until"],
-                   candidacy_id=str(r["candidacy_id"]), event_id=str(r["event_id"]))
+                   candidacy_id=str(r["candidacy_id"]), event_id=str(r["event_id"]),
+                   evidence_document_ids=tuple(r.get("evidence_documents") or ()))
 
 
 @strawberry.type
