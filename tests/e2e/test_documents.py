@@ -161,6 +161,14 @@ async def test_the_livret_2_is_read_by_the_jury_of_its_session_and_by_no_other_c
     reads = [h["actor"] for h in history if h["type"] == "DocumentRead"]
     assert reads == [{"role": "jury-member", "organisationId": "UIMM"}]
 
+    # The certifier's copy of the holder's identity document is the certifier's: not the jury's to read.
+    certifier = await world.token(organisation="UIMM", role="certifier", branches=("UIMM",))
+    identity = await attach_paper(world, candidacy_id, "IDENTITY_DOCUMENT", "jury-id", paper("pièce d'identité"),
+                                  token=certifier)
+    assert (await download(world, identity["downloadUrl"], certifier)).status_code == 200
+    refused = await download(world, identity["downloadUrl"], juror)
+    assert (refused.status_code, refused.json()["error"]["type"]) == (403, "Forbidden")
+
     # The jury reads the evidence each evaluation named, and the session's own papers.
     evidence = [d for d in (await read(world, candidacy_id, DOCUMENTS))["documents"]
                 if d["kind"] == "EVALUATION_EVIDENCE"]
