@@ -51,12 +51,24 @@ MIGRATIONS = numbered(
     -- The owning branches: what a branch admin's rights over a candidacy or a session are checked on.
     ALTER TABLE catalog_certifications ADD COLUMN IF NOT EXISTS owners text[] NOT NULL DEFAULT '{}';
     """,
+    # 2: what a certificate shows of its certification (its registration's number and level) and of its branch.
+    """
+    ALTER TABLE catalog_certifications ADD COLUMN IF NOT EXISTS registration_number text;
+    ALTER TABLE catalog_certifications ADD COLUMN IF NOT EXISTS level text;
+    CREATE TABLE IF NOT EXISTS catalog_branches (
+        code text PRIMARY KEY,
+        name text NOT NULL
+    );
+    """,
 )
 
 
 async def apply_catalog(conn: asyncpg.Connection, envelope: Envelope) -> None:
     fact, at = catalog.REGISTRY.parse(envelope), envelope.occurred_at
     match fact:
+        case catalog.BranchCreated():
+            await conn.execute("INSERT INTO catalog_branches (code, name) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                               fact.code, fact.name)
         case catalog.CertificationCreated():
             await conn.execute(
                 "INSERT INTO catalog_certifications (code, id, kind, title, owners, updated_at)"
@@ -78,8 +90,9 @@ async def apply_catalog(conn: asyncpg.Connection, envelope: Envelope) -> None:
         case catalog.RegistrationRecorded():
             r = fact.registration
             await conn.execute(
-                "UPDATE catalog_certifications SET registry = $2, end_date = $3, routes = $4, updated_at = $5"
-                " WHERE code = $1", fact.code, r.registry, r.end_date, r.routes, at)
+                "UPDATE catalog_certifications SET registry = $2, end_date = $3, routes = $4, updated_at = $5,"
+                " registration_number = $6, level = $7 WHERE code = $1", fact.code, r.registry, r.end_date, r.routes,
+                at, r.number, r.level)
         case catalog.BlockEquivalencesRecorded():
             await conn.execute(
                 "UPDATE catalog_certifications SET equivalences = $2, updated_at = $3 WHERE code = $1",

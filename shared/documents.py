@@ -65,6 +65,11 @@ KINDS: dict[DocumentKind, KindRule] = {
     DocumentKind.ATTENDANCE_SHEET: KindRule(frozenset({PDF, PNG, JPEG}), 10 * MB, "attach-jury-paper",
                                             "read-jury-paper", 5),
     DocumentKind.JURY_MINUTES: KindRule(frozenset({PDF}), 10 * MB, "attach-jury-paper", "read-jury-paper", 5),
+    # The PDF of a certificate or attestation: made and sealed by the jury service on its issue, attached by no one
+    # by hand (`issue-certificate-document` is the platform's alone, and no endpoint attaches this kind). Kept fifty
+    # years: it is the holder's record of a certification for their working life, not a file kept for controls.
+    DocumentKind.CERTIFICATE_PDF: KindRule(frozenset({PDF}), 5 * MB, "issue-certificate-document",
+                                           "read-certificate-document", 50),
 }
 # The papers each step needs (the aggregates refuse the step without them, DocumentMissing naming each; the
 # gateway shows them as a candidacy's documentRequirements).

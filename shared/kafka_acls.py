@@ -40,7 +40,7 @@ ALLOW = 3  # permission type
 WRITES = {"catalog": catalog.TOPIC, "candidacy": candidacy.TOPIC, "jury": jury.TOPIC}
 READS = {
     "candidacy": (catalog.TOPIC, jury.TOPIC),
-    "jury": (catalog.TOPIC, candidacy.TOPIC),
+    "jury": (catalog.TOPIC, candidacy.TOPIC, jury.TOPIC),  # its own: each certificate issued gets its PDF
     "gateway": (catalog.TOPIC, candidacy.TOPIC, jury.TOPIC),
 }
 

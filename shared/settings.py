@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     catalog_url: str = "http://127.0.0.1:8001"
     candidacy_url: str = "http://127.0.0.1:8002"
     jury_url: str = "http://127.0.0.1:8003"
+    # The platform's public address: certificates' verification links (<public_url>/verify/<number>) and the
+    # issuers' did:web identifiers (did:web:<its host>:branches:<branch>).
+    public_url: str = "https://cqp.localhost"
     # How long a mutation waits for the read models to show its events.
     read_your_writes_timeout: float = 10.0
     # The identity provider: access tokens must come from this issuer (their keys are discovered from

@@ -197,6 +197,7 @@ class DocumentKind(enum.StrEnum):
     EVALUATION_EVIDENCE = "EVALUATION_EVIDENCE"  # a grid, an observation report, a photo of work, for one block
     ATTENDANCE_SHEET = "ATTENDANCE_SHEET"  # a jury session's
     JURY_MINUTES = "JURY_MINUTES"  # a jury session's
+    CERTIFICATE_PDF = "CERTIFICATE_PDF"  # a certificate or block attestation, sealed by its branch (the jury issues it)
 
 
 class AggregateKind(enum.StrEnum):

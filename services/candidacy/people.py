@@ -11,7 +11,7 @@ revealed only here, to callers whose role reaches the person, and destroyed on e
 - `POST /queries/search` `{"text": "..."}` (bearer token of a role that may list candidates): the ids of
   the people having every word, from the blind index, that the caller may list (role table, `candidates`).
 - `POST /queries/holders` `{"numbers": [...]}` (public, as `verifyCertificate` is): the name of the holder
-  of each certificate number, the only field a certificate shows.
+  of each certificate number, the only field a certificate shows (`holders`; `names`: given and family names apart).
 """
 
 from __future__ import annotations
@@ -173,6 +173,11 @@ class People:
         return found
 
     async def holders(self, numbers: list[str]) -> dict[str, str]:
+        return {number: f"{n['given_name']} {n['family_name']}" if n else ERASED
+                for number, n in (await self.holder_names(numbers)).items()}
+
+    async def holder_names(self, numbers: list[str]) -> dict[str, dict | None]:
+        """Each known number's holder's given and family names (as printed on the certificate); None once erased."""
         rows = await self.pool.fetch("SELECT number, candidate_id FROM certificates_held WHERE number = ANY($1::text[])",
                                      numbers)
         revealed = {}
@@ -181,10 +186,10 @@ class People:
             candidate = await self._candidate(row["candidate_id"])
             key = keys.get(row["candidate_id"])
             if candidate.erased or key is None:
-                revealed[row["number"]] = ERASED
+                revealed[row["number"]] = None
             else:
                 fields = unseal(key, row["candidate_id"], candidate.personal)
-                revealed[row["number"]] = f"{fields['given_name']} {fields['family_name']}"
+                revealed[row["number"]] = {"given_name": fields["given_name"], "family_name": fields["family_name"]}
         return revealed
 
 
@@ -226,7 +231,10 @@ def queries(people: People, verifier: TokenVerifier) -> dict:
         return JSONResponse({"ids": list(await people.readable(await people.vault.search(text), "candidates"))})
 
     async def holders(request: Request) -> JSONResponse:
-        return JSONResponse({"holders": await people.holders(await body(request, "numbers"))})
+        names = await people.holder_names(await body(request, "numbers"))
+        # `names`: the same holders' names in parts (what the jury prints on the certificate's PDF).
+        return JSONResponse({"holders": {n: f"{v['given_name']} {v['family_name']}" if v else ERASED
+                                         for n, v in names.items()}, "names": names})
 
     def handled(handler):
         async def endpoint(request: Request) -> JSONResponse:

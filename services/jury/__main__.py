@@ -5,8 +5,9 @@ from shared.contracts.catalog import TOPIC as CATALOG_TOPIC
 from shared.contracts.jury import TOPIC
 from shared import personal
 from shared.service import ServiceDefinition, run
+from shared.settings import Settings
 
-from services.jury import api, documents, evaluations, members, views
+from services.jury import api, certificates, documents, evaluations, issuer, members, views
 from services.jury.application import JuryApplication
 
 DEFINITION = ServiceDefinition(
@@ -16,10 +17,12 @@ DEFINITION = ServiceDefinition(
     commands=api.commands,
     views={CATALOG_TOPIC: views.apply_catalog, CANDIDACY_TOPIC: views.apply_candidacy},
     migrations=views.MIGRATIONS,
-    tables=personal.MIGRATIONS,
+    tables=[*personal.MIGRATIONS, *issuer.MIGRATIONS],
+    subscriptions=certificates.subscriptions,
     queries=lambda app, pool, verifier: {**members.queries(members.Members(app, pool), verifier),
                                          **evaluations.queries(evaluations.Evaluations(app, pool), verifier),
-                                         **documents.queries(app, pool, verifier)},
+                                         **documents.queries(app, pool, verifier),
+                                         **issuer.queries(certificates.Issuing(app, pool, Settings()))},
     personal_data=True,
     documents=True,
 )

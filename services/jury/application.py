@@ -10,8 +10,8 @@ from datetime import date, timezone
 from eventsourcing.application import AggregateNotFoundError
 
 from shared.commands.jury import (
-    AppointMember, AttachEvaluationEvidence, AttachJuryPaper, CorrectDecision, Decide, DeclareHolders, Present,
-    PurgeJuryDocument, ReadJuryDocument, RecordDeclarationOutcome, RecordEvaluation, ScheduleSession,
+    AppointMember, AttachEvaluationEvidence, AttachJuryPaper, CorrectDecision, Decide, DeclareHolders,
+    IssueCertificateDocument, Present, PurgeJuryDocument, ReadJuryDocument, RecordDeclarationOutcome, RecordEvaluation, ScheduleSession,
 )
 from shared.context import current_command
 from shared.documents import KINDS, Documents, UnknownDocument
@@ -20,7 +20,7 @@ from shared.policy import Record, authorize
 
 from services.jury.contracts import to_contract
 from services.jury.domain import (
-    AppointmentFacts, AttachingFacts, CandidacyFacts, Certificate, CorrectionFacts, DecisionFacts, Dossier,
+    AppointmentFacts, AttachingFacts, CandidacyFacts, CertificateDocumentFacts, Certificate, CorrectionFacts, DecisionFacts, Dossier,
     EvaluationFacts, Holding, JurySession, OwnerFacts, PurgingFacts, ReadingFacts, Ruling, UnknownCandidacy, UnknownCertificate,
     UnknownSession,
 )
@@ -130,6 +130,17 @@ class JuryApplication(ServiceApplication):
         return next((e.timestamp.astimezone(timezone.utc).date() for e in stored
                      if isinstance(e, (Dossier.DocumentAttached, JurySession.DocumentAttached))
                      and e.document_id == document_id), None)
+
+    @decision
+    def issue_certificate_document(self, command: IssueCertificateDocument, facts: CertificateDocumentFacts) -> Changes:
+        """On the jury's own CertificateIssued, through its event: no caller, the issue is the authority. The PDF
+        becomes a document of the candidacy's dossier, and the certificate records its SHA-256."""
+        certificate = self.certificate(command.number)
+        certificate.issue_document(facts.document_id, facts.stored.sha256)
+        dossier = self.repository.get(Dossier.create_id(certificate.candidacy_id))
+        dossier.attach_certificate(facts)
+        return [certificate, dossier], {"number": certificate.number, "document_id": facts.document_id,
+                                        "sha256": facts.stored.sha256}
 
     @decision
     def schedule_session(self, command: ScheduleSession, facts: OwnerFacts) -> Changes:

@@ -43,7 +43,8 @@ from services.jury.application import (
 from services.jury.domain import AttachingFacts, PurgingFacts, ReadingFacts
 from services.jury.evaluations import Evaluations
 
-JURY_KINDS = (DocumentKind.EVALUATION_EVIDENCE, DocumentKind.ATTENDANCE_SHEET, DocumentKind.JURY_MINUTES)
+JURY_KINDS = (DocumentKind.EVALUATION_EVIDENCE, DocumentKind.ATTENDANCE_SHEET, DocumentKind.JURY_MINUTES,
+              DocumentKind.CERTIFICATE_PDF)
 
 
 class Papers:

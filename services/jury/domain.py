@@ -122,6 +122,10 @@ class CertificateAlreadyRevoked(CommandRefused):
     pass
 
 
+class CertificateDocumentAlreadyIssued(Conflict):
+    pass
+
+
 class CertificationNotOwnedByBranch(CommandRefused):
     pass
 
@@ -205,6 +209,16 @@ class AttachingFacts:
     stored: Stored
     personal: str
     candidacy: CandidacyFacts | None = None
+
+
+@dataclass(frozen=True)
+class CertificateDocumentFacts:
+    """Issuing a certificate's PDF: the PDF, rendered and sealed by the branch, stored sealed with the candidate's key
+    (services/jury/certificates.py), and its file's name sealed with that key."""
+
+    document_id: str
+    stored: Stored
+    personal: str
 
 
 @dataclass(frozen=True)
@@ -383,8 +397,15 @@ class Dossier(Aggregate):
                                 supersedes=supersedes, **stored(facts))
         return version
 
+    def attach_certificate(self, facts: CertificateDocumentFacts) -> None:
+        """Records the PDF of a certificate or attestation of this candidacy (its bytes already stored sealed): a
+        document of its own line (a correction's new certificate has its own PDF; the old one stays, revoked)."""
+        self._document_attached(candidacy_id=self.candidacy_id, document_id=facts.document_id,
+                                kind=DocumentKind.CERTIFICATE_PDF, block=None, version=1, supersedes=None,
+                                **stored(facts))
+
     @event("DocumentAttached")
-    def _document_attached(self, candidacy_id: str, document_id: str, kind: str, block: str, version: int,
+    def _document_attached(self, candidacy_id: str, document_id: str, kind: str, block: str | None, version: int,
                            supersedes: str | None, object_key: str, size: int, media_type: str, sha256: str,
                            sealed_sha256: str, personal: str) -> None:
         attached(self.documents, document_id, kind, version, supersedes, object_key, size, media_type, sha256,
@@ -738,6 +759,19 @@ class Certificate(Aggregate):
         self.session_id = session_id
         self.revoked: dict | None = None
         self.declaration = {"state": DeclarationState.PENDING, "file": None, "messages": []}
+        self.document: dict | None = None  # its PDF: {"document_id", "sha256"}, once issued
+
+    def issue_document(self, document_id: str, sha256: str) -> None:
+        """Its PDF, issued once: a second one for the same certificate is refused (a redelivered event issues
+        nothing twice)."""
+        if getattr(self, "document", None) is not None:
+            raise CertificateDocumentAlreadyIssued("the certificate's PDF is already issued", number=self.number,
+                                                   document_id=self.document["document_id"])
+        self._document_issued(number=self.number, document_id=document_id, sha256=sha256)
+
+    @event("DocumentIssued")
+    def _document_issued(self, number: str, document_id: str, sha256: str) -> None:
+        self.document = {"document_id": document_id, "sha256": sha256}
 
     def declare(self, file: str) -> None:
         """Written in a declaration file to the Caisse des Dépôts; a passage accepted is never sent again."""

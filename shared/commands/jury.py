@@ -98,6 +98,17 @@ class PurgeJuryDocument(Command):
                                          "its period ended on or before it (never a day to come)")
 
 
+class IssueCertificateDocument(Command):
+    """Not an endpoint: the jury service runs it on its own CertificateIssued (services/jury/certificates.py), keyed
+    by the certificate's number: the PDF of the certificate or attestation, sealed by its branch, attached to the
+    candidacy's dossier."""
+
+    operation = "issue-certificate-document"
+    graphql_name = None
+
+    number: str = Field(min_length=1, max_length=100)
+
+
 class ScheduleSession(Command):
     operation = "schedule-session"
     graphql_name = "ScheduleJurySessionInput"
