@@ -105,3 +105,22 @@ def test_correcting_an_award_into_an_award_again_frees_then_takes_the_holding_wi
     certificate, taken = again.changed
     assert isinstance(certificate, Certificate) and taken is holding
     assert holding.number == certificate.number != first.number
+
+
+def test_a_certificates_pdf_is_issued_once_recorded_with_its_sha256_and_attached_to_the_dossier_as_a_certificate_pdf():
+    from services.jury.domain import CertificateDocumentAlreadyIssued, CertificateDocumentFacts
+    from shared.vocabulary import DocumentKind
+
+    session, dossier, holding = presented()
+    certificate = decided(session, dossier, holding, "FULL_AWARD").changed[0]
+    facts = CertificateDocumentFacts("doc-1", Stored("dossiers/c1/pdf", 900, "application/pdf", "ef" * 32, "01" * 32),
+                                     "pd1.sealed")
+    certificate.issue_document(facts.document_id, facts.stored.sha256)
+    dossier.attach_certificate(facts)
+    assert certificate.document == {"document_id": "doc-1", "sha256": "ef" * 32}
+    assert dossier.documents["doc-1"]["kind"] == DocumentKind.CERTIFICATE_PDF
+    assert dossier.current_documents(DocumentKind.CERTIFICATE_PDF) == ["doc-1"]
+    certificate.collect_events()
+    with pytest.raises(CertificateDocumentAlreadyIssued):
+        certificate.issue_document("doc-2", "aa" * 32)
+    assert certificate.collect_events() == [] and certificate.document["document_id"] == "doc-1"
