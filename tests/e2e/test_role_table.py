@@ -19,7 +19,9 @@ import jwt
 import pytest
 import pytest_asyncio
 
+from shared.documents import KINDS
 from shared.policy import ANYONE, Scope, operations
+from tests.documents import download, paper, upload
 from tests.e2e.test_subscriptions import live
 from tests.harness import System, eventually
 
@@ -29,6 +31,11 @@ TODAY = date.today().isoformat()
 _keys = itertools.count()
 
 COMMANDS = {name: op for name, op in operations().items() if op.service != "gateway"}
+# The rows reading a kind of document: the owning service serves its bytes (GET /documents/<id> on the gateway).
+DOCUMENT_READS = {rule.read for rule in KINDS.values()}
+# The commands carrying a document (a GraphQL multipart upload), each with its mutation's success type.
+UPLOADS = {"attach-vae-paper": "DocumentAttached", "attach-identity-document": "DocumentAttached",
+           "attach-evaluation-evidence": "DocumentAttached", "attach-jury-paper": "JuryPaperAttached"}
 READS = {name: op for name, op in operations().items() if op.service == "gateway" and ANYONE not in op.scopes}
 
 
@@ -92,6 +99,20 @@ async def world():
                          "... on EvaluationRecorded { validated }", token=w.tokens["evaluator"][0])
     await once_known(w, "presentCandidacy", "PresentCandidacyInput",
                      {"sessionId": w.session, "candidacyId": w.candidacy}, "")
+    # One document of each read row, attached while the candidacy is under way: what the read cells download.
+    w.documents = {}
+    for row, (mutation, input_type, data, success) in {
+            "read-vae-paper": ("attachVaePaper", "AttachVaePaperInput",
+                               {"candidacyId": w.candidacy, "kind": "LIVRET_2"}, "DocumentAttached"),
+            "read-identity-document": ("attachIdentityDocument", "AttachIdentityDocumentInput",
+                                       {"candidacyId": w.candidacy}, "DocumentAttached"),
+            "read-evaluation-evidence": ("attachEvaluationEvidence", "AttachEvaluationEvidenceInput",
+                                         {"candidacyId": w.candidacy, "block": BLOCKS_A[0]}, "DocumentAttached"),
+            "read-jury-paper": ("attachJuryPaper", "AttachJuryPaperInput",
+                                {"sessionId": w.session, "kind": "ATTENDANCE_SHEET"}, "JuryPaperAttached")}.items():
+        attached = await upload(w, mutation, input_type, data, paper(row), key(), success=success)
+        assert attached["__typename"] == success, attached
+        w.documents[row] = attached["document"]["id"]
     members = []
     for n, (college, role) in enumerate([("EMPLOYER", "PRESIDENT"), ("EMPLOYEE", "VICE_PRESIDENT")]):
         appointed = await ok(w, "appointJuryMember", "AppointJuryMemberInput",
@@ -421,6 +442,21 @@ async def command_input(w, name: str, registrar: str = "default") -> tuple[str, 
             return "", "", {"file": f"flux-{n}", "numbers": [w.certificate]}
         case "record-declaration-outcome":
             return "", "", {"file": "flux-0", "number": w.certificate, "accepted": True}
+        # Documents: uploads through GraphQL (UPLOADS), purges sent as the CLI does, reads by download (attempt).
+        case "attach-vae-paper":
+            return "attachVaePaper", "AttachVaePaperInput", {**c, "kind": "LIVRET_1_SUPPORT"}
+        case "attach-identity-document":
+            return "attachIdentityDocument", "AttachIdentityDocumentInput", c
+        case "attach-evaluation-evidence":
+            return "attachEvaluationEvidence", "AttachEvaluationEvidenceInput", {**c, "block": BLOCKS_A[0]}
+        case "attach-jury-paper":
+            return "attachJuryPaper", "AttachJuryPaperInput", {"sessionId": w.session, "kind": "JURY_MINUTES"}
+        case "purge-document":  # not due: refused by the rule, after the rights were checked
+            return "", "", {"candidacy_id": w.candidacy, "document_id": w.documents["read-vae-paper"],
+                            "kept_until": TODAY}
+        case "purge-jury-document":
+            return "", "", {"aggregate_id": w.session, "document_id": w.documents["read-jury-paper"],
+                            "kept_until": TODAY}
     raise AssertionError(f"no input for {name}: add one")
 
 
@@ -430,7 +466,7 @@ async def events_in(w, service: str) -> int:
 
 async def attempt(w, name: str, token: str, refused: bool = False, registrar: str = "default") -> str:
     """The outcome's error code, or "ok". `refused`: also check that it wrote nothing."""
-    field, input_type, data = await command_input(w, name, registrar)
+    field, input_type, data = ("", "", {}) if name in DOCUMENT_READS else await command_input(w, name, registrar)
     written = await events_in(w, COMMANDS[name].service)
     outcome = await send(w, name, token, field, input_type, data)
     if refused:
@@ -439,6 +475,12 @@ async def attempt(w, name: str, token: str, refused: bool = False, registrar: st
 
 
 async def send(w, name: str, token: str, field: str, input_type: str, data: dict) -> str:
+    if name in DOCUMENT_READS:  # reading the world's document of that kind: its bytes, or the typed refusal
+        answer = await download(w, f"/documents/{w.documents[name]}", token)
+        return "ok" if answer.status_code == 200 else answer.json()["error"]["type"]
+    if name in UPLOADS:
+        result = await upload(w, field, input_type, data, paper(name), key(), token, success=UPLOADS[name])
+        return result.get("code", "ok")
     if not field:
         answer = await w.command(COMMANDS[name].service, name, data, key(), token=token)
         return "ok" if answer.status_code == 200 else answer.json()["error"]["type"]
@@ -455,7 +497,8 @@ NAMES = {"register-candidate": "candidate", "correct-candidate": "candidate", "e
          "create-branch": "branch", "schedule-session": "branch", "record-evaluation": "candidacy",
          "appoint-member": "jurySession", "present": "jurySession", "decide": "jurySession",
          "correct-decision": "jurySession", "declare-holders": "verifyCertificate",
-         "record-declaration-outcome": "verifyCertificate"}
+         "record-declaration-outcome": "verifyCertificate", "attach-evaluation-evidence": "candidacy",
+         "read-evaluation-evidence": "candidacy", "attach-jury-paper": "jurySession", "read-jury-paper": "jurySession"}
 UNKNOWN = {"candidate": "UnknownCandidate", "candidacy": "UnknownCandidacy", "jurySession": "UnknownSession"}
 
 
@@ -477,7 +520,7 @@ async def test_a_role_does_a_command_within_its_scope_and_is_refused_outside_it(
     assert await attempt(world, name, inside, registrar=inside) not in ("Forbidden", "Unauthenticated")
 
 
-@pytest.mark.parametrize("name", COMMANDS)
+@pytest.mark.parametrize("name", [name for name in COMMANDS if name not in DOCUMENT_READS])
 async def test_an_auditor_reads_but_never_writes(world, name):
     assert await attempt(world, name, world.tokens["auditor"][0], refused=True) == "Forbidden"
 
