@@ -30,7 +30,9 @@ BLOCKS_A = [f"{CERT_A}BC01", f"{CERT_A}BC02"]
 TODAY = date.today().isoformat()
 _keys = itertools.count()
 
-COMMANDS = {name: op for name, op in operations().items() if op.service != "gateway"}
+# The commands of the table, but those a service runs itself on its own events (no endpoint: no caller's cell).
+INTERNAL = {"issue-certificate-document"}
+COMMANDS = {name: op for name, op in operations().items() if op.service != "gateway" and name not in INTERNAL}
 # The rows reading a kind of document: the owning service serves its bytes (GET /documents/<id> on the gateway).
 DOCUMENT_READS = {rule.read for rule in KINDS.values()}
 # The commands carrying a document (a GraphQL multipart upload), each with its mutation's success type.
@@ -123,6 +125,12 @@ async def world():
                                                      "decision": "FULL_AWARD", "presentMembers": members,
                                                      "votesFor": 2}, "... on JurySessionChanged { certificateNumber }")
     w.certificate = awarded["certificateNumber"]
+
+    async def certificate_pdf():  # the jury service makes it on its own CertificateIssued (services/jury/certificates.py)
+        found = await w.graphql("query($id: ID!) { candidacy(id: $id) { documents { id kind } } }", {"id": w.candidacy})
+        return next((d["id"] for d in found["candidacy"]["documents"] if d["kind"] == "CERTIFICATE_PDF"), None)
+
+    w.documents["read-certificate-document"] = await eventually(certificate_pdf, timeout=60)
     # Something the UIMM organisation's admin did itself: its own trail (auditTrail, own-organisation).
     await ok(w, "registerOrganisation", "RegisterOrganisationInput", {"name": "by UIMM", "kinds": ["EMPLOYER"]},
              "", token=w.tokens["branch-admin"][0])
@@ -498,7 +506,8 @@ NAMES = {"register-candidate": "candidate", "correct-candidate": "candidate", "e
          "appoint-member": "jurySession", "present": "jurySession", "decide": "jurySession",
          "correct-decision": "jurySession", "declare-holders": "verifyCertificate",
          "record-declaration-outcome": "verifyCertificate", "attach-evaluation-evidence": "candidacy",
-         "read-evaluation-evidence": "candidacy", "attach-jury-paper": "jurySession", "read-jury-paper": "jurySession"}
+         "read-evaluation-evidence": "candidacy", "attach-jury-paper": "jurySession", "read-jury-paper": "jurySession",
+         "read-certificate-document": "candidacy"}
 UNKNOWN = {"candidate": "UnknownCandidate", "candidacy": "UnknownCandidacy", "jurySession": "UnknownSession"}
 
 
