@@ -58,6 +58,7 @@ class Issuing:
         self.app, self.pool, self.settings = app, pool, settings
         self.evaluations = Evaluations(app, pool)
         self._issuer: Issuer | None = None
+        self._signers: dict = {}  # branch → its seal's signer (shared/certificates/seal.py), made once
 
     @property
     def issuer(self) -> Issuer:
@@ -154,7 +155,10 @@ class Issuing:
             status=vc.StatusEntry(f"{self.issuer.public_url}/branches/{session.branch.lower()}/status/"
                                   f"{index // vc.MIN_BITS + 1}", index % vc.MIN_BITS),
             certificate_number=fact.number)
-        data = await anyio.to_thread.run_sync(made, document, award, signing_key, sealer, root)
+        if session.branch not in self._signers:  # parsing the seal's key is most of a signer's cost: once per branch
+            self._signers[session.branch] = await anyio.to_thread.run_sync(
+                seal.signer, sealer.key_pem, sealer.cert_pem, [root.cert_pem])
+        data = await anyio.to_thread.run_sync(made, document, award, signing_key, self._signers[session.branch])
         stored = await self.app.documents.store(DocumentKind.CERTIFICATE_PDF, data, hashlib.sha256(data).hexdigest(),
                                                 fact.candidate_id, key, f"dossiers/{fact.candidacy_id}")
         return CertificateDocumentFacts(document_id=str(uuid.uuid4()), stored=stored,
@@ -170,13 +174,12 @@ def validity(dossier: Dossier, block: str) -> tuple[dt.date | None, dt.date | No
     return result["on"], result["valid_until"]
 
 
-def made(document: pdf.CertificateDocument, award: vc.Award, key, sealer, root) -> bytes:
+def made(document: pdf.CertificateDocument, award: vc.Award, key, signer) -> bytes:
     """The sealed PDF with its signed credential attached (CPU-bound: run in a worker thread)."""
     token = vc.sign_award(award, key)
     body = pdf.render(document, attachments=[
         pdf.Attachment("credential.jwt", token.encode(), "application/vc+jwt", "Open Badges 3.0 credential")])
-    return seal.seal(body, seal.signer(sealer.key_pem, sealer.cert_pem, [root.cert_pem]),
-                     name=f"{document.branch} seal")
+    return seal.seal(body, signer, name=f"{document.branch} seal")
 
 
 def subscriptions(app: JuryApplication, pool: asyncpg.Pool) -> list[Subscription]:

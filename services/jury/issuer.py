@@ -66,9 +66,16 @@ def did(public_url: str, branch: str) -> str:
 class Issuer:
     def __init__(self, pool: asyncpg.Pool, master: MasterKey, public_url: str):
         self.pool, self.master, self.public_url = pool, master, public_url.rstrip("/")
+        # The current keys, once read: they change only by a rotation, which nothing does yet (it will clear this).
+        self._known: dict[tuple[str, str], tuple[str, bytes, str]] = {}
 
     async def _current(self, branch: str, purpose: str, make) -> tuple[str, bytes, str]:
         """(key id, private bytes, public text) of the branch's current key, made on first use."""
+        if (branch, purpose) not in self._known:
+            self._known[branch, purpose] = await self._made(branch, purpose, make)
+        return self._known[branch, purpose]
+
+    async def _made(self, branch: str, purpose: str, make) -> tuple[str, bytes, str]:
         row = await self._read(branch, purpose)
         if row is None:
             key_id = f"{purpose}-{dt.date.today():%Y%m%d}-{secrets.token_hex(3)}"
