@@ -52,6 +52,15 @@ MIGRATIONS = numbered(
         position bigserial NOT NULL
     );
     """,
+    # One entry per credential: the award's (block '') and each validated block's; a revocation marks them all,
+    # with its day and reason (what the branch's status list credential publishes).
+    """
+    ALTER TABLE credential_status ADD COLUMN block text NOT NULL DEFAULT '',
+        ADD COLUMN revoked_on date, ADD COLUMN reason text;
+    ALTER TABLE credential_status DROP CONSTRAINT credential_status_pkey, ADD PRIMARY KEY (number, block);
+    CREATE UNIQUE INDEX credential_status_position ON credential_status (position);
+    CREATE INDEX credential_status_branch ON credential_status (branch, position);
+    """,
 )
 
 
@@ -120,10 +129,12 @@ class Issuer:
         _, private, _ = await self._current(branch, "credential", make)
         return OKPKey.import_key(json.loads(private))
 
-    async def status_index(self, number: str, branch: str) -> int:
-        await self.pool.execute("INSERT INTO credential_status (number, branch) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                                number, branch)
-        return await self.pool.fetchval("SELECT position FROM credential_status WHERE number = $1", number)
+    async def status_index(self, number: str, branch: str, block: str = "") -> int:
+        """The credential's entry in its branch's status list: the award's (block "") or one block's."""
+        await self.pool.execute("INSERT INTO credential_status (number, branch, block) VALUES ($1, $2, $3)"
+                                " ON CONFLICT DO NOTHING", number, branch, block)
+        return await self.pool.fetchval("SELECT position FROM credential_status WHERE number = $1 AND block = $2",
+                                        number, block)
 
     async def published(self) -> dict:
         """What anyone checks a certificate with: the CA, and each branch's seals and public keys (retired too)."""
