@@ -83,6 +83,21 @@ class Settings(BaseSettings):
     # A malware scanner for uploaded documents: ClamAV's clamd, "host:port" (shared/documents.py Scanner).
     # Empty: documents are checked (type, size, digest) but not scanned.
     clamd_address: str = ""
+    # Mail: any SMTP relay (STARTTLS used when it offers it); development and tests run Mailpit (deploy/smtp/).
+    # The password is never committed; the sender's address names the domain of every Message-ID.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "CQP <ne-pas-repondre@cqp.localhost>"
+    smtp_timeout_seconds: float = 30.0
+    # shared/mail.py's outbox: a failed send is tried again after base·2^(n-1) seconds (at most the cap), and
+    # set aside ('dead') after this many attempts; a claimed message is another sender's again after the lease.
+    mail_retry_base_seconds: float = 30.0
+    mail_retry_max_seconds: float = 3600.0
+    mail_max_attempts: int = 8
+    mail_lease_seconds: float = 120.0
+    mail_poll_seconds: float = 1.0
     # Tests only: the gateway counts the SQL statements and name lookups of each GraphQL request and says so
     # in the answer's `extensions` (the bound on a page's cost is tested with it).
     count_queries: bool = False
