@@ -3,7 +3,8 @@
 scripts/test starts the broker, the database, the identity provider and the object store and passes them in
 CQP_TEST_KAFKA_BOOTSTRAP, CQP_TEST_POSTGRES_DSN (the admin's), CQP_TEST_OIDC_ISSUER and CQP_TEST_S3_ENDPOINT,
 and the files of their generated secrets in CQP_TEST_KAFKA_SECRETS, CQP_TEST_POSTGRES_SECRETS and
-CQP_TEST_S3_SECRETS. Each System gets its
+CQP_TEST_S3_SECRETS; the SMTP server (Mailpit) in CQP_TEST_SMTP_HOST, CQP_TEST_SMTP_PORT, CQP_TEST_SMTP_API (its
+HTTP API, where the tests read what it received) and CQP_TEST_SMTP_SECRETS. Each System gets its
 own database and topic prefix, so tests never meet; each of its processes logs in to both as itself
 (its Kafka user, its PostgreSQL role), while the tests look and set up as the admin. Callers get real
 tokens from Keycloak.
@@ -76,6 +77,18 @@ class Infrastructure:
                        check=True, capture_output=True, timeout=120)
 
     @staticmethod
+    def stop_smtp() -> None:
+        """The SMTP server away (what it received is kept in its folder)."""
+        subprocess.run([ROOT / "deploy/smtp/smtp.sh", "stop", _smtp_folder()], check=True, capture_output=True,
+                       timeout=60)
+
+    @staticmethod
+    def start_smtp() -> None:
+        port, api = os.environ["CQP_TEST_SMTP_PORT"], urlsplit(os.environ["CQP_TEST_SMTP_API"]).port
+        subprocess.run([ROOT / "deploy/smtp/smtp.sh", "start", port, str(api), _smtp_folder()], check=True,
+                       capture_output=True, timeout=120)
+
+    @staticmethod
     def owns_postgres() -> bool:
         return (STATE / "postgres").is_dir()
 
@@ -137,6 +150,34 @@ def s3_settings(process: str) -> Settings:
     secrets = _secrets("CQP_TEST_S3_SECRETS")
     return Settings(s3_endpoint=endpoint, s3_access_key=secrets[f"CQP_S3_ACCESS_KEY_{process.upper()}"],
                     s3_secret_key=secrets[f"CQP_S3_SECRET_KEY_{process.upper()}"], s3_bucket=f"cqp-{process}")
+
+
+def _smtp_folder() -> Path:
+    return Path(_required("CQP_TEST_SMTP_SECRETS")).parent
+
+
+def _required(variable: str) -> str:
+    path = os.environ.get(variable)
+    if not path:
+        raise RuntimeError(f"integration tests need {variable}: run them with scripts/test")
+    return path
+
+
+def smtp_settings(**changes) -> Settings:
+    """Settings sending through the SMTP server scripts/test started, with its login."""
+    secrets = _secrets("CQP_TEST_SMTP_SECRETS")
+    return Settings(**{"smtp_host": os.environ["CQP_TEST_SMTP_HOST"], "smtp_port": int(os.environ["CQP_TEST_SMTP_PORT"]),
+                       "smtp_user": secrets["CQP_SMTP_USER"], "smtp_password": secrets["CQP_SMTP_PASSWORD"],
+                       "smtp_from": "CQP <ne-pas-repondre@cqp.localhost>", **changes})
+
+
+async def mailbox(address: str) -> list[dict]:
+    """What the SMTP server received for that address (its HTTP API), each message whole (parts, headers)."""
+    api = _required("CQP_TEST_SMTP_API").rstrip("/")
+    async with httpx.AsyncClient(timeout=30) as http:
+        found = (await http.get(f"{api}/api/v1/search", params={"query": f'to:"{address}"', "limit": 500})).json()
+        return [(await http.get(f"{api}/api/v1/message/{m['ID']}")).json() for m in found["messages"]
+                if any(to["Address"] == address for to in m["To"])]
 
 
 def kafka_options(user: str | None = "admin", password: str | None = None) -> dict:
