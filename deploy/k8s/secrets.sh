@@ -35,6 +35,7 @@ write keycloak KC_BOOTSTRAP_ADMIN_PASSWORD=KC_ADMIN_PASSWORD CQP_DEMO_PASSWORD=C
 write kafka admin-password=CQP_KAFKA_PASSWORD_ADMIN broker-password=CQP_KAFKA_PASSWORD_BROKER
 write postgres admin-password=CQP_POSTGRES_PASSWORD_ADMIN
 write s3 admin-secret-key=CQP_S3_SECRET_KEY_ADMIN
+write smtp password=CQP_SMTP_PASSWORD
 for process in catalog candidacy jury gateway; do
   keys=(kafka-password="CQP_KAFKA_PASSWORD_${process^^}" postgres-password="CQP_POSTGRES_PASSWORD_${process^^}"
     s3-secret-key="CQP_S3_SECRET_KEY_${process^^}")

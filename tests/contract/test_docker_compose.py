@@ -126,3 +126,14 @@ def test_every_process_reaches_the_object_store_with_its_own_key_and_bucket():
         assert environment["CQP_S3_BUCKET"] == f"cqp-{process}"
         assert s3["environment"][f"CQP_S3_SECRET_KEY_{process.upper()}"] == environment["CQP_S3_SECRET_KEY"]
         assert "s3" in services()[process]["depends_on"]
+
+
+def test_the_smtp_server_is_mailpit_pinned_login_required_keeping_one_message_per_message_id():
+    smtp = services()["smtp"]
+    assert smtp["image"] == "axllent/mailpit:v1.33.1"
+    assert "version=v1.33.1" in (ROOT / "deploy" / "smtp" / "smtp.sh").read_text()  # the same as scripts/dev's
+    assert smtp["environment"]["MP_SMTP_AUTH"] == "cqp:${CQP_SMTP_PASSWORD:?}"
+    assert smtp["environment"]["MP_IGNORE_DUPLICATE_IDS"] == "true"
+    assert "--ignore-duplicate-ids" in (ROOT / "deploy" / "smtp" / "smtp.sh").read_text()
+    assert smtp["ports"] == ["127.0.0.1:8025:8025"]  # the web page, on the host's loopback only
+    assert "CQP_SMTP_PASSWORD=" in (ROOT / "deploy" / "secrets.sh").read_text()

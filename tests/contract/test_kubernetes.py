@@ -399,6 +399,8 @@ def test_nothing_reaches_a_pod_unless_a_policy_lets_it_and_only_the_gateway_reac
         ("keycloak", 8080): processes,
         ("keycloak", 9000): set(),  # its management port: the kubelet's probes only
         ("s3", 9000): processes,
+        ("smtp", 1025): processes,
+        ("smtp", 8025): set(),  # its web page: port-forward only
     }
     assert {target for target, _ in expected} == set(pods(manifests)) - {"database", "topics"}
     for (target, port), allowed in expected.items():
@@ -496,3 +498,12 @@ def test_the_object_store_gives_each_process_its_own_key_and_bucket_from_its_sec
         assert own["CQP_S3_SECRET_KEY"] == ("secret", process, "s3-secret-key")
         assert own["CQP_S3_ACCESS_KEY"] == own["CQP_S3_BUCKET"] == f"cqp-{process}"
     assert statefulset["spec"]["volumeClaimTemplates"][0]["metadata"]["name"] == "data"
+
+
+def test_the_smtp_server_is_the_compose_file_s_mailpit_keeping_one_message_per_message_id(manifests):
+    deployment = find(manifests, "Deployment", "smtp")
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == compose()["smtp"]["image"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["MP_IGNORE_DUPLICATE_IDS"] == "true" and env["MP_SMTP_AUTH"] == "cqp:$(CQP_SMTP_PASSWORD)"
+    assert find(manifests, "ConfigMap", "platform")["data"]["CQP_SMTP_HOST"] == "smtp"
