@@ -245,6 +245,9 @@ class Sender:
     """Sends what is due in the outbox of its pool's schema, for as long as the process lives."""
 
     def __init__(self, pool: asyncpg.Pool, settings: Settings, batch: int = 20):
+        # A lease shorter than a send could let a second sender take a row while the first is still sending it.
+        if settings.mail_lease_seconds <= settings.smtp_timeout_seconds:
+            raise ValueError("CQP_MAIL_LEASE_SECONDS must be longer than CQP_SMTP_TIMEOUT_SECONDS")
         self.pool = pool
         self.settings = settings
         self.batch = batch

@@ -184,7 +184,7 @@ def _sender_process(outbox, log, **extra: str) -> subprocess.Popen:
     env = {**os.environ, "CQP_POSTGRES_DSN": outbox.dsn, "CQP_SMTP_HOST": settings.smtp_host,
            "CQP_SMTP_PORT": str(settings.smtp_port), "CQP_SMTP_USER": settings.smtp_user,
            "CQP_SMTP_PASSWORD": settings.smtp_password, "CQP_SMTP_FROM": settings.smtp_from,
-           "CQP_MAIL_POLL_SECONDS": "0.1", "CQP_MAIL_LEASE_SECONDS": "1", **extra}
+           "CQP_MAIL_POLL_SECONDS": "0.1", "CQP_MAIL_LEASE_SECONDS": "2", "CQP_SMTP_TIMEOUT_SECONDS": "1", **extra}
     return subprocess.Popen([sys.executable, "-m", "shared.mail", "send", "--schema", outbox.schema], cwd=ROOT,
                             env=env, stdout=log, stderr=log)
 

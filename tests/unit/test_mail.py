@@ -161,3 +161,9 @@ def test_the_reason_kept_for_a_failure_never_holds_the_address():
 
 def test_the_outbox_migrations_are_numbered_in_order():
     check_numbering(mail.MIGRATIONS)
+
+
+def test_a_sender_whose_lease_could_end_during_a_send_is_refused():
+    from shared.settings import Settings
+    with pytest.raises(ValueError, match="LEASE"):
+        mail.Sender(None, Settings(mail_lease_seconds=10, smtp_timeout_seconds=30))
