@@ -72,6 +72,20 @@ def jury_sessions(caller: Caller, name: str = "jurySessions") -> Clause:
     return _any(clauses)
 
 
+def published(caller: Caller, name: str, column: str = "session_id") -> Clause:
+    """The rows of a session's results (its decisions, certificates and their PDFs: by their session, `column`) the
+    caller may see under the operation `name`: a published session's; before publication, only to its branch's jury
+    side, the roles reaching the record through the branch (own-branches, sessions), never to the candidate nor to
+    their organisations. A past state reads today's publication (its replay copies it, candidacy/queries.py)."""
+    scopes = _scopes(caller, name)
+    if Scope.ALL in scopes:
+        return "TRUE", []
+    if scopes & {Scope.OWN_BRANCHES, Scope.SESSIONS}:
+        return (f"{column} IN (SELECT id FROM jury_sessions WHERE published_at IS NOT NULL"
+                " OR branch = ANY(?::text[]))", [list(caller.branches)])
+    return f"{column} IN (SELECT id FROM jury_sessions WHERE published_at IS NOT NULL)", []
+
+
 def certifications(caller: Caller, name: str) -> Clause:
     """The certifications (table `certifications`) the caller may read through `name` (their history: the
     catalog itself is public)."""

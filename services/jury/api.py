@@ -4,8 +4,9 @@ is decided on (services/jury/facts.py, members.py), and the application's decisi
 from __future__ import annotations
 
 from shared.commands.jury import (
-    AppointMember, AttachEvaluationEvidence, AttachJuryPaper, CorrectDecision, Decide, DeclareHolders, Present,
-    PurgeJuryDocument, RecordDeclarationOutcome, RecordEvaluation, ScheduleSession,
+    AppointMember, AttachEvaluationEvidence, AttachJuryPaper, CloseSession, CorrectDecision, Decide, DeclareHolders,
+    Present, PublishSessionResults, PurgeJuryDocument, RecordDeclarationOutcome, RecordEvaluation, ScheduleSession,
+    UnpublishSessionResults,
 )
 from shared.http import Endpoint
 
@@ -14,6 +15,7 @@ from services.jury.documents import Papers
 from services.jury.evaluations import Evaluations
 from services.jury.facts import Facts
 from services.jury.members import Members
+from services.jury.minutes import Minutes
 
 
 def commands(app: JuryApplication, pool) -> dict[str, Endpoint]:
@@ -21,6 +23,7 @@ def commands(app: JuryApplication, pool) -> dict[str, Endpoint]:
     evaluations = Evaluations(app, pool)
     facts = Facts(pool, evaluations)
     papers = Papers(app, pool, evaluations)
+    minutes = Minutes(app, pool, papers, members)
     endpoints = [
         Endpoint(RecordEvaluation, facts.evaluation, app.record_evaluation),
         Endpoint(AttachEvaluationEvidence, papers.attaching, app.attach_evaluation_evidence,
@@ -32,6 +35,9 @@ def commands(app: JuryApplication, pool) -> dict[str, Endpoint]:
         Endpoint(Present, facts.candidacy, app.present),
         Endpoint(Decide, facts.decision, app.decide),
         Endpoint(CorrectDecision, facts.correction, app.correct_decision),
+        Endpoint(CloseSession, minutes.closing, app.close_session, after=minutes.after_closing),
+        Endpoint(PublishSessionResults, facts.today, app.publish_session_results),
+        Endpoint(UnpublishSessionResults, facts.today, app.unpublish_session_results),
         Endpoint(DeclareHolders, facts.declaration, app.declare_holders),
         Endpoint(RecordDeclarationOutcome, facts.declaration, app.record_declaration_outcome),
     ]

@@ -10,17 +10,19 @@ from datetime import date, timezone
 from eventsourcing.application import AggregateNotFoundError
 
 from shared.commands.jury import (
-    AppointMember, AttachEvaluationEvidence, AttachJuryPaper, CorrectDecision, Decide, DeclareHolders,
-    IssueCertificateDocument, Present, PurgeJuryDocument, ReadJuryDocument, RecordDeclarationOutcome, RecordEvaluation, ScheduleSession,
+    AppointMember, AttachEvaluationEvidence, AttachJuryPaper, CloseSession, CorrectDecision, Decide, DeclareHolders,
+    IssueCertificateDocument, Present, PublishSessionResults, PurgeJuryDocument, ReadJuryDocument,
+    RecordDeclarationOutcome, RecordEvaluation, ScheduleSession, UnpublishSessionResults,
 )
-from shared.context import current_command
+from shared.context import current_caller, current_command
 from shared.documents import KINDS, Documents, UnknownDocument
 from shared.eventstore import Changes, ServiceApplication, decision
-from shared.policy import Record, authorize
+from shared.policy import Record, allows, authorize
+from shared.vocabulary import DocumentKind
 
 from services.jury.contracts import to_contract
 from services.jury.domain import (
-    AppointmentFacts, AttachingFacts, CandidacyFacts, CertificateDocumentFacts, Certificate, CorrectionFacts, DecisionFacts, Dossier,
+    AppointmentFacts, AttachingFacts, CandidacyFacts, ClosingFacts, CertificateDocumentFacts, Certificate, CorrectionFacts, DecisionFacts, Dossier,
     EvaluationFacts, Holding, JurySession, OwnerFacts, PurgingFacts, ReadingFacts, Ruling, UnknownCandidacy, UnknownCertificate,
     UnknownSession,
 )
@@ -103,13 +105,17 @@ class JuryApplication(ServiceApplication):
             except AggregateNotFoundError:
                 aggregate = None
             person_id = facts.candidate_id
-        kind = aggregate.documents.get(command.document_id, {}).get("kind") if aggregate is not None else None
+        found = aggregate.documents.get(command.document_id, {}) if aggregate is not None else {}
+        kind = found.get("kind")
         if kind is None:
             authorize("jurySession" if command.session_id else "candidacy", record)  # out of reach: as none
             raise UnknownDocument("no such document", document_id=command.document_id)
         authorize(KINDS[kind].read, record)
+        changed = [aggregate]
+        if kind == DocumentKind.CERTIFICATE_PDF and found.get("session_id"):
+            changed += self.certificate_read(command.document_id, found["session_id"], KINDS[kind].read)
         document = aggregate.read_document(command.document_id)
-        return [aggregate], {"id": str(aggregate.id), "document_id": command.document_id, "person_id": person_id,
+        return changed, {"id": str(aggregate.id), "document_id": command.document_id, "person_id": person_id,
                              "object_key": document["object_key"], "media_type": document["media_type"],
                              "sha256": document["sha256"], "personal": document["personal"]}
 
@@ -120,6 +126,17 @@ class JuryApplication(ServiceApplication):
                            UnknownDocument("no such document", document_id=command.document_id))
         object_key = holder.purge_document(command.document_id, command.kept_until, facts)
         return [holder], {"id": str(holder.id), "document_id": command.document_id, "object_key": object_key}
+
+    def certificate_read(self, document_id: str, session_id: str, read: str) -> list[JurySession]:
+        """A certificate's PDF is read by the session's jury side (the roles reaching the session's branch under the
+        kind's read row) at any time, by anyone else once the session's results are published: before, to them,
+        there is no such document. Their first read is recorded on the session (unpublishing then is refused)."""
+        session = self.session(session_id)
+        if allows(read, jury_side(session), current_caller.get()):
+            return []
+        if getattr(session, "published", None) is None:
+            raise UnknownDocument("no such document", document_id=document_id)
+        return [session] if session.note_download(document_id) else []
 
     def attached_on(self, aggregate_id: str, document_id: str) -> date | None:
         """The day the document's DocumentAttached was recorded (its timestamp, UTC); None for no such document."""
@@ -138,7 +155,7 @@ class JuryApplication(ServiceApplication):
         certificate = self.certificate(command.number)
         certificate.issue_document(facts.document_id, facts.stored.sha256)
         dossier = self.repository.get(Dossier.create_id(certificate.candidacy_id))
-        dossier.attach_certificate(facts)
+        dossier.attach_certificate(facts, certificate.session_id)
         return [certificate, dossier], {"number": certificate.number, "document_id": facts.document_id,
                                         "sha256": facts.stored.sha256}
 
@@ -180,6 +197,24 @@ class JuryApplication(ServiceApplication):
         ruling = session.correct(facts, dossier, in_force, self.holding(facts.candidacy), command.decision,
                                  command.reason)
         return ruled(session, dossier, ruling)
+
+    @decision
+    def close_session(self, command: CloseSession, facts: ClosingFacts) -> Changes:
+        session = self.in_scope(command.operation, command.session_id)
+        session.close(facts, command.president, date.today())
+        return [session], {"id": str(session.id), "document_id": facts.document_id, "sha256": facts.stored.sha256}
+
+    @decision
+    def publish_session_results(self, command: PublishSessionResults, today: date) -> Changes:
+        session = self.in_scope(command.operation, command.session_id)
+        session.publish_results(today)
+        return [session], {"id": str(session.id)}
+
+    @decision
+    def unpublish_session_results(self, command: UnpublishSessionResults, today: date) -> Changes:
+        session = self.in_scope(command.operation, command.session_id)
+        session.unpublish_results(command.reason)
+        return [session], {"id": str(session.id)}
 
     @decision
     def declare_holders(self, command: DeclareHolders, facts: OwnerFacts) -> Changes:
@@ -224,6 +259,14 @@ def candidacy_record(facts: CandidacyFacts) -> Record:
 def session_record(session: JurySession) -> Record:
     """The session as the role table sees it: its branch."""
     return Record(branches=frozenset({session.branch}), read="jurySession", unknown=unknown_session())
+
+
+def jury_side(session: JurySession) -> Record:
+    """The session as its jury side sees its results before they are published: the roles reaching its branch
+    (its branch's admins, certifiers and auditors; its secretaries and members), not the candidate nor the
+    organisations of the candidacy."""
+    branch = frozenset({session.branch})
+    return Record(branches=branch, presented_to_branches=branch)
 
 
 def session_person(session_id: str) -> str:

@@ -31,7 +31,8 @@ def to_contract(e) -> public.Contract | None:
                                              papers=getattr(e, "papers", None) or [])
         case Dossier.DocumentAttached():
             return public.DocumentAttached(document_id=e.document_id, kind=e.kind, candidacy_id=e.candidacy_id,
-                                           block=e.block, session_id=None, version=e.version, supersedes=e.supersedes,
+                                           block=e.block, session_id=getattr(e, "session_id", None),
+                                           version=e.version, supersedes=e.supersedes,
                                            size=e.size, media_type=e.media_type, sha256=e.sha256)
         case JurySession.DocumentAttached():
             return public.DocumentAttached(document_id=e.document_id, kind=e.kind, candidacy_id=None, block=None,
@@ -57,6 +58,13 @@ def to_contract(e) -> public.Contract | None:
                                             decision=e.decision, reason=e.reason,
                                             blocks_acquired=getattr(e, "blocks_acquired", None) or [],
                                             corrected_on=getattr(e, "corrected_on", None))
+        case JurySession.Closed():
+            return public.SessionClosed(session_id=aggregate_id, president=e.president, closed_on=e.closed_on,
+                                        minutes=e.minutes, sha256=e.sha256, members_present=e.members_present)
+        case JurySession.ResultsPublished():
+            return public.SessionResultsPublished(session_id=aggregate_id, published_on=e.published_on)
+        case JurySession.ResultsUnpublished():
+            return public.SessionResultsUnpublished(session_id=aggregate_id, reason=e.reason)
         case Certificate.Issued():
             return public.CertificateIssued(number=e.number, kind=e.kind, candidate_id=e.candidate_id,
                                             candidacy_id=e.candidacy_id, certification=e.certification,

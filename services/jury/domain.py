@@ -134,6 +134,38 @@ class NotDeclarable(CommandRefused):
     pass
 
 
+class SessionClosed(CommandRefused):
+    """A closed session (its minutes drawn up) takes no more presentations or decisions; corrections stay possible."""
+
+
+class UndecidedPresentations(CommandRefused):
+    """A session closes once every candidacy presented to it is decided."""
+
+
+class NotThePresident(CommandRefused):
+    """The minutes are attested by the session's president."""
+
+
+class MinutesMissing(CommandRefused):
+    """Results are published after the session's minutes."""
+
+
+class AlreadyPublished(CommandRefused):
+    pass
+
+
+class NotPublished(CommandRefused):
+    pass
+
+
+class ResultsAlreadyDownloaded(CommandRefused):
+    """Someone outside the jury downloaded a certificate of the session: its results stay published."""
+
+
+class UnpublicationNeedsReason(InvalidInput):
+    pass
+
+
 # The statuses in which a candidacy of each route may be presented to a jury: a VAE candidacy once
 # declared admissible and its validation file (Livret 2) submitted; the other routes once positioned.
 READY_FOR_JURY = {
@@ -219,6 +251,18 @@ class CertificateDocumentFacts:
     document_id: str
     stored: Stored
     personal: str
+
+
+@dataclass(frozen=True)
+class ClosingFacts:
+    """Closing a session: its minutes, rendered from its facts and sealed by the branch (services/jury/minutes.py),
+    stored sealed with the session's key, and their file's name sealed with it; the quorum its decisions were
+    checked against (the largest of its certifications' versions')."""
+
+    document_id: str
+    stored: Stored
+    personal: str
+    quorum: int
 
 
 @dataclass(frozen=True)
@@ -397,19 +441,22 @@ class Dossier(Aggregate):
                                 supersedes=supersedes, **stored(facts))
         return version
 
-    def attach_certificate(self, facts: CertificateDocumentFacts) -> None:
+    def attach_certificate(self, facts: CertificateDocumentFacts, session_id: str | None = None) -> None:
         """Records the PDF of a certificate or attestation of this candidacy (its bytes already stored sealed): a
-        document of its own line (a correction's new certificate has its own PDF; the old one stays, revoked)."""
+        document of its own line (a correction's new certificate has its own PDF; the old one stays, revoked).
+        `session_id`: the session that decided it, whose publication shows it."""
         self._document_attached(candidacy_id=self.candidacy_id, document_id=facts.document_id,
                                 kind=DocumentKind.CERTIFICATE_PDF, block=None, version=1, supersedes=None,
-                                **stored(facts))
+                                session_id=session_id, **stored(facts))
 
     @event("DocumentAttached")
     def _document_attached(self, candidacy_id: str, document_id: str, kind: str, block: str | None, version: int,
                            supersedes: str | None, object_key: str, size: int, media_type: str, sha256: str,
-                           sealed_sha256: str, personal: str) -> None:
+                           sealed_sha256: str, personal: str, session_id: str | None = None) -> None:
+        # `session_id`: a certificate's PDF's session (none recorded on the PDFs made before publication existed).
         attached(self.documents, document_id, kind, version, supersedes, object_key, size, media_type, sha256,
                  sealed_sha256, personal, block=block)
+        self.documents[document_id]["session_id"] = session_id
 
     def read_document(self, document_id: str) -> dict:
         """Records who read the document (the audit trail's): what the reader then serves."""
@@ -517,10 +564,14 @@ class JurySession(Aggregate):
         self.branch = branch
         self.certifications = certifications
         self.on = on
+        self.place = place
         self.capacity = capacity
         self.members: dict[str, dict] = {}
         self.presented: dict[str, dict] = {}  # candidacy → {"blocks": [...], "decision": None | {...}, "papers"}
         self.documents: dict[str, dict] = {}  # its papers: document id → what DocumentAttached recorded
+        self.closed: dict | None = None  # {"on", "president", "minutes"}: its minutes drawn up
+        self.published: dict | None = None  # {"on"}: its results visible to the candidates and their organisations
+        self.downloaded = False  # someone outside the jury downloaded one of its certificates' PDFs
 
     @classmethod
     def schedule(cls, branch: str, certifications: list[str], on: date, place: str, remote: bool, capacity: int,
@@ -555,7 +606,12 @@ class JurySession(Aggregate):
         # `name`: in clear in the members appointed before names were sealed per person.
         self.members[member_id] = {"personal": personal, "name": name, "college": college, "role": role}
 
+    def check_open(self) -> None:
+        if getattr(self, "closed", None) is not None:
+            raise SessionClosed("the session is closed: it takes no more presentations or decisions")
+
     def present(self, facts: CandidacyFacts, dossier: Dossier) -> list[str]:
+        self.check_open()
         # The certification first: its status is not told to a session that does not examine it.
         if facts.certification not in self.certifications:
             raise InvalidInput("the session does not examine this certification", certification=facts.certification)
@@ -640,6 +696,7 @@ class JurySession(Aggregate):
         """Record the decision on a presented candidacy, dated the day it is taken, and issue its document
         (`issue`); the dossier records both. `holding`: the candidate's of the certification version."""
         candidacy, today = facts.candidacy, facts.today
+        self.check_open()
         if today < self.on:
             raise DateRefused("a session decides on or after the day it is scheduled", on=str(self.on),
                               today=str(today))
@@ -696,7 +753,85 @@ class JurySession(Aggregate):
     @event("Decided")
     def _decided(self, candidacy_id: str, candidate_id: str, certification: str, version: int, decision: str,
                  blocks_acquired: list[str], present: list[str], votes: dict, decided_on: date) -> None:
-        self.presented[candidacy_id]["decision"] = {"decision": decision, "blocks_acquired": blocks_acquired}
+        self.presented[candidacy_id]["decision"] = {"decision": decision, "blocks_acquired": blocks_acquired,
+                                                    "present": present}
+
+    # --- closing (the minutes) and publishing the results ---
+
+    def members_present(self) -> list[str]:
+        """The members present at its decisions (each decision names its own), in the order of their appointment."""
+        present = {m for p in self.presented.values() if p["decision"] for m in p["decision"].get("present", ())}
+        return [m for m in self.members if m in present]
+
+    def check_closable(self, president: str, quorum: int) -> None:
+        """What closing needs, checked by the facts reader before the minutes are rendered, and again on closing."""
+        if getattr(self, "closed", None) is not None:
+            raise SessionClosed("the session is already closed")
+        if undecided := sorted(c for c, p in self.presented.items() if p["decision"] is None):
+            raise UndecidedPresentations("every candidacy presented is decided before the session closes",
+                                         candidacies=undecided)
+        if self.members.get(president, {}).get("role") != MemberRole.PRESIDENT:
+            raise NotThePresident("the minutes are attested by the session's president", member_id=president)
+        present = self.members_present()
+        if president not in present:
+            raise NotThePresident("the president attesting the minutes sat at the session's decisions",
+                                  member_id=president)
+        self.check_composition(present, quorum)
+
+    def close(self, facts: ClosingFacts, president: str, today: date) -> None:
+        """Closed with its minutes (attested by `president`), which become its MINUTES paper (superseding an
+        uploaded one); it takes no more presentations nor decisions from then on."""
+        self.check_closable(president, facts.quorum)
+        current = self.current_documents(DocumentKind.JURY_MINUTES)
+        supersedes = current[0] if current else None
+        self._closed(president=president, closed_on=today, minutes=facts.document_id, sha256=facts.stored.sha256,
+                     members_present=self.members_present())
+        self._document_attached(document_id=facts.document_id, kind=DocumentKind.JURY_MINUTES,
+                                version=superseding(self.documents, DocumentKind.JURY_MINUTES, supersedes),
+                                supersedes=supersedes, **stored(facts))
+
+    @event("Closed")
+    def _closed(self, president: str, closed_on: date, minutes: str, sha256: str, members_present: list[str]) -> None:
+        self.closed = {"on": closed_on, "president": president, "minutes": minutes}
+
+    def publish_results(self, today: date) -> None:
+        """Its decisions, certificates and their PDFs become visible to the candidates and their organisations,
+        once its minutes are drawn up (generated on closing, or uploaded). Publishing twice is refused."""
+        if getattr(self, "published", None) is not None:
+            raise AlreadyPublished("the session's results are already published")
+        if not self.current_documents(DocumentKind.JURY_MINUTES):
+            raise MinutesMissing("a session's results are published after its minutes: close the session first")
+        self._published(published_on=today)
+
+    @event("ResultsPublished")
+    def _published(self, published_on: date) -> None:
+        self.published = {"on": published_on}
+
+    def unpublish_results(self, reason: str) -> None:
+        """Hidden again, with the reason, as long as nobody outside the jury downloaded a certificate of it."""
+        if getattr(self, "published", None) is None:
+            raise NotPublished("the session's results are not published")
+        if not reason.strip():
+            raise UnpublicationNeedsReason("an unpublication says why")
+        if getattr(self, "downloaded", False):
+            raise ResultsAlreadyDownloaded("a certificate of the session was downloaded outside the jury: its "
+                                           "results stay published (correct a decision instead)")
+        self._unpublished(reason=reason.strip())
+
+    @event("ResultsUnpublished")
+    def _unpublished(self, reason: str) -> None:
+        self.published = None
+
+    def note_download(self, document_id: str) -> bool:
+        """A certificate's PDF of the session read outside the jury: recorded once (what unpublishing looks at)."""
+        if getattr(self, "downloaded", False):
+            return False
+        self._downloaded(document_id=document_id)
+        return True
+
+    @event("ResultsDownloaded")
+    def _downloaded(self, document_id: str) -> None:
+        self.downloaded = True
 
     def correct(self, facts: CorrectionFacts, dossier: Dossier, in_force: Certificate | None, holding: Holding,
                 decision: str, reason: str) -> Ruling:

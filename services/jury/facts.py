@@ -67,5 +67,9 @@ class Facts:
         return CorrectionFacts(candidacy=candidacy, version_blocks=tuple(b["code"] for b in version["blocks"]),
                                today=date.today())
 
+    async def today(self, command) -> date:
+        """Publishing a session's results, or unpublishing them: decided on the day alone."""
+        return date.today()
+
     async def declaration(self, command: DeclareHolders | RecordDeclarationOutcome) -> OwnerFacts:
         return OwnerFacts(owners=await catalog_view.owners_by_certification(self.pool))

@@ -158,6 +158,36 @@ class CorrectDecision(Present):
     reason: str = Field(max_length=2000)
 
 
+class CloseSession(Command):
+    """The session's minutes drawn up from its facts (members present by college, quorum, each decision), attested
+    by its president, sealed by the branch and attached as its JURY_MINUTES; it then takes no more presentations
+    nor decisions. The secretariat records it; the president attests it (`president`, their member id)."""
+
+    operation = "close-session"
+
+    session_id: str = Id
+    president: str = Field(min_length=1, max_length=64, description="The member id of the session's president, "
+                                                                    "who attests the minutes")
+
+
+class PublishSessionResults(Command):
+    """The session's decisions, certificates and their PDFs made visible to the candidates and their
+    organisations (after its minutes)."""
+
+    operation = "publish-session-results"
+
+    session_id: str = Id
+
+
+class UnpublishSessionResults(Command):
+    """Its results hidden again, with the reason, as long as nobody outside the jury downloaded a certificate."""
+
+    operation = "unpublish-session-results"
+
+    session_id: str = Id
+    reason: str = Field(max_length=2000)
+
+
 class DeclareHolders(Command):
     """The awards written in a declaration file for the Caisse des Dépôts (`cqp cdc export`)."""
 

@@ -175,7 +175,8 @@ class HolderDeclarationChanged(Contract):
 class DocumentAttached(Contract):
     """A document of the jury's file (shared/documents.py), version `version` of its line: evaluation evidence of
     a candidacy's block (`candidacy_id`, `block`; its bytes sealed with the candidate's key) or a session's
-    attendance sheet or minutes (`session_id`; sealed with the session's key). Its bytes are in the jury
+    attendance sheet or minutes (`session_id`; sealed with the session's key); a certificate's PDF names both its
+    candidacy and the session that decided it (whose publication shows it). Its bytes are in the jury
     service's object store, its file's name with it (`POST /queries/document`)."""
 
     document_id: str
@@ -188,6 +189,34 @@ class DocumentAttached(Contract):
     size: int
     media_type: str
     sha256: str
+
+
+class SessionClosed(Contract):
+    """The session's minutes drawn up, attested by its president (`president`, a member id), sealed by the branch
+    and attached as its JURY_MINUTES document (`minutes`, the PDF's SHA-256 `sha256`): it takes no more
+    presentations nor decisions."""
+
+    session_id: str
+    president: str
+    closed_on: date
+    minutes: str
+    sha256: str
+    members_present: list[str]
+
+
+class SessionResultsPublished(Contract):
+    """The session's decisions, certificates and their PDFs become visible to the candidates and their
+    organisations (until then, only to the branch's jury side)."""
+
+    session_id: str
+    published_on: date
+
+
+class SessionResultsUnpublished(Contract):
+    """Hidden again, with the reason (refused once someone outside the jury downloaded a certificate of it)."""
+
+    session_id: str
+    reason: str
 
 
 class DocumentPurged(Contract):
@@ -210,4 +239,4 @@ class DocumentRead(Contract):
 REGISTRY = ContractRegistry(TOPIC, BlockValidated, BlockNotValidated, JurySessionScheduled, JuryMemberAppointed,
                             CandidacyPresented, JuryDecided, DecisionCorrected, CertificateIssued, CertificateRevoked,
                             HolderDeclarationChanged, DocumentAttached, DocumentRead,
-                            DocumentPurged)
+                            DocumentPurged, SessionClosed, SessionResultsPublished, SessionResultsUnpublished)

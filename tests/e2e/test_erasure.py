@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaConsumer
 
 from shared.http import idempotency_digest
 from tests.e2e.test_jury_journey import (BLOCKS, EXPERIENCE, TODAY, decide, evaluate, mutate, ok, once_known,
-                                        paritaire_session, present)
+                                        paritaire_session, present, published)
 from tests.documents import attach_evidence, attach_paper
 from tests.harness import LOGS, ROOT, System, eventually, kafka_options, read_topic
 
@@ -197,6 +197,7 @@ async def test_the_holder_of_a_certificate_is_not_erased_for_the_certifier_must_
              {"sessionId": session_id, "name": "Oswaldine Krzywicka", "college": "EMPLOYER"}, "s-m")
     await present(system, session_id, candidacy_id, "h-present")
     number = (await decide(system, session_id, candidacy_id, "FULL_AWARD", members, "h-d"))["certificateNumber"]
+    await published(system, session_id, "h")  # a holder's name is verified once the session's results are published
 
     async def refused():
         answer = await mutate(system, "eraseCandidate", "EraseCandidateInput", {"candidateId": candidate_id}, "h-x")

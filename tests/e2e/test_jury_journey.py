@@ -16,7 +16,7 @@ import httpx
 import pytest_asyncio
 import xmlschema
 
-from tests.documents import attach_evidence, attach_paper
+from tests.documents import attach_evidence, attach_paper, paper, upload
 from tests.harness import ROOT, System, eventually, read_topic
 
 # Evaluations are dated neither in the future nor before the candidacy (opened today), and a session
@@ -146,6 +146,15 @@ async def decide(system, session_id, candidacy_id, decision, members, key):
         "votesFor": len(members)}, key, "... on JurySessionChanged { certificateNumber }")
 
 
+async def published(system, session_id, key):
+    """The session's results shown to the candidates: minutes first (uploaded here, the session stays open)."""
+    minutes = await upload(system, "attachJuryPaper", "AttachJuryPaperInput",
+                           {"sessionId": session_id, "kind": "JURY_MINUTES"}, paper(f"minutes {key}"), f"{key}-min",
+                           success="JuryPaperAttached")
+    assert minutes["__typename"] == "JuryPaperAttached", minutes
+    await ok(system, "publishSessionResults", "PublishSessionResultsInput", {"sessionId": session_id}, f"{key}-pub")
+
+
 async def verified_once_valid(system, number: str, selection: str) -> dict:
     """The public verification of a certificate once it vouches for its holder: the candidacy service, which
     names the holder, learns of the award through Kafka, so it may say `valid: false` for a moment."""
@@ -172,6 +181,7 @@ async def test_a_full_award_then_a_partial_validation_completed_at_a_later_sessi
     awarded = await decide(journey, session_id, first, "FULL_AWARD", members, "first-d2")
     number = awarded["certificateNumber"]
     assert number.startswith("RNCP34174-")
+    await published(journey, session_id, "s1")
 
     verified = await verified_once_valid(journey, number, "kind holder certificationCode certificationTitle"
                                                            " version awardedOn")
@@ -214,6 +224,7 @@ async def test_a_full_award_then_a_partial_validation_completed_at_a_later_sessi
                               "... on JurySessionChanged { session { presented { candidacyId blocks } } }")
     assert presented["session"]["presented"] == [{"candidacyId": second, "blocks": ["RNCP34174BC03"]}]
     awarded = await decide(journey, later, second, "FULL_AWARD", members, "second-d2")
+    await published(journey, later, "s2")
     verified = await verified_once_valid(journey, awarded["certificateNumber"], "holder kind")
     assert verified == {"valid": True, "holder": "Sacha Martin", "kind": "CERTIFICATE"}
 
@@ -311,6 +322,7 @@ async def test_a_correction_revokes_the_certificate_and_verification_says_so(jou
 
     await present(journey, session_id, candidacy, "noa-present")
     number = (await decide(journey, session_id, candidacy, "FULL_AWARD", members, "noa-d"))["certificateNumber"]
+    await published(journey, session_id, "noa")
     correction = {"sessionId": session_id, "candidacyId": candidacy, "decision": "REFUSAL",
                   "reason": "fraude établie au dossier"}
     corrected = await mutate(journey, "correctDecision", "CorrectDecisionInput", correction, "noa-c")
@@ -426,6 +438,7 @@ async def test_a_certificate_verifies_as_valid_only_with_its_holder_named(journe
         assert (await evaluate(journey, candidacy, block, True, f"holder-e{n}"))["validated"]
     session_id, members = await paritaire_session(journey, TODAY, "s-holder")
     await present(journey, session_id, candidacy, "holder-present")
+    await published(journey, session_id, "holder")  # before the award: only the holder's name is awaited below
     # The candidacy service's consumer held back (its insert waits on the lock; reads go on): the moment
     # between the gateway applying the award and the candidacy service doing so, made to last.
     held = await asyncpg.connect(journey.dsn)

@@ -131,6 +131,9 @@ async def world():
         return next((d["id"] for d in found["candidacy"]["documents"] if d["kind"] == "CERTIFICATE_PDF"), None)
 
     w.documents["read-certificate-document"] = await eventually(certificate_pdf, timeout=60)
+    # The session closed with its minutes, its results published: the candidate and their organisations see them.
+    await ok(w, "closeJurySession", "CloseSessionInput", {"sessionId": w.session, "president": members[0]}, "")
+    await ok(w, "publishSessionResults", "PublishSessionResultsInput", {"sessionId": w.session}, "")
     # Something the UIMM organisation's admin did itself: its own trail (auditTrail, own-organisation).
     await ok(w, "registerOrganisation", "RegisterOrganisationInput", {"name": "by UIMM", "kinds": ["EMPLOYER"]},
              "", token=w.tokens["branch-admin"][0])
@@ -443,6 +446,15 @@ async def command_input(w, name: str, registrar: str = "default") -> tuple[str, 
         case "correct-decision":
             return "correctDecision", "CorrectDecisionInput", {"sessionId": w.session, "candidacyId": w.candidacy,
                                                                "decision": "DEFERRAL", "reason": "erreur"}
+        # The world's session is closed and published, its certificate downloaded by the candidate: each is
+        # refused by its rule (closed already, published already, downloaded), after the rights were checked.
+        case "close-session":
+            return "closeJurySession", "CloseSessionInput", {"sessionId": w.session, "president": "m1"}
+        case "publish-session-results":
+            return "publishSessionResults", "PublishSessionResultsInput", {"sessionId": w.session}
+        case "unpublish-session-results":
+            return "unpublishSessionResults", "UnpublishSessionResultsInput", {"sessionId": w.session,
+                                                                               "reason": "erreur"}
         # Batch commands, without a GraphQL mutation: sent to the service as the CLI tools do.
         case "import-fiche":
             return "", "", {"fiche": {"number": "RNCP99999", "title": "CQP importé", "blocks": []}, "owners": ["UIMM"]}
@@ -504,7 +516,9 @@ NAMES = {"register-candidate": "candidate", "correct-candidate": "candidate", "e
          "accredit": "organisation", "withdraw-accreditation": "organisation", "register-organisation": "organisation",
          "create-branch": "branch", "schedule-session": "branch", "record-evaluation": "candidacy",
          "appoint-member": "jurySession", "present": "jurySession", "decide": "jurySession",
-         "correct-decision": "jurySession", "declare-holders": "verifyCertificate",
+         "correct-decision": "jurySession", "close-session": "jurySession",
+         "publish-session-results": "jurySession", "unpublish-session-results": "jurySession",
+         "declare-holders": "verifyCertificate",
          "record-declaration-outcome": "verifyCertificate", "attach-evaluation-evidence": "candidacy",
          "read-evaluation-evidence": "candidacy", "attach-jury-paper": "jurySession", "read-jury-paper": "jurySession",
          "read-certificate-document": "candidacy"}

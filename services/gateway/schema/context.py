@@ -157,7 +157,7 @@ def request_loaders(context: Context) -> Loaders:
         found = await context.people.evaluations(candidacies, context.token())
         return [found.get(c, {}) for c in candidacies]
 
-    return Loaders(**catalog_loaders(context.pool), **jury_loaders(context.pool, context.people_of),
+    return Loaders(**catalog_loaders(context.pool), **jury_loaders(context.pool, context.people_of, context.caller),
                    **candidacy_loaders(context), **documents_loaders(context), person=DataLoader(people), members=DataLoader(members),
                    evaluation_texts=DataLoader(evaluation_texts))
 

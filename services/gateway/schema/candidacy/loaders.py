@@ -33,10 +33,13 @@ def candidacy_loaders(context) -> dict[str, DataLoader]:
         reached through one candidacy does not show what they obtained elsewhere."""
         c = Conditions()
         c.add("candidate_id = ANY(?::uuid[])", ids)
-        c.add_scope(scopes.candidacies(await context.caller()))
+        caller = await context.caller()
+        c.add_scope(scopes.candidacies(caller))
+        within = c.where
+        c.add_scope(scopes.published(caller, "candidacies"))  # its session's results published, or the jury side
         return per_candidate(ids, await context.pool.fetch(
-            f"SELECT * FROM certificates WHERE candidacy_id IN (SELECT id FROM candidacies{c.where})"
-            " ORDER BY awarded_on, number", *c.args))
+            f"SELECT * FROM certificates WHERE candidacy_id IN (SELECT id FROM candidacies{within})"
+            f" AND {c.clauses[-1]} ORDER BY awarded_on, number", *c.args))
 
     async def candidates(ids: list[str]) -> list:
         """Candidates by id, as `candidate` shows them: those the caller may read, the others None."""

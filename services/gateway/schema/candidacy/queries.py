@@ -113,7 +113,13 @@ async def past_candidacy(info: Info[Context, None], candidacy_id, as_of: datetim
     """As it stood then (asof.py), with the jury's evaluations and decisions about it, and its documents, then."""
     async with asof.replayed(info.context.pool, asof.CANDIDACY, candidacy_id, as_of) as replay:
         found = await replay.conn.fetchrow("SELECT * FROM candidacies WHERE id = $1", candidacy_id)
-        loaders = jury_loaders(replay.conn, people=None)  # no roster read here
+        # Whether its sessions' results are published is today's (scopes.published): their rows as they are now.
+        schema = await replay.conn.fetchval("SELECT current_schema()")
+        await replay.conn.execute(
+            f'INSERT INTO jury_sessions SELECT * FROM "{schema}".jury_sessions WHERE id IN (SELECT session_id FROM'
+            " jury_decisions UNION SELECT session_id FROM certificates) ON CONFLICT (id) DO UPDATE SET"
+            " published_at = EXCLUDED.published_at, branch = EXCLUDED.branch")
+        loaders = jury_loaders(replay.conn, people=None, caller=info.context.caller)  # no roster read here
         evaluations = await asof.read(loaders["evaluations"], str(candidacy_id))
         decisions = await asof.read(loaders["decisions_of_candidacy"], str(candidacy_id))
         documents = await asof.read(documents_loaders(info.context, replay.conn)["documents_of_candidacy"],

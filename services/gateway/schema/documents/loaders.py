@@ -42,6 +42,13 @@ def readable(caller: Caller, kinds, owner_scope, owners: str, owner_column: str)
     return ("(" + " OR ".join(clauses) + ")", values) if clauses else ("FALSE", [])
 
 
+def certificates_published(caller: Caller) -> tuple[str, list]:
+    """A certificate's PDF shows once its session's results are published, or before to the session's jury side
+    (scopes.published); those made before publication existed name no session and show as they did."""
+    clause, values = scopes.published(caller, KINDS[DocumentKind.CERTIFICATE_PDF].read)
+    return f"(kind <> ? OR session_id IS NULL OR {clause})", [DocumentKind.CERTIFICATE_PDF.value, *values]
+
+
 def documents_loaders(context, db=None) -> dict[str, DataLoader]:
     """`db`: where to read (a past state's replay connection, asof.py); the request's pool by default."""
     db = db if db is not None else context.pool
@@ -50,8 +57,9 @@ def documents_loaders(context, db=None) -> dict[str, DataLoader]:
     async def of_candidacies(ids: list[str]) -> list[list]:
         c = Conditions()
         c.add("candidacy_id = ANY(?::uuid[])", ids)
-        c.add_scope(readable(await context.caller(), CANDIDACY_KINDS, scopes.candidacies, "candidacies",
-                             "candidacy_id"))
+        caller = await context.caller()
+        c.add_scope(readable(caller, CANDIDACY_KINDS, scopes.candidacies, "candidacies", "candidacy_id"))
+        c.add_scope(certificates_published(caller))
         return _per(ids, await db.fetch(f"SELECT * FROM documents{c.where}{order}", *c.args), "candidacy_id")
 
     async def of_sessions(ids: list[str]) -> list[list]:

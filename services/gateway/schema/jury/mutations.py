@@ -3,7 +3,10 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from shared.commands.jury import AppointMember, CorrectDecision, Decide, Present, RecordEvaluation, ScheduleSession
+from shared.commands.jury import (
+    AppointMember, CloseSession, CorrectDecision, Decide, Present, PublishSessionResults, RecordEvaluation,
+    ScheduleSession, UnpublishSessionResults,
+)
 
 from services.gateway.schema.context import Context
 from services.gateway.schema.errors import result_union
@@ -54,4 +57,13 @@ MUTATIONS = {
                             "The jury's decision on a presented candidacy (final; correct it explicitly)"),
     CorrectDecision: CommandMutation("correct_decision", JurySessionResult, session,
                                      "Correct a decision, with its reason; the decision itself is never edited"),
+    CloseSession: CommandMutation("close_jury_session", JurySessionResult, session,
+                                  "Close the session with its minutes, generated from its facts, attested by its "
+                                  "president and sealed by the branch: it decides no more"),
+    PublishSessionResults: CommandMutation("publish_session_results", JurySessionResult, session,
+                                           "Show the session's decisions, certificates and their PDFs to the "
+                                           "candidates and their organisations (after its minutes)"),
+    UnpublishSessionResults: CommandMutation("unpublish_session_results", JurySessionResult, session,
+                                             "Hide them again, with the reason: refused once a certificate of the "
+                                             "session was downloaded outside the jury"),
 }

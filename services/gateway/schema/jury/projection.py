@@ -104,6 +104,14 @@ MIGRATIONS = numbered(
     "ALTER TABLE jury_presentations ADD COLUMN IF NOT EXISTS papers jsonb NOT NULL DEFAULT '[]'",
     # 5: the evidence documents an evaluation names (their facts: the documents read model).
     "ALTER TABLE jury_evaluations ADD COLUMN IF NOT EXISTS evidence_documents text[] NOT NULL DEFAULT '{}'",
+    # 6: a session's close (its minutes) and the publication of its results to the candidates and their
+    # organisations (scopes.published), with its unpublications and their reasons.
+    """
+    ALTER TABLE jury_sessions ADD COLUMN IF NOT EXISTS closed_on date;
+    ALTER TABLE jury_sessions ADD COLUMN IF NOT EXISTS minutes text;
+    ALTER TABLE jury_sessions ADD COLUMN IF NOT EXISTS published_at timestamptz;
+    ALTER TABLE jury_sessions ADD COLUMN IF NOT EXISTS unpublications jsonb NOT NULL DEFAULT '[]';
+    """,
 )
 
 
@@ -148,6 +156,15 @@ async def project(conn: asyncpg.Connection, envelope: Envelope) -> None:
                 "UPDATE jury_decisions SET decision = $3, blocks_acquired = $5, corrections = corrections || $4::jsonb"
                 " WHERE session_id = $1::uuid AND candidacy_id = $2::uuid",
                 fact.session_id, fact.candidacy_id, fact.decision, json.dumps([correction]), fact.blocks_acquired)
+        case jury.SessionClosed():
+            await conn.execute("UPDATE jury_sessions SET closed_on = $2, minutes = $3 WHERE id = $1::uuid",
+                               fact.session_id, fact.closed_on, fact.minutes)
+        case jury.SessionResultsPublished():
+            await conn.execute("UPDATE jury_sessions SET published_at = $2 WHERE id = $1::uuid", fact.session_id, at)
+        case jury.SessionResultsUnpublished():
+            unpublication = {"reason": fact.reason, "by": envelope.actor.model_dump(), "at": at.isoformat()}
+            await conn.execute("UPDATE jury_sessions SET published_at = NULL, unpublications = unpublications"
+                               " || $2::jsonb WHERE id = $1::uuid", fact.session_id, json.dumps([unpublication]))
         case jury.HolderDeclarationChanged():
             await conn.execute("UPDATE certificates SET declaration_state = $2, declaration_file = $3,"
                                " declaration_messages = $4 WHERE number = $1", fact.number, fact.state, fact.file,

@@ -120,10 +120,16 @@ class JuryQueries:
     @strawberry.field(description="Anyone may check a certificate by its number; it shows only what the certificate shows")
     async def verify_certificate(self, info: Info[Context, None], number: str) -> CertificateVerification | None:
         row = await info.context.pool.fetchrow(
-            "SELECT c.*, cert.title FROM certificates c LEFT JOIN certifications cert ON cert.code = c.certification"
+            "SELECT c.*, cert.title, (SELECT s.published_at IS NOT NULL FROM jury_sessions s WHERE s.id = c.session_id)"
+            " AS published FROM certificates c LEFT JOIN certifications cert ON cert.code = c.certification"
             " WHERE c.number = $1", number.strip())
         if row is None:
             return None
+        if not row["published"]:  # its session's results are not published: it vouches for nothing yet, names no one
+            return CertificateVerification(number=row["number"], kind=CertificateKind(row["kind"]), holder=WITHHELD,
+                                           certification_code=row["certification"], certification_title=row["title"],
+                                           version=row["version"], blocks=[], awarded_on=row["awarded_on"],
+                                           valid=False, state="NOT_YET_PUBLISHED")
         # The holder's name comes from the candidacy service, which learns of the award through its own
         # consumer: just after the award it may not know it yet, and a certificate of nobody vouches for nothing.
         holder = (await info.context.people.holders([row["number"]])).get(row["number"])

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 
 import strawberry
 from strawberry.scalars import JSON
@@ -135,6 +135,12 @@ class JurySession:
     capacity: int
     status: JurySessionStatus
     members: list[JuryMember]
+    closed_on: date | None = strawberry.field(default=None, description="The day its minutes were drawn up "
+                                                                         "(close-session): it decides no more")
+    published: bool = strawberry.field(default=False, description="Its results (decisions, certificates, their "
+                                                                  "PDFs) are visible to the candidates and their "
+                                                                  "organisations; until then only to its jury side")
+    published_at: datetime | None = None
     past: strawberry.Private[dict | None] = None  # rows of its presentations and decisions at `asOf` (asof.py)
 
     @strawberry.field
@@ -163,6 +169,14 @@ class JurySession:
         rows = await info.context.loaders.documents_of_session.load(str(self.id))
         return [Document.from_row(r) for r in rows if include_superseded or r["superseded_by"] is None]
 
+    @strawberry.field(description="Its minutes (JURY_MINUTES, generated and sealed on closing, or uploaded; the "
+                                  "current one), if the caller may read them (the kind's read row); the bytes at "
+                                  "`downloadUrl`")
+    async def minutes(self, info: Info[Context, None]) -> Document | None:
+        rows = await info.context.loaders.documents_of_session.load(str(self.id))
+        current = [r for r in rows if r["kind"] == DocumentKind.JURY_MINUTES.value and r["superseded_by"] is None]
+        return Document.from_row(current[-1]) if current else None
+
     @strawberry.field(description="The candidacies presented, with each candidate's name, route, blocks and results, "
                                   "and the decision (one query for every session asked; as CSV: "
                                   "/exports/sessions/{id}/roster.csv)")
@@ -173,7 +187,8 @@ class JurySession:
     def from_row(cls, r) -> JurySession:
         return cls(id=strawberry.ID(str(r["id"])), branch=r["branch"], certification_codes=list(r["certifications"]),
                    held_on=r["held_on"], place=r["place"], remote=r["remote"], capacity=r["capacity"],
-                   status=JurySessionStatus(r["status"]),
+                   status=JurySessionStatus(r["status"]), closed_on=r.get("closed_on"),
+                   published=r.get("published_at") is not None, published_at=r.get("published_at"),
                    members=[JuryMember(id=strawberry.ID(k), session_id=str(r["id"]), college=College(v["college"]),
                                        role=MemberRole(v["role"])) for k, v in json.loads(r["members"]).items()])
 
@@ -261,3 +276,6 @@ class CertificateVerification:
                                                "the award, `holder` [withheld]): ask again shortly")
     revoked_on: date | None = None
     revocation_reason: str | None = None
+    state: str = strawberry.field(default="PUBLISHED", description="PUBLISHED, or NOT_YET_PUBLISHED: its session's "
+                                                                    "results are not published yet (not valid, holder "
+                                                                    "withheld, no blocks shown)")
