@@ -9,8 +9,11 @@ import asyncio
 import base64
 import datetime as dt
 import json
+from io import BytesIO
 
 import httpx
+from cryptography import x509
+from pyhanko.pdf_utils.reader import PdfFileReader
 
 from services.jury.issuer import KEY_RECHECK_SECONDS
 from shared.certificates import credentials as vc
@@ -52,6 +55,11 @@ async def cqp_verify(journey, path, cache, base) -> dict:
     result = json.loads(done.stdout)
     assert (done.returncode == 0) == (result["verdict"] == "valid")
     return result
+
+
+def sealed_by(pdf_bytes: bytes) -> x509.Certificate:
+    signature = PdfFileReader(BytesIO(pdf_bytes), strict=False).embedded_signatures[0]
+    return x509.load_der_x509_certificate(signature.signer_cert.dump())
 
 
 def forged_name(token: str) -> str:
@@ -106,6 +114,9 @@ async def test_a_credential_verifies_offline_from_its_cache_survives_a_rotation_
         unknown = await http.get(f"{gateway}/branches/nosuch/did.json")
         no_list = await http.get(f"{gateway}/branches/uimm/status/99")
     assert [m["id"] for m in document["verificationMethod"]] == [old_kid, new_kid]
+    async with httpx.AsyncClient(timeout=30) as http:
+        seals = (await http.post(f"{journey['jury'].url}/queries/issuer", json={})).json()["branches"]["UIMM"]["seals"]
+    assert len(seals) == 2 and sealed_by(second) == x509.load_pem_x509_certificate(seals[1].encode()) != sealed_by(body)
     assert unknown.status_code == 404 and no_list.status_code == 404
     assert (await cqp_verify(journey, tmp_path / "c.jwt", cache, gateway))["verdict"] == "valid"
     (tmp_path / "new.jwt").write_text(new_token)
