@@ -28,6 +28,13 @@
     cqp cdc export --branch B --to FILE        declare a branch's undeclared holders to the Caisse des Dépôts
                                                (XML validated against the official schema; CQP_TOKEN)
     cqp cdc report FILE                        apply the portal's processing report (accepted / rejected)
+    cqp keys rotate BRANCH                     retire the branch's seal and credential keys (they stay published:
+                                               what they signed still verifies); the next issuance makes new ones
+    cqp credential verify FILE [--json] [--cache DIR] [--base URL]
+                                               check a sealed PDF or a credential (.jwt) offline: valid, revoked
+                                               (when, why), expired, not-yet-valid, tampered (exit status 0 only
+                                               when valid); the issuer's keys and status lists fetched, or their
+                                               cached copy (its age said) when unreachable; no database
     cqp catalog import PATH [--owner UIMM] [--all] [--fiche RNCP34174]
                                                import a France Compétences export (XML, CSV zip or folder),
                                                as the importer account (CQP_CLIENT_ID, CQP_CLIENT_SECRET)
@@ -138,6 +145,15 @@ def run(argv: list[str] | None = None) -> int:
     importing.add_argument("--kind", choices=("CQP", "CQPM", "CQPI"), help="default: from each fiche's title")
     importing.add_argument("--all", action="store_true", help="every fiche, not only those whose title names a CQP")
     importing.add_argument("--fiche", action="append", default=[], help="only this fiche number (repeatable)")
+    keys = sub.add_parser("keys", help="the issuer's keys").add_subparsers(dest="action", required=True)
+    keys.add_parser("rotate", help="retire a branch's seal and credential keys").add_argument("branch")
+    credential = sub.add_parser("credential", help="certificates' credentials").add_subparsers(dest="action",
+                                                                                              required=True)
+    checking = credential.add_parser("verify", help="check a sealed PDF or a credential offline")
+    checking.add_argument("file", type=Path)
+    checking.add_argument("--json", action="store_true", help="one line of JSON")
+    checking.add_argument("--cache", type=Path, help="where fetched keys and lists are kept (default: user cache)")
+    checking.add_argument("--base", help="fetch the issuer's documents from this address instead (a mirror)")
     args = parser.parse_args(argv)
 
     settings = Settings()
@@ -248,6 +264,20 @@ def run(argv: list[str] | None = None) -> int:
                 return await import_candidates(args.path, settings.candidacy_url, operator_token(settings, http))
 
         print("\n".join(asyncio.run(register_all()).summary()))
+    elif args.command == "keys":
+        from tools.credentials import rotate
+
+        retired = asyncio.run(rotate(settings.postgres_dsn, args.branch))
+        print(f"{args.branch.upper()}: retired " + (", ".join(retired) or "nothing (no current key)")
+              + "; the next issuance makes new keys")
+    elif args.command == "credential":
+        import json
+
+        from tools.credentials import default_cache, line, verify_file
+
+        result = verify_file(args.file, args.cache or default_cache(), args.base)
+        print(json.dumps(result, ensure_ascii=False) if args.json else line(result))
+        return 0 if result["verdict"] == "valid" else 1
     elif args.command == "catalog":
         from services.catalog.france_competences.readers import read_export
         from services.catalog.importer import import_export

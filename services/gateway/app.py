@@ -24,7 +24,7 @@ from shared.migrations import migrate
 from shared.service import ensure_schema, verifier
 from shared.settings import Settings
 
-from services.gateway import documents, exports, live, querycount, readmodels
+from services.gateway import documents, exports, issuer_routes, live, querycount, readmodels
 from services.gateway.commands import CommandClient
 from shared.people import PeopleClient
 from services.gateway.rebuild import GROUP
@@ -141,7 +141,7 @@ def build_asgi(settings: Settings) -> Starlette:
     app = Starlette(
         routes=[Route("/graphql", graphql, methods=["GET", "POST"]), WebSocketRoute("/graphql", graphql),
                 *health.health_routes("gateway", lambda: checks), *exports.routes(state, graphql.verifier),
-                *documents.routes(state, graphql.verifier)],
+                *documents.routes(state, graphql.verifier), *issuer_routes.routes(state)],
         lifespan=lifespan,
     )
     # A multipart request to /graphql (an upload) may also carry the largest document; every other one is bounded

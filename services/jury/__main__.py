@@ -7,7 +7,7 @@ from shared import personal
 from shared.service import ServiceDefinition, run
 from shared.settings import Settings
 
-from services.jury import api, certificates, documents, evaluations, issuer, members, views
+from services.jury import api, certificates, documents, evaluations, issuer, members, status, views
 from services.jury.application import JuryApplication
 
 DEFINITION = ServiceDefinition(
@@ -18,11 +18,12 @@ DEFINITION = ServiceDefinition(
     views={CATALOG_TOPIC: views.apply_catalog, CANDIDACY_TOPIC: views.apply_candidacy},
     migrations=views.MIGRATIONS,
     tables=[*personal.MIGRATIONS, *issuer.MIGRATIONS],
-    subscriptions=certificates.subscriptions,
+    subscriptions=lambda app, pool: [*certificates.subscriptions(app, pool), *status.subscriptions(app, pool)],
     queries=lambda app, pool, verifier: {**members.queries(members.Members(app, pool), verifier),
                                          **evaluations.queries(evaluations.Evaluations(app, pool), verifier),
                                          **documents.queries(app, pool, verifier),
-                                         **issuer.queries(certificates.Issuing(app, pool, Settings()))},
+                                         **issuer.queries(certificates.Issuing(app, pool, Settings()),
+                                                        status.status_lists(app, pool))},
     personal_data=True,
     documents=True,
 )

@@ -58,7 +58,7 @@ class Issuing:
         self.app, self.pool, self.settings = app, pool, settings
         self.evaluations = Evaluations(app, pool)
         self._issuer: Issuer | None = None
-        self._signers: dict = {}  # branch → its seal's signer (shared/certificates/seal.py), made once
+        self._signers: dict = {}  # seal certificate → its signer (shared/certificates/seal.py), made once
 
     @property
     def issuer(self) -> Issuer:
@@ -155,10 +155,10 @@ class Issuing:
             status=vc.StatusEntry(f"{self.issuer.public_url}/branches/{session.branch.lower()}/status/"
                                   f"{index // vc.MIN_BITS + 1}", index % vc.MIN_BITS),
             certificate_number=fact.number)
-        if session.branch not in self._signers:  # parsing the seal's key is most of a signer's cost: once per branch
-            self._signers[session.branch] = await anyio.to_thread.run_sync(
+        if sealer.cert_pem not in self._signers:  # parsing the seal's key is most of a signer's cost: once per seal
+            self._signers[sealer.cert_pem] = await anyio.to_thread.run_sync(
                 seal.signer, sealer.key_pem, sealer.cert_pem, [root.cert_pem])
-        data = await anyio.to_thread.run_sync(made, document, award, signing_key, self._signers[session.branch])
+        data = await anyio.to_thread.run_sync(made, document, award, signing_key, self._signers[sealer.cert_pem])
         stored = await self.app.documents.store(DocumentKind.CERTIFICATE_PDF, data, hashlib.sha256(data).hexdigest(),
                                                 fact.candidate_id, key, f"dossiers/{fact.candidacy_id}")
         return CertificateDocumentFacts(document_id=str(uuid.uuid4()), stored=stored,

@@ -42,9 +42,9 @@ async def test_results_reach_the_candidacys_organisations_only_once_published_af
     assert "CERTIFICATE_PDF" not in [d["kind"] for d in seen["documents"]]
     refused = await download(journey, document["downloadUrl"], token=centre)
     assert (refused.status_code, refused.json()["error"]["type"]) == (404, "UnknownDocument")
-    verified = (await journey.graphql("query($n: String!) { verifyCertificate(number: $n) { valid state holder } }",
+    verified = (await journey.graphql("query($n: String!) { verifyCertificate(number: $n) { valid verdict holder } }",
                                       {"n": number}, token=None))["verifyCertificate"]
-    assert verified == {"valid": False, "state": "NOT_YET_PUBLISHED", "holder": "[withheld]"}
+    assert verified == {"valid": False, "verdict": "NOT_YET_PUBLISHED", "holder": "[withheld]"}
 
     early = await mutate(journey, "publishSessionResults", "PublishSessionResultsInput", {"sessionId": session_id},
                          "pub-early")

@@ -4,12 +4,12 @@ import uuid
 from datetime import date, datetime
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.types import Info
 
 from services.gateway.schema.context import Context
-from services.gateway import asof, scopes
+from services.gateway import asof, scopes, verification
 from shared.contracts import jury as contracts
-from shared.people import WITHHELD
 from shared.vocabulary import CertificateKind, DeclarationState
 from services.gateway.schema.jury.loaders import jury_loaders
 from services.gateway.schema.jury.types import Certificate, CertificateVerification, JurySession
@@ -117,28 +117,18 @@ class JuryQueries:
                        after)
         return Connection.of(p, Certificate.from_row)
 
-    @strawberry.field(description="Anyone may check a certificate by its number; it shows only what the certificate shows")
-    async def verify_certificate(self, info: Info[Context, None], number: str) -> CertificateVerification | None:
-        row = await info.context.pool.fetchrow(
-            "SELECT c.*, cert.title, (SELECT s.published_at IS NOT NULL FROM jury_sessions s WHERE s.id = c.session_id)"
-            " AS published FROM certificates c LEFT JOIN certifications cert ON cert.code = c.certification"
-            " WHERE c.number = $1", number.strip())
-        if row is None:
-            return None
-        if not row["published"]:  # its session's results are not published: it vouches for nothing yet, names no one
-            return CertificateVerification(number=row["number"], kind=CertificateKind(row["kind"]), holder=WITHHELD,
-                                           certification_code=row["certification"], certification_title=row["title"],
-                                           version=row["version"], blocks=[], awarded_on=row["awarded_on"],
-                                           valid=False, state="NOT_YET_PUBLISHED")
-        # The holder's name comes from the candidacy service, which learns of the award through its own
-        # consumer: just after the award it may not know it yet, and a certificate of nobody vouches for nothing.
-        holder = (await info.context.people.holders([row["number"]])).get(row["number"])
-        return CertificateVerification(number=row["number"], kind=CertificateKind(row["kind"]), holder=holder or WITHHELD,
-                                       certification_code=row["certification"], certification_title=row["title"],
-                                       version=row["version"], blocks=list(row["blocks"]), awarded_on=row["awarded_on"],
-                                       valid=row["revoked_on"] is None and holder is not None,
-                                       revoked_on=row["revoked_on"],
-                                       revocation_reason=row["revocation_reason"])
+    @strawberry.field(description="Anyone may check a certificate by its number, or a credential (a JWT-VC, as "
+                                  "embedded in the certificate's PDF) against its branch's published keys and "
+                                  "status list; it shows only what the certificate shows")
+    async def verify_certificate(self, info: Info[Context, None], number: str | None = None,
+                                 credential: str | None = None) -> CertificateVerification | None:
+        if (number is None) == (credential is None):
+            raise GraphQLError("give either `number` or `credential`", extensions={"code": "InvalidInput"})
+        if number is not None:
+            return await verification.by_number(info.context.pool, info.context.people, number)
+        commands = info.context.commands
+        return await verification.by_credential(info.context.pool, info.context.people, commands.http,
+                                                commands.service_urls["jury"], verification.public_url(), credential)
 
 
 async def past_session(info: Info[Context, None], session_id: uuid.UUID, as_of: datetime) -> JurySession | None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import enum
 import json
 from datetime import date, datetime
 
@@ -261,21 +262,38 @@ class Certificate:
                    candidacy_id=strawberry.ID(str(r["candidacy_id"])))
 
 
-@strawberry.type(description="What anyone may know of a certificate from its number")
+@strawberry.enum(description="What a verification found, the first that applies")
+class CertificateVerdict(enum.Enum):
+    VALID = "valid"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not-yet-valid"
+    PENDING = "pending"  # its holder not yet known (just after the award): ask again shortly
+    TAMPERED = "tampered"  # a credential whose signature does not verify: nothing it says is vouched for
+    UNKNOWN_KEY = "unknown-key"  # signed with a key the branch never published
+    MALFORMED = "malformed"
+    STATUS_UNKNOWN = "status-unknown"  # its status list could not be read
+    NOT_YET_PUBLISHED = "not-yet-published"  # its session's results are not published: it vouches for nothing yet
+
+
+@strawberry.type(description="What anyone may know of a certificate from its number or its credential; by a "
+                             "credential that does not verify, only the verdict and its reason")
 class CertificateVerification:
-    number: str
-    kind: CertificateKind
-    holder: str
-    certification_code: str
+    number: str | None
+    kind: CertificateKind | None
+    holder: str | None
+    certification_code: str | None
     certification_title: str | None
-    version: int
-    blocks: list[str]
-    awarded_on: date
+    version: int | None
+    blocks: list[str] | None
+    awarded_on: date | None
     valid: bool = strawberry.field(description="False once revoked: the certificate no longer vouches for anything; "
                                                "false too for the moment its holder is not yet known (just after "
                                                "the award, `holder` [withheld]): ask again shortly")
     revoked_on: date | None = None
     revocation_reason: str | None = None
-    state: str = strawberry.field(default="PUBLISHED", description="PUBLISHED, or NOT_YET_PUBLISHED: its session's "
-                                                                    "results are not published yet (not valid, holder "
-                                                                    "withheld, no blocks shown)")
+    verdict: CertificateVerdict = CertificateVerdict.VALID
+    reason: str | None = strawberry.field(default=None, description="Why the verdict, when not valid")
+    key_id: str | None = strawberry.field(default=None, description="The key a credential was signed with")
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
