@@ -134,13 +134,15 @@ class JuryApplication(ServiceApplication):
     @decision
     def issue_certificate_document(self, command: IssueCertificateDocument, facts: CertificateDocumentFacts) -> Changes:
         """On the jury's own CertificateIssued, through its event: no caller, the issue is the authority. The PDF
-        becomes a document of the candidacy's dossier, and the certificate records its SHA-256."""
+        and each credential become documents of the candidacy's dossier, and the certificate records their SHA-256
+        (one change: both aggregates saved together)."""
         certificate = self.certificate(command.number)
-        certificate.issue_document(facts.document_id, facts.stored.sha256)
+        certificate.issue_document(facts.document_id, facts.stored.sha256, facts.credentials)
         dossier = self.repository.get(Dossier.create_id(certificate.candidacy_id))
-        dossier.attach_certificate(facts)
+        dossier.attach_certificate(facts, certificate.number)
         return [certificate, dossier], {"number": certificate.number, "document_id": facts.document_id,
-                                        "sha256": facts.stored.sha256}
+                                        "sha256": facts.stored.sha256,
+                                        "credentials": [c.document_id for c in facts.credentials]}
 
     @decision
     def schedule_session(self, command: ScheduleSession, facts: OwnerFacts) -> Changes:
