@@ -26,6 +26,7 @@ import hashlib
 import json
 import logging
 import uuid
+from urllib.parse import quote
 
 import anyio
 import asyncpg
@@ -200,10 +201,11 @@ def credentials_of(document: pdf.CertificateDocument, issuer_did: str, public_ur
     common = dict(issuer_did=issuer_did, issuer_name=document.branch_name, criteria=CRITERIA,
                   given_names=document.given_names, family_name=document.family_name, person_id=person_id,
                   certificate_number=document.number)
+    base = f"{public_url}/certifications/{quote(c.code, safe='')}"  # a branch's code may hold a space ("CQPM 0123")
     awards: dict[str, vc.Award] = {}
     if "" in entries:
         awards[""] = vc.Award(
-            credential_id=vc.credential_id(document.number), achievement_id=f"{public_url}/certifications/{c.code}",
+            credential_id=vc.credential_id(document.number), achievement_id=base,
             achievement_name=f"{c.code} {c.title}", achievement_description=c.title, achievement_type="Certificate",
             alignments=(certification,), valid_from=vc.start_of(document.decided_on), valid_until=None,
             status=entries[""], **common)
@@ -213,7 +215,7 @@ def credentials_of(document: pdf.CertificateDocument, issuer_did: str, public_ur
         code = vc.block_code(c.registration, block.code)
         awards[block.code] = vc.Award(
             credential_id=vc.credential_id(document.number, block.code),
-            achievement_id=f"{public_url}/certifications/{c.code}/blocks/{code}",
+            achievement_id=f"{base}/blocks/{code}",
             achievement_name=f"{code} {block.title}", achievement_description=f"{block.title} ({c.code} {c.title})",
             # OB 3.0's AchievementType for a block of competences: Competency.
             achievement_type="Competency",

@@ -76,8 +76,12 @@ def test_the_fields_are_french_first_and_dated():
     assert values["holder_name"] == "Élodie LEFÈVRE"
     assert values["decided_on_fr"] == "12/06/2026" and values["decided_on_en"] == "2026-06-12"
     assert values["blocks"].splitlines() == [
-        "RNCP37869BC01 · Diagnostiquer un dysfonctionnement · sans limite de durée / no expiry",
-        "RNCP37869BC02 · Réaliser la maintenance préventive · valable jusqu'au 12/06/2031 / valid until 2031-06-12"]
+        "RNCP37869BC01 · Diagnostiquer un dysfonctionnement · validé le 12/06/2026, sans limite de durée / validated"
+        " on 2026-06-12, no expiry",
+        "RNCP37869BC02 · Réaliser la maintenance préventive · validé le 12/06/2026, valable jusqu'au 12/06/2031 /"
+        " validated on 2026-06-12, valid until 2031-06-12"]
+    held = pdf.fields(document(blocks=(pdf.Block("RNCP37869BC03", "Organiser", None, None),)))["blocks"]
+    assert held == "RNCP37869BC03 · Organiser · acquis au positionnement / held at positioning"
     assert pdf.fields(document(certification=pdf.Certification("X", "T", "RS5678", "RS")))["level_fr"] == "sans niveau"
 
 
