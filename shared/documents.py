@@ -16,8 +16,11 @@ clamd, INSTREAM). Each refusal is typed and stores nothing.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
+import json
 import os
+import re
 import struct
 import uuid
 from dataclasses import dataclass
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
     from shared.objects import ObjectStore
 
 PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
+VC_JWT = "application/vc+jwt"  # a compact JWS whose header says typ vc+jwt (shared/certificates/credentials.py)
 MB = 1024 * 1024
 
 
@@ -70,6 +74,10 @@ KINDS: dict[DocumentKind, KindRule] = {
     # years: it is the holder's record of a certification for their working life, not a file kept for controls.
     DocumentKind.CERTIFICATE_PDF: KindRule(frozenset({PDF}), 5 * MB, "issue-certificate-document",
                                            "read-certificate-document", 50),
+    # Each credential of a certificate (the award's, each validated block's), the same file as the PDF's attachment,
+    # downloadable alone: made and signed by the jury service with the PDF, read and kept like it.
+    DocumentKind.CREDENTIAL: KindRule(frozenset({VC_JWT}), 64 * 1024, "issue-certificate-document",
+                                      "read-certificate-document", 50),
 }
 # The papers each step needs (the aggregates refuse the step without them, DocumentMissing naming each; the
 # gateway shows them as a candidacy's documentRequirements).
@@ -124,7 +132,7 @@ class DocumentUnreadable(CommandRefused):
 
 def sniff(data: bytes) -> str | None:
     """The media type the first bytes show, among the ones any kind accepts; None for anything else.
-    Three signatures are all the kinds need: a library knowing a thousand types would decide nothing more."""
+    Four signatures are all the kinds need: a library knowing a thousand types would decide nothing more."""
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         return PNG
     if data.startswith(b"\xff\xd8\xff"):
@@ -132,7 +140,25 @@ def sniff(data: bytes) -> str | None:
     # A PDF's header may follow a little junk (readers look in the first kilobyte); an executable never starts so.
     if b"%PDF-" in data[:1024] and not data.startswith((b"MZ", b"\x7fELF", b"#!")):
         return PDF
+    if _vc_jwt(data):
+        return VC_JWT
     return None
+
+
+_JWS = re.compile(rb"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+
+
+def _vc_jwt(data: bytes) -> bool:
+    """A JWT has no magic bytes: a compact JWS (three base64url parts) whose header decodes to {"typ": "vc+jwt"}.
+    Only the CREDENTIAL kind accepts it, and only the jury service issues that kind (its own signed bytes)."""
+    if len(data) > 64 * 1024 or not _JWS.fullmatch(data):
+        return False
+    head = data.split(b".", 1)[0]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(head + b"=" * (-len(head) % 4)))
+    except ValueError:
+        return False
+    return isinstance(header, dict) and header.get("typ") == "vc+jwt"
 
 
 @dataclass(frozen=True)

@@ -198,6 +198,7 @@ class DocumentKind(enum.StrEnum):
     ATTENDANCE_SHEET = "ATTENDANCE_SHEET"  # a jury session's
     JURY_MINUTES = "JURY_MINUTES"  # a jury session's
     CERTIFICATE_PDF = "CERTIFICATE_PDF"  # a certificate or block attestation, sealed by its branch (the jury issues it)
+    CREDENTIAL = "CREDENTIAL"  # an award's or a block's Open Badges credential (JWT-VC), signed by its branch
 
 
 class AggregateKind(enum.StrEnum):

@@ -112,7 +112,7 @@ class JuryApplication(ServiceApplication):
             raise UnknownDocument("no such document", document_id=command.document_id)
         authorize(KINDS[kind].read, record)
         changed = [aggregate]
-        if kind == DocumentKind.CERTIFICATE_PDF and found.get("session_id"):
+        if kind in (DocumentKind.CERTIFICATE_PDF, DocumentKind.CREDENTIAL) and found.get("session_id"):
             changed += self.certificate_read(command.document_id, found["session_id"], KINDS[kind].read)
         document = aggregate.read_document(command.document_id)
         return changed, {"id": str(aggregate.id), "document_id": command.document_id, "person_id": person_id,
@@ -128,7 +128,7 @@ class JuryApplication(ServiceApplication):
         return [holder], {"id": str(holder.id), "document_id": command.document_id, "object_key": object_key}
 
     def certificate_read(self, document_id: str, session_id: str, read: str) -> list[JurySession]:
-        """A certificate's PDF is read by the session's jury side (the roles reaching the session's branch under the
+        """A certificate's PDF or credential is read by the session's jury side (the roles reaching the session's branch under the
         kind's read row) at any time, by anyone else once the session's results are published: before, to them,
         there is no such document. Their first read is recorded on the session (unpublishing then is refused)."""
         session = self.session(session_id)
@@ -151,13 +151,15 @@ class JuryApplication(ServiceApplication):
     @decision
     def issue_certificate_document(self, command: IssueCertificateDocument, facts: CertificateDocumentFacts) -> Changes:
         """On the jury's own CertificateIssued, through its event: no caller, the issue is the authority. The PDF
-        becomes a document of the candidacy's dossier, and the certificate records its SHA-256."""
+        and each credential become documents of the candidacy's dossier, and the certificate records their SHA-256
+        (one change: both aggregates saved together)."""
         certificate = self.certificate(command.number)
-        certificate.issue_document(facts.document_id, facts.stored.sha256)
+        certificate.issue_document(facts.document_id, facts.stored.sha256, facts.credentials)
         dossier = self.repository.get(Dossier.create_id(certificate.candidacy_id))
-        dossier.attach_certificate(facts, certificate.session_id)
+        dossier.attach_certificate(facts, certificate.number, certificate.session_id)
         return [certificate, dossier], {"number": certificate.number, "document_id": facts.document_id,
-                                        "sha256": facts.stored.sha256}
+                                        "sha256": facts.stored.sha256,
+                                        "credentials": [c.document_id for c in facts.credentials]}
 
     @decision
     def schedule_session(self, command: ScheduleSession, facts: OwnerFacts) -> Changes:

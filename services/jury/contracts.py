@@ -33,7 +33,9 @@ def to_contract(e) -> public.Contract | None:
             return public.DocumentAttached(document_id=e.document_id, kind=e.kind, candidacy_id=e.candidacy_id,
                                            block=e.block, session_id=getattr(e, "session_id", None),
                                            version=e.version, supersedes=e.supersedes,
-                                           size=e.size, media_type=e.media_type, sha256=e.sha256)
+                                           size=e.size, media_type=e.media_type, sha256=e.sha256,
+                                           certificate=getattr(e, "certificate", None),
+                                           credential=getattr(e, "credential", None))
         case JurySession.DocumentAttached():
             return public.DocumentAttached(document_id=e.document_id, kind=e.kind, candidacy_id=None, block=None,
                                            session_id=aggregate_id, version=e.version, supersedes=e.supersedes,

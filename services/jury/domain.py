@@ -244,13 +244,35 @@ class AttachingFacts:
 
 
 @dataclass(frozen=True)
-class CertificateDocumentFacts:
-    """Issuing a certificate's PDF: the PDF, rendered and sealed by the branch, stored sealed with the candidate's key
-    (services/jury/certificates.py), and its file's name sealed with that key."""
+class CredentialDocument:
+    """One credential of a certificate, stored alone (the same bytes as the PDF's attachment): the award's (`block`
+    "") or a validated block's, with what the credential says (its id, achievement, dates)."""
 
     document_id: str
     stored: Stored
     personal: str
+    block: str
+    credential_id: str
+    achievement: str
+    valid_from: date
+    valid_until: date | None = None
+
+    def facts(self) -> dict:
+        return {"id": self.credential_id, "block": self.block, "achievement": self.achievement,
+                "valid_from": self.valid_from.isoformat(),
+                "valid_until": self.valid_until.isoformat() if self.valid_until else None}
+
+
+@dataclass(frozen=True)
+class CertificateDocumentFacts:
+    """Issuing a certificate's PDF: the PDF, rendered and sealed by the branch, stored sealed with the candidate's key
+    (services/jury/certificates.py), and its file's name sealed with that key; and each of its credentials stored
+    alone likewise."""
+
+    document_id: str
+    stored: Stored
+    personal: str
+    credentials: tuple[CredentialDocument, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -441,18 +463,27 @@ class Dossier(Aggregate):
                                 supersedes=supersedes, **stored(facts))
         return version
 
-    def attach_certificate(self, facts: CertificateDocumentFacts, session_id: str | None = None) -> None:
-        """Records the PDF of a certificate or attestation of this candidacy (its bytes already stored sealed): a
-        document of its own line (a correction's new certificate has its own PDF; the old one stays, revoked).
-        `session_id`: the session that decided it, whose publication shows it."""
+    def attach_certificate(self, facts: CertificateDocumentFacts, number: str | None = None,
+                           session_id: str | None = None) -> None:
+        """Records the PDF of a certificate or attestation of this candidacy (its bytes already stored sealed), then
+        each of its credentials: documents of their own lines (a correction's new certificate has its own; the old
+        ones stay, revoked). `number`: the certificate they are of; `session_id`: the session that decided it,
+        whose publication shows them."""
         self._document_attached(candidacy_id=self.candidacy_id, document_id=facts.document_id,
                                 kind=DocumentKind.CERTIFICATE_PDF, block=None, version=1, supersedes=None,
-                                session_id=session_id, **stored(facts))
+                                certificate=number, session_id=session_id, **stored(facts))
+        for credential in facts.credentials:
+            self._document_attached(candidacy_id=self.candidacy_id, document_id=credential.document_id,
+                                    kind=DocumentKind.CREDENTIAL, block=credential.block or None, version=1,
+                                    supersedes=None, certificate=number, credential=credential.facts(),
+                                    session_id=session_id, **stored(credential))
 
+    # `certificate`, `credential`: none on the documents attached before certificates' credentials were stored.
     @event("DocumentAttached")
     def _document_attached(self, candidacy_id: str, document_id: str, kind: str, block: str | None, version: int,
                            supersedes: str | None, object_key: str, size: int, media_type: str, sha256: str,
-                           sealed_sha256: str, personal: str, session_id: str | None = None) -> None:
+                           sealed_sha256: str, personal: str, session_id: str | None = None,
+                           certificate: str | None = None, credential: dict | None = None) -> None:
         # `session_id`: a certificate's PDF's session (none recorded on the PDFs made before publication existed).
         attached(self.documents, document_id, kind, version, supersedes, object_key, size, media_type, sha256,
                  sealed_sha256, personal, block=block)
@@ -896,17 +927,20 @@ class Certificate(Aggregate):
         self.declaration = {"state": DeclarationState.PENDING, "file": None, "messages": []}
         self.document: dict | None = None  # its PDF: {"document_id", "sha256"}, once issued
 
-    def issue_document(self, document_id: str, sha256: str) -> None:
-        """Its PDF, issued once: a second one for the same certificate is refused (a redelivered event issues
-        nothing twice)."""
+    def issue_document(self, document_id: str, sha256: str, credentials: tuple = ()) -> None:
+        """Its PDF and its credentials (CredentialDocument), issued once in one fact: a second issue for the same
+        certificate is refused (a redelivered event issues nothing twice)."""
         if getattr(self, "document", None) is not None:
             raise CertificateDocumentAlreadyIssued("the certificate's PDF is already issued", number=self.number,
                                                    document_id=self.document["document_id"])
-        self._document_issued(number=self.number, document_id=document_id, sha256=sha256)
+        self._document_issued(number=self.number, document_id=document_id, sha256=sha256,
+                              credentials=[{"document_id": c.document_id, "block": c.block, "sha256": c.stored.sha256,
+                                            "id": c.credential_id} for c in credentials])
 
+    # `credentials`: none in the PDFs issued before their credentials were stored alone.
     @event("DocumentIssued")
-    def _document_issued(self, number: str, document_id: str, sha256: str) -> None:
-        self.document = {"document_id": document_id, "sha256": sha256}
+    def _document_issued(self, number: str, document_id: str, sha256: str, credentials: list | None = None) -> None:
+        self.document = {"document_id": document_id, "sha256": sha256, "credentials": credentials or []}
 
     def declare(self, file: str) -> None:
         """Written in a declaration file to the Caisse des Dépôts; a passage accepted is never sent again."""

@@ -44,6 +44,7 @@ import gzip
 import hashlib
 import json
 import secrets
+import uuid
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -129,6 +130,27 @@ class Alignment:
         if self.target_type:
             out["targetType"] = self.target_type
         return out
+
+
+def credential_id(number: str, block: str = "") -> str:
+    """A credential's stable id: the award's (block "") or one block's of the certificate `number`."""
+    name = f"cqp-certificate:{number}" + (f":{block}" if block else "")
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
+
+
+def block_code(registration: str, code: str) -> str:
+    """The block's code as France Compétences names it: its registration then BCnn (e.g. RNCP37869BC01); a code
+    written without the registration ("BC01") gets it."""
+    return code if code.upper().startswith(registration.upper()) else f"{registration}{code}"
+
+
+def start_of(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tzinfo=dt.timezone.utc)
+
+
+def end_of(day: dt.date) -> dt.datetime:
+    """A block "valid until" a day is valid through that day (UTC)."""
+    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=dt.timezone.utc)
 
 
 def france_competences_url(registration: str) -> str:

@@ -144,9 +144,14 @@ def _fr(day: dt.date) -> str:
 
 
 def _validity(block: Block) -> str:
+    """Its validity, French then English: validated on a day (until its end, or without one), or held before."""
+    if block.valid_from is None:  # held or recognised at positioning: no day of its own
+        return "acquis au positionnement / held at positioning"
     if block.valid_until is None:
-        return "sans limite de durée / no expiry"
-    return f"valable jusqu'au {_fr(block.valid_until)} / valid until {block.valid_until.isoformat()}"
+        return (f"validé le {_fr(block.valid_from)}, sans limite de durée / validated on "
+                f"{block.valid_from.isoformat()}, no expiry")
+    return (f"validé le {_fr(block.valid_from)}, valable jusqu'au {_fr(block.valid_until)} / validated on "
+            f"{block.valid_from.isoformat()}, valid until {block.valid_until.isoformat()}")
 
 
 def fields(document: CertificateDocument) -> dict[str, str]:

@@ -172,12 +172,34 @@ class HolderDeclarationChanged(Contract):
     messages: list[str]
 
 
+class IssuedCredential(BaseModel):
+    """What a CREDENTIAL document says: its credential's id, the block it is of ("" for the award's), the
+    achievement's name, its validity."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    block: str
+    achievement: str
+    valid_from: date
+    valid_until: date | None
+
+
+def _no_certificate(payload: dict) -> dict:
+    """Version 1 named no certificate: its documents were evidence and jury papers only."""
+    return {**payload, "certificate": None, "credential": None}
+
+
 class DocumentAttached(Contract):
     """A document of the jury's file (shared/documents.py), version `version` of its line: evaluation evidence of
     a candidacy's block (`candidacy_id`, `block`; its bytes sealed with the candidate's key) or a session's
-    attendance sheet or minutes (`session_id`; sealed with the session's key); a certificate's PDF names both its
-    candidacy and the session that decided it (whose publication shows it). Its bytes are in the jury
-    service's object store, its file's name with it (`POST /queries/document`)."""
+    attendance sheet or minutes (`session_id`; sealed with the session's key); a certificate's PDF and credentials
+    name both their candidacy and the session that decided them (whose publication shows them). Its bytes are in the
+    jury service's object store, its file's name with it (`POST /queries/document`). Version 2: `certificate`, the
+    number a CERTIFICATE_PDF or CREDENTIAL is of, and a CREDENTIAL's `credential` (what it says)."""
+
+    contract_version = 2
+    upcasts = {1: _no_certificate}
 
     document_id: str
     kind: DocumentKind
@@ -189,6 +211,8 @@ class DocumentAttached(Contract):
     size: int
     media_type: str
     sha256: str
+    certificate: str | None = None
+    credential: IssuedCredential | None = None
 
 
 class SessionClosed(Contract):

@@ -2,13 +2,14 @@
 signing rate of the same keys in the same run.
 
 Not part of the suite (the file name does not start with test_); run it by name. It needs no service,
-no database and no network (shared/certificates only), so the plain venv serves as well as scripts/test:
+no database and no network (shared/certificates, and the jury's pure `credentials_of`), so the plain venv serves as well as scripts/test:
 
     .venv/bin/python -m pytest tests/bench/bench_certificates.py -s -q
 
-For CQP_BENCH_AWARDS awards (200 by default), one after the other in one process, with a seal key of
-each kind (ECDSA P-256, the default, and RSA 3072): build and sign the Open Badges 3.0 credential
-(EdDSA JWT-VC), render the certificate PDF/A-3B with the credential attached, seal it (PAdES B-B). It
+For CQP_BENCH_AWARDS awards (200 by default) of five blocks, one after the other in one process, with a
+seal key of each kind (ECDSA P-256, the default, and RSA 3072): build and sign the Open Badges 3.0
+credentials as the jury service does (the certification's and one per block: six, EdDSA JWT-VC), render
+the certificate PDF/A-3B with them attached, seal it (PAdES B-B). It
 prints per second: credentials signed, PDFs rendered, PDFs sealed, and the whole (credential + PDF +
 seal); then the raw rates of the same keys: Ed25519 signatures of a credential-sized payload
 (cryptography), the seal key's raw ECDSA/RSA signature of a SHA-256 digest, and a detached CMS
@@ -23,13 +24,13 @@ import datetime as dt
 import os
 import statistics
 import time
-import uuid
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from shared.certificates import credentials as vc
 from shared.certificates import pdf, pki, seal
+from services.jury.certificates import attachment_name, credentialed, credentials_of
 
 COUNT = int(os.environ.get("CQP_BENCH_AWARDS", "200"))
 UTC = dt.timezone.utc
@@ -44,26 +45,19 @@ def rate(count: int, seconds: float) -> str:
     return f"{count / seconds:9.1f}/s  ({seconds / count * 1000:7.2f} ms each)"
 
 
-def award(i: int) -> tuple[vc.Award, pdf.CertificateDocument]:
+def award(i: int) -> tuple[dict[str, vc.Award], pdf.CertificateDocument]:
+    """An award's document and its credentials as the jury service makes them: the certification's and one per
+    block validated by evaluation (services/jury/certificates.py), each with its status entry."""
     number = f"UIMM-2026-{i:06d}"
-    credential = vc.Award(
-        credential_id=f"urn:uuid:{uuid.uuid4()}", issuer_did=DID, issuer_name=BRANCH,
-        achievement_id="https://cqp.example.fr/certifications/CQPM0123",
-        achievement_name="CQPM 0123 Technicien(ne) en maintenance industrielle",
-        achievement_description="Certificat de qualification paritaire de la métallurgie",
-        criteria="Tous les blocs validés par le jury paritaire", achievement_type="Certificate",
-        alignments=(vc.Alignment("RNCP37869", "RNCP", "Technicien(ne) en maintenance industrielle",
-                                 vc.france_competences_url("RNCP37869")),),
-        given_names=f"Prénom{i}", family_name=f"Nom{i}", person_id=f"person-{i}",
-        valid_from=dt.datetime(2026, 6, 12, tzinfo=UTC), valid_until=None,
-        status=vc.StatusEntry(LIST_URL, i), certificate_number=number)
     document = pdf.CertificateDocument(
         kind="certificate", branch="UIMM", branch_name=BRANCH,
         certification=pdf.Certification("CQPM 0123", "Technicien(ne) en maintenance industrielle", "RNCP37869",
                                         "RNCP", "4"),
         given_names=f"Prénom{i}", family_name=f"Nom{i}", blocks=BLOCKS, decided_on=dt.date(2026, 6, 12),
         session="S-2026-06-UIMM-01", number=number, verification_url=f"https://cqp.example.fr/verify/{number}")
-    return credential, document
+    blocks = credentialed(document)
+    entries = {b: vc.StatusEntry(LIST_URL, i * len(blocks) + n) for n, b in enumerate(blocks)}
+    return credentials_of(document, DID, "https://cqp.example.fr", f"person-{i}", entries), document
 
 
 def raw_seal_signature(key_pem: bytes, count: int) -> float:
@@ -97,26 +91,28 @@ def test_bench_certificates():
     pdf.render(awards[0][1])  # warm-up: imports, the template
 
     start = time.perf_counter()
-    tokens = [vc.sign_award(a, ed_key) for a, _ in awards]
+    tokens = [{block: vc.sign_award(a, ed_key) for block, a in credentials.items()} for credentials, _ in awards]
     credential_seconds = time.perf_counter() - start
+    per_award = len(tokens[0])
 
     start = time.perf_counter()
-    bodies = [pdf.render(d, attachments=[pdf.Attachment("credential.jwt", t.encode(), "application/vc+jwt")])
-              for (_, d), t in zip(awards, tokens)]
+    bodies = [pdf.render(d, attachments=[pdf.Attachment(attachment_name(b), t.encode(), "application/vc+jwt")
+                                         for b, t in signed.items()])
+              for (_, d), signed in zip(awards, tokens)]
     render_seconds = time.perf_counter() - start
     sizes = [len(b) for b in bodies]
 
-    payload = tokens[0].rsplit(".", 1)[0].encode()
+    payload = tokens[0][""].rsplit(".", 1)[0].encode()
     raw_ed = ed_key.private_key
     start = time.perf_counter()
-    for _ in range(COUNT * 10):
+    for _ in range(COUNT * per_award * 10):
         raw_ed.sign(payload)
     ed_seconds = (time.perf_counter() - start) / 10
 
-    print(f"\n{COUNT} awards, one process (shared/certificates)")
-    print(f"  credentials signed (OB 3.0 JSON + EdDSA JWT)   {rate(COUNT, credential_seconds)}")
-    print(f"  raw Ed25519 signature, same key, same payload  {rate(COUNT, ed_seconds)}")
-    print(f"  PDFs rendered (PDF/A-3B, credential attached)  {rate(COUNT, render_seconds)}"
+    print(f"\n{COUNT} awards of {len(BLOCKS)} blocks, {per_award} credentials each, one process")
+    print(f"  credentials signed (OB 3.0 JSON + EdDSA JWT)   {rate(COUNT * per_award, credential_seconds)}")
+    print(f"  raw Ed25519 signature, same key, same payload  {rate(COUNT * per_award, ed_seconds)}")
+    print(f"  PDFs rendered (PDF/A-3B, credentials attached) {rate(COUNT, render_seconds)}"
           f"  median {statistics.median(sizes) / 1024:.1f} KB")
 
     for key_type in ("ec", "rsa"):
@@ -136,12 +132,14 @@ def test_bench_certificates():
         whole = credential_seconds + render_seconds + seal_seconds
         print(f"  seal {name}:")
         print(f"    PDFs sealed (PAdES B-B, pyHanko)              {rate(COUNT, seal_seconds)}")
-        print(f"    whole award (credential + PDF + seal)         {rate(COUNT, whole)}")
+        print(f"    whole award (credentials + PDF + seal)        {rate(COUNT, whole)}")
         print(f"    raw {name} signature, same key              {rate(COUNT, raw_seconds)}")
         print(f"    raw CMS SignedData (pyHanko), same key        {rate(COUNT, cms_seconds)}")
 
         for index in (0, COUNT // 2, COUNT - 1):
             status = seal.check(sealed[index], ca.root.cert_pem)
             assert status.valid, status
-            token = pdf.embedded_files(sealed[index])["credential.jwt"].decode()
-            assert vc.verify(token, vc.jwks([ed_key]), {LIST_URL: status_list}, dt.date(2026, 7, 1)).valid
+            embedded = pdf.embedded_files(sealed[index])
+            assert set(embedded) == {attachment_name(b) for b in tokens[index]}
+            for token in embedded.values():
+                assert vc.verify(token.decode(), vc.jwks([ed_key]), {LIST_URL: status_list}, dt.date(2026, 7, 1)).valid

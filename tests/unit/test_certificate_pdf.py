@@ -76,8 +76,12 @@ def test_the_fields_are_french_first_and_dated():
     assert values["holder_name"] == "Élodie LEFÈVRE"
     assert values["decided_on_fr"] == "12/06/2026" and values["decided_on_en"] == "2026-06-12"
     assert values["blocks"].splitlines() == [
-        "RNCP37869BC01 · Diagnostiquer un dysfonctionnement · sans limite de durée / no expiry",
-        "RNCP37869BC02 · Réaliser la maintenance préventive · valable jusqu'au 12/06/2031 / valid until 2031-06-12"]
+        "RNCP37869BC01 · Diagnostiquer un dysfonctionnement · validé le 12/06/2026, sans limite de durée / validated"
+        " on 2026-06-12, no expiry",
+        "RNCP37869BC02 · Réaliser la maintenance préventive · validé le 12/06/2026, valable jusqu'au 12/06/2031 /"
+        " validated on 2026-06-12, valid until 2031-06-12"]
+    held = pdf.fields(document(blocks=(pdf.Block("RNCP37869BC03", "Organiser", None, None),)))["blocks"]
+    assert held == "RNCP37869BC03 · Organiser · acquis au positionnement / held at positioning"
     assert pdf.fields(document(certification=pdf.Certification("X", "T", "RS5678", "RS")))["level_fr"] == "sans niveau"
 
 
@@ -159,3 +163,14 @@ def test_a_name_beyond_european_scripts_is_drawn_with_the_full_fonts(monkeypatch
     reduced.clear()
     assert pdf.render(document(given_names=armenian)).startswith(b"%PDF")
     assert reduced == []
+
+
+def test_an_attestations_page_lists_each_acquired_block_with_its_validity_french_first():
+    from tests.pdf_text import page_lines
+
+    text = " ".join(page_lines(pdf.render(document("attestation"))))
+    assert "Attestation de blocs de compétences" in text and text.index("Attestation de blocs") < \
+        text.index("Attestation of skill blocks")
+    assert ("RNCP37869BC02 · Réaliser la maintenance préventive · validé le 12/06/2026, valable jusqu'au 12/06/2031 /"
+            " validated on 2026-06-12, valid until 2031-06-12") in text
+    assert "RNCP37869BC01 · Diagnostiquer un dysfonctionnement · validé le 12/06/2026, sans limite de durée" in text

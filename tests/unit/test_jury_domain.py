@@ -117,10 +117,43 @@ def test_a_certificates_pdf_is_issued_once_recorded_with_its_sha256_and_attached
                                      "pd1.sealed")
     certificate.issue_document(facts.document_id, facts.stored.sha256)
     dossier.attach_certificate(facts)
-    assert certificate.document == {"document_id": "doc-1", "sha256": "ef" * 32}
+    assert certificate.document == {"document_id": "doc-1", "sha256": "ef" * 32, "credentials": []}
     assert dossier.documents["doc-1"]["kind"] == DocumentKind.CERTIFICATE_PDF
     assert dossier.current_documents(DocumentKind.CERTIFICATE_PDF) == ["doc-1"]
     certificate.collect_events()
     with pytest.raises(CertificateDocumentAlreadyIssued):
         certificate.issue_document("doc-2", "aa" * 32)
     assert certificate.collect_events() == [] and certificate.document["document_id"] == "doc-1"
+
+
+def test_each_credential_of_a_certificate_is_a_document_of_the_dossier_named_in_the_one_issue_of_its_pdf():
+    from services.jury.contracts import to_contract
+    from services.jury.domain import CertificateDocumentFacts, CredentialDocument
+    from shared.vocabulary import DocumentKind
+
+    session, dossier, holding = presented()
+    certificate = decided(session, dossier, holding, "FULL_AWARD").changed[0]
+    certificate.collect_events(), dossier.collect_events()
+    jwt = "application/vc+jwt"
+    credentials = (
+        CredentialDocument("cred-0", Stored("dossiers/c1/c0", 700, jwt, "a0" * 32, "b0" * 32), "p0", "",
+                           "urn:uuid:award", "CQP1 Opérateur", date(2026, 6, 12)),
+        CredentialDocument("cred-1", Stored("dossiers/c1/c1", 710, jwt, "a1" * 32, "b1" * 32), "p1", "RNCP1BC01",
+                           "urn:uuid:block", "RNCP1BC01 Bloc", date(2026, 3, 1), date(2031, 3, 1)))
+    facts = CertificateDocumentFacts("doc-1", Stored("dossiers/c1/pdf", 900, "application/pdf", "ef" * 32, "01" * 32),
+                                     "pd1.sealed", credentials)
+    certificate.issue_document(facts.document_id, facts.stored.sha256, facts.credentials)
+    dossier.attach_certificate(facts, certificate.number)
+
+    [issued] = certificate.collect_events()
+    assert [(c["document_id"], c["block"], c["sha256"]) for c in issued.credentials] == \
+        [("cred-0", "", "a0" * 32), ("cred-1", "RNCP1BC01", "a1" * 32)]
+    assert dossier.current_documents(DocumentKind.CREDENTIAL) == ["cred-0", "cred-1"]
+    published = [to_contract(e) for e in dossier.collect_events()]
+    assert [(p.kind, p.block, p.certificate) for p in published] == [
+        (DocumentKind.CERTIFICATE_PDF, None, certificate.number), (DocumentKind.CREDENTIAL, None, certificate.number),
+        (DocumentKind.CREDENTIAL, "RNCP1BC01", certificate.number)]
+    assert published[0].credential is None
+    assert (published[2].credential.id, published[2].credential.valid_from, published[2].credential.valid_until) == \
+        ("urn:uuid:block", date(2026, 3, 1), date(2031, 3, 1))
+    assert published[1].credential.block == "" and published[1].credential.valid_until is None

@@ -46,6 +46,7 @@ class Loaders:
     certificates_of_candidate: DataLoader
     documents_of_candidacy: DataLoader  # candidacy id → the documents the caller may see (documents/loaders.py)
     documents_of_session: DataLoader  # session id → its papers the caller may see
+    certificate_documents_of_candidate: DataLoader  # candidate id → their certificates' PDFs and credentials
     current_kinds: DataLoader  # candidacy id → rows (kind) of its current documents, for its requirements
     person: DataLoader  # candidate id → Person
     members: DataLoader  # session id → {member id: name}

@@ -14,7 +14,7 @@ from services.gateway.schema.context import Context
 from services.gateway import audit
 from services.gateway.schema.audit.types import HistoryEntry
 from services.gateway.schema.catalog.types import Certification, Organisation
-from services.gateway.schema.documents.types import Document, DocumentRequirement
+from services.gateway.schema.documents.types import Credential, Document, DocumentRequirement, credentials
 from services.gateway.schema.jury.types import Certificate, Evaluation, JuryDecision
 from services.gateway.schema.outputs import graphql_output
 from services.gateway.schema.vocabulary import (  # noqa: F401
@@ -124,6 +124,14 @@ class Candidacy:
             await info.context.loaders.documents_of_candidacy.load(str(self.id))
         return [Document.from_row(r) for r in rows if include_superseded or r["superseded_by"] is None]
 
+    @strawberry.field(description="The verifiable credentials of its certificates the caller may read (like their "
+                                  "PDFs): the certification's for a full award, one per block validated by evaluation; "
+                                  "each downloadable alone at its `downloadUrl`")
+    async def credentials(self, info: Info[Context, None]) -> list[Credential]:
+        rows = self.past["documents"] if self.past is not None else \
+            await info.context.loaders.documents_of_candidacy.load(str(self.id))
+        return credentials(rows)
+
     @strawberry.field(description="The papers its steps need (a VAE file's Livret 1 to file admissibility, Livret 2 "
                                   "to submit the validation file), and whether the file holds a current one")
     async def document_requirements(self, info: Info[Context, None]) -> list[DocumentRequirement]:
@@ -197,6 +205,17 @@ class Candidate:
     async def certificates(self, info: Info[Context, None]) -> list[Certificate]:
         rows = await info.context.loaders.certificates_of_candidate.load(str(self.id))
         return [Certificate.from_row(r) for r in rows]
+
+    @strawberry.field(description="The documents of their certificates (PDFs and credentials) across their "
+                                  "candidacies, those the caller may read (each kind's read row of the role table)")
+    async def documents(self, info: Info[Context, None]) -> list[Document]:
+        rows = await info.context.loaders.certificate_documents_of_candidate.load(str(self.id))
+        return [Document.from_row(r) for r in rows]
+
+    @strawberry.field(description="The verifiable credentials of their certificates across their candidacies, those "
+                                  "the caller may read; each downloadable alone at its `downloadUrl`")
+    async def credentials(self, info: Info[Context, None]) -> list[Credential]:
+        return credentials(await info.context.loaders.certificate_documents_of_candidate.load(str(self.id)))
 
     @strawberry.field
     async def history(self, info: Info[Context, None]) -> list[HistoryEntry]:

@@ -20,6 +20,8 @@ from services.gateway.schema.pagination import Conditions
 # The kinds a session holds (no candidacy): the jury's papers. Every other kind belongs to a candidacy.
 SESSION_KINDS = (DocumentKind.ATTENDANCE_SHEET, DocumentKind.JURY_MINUTES)
 CANDIDACY_KINDS = tuple(k for k in DocumentKind if k not in SESSION_KINDS)
+# What a person holds of a certificate: its PDF and its credentials.
+CERTIFICATE_KINDS = (DocumentKind.CERTIFICATE_PDF, DocumentKind.CREDENTIAL)
 
 
 def _by_read_row(kinds) -> dict[str, list[str]]:
@@ -43,10 +45,12 @@ def readable(caller: Caller, kinds, owner_scope, owners: str, owner_column: str)
 
 
 def certificates_published(caller: Caller) -> tuple[str, list]:
-    """A certificate's PDF shows once its session's results are published, or before to the session's jury side
-    (scopes.published); those made before publication existed name no session and show as they did."""
+    """A certificate's PDF and credentials show once its session's results are published, or before to the
+    session's jury side (scopes.published); those made before publication existed name no session and show as they
+    did."""
     clause, values = scopes.published(caller, KINDS[DocumentKind.CERTIFICATE_PDF].read)
-    return f"(kind <> ? OR session_id IS NULL OR {clause})", [DocumentKind.CERTIFICATE_PDF.value, *values]
+    return (f"(kind <> ALL(?::text[]) OR session_id IS NULL OR {clause})",
+            [[kind.value for kind in CERTIFICATE_KINDS], *values])
 
 
 def documents_loaders(context, db=None) -> dict[str, DataLoader]:
@@ -70,12 +74,25 @@ def documents_loaders(context, db=None) -> dict[str, DataLoader]:
                              "session_id"))
         return _per(ids, await db.fetch(f"SELECT * FROM documents{c.where}{order}", *c.args), "session_id")
 
+    async def certificate_documents_of_candidates(ids: list[str]) -> list[list]:
+        """A person's certificates' PDFs and credentials across their candidacies: those of the candidacies the caller
+        may read under the kinds' read row, as `documents` shows them on each candidacy."""
+        c = Conditions()
+        c.add("candidacy_id IN (SELECT id FROM candidacies WHERE candidate_id = ANY(?::uuid[]))", ids)
+        c.add_scope(readable(await context.caller(), CERTIFICATE_KINDS, scopes.candidacies, "candidacies",
+                             "candidacy_id"))
+        rows = await db.fetch("SELECT d.*, (SELECT candidate_id FROM candidacies WHERE id = d.candidacy_id)"
+                              f" AS candidate_id FROM documents d{c.where} ORDER BY attached_at, kind, block"
+                              " NULLS FIRST, id", *c.args)
+        return _per(ids, rows, "candidate_id")
+
     # What a step needs is the candidacy's rule: whether the file holds a current paper of the kind, whoever may
     # read it (its kind and version only; the candidacy is in the caller's scope already).
     current = grouped(db, "SELECT candidacy_id, kind FROM documents WHERE {where} AND superseded_by IS NULL"
                           " AND purged_at IS NULL", "candidacy_id")
 
     return {"documents_of_candidacy": DataLoader(of_candidacies), "documents_of_session": DataLoader(of_sessions),
+            "certificate_documents_of_candidate": DataLoader(certificate_documents_of_candidates),
             "current_kinds": DataLoader(current)}
 
 

@@ -37,6 +37,11 @@ MIGRATIONS = numbered(
     """,
     # The end of its keeping period: its bytes are gone, its facts stay.
     "ALTER TABLE documents ADD COLUMN IF NOT EXISTS purged_at timestamptz",
+    # The certificate a CERTIFICATE_PDF or CREDENTIAL is of, and what a CREDENTIAL says (jury DocumentAttached v2).
+    """
+    ALTER TABLE documents ADD COLUMN IF NOT EXISTS certificate text;
+    ALTER TABLE documents ADD COLUMN IF NOT EXISTS credential jsonb;
+    """,
 )
 
 
@@ -57,13 +62,16 @@ def projection(service: str, registry, attached: type, purged: type) -> Handler:
         if not isinstance(fact, attached):
             return
         actor = envelope.actor
+        credential = getattr(fact, "credential", None)
         await conn.execute(
             "INSERT INTO documents (id, service, kind, candidacy_id, block, session_id, version, supersedes, size,"
-            " media_type, sha256, attached_at, attached_by_user, attached_by_organisation, attached_by_role)"
-            " VALUES ($1, $2, $3, $4::uuid, $5, $6::uuid, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            " media_type, sha256, attached_at, attached_by_user, attached_by_organisation, attached_by_role,"
+            " certificate, credential)"
+            " VALUES ($1, $2, $3, $4::uuid, $5, $6::uuid, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17::jsonb)",
             fact.document_id, service, str(fact.kind), getattr(fact, "candidacy_id", None), getattr(fact, "block", None),
             getattr(fact, "session_id", None), fact.version, fact.supersedes, fact.size, fact.media_type,
-            fact.sha256, envelope.occurred_at, actor.user_id, actor.organisation_id, actor.role)
+            fact.sha256, envelope.occurred_at, actor.user_id, actor.organisation_id, actor.role,
+            getattr(fact, "certificate", None), credential.model_dump_json() if credential is not None else None)
         if fact.supersedes:
             await conn.execute("UPDATE documents SET superseded_by = $1 WHERE id = $2", fact.document_id,
                                fact.supersedes)
