@@ -201,6 +201,33 @@ class DocumentKind(enum.StrEnum):
     CREDENTIAL = "CREDENTIAL"  # an award's or a block's Open Badges credential (JWT-VC), signed by its branch
 
 
+class DeadlineKind(enum.StrEnum):
+    """The dates the process must meet or mark (services/deadlines: what opens, meets and cancels each)."""
+
+    HOLDER_DECLARATION = "HOLDER_DECLARATION"  # the certifier declares an award to the Caisse des Dépôts
+    ADMISSIBILITY_ANSWER = "ADMISSIBILITY_ANSWER"  # the certifier answers a VAE admissibility request
+    BLOCK_VALIDITY = "BLOCK_VALIDITY"  # a validated block stops counting
+    REGISTRATION_END = "REGISTRATION_END"  # a certification's RNCP/RS registration ends
+    ACCREDITATION_END = "ACCREDITATION_END"  # an organisation's accreditation ends
+    SESSION_CONVOCATION = "SESSION_CONVOCATION"  # candidates and members convened N days before the session
+    SESSION_RESULTS = "SESSION_RESULTS"  # the session closed with its minutes N days after its date
+
+
+class DeadlineState(enum.StrEnum):
+    OPEN = "OPEN"  # running, not yet near
+    DUE = "DUE"  # its reminder date passed: to be met soon
+    MET = "MET"
+    MISSED = "MISSED"  # its date passed without it being met (a term reached, for a validity or an end)
+    CANCELLED = "CANCELLED"  # what opened it was undone (a revoked award, a withdrawn candidacy)
+
+
+class UnansweredAdmissibility(enum.StrEnum):
+    """What a branch has configured to happen to a VAE admissibility request left unanswered past its delay."""
+
+    DEEMED_ADMISSIBLE = "DEEMED_ADMISSIBLE"  # silence is worth acceptance
+    ESCALATED = "ESCALATED"  # the request stays open, flagged to the branch
+
+
 class AggregateKind(enum.StrEnum):
     """What an audited aggregate is (its history is read under its own row of the role table)."""
 

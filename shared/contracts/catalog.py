@@ -7,7 +7,9 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict
 
 from shared.envelope import Contract, ContractRegistry
-from shared.vocabulary import AccessRoute, AccreditationScope, CertificationKind, EquivalenceSource, Level, Registry
+from shared.vocabulary import (
+    AccessRoute, AccreditationScope, CertificationKind, EquivalenceSource, Level, Registry, UnansweredAdmissibility,
+)
 
 TOPIC = "cqp.catalog.events"
 
@@ -63,6 +65,26 @@ class BranchCreated(Contract):
     name: str
     idcc: list[str]
     cpne: str
+
+
+class BranchDeadlines(_Value):
+    """A branch's delays (services/deadlines). The defaults are the law's or the usual ones, until the branch
+    sets its own; a référentiel version's `admissibility_answer_days` overrides the branch's."""
+
+    declaration_months: int = 3  # the award declared to the Caisse des Dépôts within
+    declaration_reminder_days: int = 15  # the certifier reminded this many days before that limit
+    admissibility_answer_days: int = 60  # a VAE admissibility request answered within (silence: `unanswered`)
+    unanswered_admissibility: UnansweredAdmissibility = UnansweredAdmissibility.DEEMED_ADMISSIBLE
+    admissibility_reminder_days: int = 15
+    convocation_days_before: int = 15  # candidates and members convened at the latest
+    results_days_after: int = 15  # the session closed with its minutes at the latest
+    expiry_notice_days: int = 30  # registrations and accreditations: the branch told this many days before
+    block_validity_notice_days: int = 60  # the holder told before a block stops counting
+
+
+class BranchDeadlinesSet(Contract):
+    branch: str
+    deadlines: BranchDeadlines
 
 
 class OrganisationRegistered(Contract):
@@ -142,6 +164,7 @@ class BlockEquivalencesRecorded(Contract):
 REGISTRY = ContractRegistry(
     TOPIC,
     BranchCreated,
+    BranchDeadlinesSet,
     OrganisationRegistered,
     OrganisationAccredited,
     AccreditationWithdrawn,
