@@ -3,13 +3,14 @@
 A deadline is opened by an event of another service (its `cause`), becomes DUE on its reminder date,
 is MET by the event that fulfils it, MISSED when its date passes first, or CANCELLED when what opened it
 is undone. Every event names who must meet it (`responsible_organisation`, `responsible_role`) and the
-records it is about, so a read model scopes it like those records. Dates, not instants: a legal delay
+records it is about, so a read model scopes it like those records. The same service records each message it
+sent (NotificationSent). Dates, not instants: a legal delay
 runs in days (Europe/Paris); a deadline is missed once its `due_on` has passed.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from shared.envelope import Contract, ContractRegistry
 from shared.vocabulary import DeadlineKind, UnansweredAdmissibility
@@ -62,4 +63,23 @@ class DeadlineCancelled(_Deadline):
     reason: str
 
 
-REGISTRY = ContractRegistry(TOPIC, DeadlineOpened, DeadlineDue, DeadlineMet, DeadlineMissed, DeadlineCancelled)
+class NotificationSent(Contract):
+    """A message reached the SMTP relay (recorded once per key, after the relay accepted it). Never its content
+    nor its address: the template, the recipient's role and the records it was about."""
+
+    notification_id: str  # uuid5 of the mail key (cause, recipient, template)
+    cause: str  # the event or deadline id that caused it
+    template: str
+    recipient_role: str  # candidate, jury-member, certifier, branch-admin, evaluation-centre…
+    recipient_id: str  # a person's id (candidate id, member id, user id), never an address
+    organisation: str | None  # whose message it is (its scope)
+    branch: str | None
+    candidacy_id: str | None
+    session_id: str | None
+    deadline_id: str | None
+    legally_required: bool  # an unsubscribe does not stop it
+    sent_at: datetime
+
+
+REGISTRY = ContractRegistry(TOPIC, DeadlineOpened, DeadlineDue, DeadlineMet, DeadlineMissed, DeadlineCancelled,
+                            NotificationSent)
