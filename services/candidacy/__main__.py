@@ -16,7 +16,7 @@ DEFINITION = ServiceDefinition(
     commands=api.commands,
     views={CATALOG_TOPIC: catalog_view.apply_catalog, JURY_TOPIC: catalog_view.apply_jury},
     migrations=catalog_view.MIGRATIONS,
-    tables=personal.MIGRATIONS,
+    tables=[*personal.MIGRATIONS, *jury_events.MIGRATIONS],
     subscriptions=lambda app, pool: [Subscription(JURY_TOPIC, jury_events.handler(app))],
     queries=lambda app, pool, verifier: {**people.queries(people.People(app, pool), verifier),
                                          **documents.queries(app, pool, verifier)},

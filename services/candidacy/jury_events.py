@@ -1,5 +1,12 @@
 """What the candidacy service does with the jury's events besides its view of the blocks held: a full
-award closes the candidacy (a command of its own, keyed by the event, so a redelivery closes nothing twice)."""
+award closes the candidacy (a command of its own, keyed by the award's event, so a redelivery closes nothing
+twice) once the session's results are published — before that, the candidacy's status would tell the
+candidate and their organisations the outcome the jury has not yet published.
+
+An award of a session not yet published waits in `awards_awaiting_publication`; a correction away from the
+award before publication takes it back; the publication closes what waits, and an award recorded after it
+closes at once. An unpublication leaves closed what was closed (it is allowed only before anyone downloaded
+a certificate, and the jury hides the decisions themselves again)."""
 
 from __future__ import annotations
 
@@ -11,26 +18,52 @@ from shared.context import Actor, CommandContext, acting
 from shared.contracts import jury
 from shared.envelope import Envelope
 from shared.errors import CommandRefused
+from shared.migrations import numbered
 from shared.vocabulary import Decision
 
 from services.candidacy.application import CandidacyApplication
 
+MIGRATIONS = numbered(
+    "awards_awaiting_publication",
+    "CREATE TABLE IF NOT EXISTS awards_awaiting_publication ("
+    " session_id text NOT NULL, candidacy_id text NOT NULL, award jsonb NOT NULL,"  # the award's envelope
+    " PRIMARY KEY (session_id, candidacy_id))",
+    "CREATE TABLE IF NOT EXISTS published_sessions (session_id text PRIMARY KEY)",
+)
+
 
 def handler(app: CandidacyApplication):
+    async def close(award: Envelope, session_id: str, candidacy_id: str) -> None:
+        actor = Actor(user_id=award.actor.user_id, organisation_id=award.actor.organisation_id, role=award.actor.role)
+        context = CommandContext(actor=actor, correlation_id=award.correlation_id,
+                                 causation_id=f"jury-event:{award.event_id}")
+        command = CloseCandidacy(candidacy_id=candidacy_id, reason=f"certification awarded by session {session_id}")
+        try:
+            with acting(context):
+                await anyio.to_thread.run_sync(app.close_candidacy, command)
+        except CommandRefused:
+            pass  # already withdrawn or closed: the award changes nothing here
+
     async def apply(conn: asyncpg.Connection, envelope: Envelope) -> None:
         fact = jury.REGISTRY.parse(envelope)
-        awarded = isinstance(fact, jury.JuryDecided | jury.DecisionCorrected) and fact.decision == Decision.FULL_AWARD
-        if awarded:
-            actor = Actor(user_id=envelope.actor.user_id, organisation_id=envelope.actor.organisation_id,
-                          role=envelope.actor.role)
-            context = CommandContext(actor=actor, correlation_id=envelope.correlation_id,
-                                     causation_id=f"jury-event:{envelope.event_id}")
-            command = CloseCandidacy(candidacy_id=fact.candidacy_id,
-                                     reason=f"certification awarded by session {fact.session_id}")
-            try:
-                with acting(context):
-                    await anyio.to_thread.run_sync(app.close_candidacy, command)
-            except CommandRefused:
-                pass  # already withdrawn or closed: the award changes nothing here
+        if isinstance(fact, jury.JuryDecided | jury.DecisionCorrected):
+            if fact.decision != Decision.FULL_AWARD:
+                await conn.execute("DELETE FROM awards_awaiting_publication WHERE session_id = $1 AND candidacy_id = $2",
+                                   fact.session_id, fact.candidacy_id)
+            elif await conn.fetchval("SELECT true FROM published_sessions WHERE session_id = $1", fact.session_id):
+                await close(envelope, fact.session_id, fact.candidacy_id)
+            else:
+                await conn.execute(
+                    "INSERT INTO awards_awaiting_publication (session_id, candidacy_id, award) VALUES ($1, $2, $3)"
+                    " ON CONFLICT (session_id, candidacy_id) DO UPDATE SET award = excluded.award",
+                    fact.session_id, fact.candidacy_id, envelope.model_dump_json())
+        elif isinstance(fact, jury.SessionResultsPublished):
+            await conn.execute("INSERT INTO published_sessions VALUES ($1) ON CONFLICT DO NOTHING", fact.session_id)
+            waiting = await conn.fetch("DELETE FROM awards_awaiting_publication WHERE session_id = $1"
+                                       " RETURNING candidacy_id, award", fact.session_id)
+            for row in sorted(waiting, key=lambda r: r["candidacy_id"]):
+                await close(Envelope.model_validate_json(row["award"]), fact.session_id, row["candidacy_id"])
+        elif isinstance(fact, jury.SessionResultsUnpublished):
+            await conn.execute("DELETE FROM published_sessions WHERE session_id = $1", fact.session_id)
 
     return apply

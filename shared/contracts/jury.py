@@ -1,7 +1,7 @@
 """Events published by the jury service on cqp.jury.events.
 
 The candidacy service consumes BlockValidated (blocks held) and JuryDecided (a full award closes the
-candidacy).
+candidacy once SessionResultsPublished says its session's results are out).
 """
 
 from __future__ import annotations

@@ -78,8 +78,18 @@ async def journey():
     await present(system, system.session, system.candidacy, "present")  # once the jury learns its status
     await ok(system, "decide", "DecideInput", {"sessionId": system.session, "candidacyId": system.candidacy,
                                                "decision": "FULL_AWARD", "presentMembers": members, "votesFor": 2}, "d")
+    async def documented():  # the jury service makes the PDF and the credential on its own CertificateIssued
+        data = await system.graphql("query($id: ID!) { candidacy(id: $id) { documents { kind } } }",
+                                    {"id": system.candidacy})
+        kinds = [d["kind"] for d in data["candidacy"]["documents"]]
+        return (kinds.count("CERTIFICATE_PDF"), kinds.count("CREDENTIAL")) == (1, 2)  # the award's and the block's
 
-    async def closed():  # the candidacy service closes the candidacy on the award
+    await eventually(documented, timeout=60)
+    await ok(system, "closeJurySession", "CloseSessionInput", {"sessionId": system.session, "president": members[0]},
+             "close")
+    await ok(system, "publishSessionResults", "PublishSessionResultsInput", {"sessionId": system.session}, "pub")
+
+    async def closed():  # the candidacy service closes the candidacy on the award, once published
         data = await system.graphql("query($id: ID!) { candidacy(id: $id) { status } }", {"id": system.candidacy})
         return data["candidacy"]["status"] == "CLOSED"
 
@@ -107,7 +117,8 @@ async def test_a_candidacys_history_has_its_own_events_and_the_jurys_about_it_in
     assert found["kind"] == "CANDIDACY"
     assert [e["type"] for e in found["entries"]] == [
         "CandidacyOpened", "CandidacyPositioned", "DocumentAttached", "BlockValidated", "CandidacyPresented",
-        "JuryDecided", "CertificateIssued", "CandidacyClosed"]
+        "JuryDecided", "CertificateIssued", "DocumentAttached", "DocumentAttached", "DocumentAttached",
+        "CandidacyClosed"]
     by_type = {e["type"]: e for e in found["entries"]}
     assert by_type["BlockValidated"]["actor"] == {"userId": "audit-evaluator", "organisationId": journey.centre,
                                                   "role": "evaluator"}
@@ -132,7 +143,8 @@ async def test_every_kind_of_aggregate_has_a_history_and_no_summary_shows_a_name
         journey.centre: ("ORGANISATION", ["OrganisationRegistered", "OrganisationAccredited"]),
         journey.candidate: ("CANDIDATE", ["CandidateRegistered"]),
         journey.session: ("JURY_SESSION", ["JurySessionScheduled", "JuryMemberAppointed", "JuryMemberAppointed",
-                                           "CandidacyPresented", "JuryDecided"]),
+                                           "CandidacyPresented", "JuryDecided", "SessionClosed", "DocumentAttached",
+                                           "SessionResultsPublished"]),
     }
     for aggregate_id, (kind, types) in expected.items():
         found = await history(journey, aggregate_id)

@@ -130,6 +130,9 @@ async def world():
             await command(system, "jury", "decide", {"session_id": session_id, "candidacy_id": candidacy,
                                                       "decision": decision, "present_members": members,
                                                       "votes_for": 2}, token)
+        for session_id, members in sessions.values():  # the results published, so the awarded candidacies close
+            await command(system, "jury", "close-session", {"session_id": session_id, "president": members[0]}, token)
+            await command(system, "jury", "publish-session-results", {"session_id": session_id}, token)
         # B3: A2's candidate again, positioned only; B4 withdrawn as opened; A5 a VAE only opened.
         _, system.candidacies["B3"] = await open_candidacy(B, "C1", "TRAINING", candidates["A2"])
         await command(system, "candidacy", "position", {"candidacy_id": system.candidacies["B3"]}, token)

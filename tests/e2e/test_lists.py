@@ -17,6 +17,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from tests.documents import paper, upload
 from tests.harness import System, eventually
 
 TODAY = date.today().isoformat()
@@ -113,6 +114,12 @@ async def lists():
                                                           "decision": "FULL_AWARD", "present_members": members,
                                                           "votes_for": 2}, token)
                 system.awarded.append(candidacy)
+        # Published with uploaded minutes (the session stays open: six presented are not yet decided).
+        minutes = await upload(system, "attachJuryPaper", "AttachJuryPaperInput",
+                               {"sessionId": session, "kind": "JURY_MINUTES"}, paper("minutes"), key(), token,
+                               success="JuryPaperAttached")
+        assert minutes["__typename"] == "JuryPaperAttached", minutes
+        await command(system, "jury", "publish-session-results", {"session_id": session}, token)
 
         counts = []
 

@@ -1,7 +1,7 @@
 """A session's results, end to end on real Kafka, PostgreSQL, Keycloak and S3: an award is seen by the jury side
-only (the candidacy's evaluation centre sees no decision, certificate nor PDF, its download is refused, and
-verification says NOT_YET_PUBLISHED) → the session is closed (its minutes generated, sealed by the branch, read by
-the jury secretary) → published (the centre sees and downloads the PDF) → unpublishing is then refused. And an
+only (the candidacy's evaluation centre sees no decision, certificate nor PDF, its download is refused,
+verification says NOT_YET_PUBLISHED, and the candidacy is not closed) → the session is closed (its minutes generated, sealed by the branch, read by
+the jury secretary) → published (the centre sees and downloads the PDF; the candidacy closes) → unpublishing is then refused. And an
 unpublication before any outside download hides the results again."""
 
 import datetime as dt
@@ -15,7 +15,7 @@ from tests.e2e.test_jury_journey import (  # noqa: F401 (the fixture)
 )
 from tests.harness import eventually
 
-RESULTS = ("query($id: ID!) { candidacy(id: $id) { decisions { decision } certificates { number }"
+RESULTS = ("query($id: ID!) { candidacy(id: $id) { status decisions { decision } certificates { number }"
            " documents { id kind downloadUrl } } }")
 
 
@@ -40,6 +40,8 @@ async def test_results_reach_the_candidacys_organisations_only_once_published_af
     seen = (await journey.graphql(RESULTS, {"id": candidacy}, token=centre))["candidacy"]
     assert (seen["decisions"], seen["certificates"]) == ([], [])
     assert "CERTIFICATE_PDF" not in [d["kind"] for d in seen["documents"]]
+    # The PDF exists, so the candidacy service heard of the award long ago: its status tells nothing yet.
+    assert seen["status"] == "VALIDATION_FILE_SUBMITTED"
     refused = await download(journey, document["downloadUrl"], token=centre)
     assert (refused.status_code, refused.json()["error"]["type"]) == (404, "UnknownDocument")
     verified = (await journey.graphql("query($n: String!) { verifyCertificate(number: $n) { valid verdict holder } }",
@@ -77,6 +79,11 @@ async def test_results_reach_the_candidacys_organisations_only_once_published_af
     await ok(journey, "publishSessionResults", "PublishSessionResultsInput", {"sessionId": session_id}, "pub-go")
     seen = (await journey.graphql(RESULTS, {"id": candidacy}, token=centre))["candidacy"]
     assert (seen["decisions"], seen["certificates"]) == ([{"decision": "FULL_AWARD"}], [{"number": number}])
+
+    async def closed():  # the candidacy service closes the awarded candidacy once it hears of the publication
+        return (await journey.graphql(RESULTS, {"id": candidacy}, token=centre))["candidacy"]["status"] == "CLOSED"
+
+    await eventually(closed)
     read = await download(journey, document["downloadUrl"], token=centre)
     assert read.status_code == 200 and read.content.startswith(b"%PDF")
     again = await mutate(journey, "unpublishSessionResults", "UnpublishSessionResultsInput",
