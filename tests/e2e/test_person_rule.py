@@ -7,7 +7,7 @@ import httpx
 
 from tests.e2e.test_erasure import PERSON, candidacy, catalog
 from tests.e2e.test_jury_journey import (BLOCKS, EXPERIENCE, TODAY, decide, evaluate, mutate, ok, paritaire_session,
-                                        present)
+                                        present, published)
 from tests.harness import System, eventually
 
 PERSON_QUERY = "query($id: ID!) { candidate(id: $id) { familyName email erased candidacies { id } } }"
@@ -107,12 +107,13 @@ async def test_a_persons_certificates_show_only_on_the_candidacies_the_caller_ma
     session_id, members = await paritaire_session(system, TODAY, "s")
     await present(system, session_id, first, "h-present")
     number = (await decide(system, session_id, first, "FULL_AWARD", members, "h-d"))["certificateNumber"]
+    await published(system, session_id, "h")  # the award closes the first candidacy once its results are out
 
     other_id = await second_centre(system)
 
     async def second_opened():
         answer = await opening(system, candidate_id, other_id, "second", "default")
-        return answer if "candidacy" in answer else None  # once the award closed the first
+        return answer if "candidacy" in answer else None  # once the published award closed the first
 
     second = (await eventually(second_opened))["candidacy"]["id"]
     query = "query($id: ID!) { candidate(id: $id) { certificates { number } candidacies { id } } }"
