@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 
 import anyio
@@ -66,6 +66,8 @@ class ServiceDefinition:
         lambda app, pool, verifier: {}
     # Run once at start, before the commands are served (e.g. finishing work a crash interrupted).
     on_start: Callable[[ServiceApplication, asyncpg.Pool], Awaitable[None]] | None = None
+    # Loops run beside the consumers for the process's life, cancelled when it stops (e.g. a clock firing timers).
+    loops: Callable[[ServiceApplication, asyncpg.Pool, Settings], list[Coroutine]] = lambda app, pool, settings: []
     # Encrypt the stored events with the library's AES cipher (personal data), key from CQP_CIPHER_KEY.
     encrypted: bool = False
     # Seals people's data with a key per person (shared/personal.py), under the master key CQP_CIPHER_KEY,
@@ -146,6 +148,7 @@ def build_asgi(definition: ServiceDefinition, settings: Settings) -> Starlette:
             await broker.start()
             checks["consumers"] = lambda: health.consumer_lag(inbox, settings.ready_max_consumer_lag)
         relay_task = asyncio.create_task(relay.run(), name="relay")
+        loops = [asyncio.create_task(loop) for loop in definition.loops(app, pool, settings)]
         checks.update(
             database=lambda: health.database(pool),
             broker=lambda: health.broker(settings.kafka_bootstrap),
@@ -157,9 +160,10 @@ def build_asgi(definition: ServiceDefinition, settings: Settings) -> Starlette:
         try:
             yield
         finally:
-            relay_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await relay_task
+            for task in [relay_task, *loops]:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await broker.stop()
             await anyio.to_thread.run_sync(app.close)
             await pool.close()

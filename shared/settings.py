@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     port: int = 8000
     log_level: str = "INFO"
     relay_poll_seconds: float = 0.5
+    # How often the deadline clock looks for timers come due (services/jury/deadlines/timers.py).
+    deadlines_poll_seconds: float = 60.0
+    # Lets `cqp deadlines clock --advance` move the deadline clock forward: for demonstrations and tests only.
+    deadlines_clock_adjustable: bool = False
     pool_size: int = 5
     # Where the gateway forwards commands.
     catalog_url: str = "http://127.0.0.1:8001"

@@ -304,6 +304,9 @@ class System:
             "CQP_CIPHER_KEY": AESCipher.create_key(32),
             "CQP_COMMAND_KEY": AESCipher.create_key(32),
             "CQP_RELAY_POLL_SECONDS": "0.2",
+            # The deadline clock looks often, and `cqp deadlines clock --advance` may move it (tests/e2e/test_deadlines).
+            "CQP_DEADLINES_POLL_SECONDS": "0.5",
+            "CQP_DEADLINES_CLOCK_ADJUSTABLE": "true",
             **{f"CQP_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in ports.items()},
         }
         # Each process as itself: its PostgreSQL role, its Kafka user.

@@ -147,6 +147,10 @@ def run(argv: list[str] | None = None) -> int:
     importing.add_argument("--fiche", action="append", default=[], help="only this fiche number (repeatable)")
     keys = sub.add_parser("keys", help="the issuer's keys").add_subparsers(dest="action", required=True)
     keys.add_parser("rotate", help="retire a branch's seal and credential keys").add_argument("branch")
+    deadlines = sub.add_parser("deadlines", help="the deadline engine").add_subparsers(dest="action", required=True)
+    clock = deadlines.add_parser("clock", help="show the deadline clock's day, or move it forward (CQP_DEADLINES_"
+                                               "CLOCK_ADJUSTABLE installations only: demonstrations, tests)")
+    clock.add_argument("--advance", type=int, metavar="DAYS", help="days to move it forward")
     credential = sub.add_parser("credential", help="certificates' credentials").add_subparsers(dest="action",
                                                                                               required=True)
     checking = credential.add_parser("verify", help="check a sealed PDF or a credential offline")
@@ -270,6 +274,15 @@ def run(argv: list[str] | None = None) -> int:
         retired = asyncio.run(rotate(settings.postgres_dsn, args.branch))
         print(f"{args.branch.upper()}: retired " + (", ".join(retired) or "nothing (no current key)")
               + "; the next issuance makes new keys")
+    elif args.command == "deadlines":
+        from tools.deadlines import clock
+
+        if args.advance is not None and not settings.deadlines_clock_adjustable:
+            raise OperatorError("this installation's deadline clock is the real day: set "
+                                "CQP_DEADLINES_CLOCK_ADJUSTABLE=true (demonstrations and tests only) to move it")
+        if args.advance is not None and args.advance < 0:
+            raise OperatorError("the deadline clock only moves forward (what was due or missed stays so)")
+        print(f"deadline clock: {asyncio.run(clock(settings.postgres_dsn, args.advance or 0))}")
     elif args.command == "credential":
         import json
 

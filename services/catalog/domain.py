@@ -30,6 +30,7 @@ DEFAULT_SETTINGS = {
     "block_validity_months": None,  # None: a validated block stays acquired for life
     "jury_quorum": 2,
     "jury_rule": JuryRule.PARITAIRE,  # read by no rule yet: recorded with each version, shown in GraphQL
+    "admissibility_answer_days": None,  # None: the branch's delay (services/jury/deadlines)
 }
 
 

@@ -43,12 +43,13 @@ _READ = {
     AggregateKind.ORGANISATION: ("organisationHistory", "organisations", scopes.organisations),
 }
 
-# The rows of an aggregate's history ($1: its id). A candidacy's takes the jury's events naming it, and
-# every event of the certificates issued on it (a revocation names only the number).
+# The rows of an aggregate's history ($1: its id). A candidacy's takes the jury's events naming it (not its
+# deadlines': they are the engine's, about it, read as `Candidacy.deadlines`), and every event of the
+# certificates issued on it (a revocation names only the number).
 _OWN = "a.aggregate_id = $1::uuid"
 _CANDIDACY = (
     "(a.aggregate_id = $1::uuid"
-    " OR (a.producer = 'jury' AND a.payload ->> 'candidacy_id' = $1::text)"
+    " OR (a.producer = 'jury' AND a.payload ->> 'candidacy_id' = $1::text AND a.type NOT LIKE 'Deadline%')"
     " OR a.aggregate_id IN (SELECT i.aggregate_id FROM audit_log i WHERE i.type = 'CertificateIssued'"
     " AND i.payload ->> 'candidacy_id' = $1::text))"
 )

@@ -19,12 +19,13 @@ from shared.topics import EVENT_TOPICS
 from services.gateway.schema.audit import projection as audit
 from services.gateway.schema.candidacy import projection as candidacies
 from services.gateway.schema.catalog import projection as catalog
+from services.gateway.schema.deadlines import projection as deadlines
 from services.gateway.schema.documents import projection as documents
 from services.gateway.schema.jury import projection as jury
 
 SCHEMA = "gateway"
 
-FEATURES = [audit, catalog, candidacies, jury, documents]
+FEATURES = [audit, catalog, candidacies, jury, documents, deadlines]
 
 MIGRATIONS: list[Migration] = [m for feature in FEATURES for m in feature.MIGRATIONS]
 

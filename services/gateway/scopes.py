@@ -161,3 +161,28 @@ def organisation_events(caller: Caller, name: str = "organisationHistory") -> Cl
     if Scope.OWN_ORGANISATION in scopes:
         clauses.append(("a.aggregate_id::text = ?", [caller.organisation_id]))
     return _any(clauses)
+
+
+def deadlines(caller: Caller, name: str = "deadlines") -> Clause:
+    """The deadlines (table `deadlines`) the caller may read, each as the record it is about: one about a candidacy
+    where the caller reads the candidacy (row `candidacy`), an award's declaration only once its session's results
+    are published, as its certificate (it would tell the outcome); one about a session where it reads the session
+    (row `jurySession`); one about neither (a registration's or an accreditation's end) under the row `name`, to the
+    branch."""
+    through, cv = candidacies(caller, "candidacy")
+    session, sv = jury_sessions(caller, "jurySession")
+    clauses: list[Clause] = []
+    if through != "FALSE":
+        shown, pv = published(caller, "candidacy", "coalesce(session_id, (SELECT c.session_id FROM certificates c"
+                                                    " WHERE c.number = subject))")
+        clauses.append((f"(candidacy_id IN (SELECT id FROM candidacies WHERE {through})"
+                        f" AND (kind <> 'HOLDER_DECLARATION' OR {shown}))", [*cv, *pv]))
+    if session != "FALSE":
+        clauses.append((f"(candidacy_id IS NULL AND session_id IN (SELECT id FROM jury_sessions WHERE {session}))", sv))
+    scopes = _scopes(caller, name)
+    if Scope.ALL in scopes:
+        clauses.append(("(candidacy_id IS NULL AND session_id IS NULL)", []))
+    elif Scope.OWN_BRANCHES in scopes:
+        clauses.append(("(candidacy_id IS NULL AND session_id IS NULL AND branch = ANY(?::text[]))",
+                        [list(caller.branches)]))
+    return _any(clauses)

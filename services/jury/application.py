@@ -21,6 +21,7 @@ from shared.policy import Record, allows, authorize
 from shared.vocabulary import DocumentKind
 
 from services.jury.contracts import to_contract
+from services.jury.deadlines.application import DeadlineDecisions
 from services.jury.domain import (
     AppointmentFacts, AttachingFacts, CandidacyFacts, ClosingFacts, CertificateDocumentFacts, Certificate, CorrectionFacts, DecisionFacts, Dossier,
     EvaluationFacts, Holding, JurySession, OwnerFacts, PurgingFacts, ReadingFacts, Ruling, UnknownCandidacy, UnknownCertificate,
@@ -28,7 +29,7 @@ from services.jury.domain import (
 )
 
 
-class JuryApplication(ServiceApplication):
+class JuryApplication(DeadlineDecisions, ServiceApplication):
     name = "jury"
     to_contract = staticmethod(to_contract)
     documents: Documents  # the papers' bytes (shared/documents.py), set by the process once its store is up

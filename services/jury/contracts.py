@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from shared.contracts import deadlines
 from shared.contracts import jury as public
 
+from services.jury.deadlines.domain import Deadline
 from services.jury.domain import Certificate, Dossier, JurySession
 
 
@@ -76,4 +78,22 @@ def to_contract(e) -> public.Contract | None:
             return public.HolderDeclarationChanged(number=e.number, state=e.state, file=e.file, messages=e.messages)
         case Certificate.Revoked():
             return public.CertificateRevoked(number=e.number, revoked_on=e.on, reason=e.reason)
+        case Deadline.Opened():
+            return deadlines.DeadlineOpened(
+                deadline_id=aggregate_id, kind=e.kind, subject=e.subject, branch=e.branch,
+                certification=e.certification, candidacy_id=e.candidacy_id, session_id=e.session_id,
+                responsible_organisation=e.responsible_organisation, responsible_role=e.responsible_role,
+                cause=e.cause, opened_on=e.opened_on, due_on=e.due_on, remind_on=min(e.remind_on, e.due_on),
+                effect=e.effect)
+        case Deadline.Due():
+            return deadlines.DeadlineDue(deadline_id=aggregate_id, **e.about, due_on=e.due_on, on=e.on)
+        case Deadline.Missed():
+            return deadlines.DeadlineMissed(deadline_id=aggregate_id, **e.about, due_on=e.due_on, on=e.on,
+                                            effect=e.effect)
+        case Deadline.Met():
+            return deadlines.DeadlineMet(deadline_id=aggregate_id, **e.about, due_on=e.due_on, on=e.on, cause=e.cause,
+                                         late=e.late)
+        case Deadline.Cancelled():
+            return deadlines.DeadlineCancelled(deadline_id=aggregate_id, **e.about, on=e.on, cause=e.cause,
+                                               reason=e.reason)
     return None

@@ -22,6 +22,8 @@ class VersionSettings(Part):
     vae_min_experience_months: int | None = Field(default=None, ge=0, le=240)
     block_validity_months: int | None = Field(default=None, ge=1, le=600)
     jury_quorum: int | None = Field(default=None, ge=2, le=50)
+    # Days the certifier has to answer a VAE admissibility request; unset: the branch's delay.
+    admissibility_answer_days: int | None = Field(default=None, ge=1, le=365)
 
     def given(self) -> dict:
         return self.model_dump(exclude_unset=True)

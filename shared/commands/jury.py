@@ -7,7 +7,7 @@ from datetime import date
 from pydantic import Field, field_validator, model_validator
 
 from shared.commands import Code, Command, Id, Part, Upload
-from shared.vocabulary import College, Decision, DocumentKind, MemberRole, Modality
+from shared.vocabulary import College, DeadlineKind, Decision, DocumentKind, MemberRole, Modality, UnansweredAdmissibility
 
 
 class CompetenceResult(Part):
@@ -206,3 +206,47 @@ class RecordDeclarationOutcome(Command):
     number: str = Field(min_length=1, max_length=80)
     accepted: bool
     messages: list[str] = Field(default_factory=list, max_length=50)
+
+
+class OpenDeadline(Command):
+    """Not an endpoint: the deadline engine runs it on the event that starts a deadline
+    (services/jury/deadlines/engine.py), keyed by that event."""
+
+    operation = "open-deadline"
+
+    kind: DeadlineKind
+    subject: str = Field(min_length=1, max_length=200)
+    branch: str | None = None
+    certification: str | None = None
+    candidacy_id: str | None = None
+    session_id: str | None = None
+    responsible_organisation: str | None = None
+    responsible_role: str = Field(min_length=1, max_length=64)
+    cause: str = Field(min_length=1, max_length=200)
+    opened_on: date
+    due_on: date
+    remind_on: date
+    effect: UnansweredAdmissibility | None = None
+
+
+class SettleDeadline(Command):
+    """Not an endpoint: the deadline engine runs it on the event that meets a deadline or undoes what opened it,
+    keyed by that event."""
+
+    operation = "settle-deadline"
+
+    deadline_id: str = Id
+    outcome: str = Field(pattern="^(met|cancelled)$")
+    cause: str = Field(min_length=1, max_length=200)
+    on: date
+    reason: str = Field(default="", max_length=500)
+
+
+class FireDeadline(Command):
+    """Not an endpoint: the scheduler runs it when a deadline's timer comes (services/jury/deadlines/timers.py),
+    keyed by the deadline and the day."""
+
+    operation = "fire-deadline"
+
+    deadline_id: str = Id
+    today: date

@@ -30,6 +30,7 @@ class VersionSettings(_Value):
     block_validity_months: int | None
     jury_quorum: int
     jury_rule: str
+    admissibility_answer_days: int | None = None  # the VAE admissibility answer's delay; None: the branch's
 
 
 class Registration(_Value):

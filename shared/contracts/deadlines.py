@@ -1,9 +1,9 @@
-"""Events published by the deadlines service on cqp.deadlines.events.
+"""The deadline engine's events (services/jury/deadlines), published on cqp.jury.events with the jury's own.
 
 A deadline is opened by an event of another service (its `cause`), becomes DUE on its reminder date,
 is MET by the event that fulfils it, MISSED when its date passes first, or CANCELLED when what opened it
 is undone. Every event names who must meet it (`responsible_organisation`, `responsible_role`) and the
-records it is about, so a read model scopes it like those records. The same service records each message it
+records it is about, so a read model scopes it like those records. The notifier records each message it
 sent (NotificationSent). Dates, not instants: a legal delay
 runs in days (Europe/Paris); a deadline is missed once its `due_on` has passed.
 """
@@ -12,10 +12,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from shared.envelope import Contract, ContractRegistry
+from shared.envelope import Contract
 from shared.vocabulary import DeadlineKind, UnansweredAdmissibility
-
-TOPIC = "cqp.deadlines.events"
 
 
 class _Deadline(Contract):
@@ -81,5 +79,4 @@ class NotificationSent(Contract):
     sent_at: datetime
 
 
-REGISTRY = ContractRegistry(TOPIC, DeadlineOpened, DeadlineDue, DeadlineMet, DeadlineMissed, DeadlineCancelled,
-                            NotificationSent)
+CONTRACTS = (DeadlineOpened, DeadlineDue, DeadlineMet, DeadlineMissed, DeadlineCancelled, NotificationSent)

@@ -10,6 +10,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 
+from shared.contracts import deadlines
 from shared.envelope import Contract, ContractRegistry
 from shared.vocabulary import CertificateKind, College, DeclarationState, Decision, DocumentKind, MemberRole, Modality
 
@@ -263,4 +264,5 @@ class DocumentRead(Contract):
 REGISTRY = ContractRegistry(TOPIC, BlockValidated, BlockNotValidated, JurySessionScheduled, JuryMemberAppointed,
                             CandidacyPresented, JuryDecided, DecisionCorrected, CertificateIssued, CertificateRevoked,
                             HolderDeclarationChanged, DocumentAttached, DocumentRead,
-                            DocumentPurged, SessionClosed, SessionResultsPublished, SessionResultsUnpublished)
+                            DocumentPurged, SessionClosed, SessionResultsPublished, SessionResultsUnpublished,
+                            *deadlines.CONTRACTS)

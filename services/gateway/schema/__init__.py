@@ -15,6 +15,7 @@ from services.gateway.schema.candidacy.queries import CandidacyQueries
 from services.gateway.schema.catalog import mutations as catalog
 from services.gateway.schema.catalog.queries import CatalogQueries
 from services.gateway.schema.dashboards.queries import DashboardQueries
+from services.gateway.schema.deadlines.queries import DeadlineQueries
 from services.gateway.schema.documents import mutations as documents
 from services.gateway.schema.guards import Bounds, InputGuard, log_errors
 from services.gateway.schema.inputs import SCALARS
@@ -25,7 +26,7 @@ from services.gateway.schema.mutations import mutation_type
 
 
 @strawberry.type
-class Query(CatalogQueries, CandidacyQueries, JuryQueries, AuditQueries, DashboardQueries):
+class Query(CatalogQueries, CandidacyQueries, JuryQueries, AuditQueries, DashboardQueries, DeadlineQueries):
     pass
 
 

@@ -20,6 +20,7 @@ from services.gateway.commands import DATABASE_AWAY, CommandClient, ServiceUnava
 from services.gateway.live import Changes
 from services.gateway.schema.candidacy.loaders import candidacy_loaders
 from services.gateway.schema.catalog.loaders import catalog_loaders
+from services.gateway.schema.deadlines.loaders import deadlines_loaders
 from services.gateway.schema.documents.loaders import documents_loaders
 from services.gateway.schema.jury.loaders import jury_loaders
 from shared.people import NOBODY, WITHHELD, PeopleClient, Person
@@ -51,6 +52,8 @@ class Loaders:
     person: DataLoader  # candidate id → Person
     members: DataLoader  # session id → {member id: name}
     evaluation_texts: DataLoader  # candidacy id → {event id: {evaluator, evidence}}
+    deadlines_of_candidacy: DataLoader  # candidacy id → its deadlines the caller may read (deadlines/loaders.py)
+    deadlines_of_session: DataLoader
 
 
 @dataclass
@@ -160,7 +163,7 @@ def request_loaders(context: Context) -> Loaders:
 
     return Loaders(**catalog_loaders(context.pool), **jury_loaders(context.pool, context.people_of, context.caller),
                    **candidacy_loaders(context), **documents_loaders(context), person=DataLoader(people), members=DataLoader(members),
-                   evaluation_texts=DataLoader(evaluation_texts))
+                   evaluation_texts=DataLoader(evaluation_texts), **deadlines_loaders(context))
 
 
 def new_correlation_id(request: HTTPConnection) -> str:

@@ -31,6 +31,9 @@ AdmissibilityStatus = strawberry.enum(vocabulary.AdmissibilityStatus)
 JurySessionStatus = strawberry.enum(vocabulary.JurySessionStatus)
 DeclarationState = strawberry.enum(vocabulary.DeclarationState)
 DocumentKind = strawberry.enum(vocabulary.DocumentKind)
+DeadlineKind = strawberry.enum(vocabulary.DeadlineKind)
+DeadlineState = strawberry.enum(vocabulary.DeadlineState)
+UnansweredAdmissibility = strawberry.enum(vocabulary.UnansweredAdmissibility)
 
 
 @strawberry.enum(description="The order of a list: ascending (the default) or descending")

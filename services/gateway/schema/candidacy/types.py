@@ -14,6 +14,7 @@ from services.gateway.schema.context import Context
 from services.gateway import audit
 from services.gateway.schema.audit.types import HistoryEntry
 from services.gateway.schema.catalog.types import Certification, Organisation
+from services.gateway.schema.deadlines.types import Deadline, past
 from services.gateway.schema.documents.types import Credential, Document, DocumentRequirement, credentials
 from services.gateway.schema.jury.types import Certificate, Evaluation, JuryDecision
 from services.gateway.schema.outputs import graphql_output
@@ -145,6 +146,11 @@ class Candidacy:
                                   "evaluations, presentations, decisions and certificates about it")
     async def history(self, info: Info[Context, None]) -> list[HistoryEntry]:
         return await history(info, AggregateKind.CANDIDACY, str(self.id), self.as_of)
+
+    @strawberry.field(description="Its deadlines (an award's declaration once its session's results are published), "
+                                  "by due day; at `asOf`, as they stood then")
+    async def deadlines(self, info: Info[Context, None]) -> list[Deadline]:
+        return past(await info.context.loaders.deadlines_of_candidacy.load(str(self.id)), self.as_of)
 
     @classmethod
     def from_row(cls, row) -> Candidacy:

@@ -145,4 +145,5 @@ async def past_session(info: Info[Context, None], session_id: uuid.UUID, as_of: 
     appointed = [e.payload["member_id"] for e in replay.events if e.type == contracts.JuryMemberAppointed.event_type]
     past.members.sort(key=lambda m: appointed.index(str(m.id)))
     past.past = {"presented": presented, "decisions": decisions}
+    past.as_of = as_of
     return past

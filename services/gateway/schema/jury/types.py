@@ -13,6 +13,7 @@ from shared.contracts import jury as contracts
 from services.gateway.schema.context import Context
 from services.gateway.reports.roster import RosterLine
 from services.gateway.schema.catalog.types import Certification
+from services.gateway.schema.deadlines.types import Deadline, past as deadlines_then
 from services.gateway.schema.documents.types import Document
 from services.gateway.schema.outputs import graphql_output
 from services.gateway.schema.vocabulary import (  # noqa: F401
@@ -143,6 +144,11 @@ class JurySession:
                                                                   "organisations; until then only to its jury side")
     published_at: datetime | None = None
     past: strawberry.Private[dict | None] = None  # rows of its presentations and decisions at `asOf` (asof.py)
+    as_of: strawberry.Private[datetime | None] = None
+
+    @strawberry.field(description="Its deadlines (its results to enter), by due day; at `asOf`, as they stood then")
+    async def deadlines(self, info: Info[Context, None]) -> list[Deadline]:
+        return deadlines_then(await info.context.loaders.deadlines_of_session.load(str(self.id)), self.as_of)
 
     @strawberry.field
     async def certifications(self, info: Info[Context, None]) -> list[Certification]:
