@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from shared.commands.catalog import (
     Accredit, ChangeOwners, CreateBranch, CreateCertification, DeclareEquivalence, DeclareSuccession, ImportFiche,
-    PublishVersion, RecordRegistration, RegisterOrganisation, WithdrawAccreditation,
+    PublishVersion, RecordRegistration, RegisterOrganisation, SetBranchDeadlines, WithdrawAccreditation,
 )
 from shared.http import Endpoint
 
@@ -15,6 +15,7 @@ from services.catalog.application import CatalogApplication
 def commands(app: CatalogApplication, _pool) -> dict[str, Endpoint]:
     endpoints = [
         Endpoint(CreateBranch, None, app.create_branch),
+        Endpoint(SetBranchDeadlines, None, app.set_branch_deadlines),
         Endpoint(RegisterOrganisation, None, app.register_organisation),
         Endpoint(CreateCertification, None, app.create_certification),
         Endpoint(PublishVersion, None, app.publish_version),

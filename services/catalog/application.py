@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from shared.commands.catalog import (
-    Accredit, Block, ChangeOwners, CreateBranch, CreateCertification, DeclareEquivalence, DeclareSuccession,
+    Accredit, Block, ChangeOwners, CreateBranch, SetBranchDeadlines, CreateCertification, DeclareEquivalence, DeclareSuccession,
     ImportFiche, PublishVersion, RecordRegistration, RegisterOrganisation, WithdrawAccreditation,
 )
 from shared.eventstore import Changes, ServiceApplication, decision
@@ -63,6 +63,13 @@ class CatalogApplication(ServiceApplication):
             raise BranchAlreadyExists("a branch with this code exists", code=command.code)
         branch = Branch.create(command.code, command.name, command.idcc, command.cpne)
         return [branch], {"id": str(branch.id), "code": branch.code}
+
+    @decision
+    def set_branch_deadlines(self, command: SetBranchDeadlines) -> Changes:
+        branch = self.branch(command.code)
+        authorize(command.operation, Record(branches=frozenset({branch.code})))
+        deadlines = branch.set_deadlines(command.deadlines.given())
+        return [branch], {"id": str(branch.id), "code": branch.code, "deadlines": deadlines}
 
     @decision
     def register_organisation(self, command: RegisterOrganisation) -> Changes:

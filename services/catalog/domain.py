@@ -12,6 +12,7 @@ from datetime import date
 from eventsourcing.domain import event
 
 from shared import rules
+from shared.contracts.catalog import BranchDeadlines  # its defaults: the law's or the usual delays
 from shared.domain import Aggregate
 from shared.errors import CommandRefused, Conflict, InvalidInput, NotFound
 from shared.vocabulary import (
@@ -96,6 +97,20 @@ class Branch(Aggregate):
         self.name = name
         self.idcc = idcc
         self.cpne = cpne
+
+    def set_deadlines(self, changes: dict) -> dict:
+        """Its delays, `changes` over the current ones (the defaults at first); a reminder falls within its delay."""
+        deadlines = {**BranchDeadlines().model_dump(mode="json"), **(getattr(self, "deadlines", None) or {}), **changes}
+        if deadlines["admissibility_reminder_days"] >= deadlines["admissibility_answer_days"]:
+            raise InvalidInput("an admissibility reminder comes before its answer's delay ends", deadlines=deadlines)
+        if deadlines["declaration_reminder_days"] >= 28 * deadlines["declaration_months"]:
+            raise InvalidInput("a declaration reminder comes before its delay ends", deadlines=deadlines)
+        self._deadlines_set(code=self.code, deadlines=deadlines)
+        return deadlines
+
+    @event("DeadlinesSet")
+    def _deadlines_set(self, code: str, deadlines: dict) -> None:
+        self.deadlines = deadlines
 
     @classmethod
     def create(cls, code: str, name: str, idcc: list[str], cpne: str) -> Branch:

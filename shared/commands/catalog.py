@@ -8,7 +8,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.commands import Code, Command, Id, Part
-from shared.vocabulary import AccessRoute, AccreditationScope, CertificationKind, Level, OrganisationKind, Registry
+from shared.vocabulary import (
+    AccessRoute, AccreditationScope, CertificationKind, Level, OrganisationKind, Registry, UnansweredAdmissibility,
+)
 
 
 class Block(Part):
@@ -36,6 +38,32 @@ class CreateBranch(Command):
     name: str = Field(min_length=1, max_length=300)
     idcc: list[str] = Field(default_factory=list, max_length=50)
     cpne: str = Field(default="", max_length=300)
+
+
+class BranchDeadlines(Part):
+    """The delays to change (shared/contracts/catalog.py BranchDeadlines: what each means); those left out stay."""
+
+    declaration_months: int | None = Field(default=None, ge=1, le=12)
+    declaration_reminder_days: int | None = Field(default=None, ge=0, le=180)
+    admissibility_answer_days: int | None = Field(default=None, ge=1, le=365)
+    unanswered_admissibility: UnansweredAdmissibility | None = None
+    admissibility_reminder_days: int | None = Field(default=None, ge=0, le=180)
+    convocation_days_before: int | None = Field(default=None, ge=1, le=180)
+    results_days_after: int | None = Field(default=None, ge=0, le=180)
+    expiry_notice_days: int | None = Field(default=None, ge=0, le=365)
+    block_validity_notice_days: int | None = Field(default=None, ge=0, le=730)
+
+    def given(self) -> dict:
+        return self.model_dump(exclude_none=True, mode="json")
+
+
+class SetBranchDeadlines(Command):
+    """A branch's delays (services/jury/deadlines): the deadlines opened from then on use them."""
+
+    operation = "set-branch-deadlines"
+
+    code: str = Code
+    deadlines: BranchDeadlines
 
 
 class RegisterOrganisation(Command):

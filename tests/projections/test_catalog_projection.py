@@ -49,3 +49,13 @@ async def test_a_retitled_certification_changes_its_title_and_nothing_else(db):
     await apply(db, TOPIC, envelope(c.CertificationRetitled(code="CQP1", title="New"), cert))
     row = await db.fetchrow("SELECT title, owners, kind FROM certifications WHERE code = 'CQP1'")
     assert (row["title"], row["owners"], row["kind"]) == ("New", ["B"], "CQP")
+
+
+async def test_a_branchs_delays_are_shown_as_it_set_them_and_the_defaults_before(db):
+    branch = uuid.uuid4()
+    await apply(db, TOPIC, envelope(c.BranchCreated(code="UIMM", name="Métallurgie", idcc=["3109"], cpne=""), branch))
+    assert await db.fetchval("SELECT deadlines FROM branches WHERE code = 'UIMM'") is None
+    delays = c.BranchDeadlines(declaration_months=2, results_days_after=30)
+    await apply(db, TOPIC, envelope(c.BranchDeadlinesSet(branch="UIMM", deadlines=delays), branch))
+    shown = json.loads(await db.fetchval("SELECT deadlines FROM branches WHERE code = 'UIMM'"))
+    assert (shown["declaration_months"], shown["results_days_after"], shown["admissibility_answer_days"]) == (2, 30, 60)

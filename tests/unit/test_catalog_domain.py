@@ -5,7 +5,8 @@ import pytest
 
 from shared.context import Actor, CommandContext, current_command
 from shared.errors import InvalidInput
-from services.catalog.domain import Certification, CqpiNeedsSeveralBranches, UnknownCertification
+from shared.contracts.catalog import BranchDeadlines
+from services.catalog.domain import Branch, Certification, CqpiNeedsSeveralBranches, UnknownCertification
 
 CONTEXT = CommandContext(actor=Actor(user_id="u1", organisation_id="UIMM", role="branch-admin"),
                          correlation_id="c1", causation_id="k1")
@@ -122,3 +123,28 @@ def test_a_fiche_merged_again_records_nothing_and_keeps_the_branches_own_equival
     certification.merge_fiche({**FICHE, "correspondences": []}, ["UIMM", "UIT"])
     assert [e["source"] for e in certification.equivalences] == ["BRANCH"]
     assert certification.owners == ["UIMM", "UIT"]
+
+
+def in_a_command(work):
+    context = contextvars.copy_context()
+    context.run(current_command.set, CONTEXT)
+    return context.run(work)
+
+
+def test_a_branch_sets_its_delays_over_the_defaults_and_keeps_those_it_leaves_out():
+    branch = in_a_command(lambda: Branch.create("UIMM", "Métallurgie", ["3109"], ""))
+    first = in_a_command(lambda: branch.set_deadlines({"declaration_months": 2, "unanswered_admissibility": "ESCALATED"}))
+    assert first == {**BranchDeadlines().model_dump(mode="json"), "declaration_months": 2,
+                     "unanswered_admissibility": "ESCALATED"}
+    second = in_a_command(lambda: branch.set_deadlines({"results_days_after": 30}))
+    assert (second["declaration_months"], second["results_days_after"]) == (2, 30)
+    assert [type(e).__name__ for e in branch.collect_events()] == ["Created", "DeadlinesSet", "DeadlinesSet"]
+
+
+@pytest.mark.parametrize("changes", [{"admissibility_answer_days": 10},  # its reminder (15 days) would come first
+                                     {"declaration_months": 1, "declaration_reminder_days": 40}])
+def test_a_reminder_after_its_delay_is_refused_and_nothing_is_recorded(changes):
+    branch = in_a_command(lambda: Branch.create("UIMM", "Métallurgie", ["3109"], ""))
+    with pytest.raises(InvalidInput, match="reminder"):
+        in_a_command(lambda: branch.set_deadlines(changes))
+    assert [type(e).__name__ for e in branch.collect_events()] == ["Created"]

@@ -5,7 +5,7 @@ from strawberry.types import Info
 
 from shared.commands.catalog import (
     Accredit, ChangeOwners, CreateBranch, CreateCertification, DeclareEquivalence, DeclareSuccession, PublishVersion,
-    RecordRegistration, RegisterOrganisation, WithdrawAccreditation,
+    RecordRegistration, RegisterOrganisation, SetBranchDeadlines, WithdrawAccreditation,
 )
 
 from services.gateway.schema.catalog.types import Accreditation, Branch, Certification, Organisation
@@ -34,7 +34,13 @@ class AccreditationChanged:
     accreditation: Accreditation
 
 
+@strawberry.type
+class BranchChanged:
+    branch: Branch
+
+
 BranchResult = result_union("CreateBranchResult", BranchCreated)
+BranchChangedResult = result_union("BranchChangedResult", BranchChanged)
 OrganisationResult = result_union("RegisterOrganisationResult", OrganisationRegistered)
 CertificationResult = result_union("CertificationResult", CertificationChanged)
 AccreditationResult = result_union("AccreditationResult", AccreditationChanged)
@@ -43,6 +49,10 @@ AccreditationResult = result_union("AccreditationResult", AccreditationChanged)
 async def branch(info: Info[Context, None], answer: dict) -> BranchCreated:
     row = await info.context.pool.fetchrow("SELECT * FROM branches WHERE code = $1", answer["code"])
     return BranchCreated(branch=Branch.from_row(row))
+
+
+async def changed_branch(info: Info[Context, None], answer: dict) -> BranchChanged:
+    return BranchChanged(branch=(await branch(info, answer)).branch)
 
 
 async def organisation(info: Info[Context, None], answer: dict) -> OrganisationRegistered:
@@ -63,6 +73,9 @@ async def accreditation(info: Info[Context, None], answer: dict) -> Accreditatio
 # This feature's rows of the mutation table (schema/__init__.py).
 MUTATIONS = {
     CreateBranch: CommandMutation("create_branch", BranchResult, branch, "Create a professional branch"),
+    SetBranchDeadlines: CommandMutation("set_branch_deadlines", BranchChangedResult, changed_branch,
+                                        "Set a branch's delays (those left out stay): the deadlines opened from then "
+                                        "on use them"),
     RegisterOrganisation: CommandMutation(
         "register_organisation", OrganisationResult, organisation,
         "Register an organisation (certifier, evaluation centre, trainer, funder, employer)"),

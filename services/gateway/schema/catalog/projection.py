@@ -71,6 +71,10 @@ MIGRATIONS = numbered(
         PRIMARY KEY (code, version)
     );
     """,
+    # 2: a branch's delays (BranchDeadlinesSet); null: the defaults.
+    """
+    ALTER TABLE branches ADD COLUMN IF NOT EXISTS deadlines jsonb;
+    """,
 )
 
 
@@ -85,6 +89,9 @@ async def project(conn: asyncpg.Connection, envelope: Envelope) -> None:
         case catalog.BranchCreated():
             await conn.execute("INSERT INTO branches (code, name, idcc, cpne, created_at) VALUES ($1, $2, $3, $4, $5)",
                                fact.code, fact.name, fact.idcc, fact.cpne, at)
+        case catalog.BranchDeadlinesSet():
+            await conn.execute("UPDATE branches SET deadlines = $2 WHERE code = $1", fact.branch,
+                               fact.deadlines.model_dump_json())
         case catalog.OrganisationRegistered():
             await conn.execute("INSERT INTO organisations (id, name, siret, kinds, registered_at)"
                                " VALUES ($1::uuid, $2, $3, $4, $5)",

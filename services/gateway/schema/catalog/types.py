@@ -23,10 +23,15 @@ class Branch:
     name: str
     idcc: list[str]
     cpne: str
+    deadlines: BranchDeadlines = strawberry.field(description="Its delays (the defaults until it sets its own): the "
+                                                              "deadlines opened from then on use them")
 
     @classmethod
     def from_row(cls, row) -> Branch:
-        return cls(code=row["code"], name=row["name"], idcc=list(row["idcc"]), cpne=row["cpne"])
+        deadlines = contracts.BranchDeadlines.model_validate_json(row["deadlines"]) if row["deadlines"] \
+            else contracts.BranchDeadlines()
+        return cls(code=row["code"], name=row["name"], idcc=list(row["idcc"]), cpne=row["cpne"],
+                   deadlines=BranchDeadlines(**deadlines.model_dump()))
 
 
 @strawberry.type
@@ -73,6 +78,7 @@ class Accreditation:
 
 # Value objects shown as their contract declares them (outputs.py).
 Block = graphql_output(contracts.Block)
+BranchDeadlines = graphql_output(contracts.BranchDeadlines)
 VersionSettings = graphql_output(contracts.VersionSettings,
                                  descriptions={"block_validity_months": "None: blocks stay acquired for life"})
 
