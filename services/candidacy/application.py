@@ -10,7 +10,7 @@ from datetime import date, timezone
 from functools import lru_cache
 
 from shared.commands.candidacy import (
-    AttachIdentityDocument, AttachVaePaper, PurgeDocument, ReadDocument, CheckEligibility, CloseCandidacy, ConfirmAccount, CorrectCandidate, DecideAdmissibility, DecideFunding,
+    AttachIdentityDocument, AttachVaePaper, PurgeDocument, ReadDocument, CheckEligibility, CloseCandidacy, DeemAdmissible, ConfirmAccount, CorrectCandidate, DecideAdmissibility, DecideFunding,
     DeclareExperience, EntrustCandidate, EraseCandidate, FileAdmissibility, OpenCandidacy, Position,
     RegisterCandidate, RequestFunding, SetPath, SubmitValidationFile, Transfer, Withdraw,
 )
@@ -254,6 +254,13 @@ class CandidacyApplication(ServiceApplication):
         candidacy = self.in_scope(command, facts, candidate)
         candidacy.withdraw(candidate, command.reason)
         return [candidacy, candidate], {"id": str(candidacy.id)}
+
+    @decision
+    def deem_admissible(self, command: DeemAdmissible) -> Changes:
+        """On the jury's DeadlineMissed, through its event: no caller, the law and the branch's setting decide."""
+        candidacy = self.candidacy(command.candidacy_id)
+        candidacy.deem_admissible(command.deadline_id, command.due_on)
+        return [candidacy], {"id": str(candidacy.id)}
 
     @decision
     def close_candidacy(self, command: CloseCandidacy) -> Changes:

@@ -49,7 +49,8 @@ def to_contract(e) -> public.Contract | None:
             return public.AdmissibilityFiled(candidacy_id=candidacy_id, status=CandidacyStatus.ADMISSIBILITY_FILED)
         case Candidacy.AdmissibilityDecided():
             return public.AdmissibilityDecided(candidacy_id=candidacy_id, status=admissibility_status(e.admissible),
-                                               admissible=e.admissible, reason=e.reason)
+                                               admissible=e.admissible, reason=e.reason,
+                                               deemed=getattr(e, "deemed", None))
         case Candidacy.ValidationFileSubmitted():
             return public.ValidationFileSubmitted(candidacy_id=candidacy_id,
                                                   status=CandidacyStatus.VALIDATION_FILE_SUBMITTED)

@@ -553,8 +553,14 @@ class Candidacy(Aggregate):
             raise NotEligible("the candidacy is no longer eligible", failures=failures)
         self._admissibility_decided(admissible=admissible, reason=reason)
 
+    def deem_admissible(self, deadline_id: str, due_on: date) -> None:
+        """Silence past the answer's delay is acceptance, where the branch says so: recorded with its deadline."""
+        self.check_in((CandidacyStatus.ADMISSIBILITY_FILED,), "be deemed admissible")
+        self._admissibility_decided(admissible=True, deemed=deadline_id,
+                                    reason=f"réputée recevable : pas de réponse au {due_on:%d/%m/%Y}")
+
     @event("AdmissibilityDecided")
-    def _admissibility_decided(self, admissible: bool, reason: str) -> None:
+    def _admissibility_decided(self, admissible: bool, reason: str, deemed: str | None = None) -> None:
         self.status = CandidacyStatus.ADMISSIBLE if admissible else CandidacyStatus.INADMISSIBLE
 
     def submit_validation_file(self) -> None:

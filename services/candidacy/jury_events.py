@@ -6,20 +6,25 @@ candidate and their organisations the outcome the jury has not yet published.
 An award of a session not yet published waits in `awards_awaiting_publication`; a correction away from the
 award before publication takes it back; the publication closes what waits, and an award recorded after it
 closes at once. An unpublication leaves closed what was closed (it is allowed only before anyone downloaded
-a certificate, and the jury hides the decisions themselves again)."""
+a certificate, and the jury hides the decisions themselves again).
+
+A VAE admissibility request the certifier left unanswered past its delay (the jury's DeadlineMissed) is deemed
+admissible where the branch says silence is acceptance (`DEEMED_ADMISSIBLE`, the default): its AdmissibilityDecided
+names the deadline (`deemed`). Escalated instead, it stays filed: the missed deadline is the branch's to act on."""
 
 from __future__ import annotations
 
 import anyio
 import asyncpg
 
-from shared.commands.candidacy import CloseCandidacy
+from shared.commands.candidacy import CloseCandidacy, DeemAdmissible
 from shared.context import Actor, CommandContext, acting
 from shared.contracts import jury
 from shared.envelope import Envelope
 from shared.errors import CommandRefused
 from shared.migrations import numbered
-from shared.vocabulary import Decision
+from shared.contracts import deadlines
+from shared.vocabulary import DeadlineKind, Decision, UnansweredAdmissibility
 
 from services.candidacy.application import CandidacyApplication
 
@@ -65,5 +70,21 @@ def handler(app: CandidacyApplication):
                 await close(Envelope.model_validate_json(row["award"]), fact.session_id, row["candidacy_id"])
         elif isinstance(fact, jury.SessionResultsUnpublished):
             await conn.execute("DELETE FROM published_sessions WHERE session_id = $1", fact.session_id)
+        elif (isinstance(fact, deadlines.DeadlineMissed) and fact.kind == DeadlineKind.ADMISSIBILITY_ANSWER
+              and fact.effect == UnansweredAdmissibility.DEEMED_ADMISSIBLE and fact.candidacy_id):
+            await deem(envelope, fact)
+
+    async def deem(missed: Envelope, fact: deadlines.DeadlineMissed) -> None:
+        """The request left unanswered is admissible (recorded as the engine's, keyed by its event); answered or
+        withdrawn meanwhile, nothing."""
+        actor = Actor(user_id=missed.actor.user_id, organisation_id=missed.actor.organisation_id, role=missed.actor.role)
+        context = CommandContext(actor=actor, correlation_id=missed.correlation_id,
+                                 causation_id=f"jury-event:{missed.event_id}")
+        command = DeemAdmissible(candidacy_id=fact.candidacy_id, deadline_id=fact.deadline_id, due_on=fact.due_on)
+        try:
+            with acting(context):
+                await anyio.to_thread.run_sync(app.deem_admissible, command)
+        except CommandRefused:
+            pass  # decided, withdrawn or closed meanwhile: its deadline was met or cancelled
 
     return apply

@@ -249,6 +249,17 @@ class CloseCandidacy(OnCandidacy):
     reason: str
 
 
+class DeemAdmissible(OnCandidacy):
+    """Not an endpoint: the candidacy service runs it when the jury's deadline engine says a VAE admissibility
+    request went unanswered past its delay and the branch deems silence acceptance (services/jury/deadlines)."""
+
+    operation = "deem-admissible"
+    graphql_name = None
+
+    deadline_id: str
+    due_on: date
+
+
 class PurgeDocument(OnCandidacy):
     """The end of a document's keeping period (shared/documents.py: KINDS' keep_years): its object is deleted,
     the candidacy's history keeps its facts. Sent by `cqp documents purge`, the platform's operator's."""

@@ -151,6 +151,8 @@ class AdmissibilityDecided(CandidacyStep):
 
     admissible: bool
     reason: str
+    # The deadline whose missing made it admissible (the branch deems silence acceptance); None: decided.
+    deemed: str | None = None
 
 
 class ValidationFileSubmitted(CandidacyStep):

@@ -6,7 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from services.jury.deadlines.engine import add_months
 from tests.e2e.test_erasure import PERSON, candidacy, catalog
-from tests.e2e.test_jury_journey import BLOCKS, TODAY, decide, evaluate, ok, paritaire_session, present
+from tests.documents import attach_paper
+from tests.e2e.test_jury_journey import (BLOCKS, EXPERIENCE, TODAY, decide, evaluate, mutate, ok, once_known,
+                                        paritaire_session, present)
 from tests.harness import eventually, read_topic
 
 DEADLINE_EVENTS = ("DeadlineOpened", "DeadlineDue", "DeadlineMet", "DeadlineMissed", "DeadlineCancelled")
@@ -23,6 +25,18 @@ def of(events: list[dict], kind: str, type_: str | None = None) -> list[dict]:
 async def test_the_journey_opens_its_deadlines_and_the_clock_makes_them_due_then_missed_once(system):
     await system.start()
     await catalog(system)
+    # The branch's own delays: two months to declare an award, reminded ten days before.
+    changed = await ok(system, "setBranchDeadlines", "SetBranchDeadlinesInput",
+                       {"code": "UIMM", "deadlines": {"declarationMonths": 2, "declarationReminderDays": 10}}, "delays",
+                       "... on BranchChanged { branch { deadlines { declarationMonths declarationReminderDays"
+                       " admissibilityAnswerDays } } }")
+    assert changed["branch"]["deadlines"] == {"declarationMonths": 2, "declarationReminderDays": 10,
+                                              "admissibilityAnswerDays": 60}
+    await ok(system, "createBranch", "CreateBranchInput", {"code": "LEEM", "name": "Industries du médicament"}, "leem")
+    other = await system.token(organisation=system.centre, role="branch-admin", branches=("LEEM",))
+    refused = await mutate(system, "setBranchDeadlines", "SetBranchDeadlinesInput",
+                           {"code": "UIMM", "deadlines": {"declarationMonths": 12}}, "delays-leem", token=other)
+    assert refused["code"] == "Forbidden", refused
     _, candidacy_id = await candidacy(system, PERSON, "d")
     for n, block in enumerate(BLOCKS):
         assert (await evaluate(system, candidacy_id, block, True, f"d-e{n}"))["validated"]
@@ -41,8 +55,8 @@ async def test_the_journey_opens_its_deadlines_and_the_clock_makes_them_due_then
     assert {k: declaration["payload"][k] for k in ("subject", "branch", "certification", "candidacy_id",
                                                     "responsible_role", "opened_on", "due_on", "remind_on")} == {
         "subject": number, "branch": "UIMM", "certification": "RNCP34174", "candidacy_id": candidacy_id,
-        "responsible_role": "certifier", "opened_on": TODAY, "due_on": add_months(today, 3).isoformat(),
-        "remind_on": (add_months(today, 3) - timedelta(days=15)).isoformat()}
+        "responsible_role": "certifier", "opened_on": TODAY, "due_on": add_months(today, 2).isoformat(),
+        "remind_on": (add_months(today, 2) - timedelta(days=10)).isoformat()}
     decision = next(e for e in await read_topic(system, "cqp.jury.events") if e["type"] == "CertificateIssued")
     # Recorded as the engine's, under the award's correlation; the award's own actor did not open it.
     assert declaration["actor"] == {"user_id": "jury-deadline-engine", "organisation_id": "platform", "role": "service"}
@@ -83,7 +97,7 @@ async def test_the_journey_opens_its_deadlines_and_the_clock_makes_them_due_then
     events = await eventually(met_late)
     assert [e["type"] for e in of(events, "HOLDER_DECLARATION")] == ["DeadlineOpened", "DeadlineDue", "DeadlineMissed"]
     assert of(events, "HOLDER_DECLARATION", "DeadlineMissed")[0]["payload"]["on"] == (
-        add_months(today, 3) + timedelta(days=1)).isoformat()
+        add_months(today, 2) + timedelta(days=1)).isoformat()
     assert [e["type"] for e in of(events, "SESSION_RESULTS")] == ["DeadlineOpened", "DeadlineDue", "DeadlineMissed",
                                                                   "DeadlineMet"]
     assert of(events, "SESSION_RESULTS", "DeadlineMet")[0]["payload"]["late"] is True
@@ -99,8 +113,8 @@ async def test_the_journey_opens_its_deadlines_and_the_clock_makes_them_due_then
         return found if found["totalCount"] else None
 
     assert [e["node"] for e in (await eventually(shown_missed))["edges"]] == [{
-        "subject": number, "state": "MISSED", "dueOn": add_months(today, 3).isoformat(),
-        "missedOn": (add_months(today, 3) + timedelta(days=1)).isoformat(), "responsibleRole": "certifier"}]
+        "subject": number, "state": "MISSED", "dueOn": add_months(today, 2).isoformat(),
+        "missedOn": (add_months(today, 2) + timedelta(days=1)).isoformat(), "responsibleRole": "certifier"}]
     then = (await system.graphql(listing, {"f": {"kind": "HOLDER_DECLARATION"}, "at": before.isoformat()}))
     assert [(e["node"]["state"], e["node"]["missedOn"]) for e in then["deadlines"]["edges"]] == [("OPEN", None)]
     # The centre reads its candidacy's deadlines, but not the award's declaration before the results are published.
@@ -117,3 +131,41 @@ async def test_the_clock_moves_only_forward_and_only_where_the_installation_allo
     assert back.returncode != 0 and "only moves forward" in back.stderr
     shown = await system.acli("deadlines", "clock")
     assert shown.stdout.strip() == f"deadline clock: {TODAY}"
+
+
+async def test_an_admissibility_request_left_unanswered_past_its_delay_is_deemed_admissible_naming_its_deadline(system):
+    await system.start()
+    await catalog(system)
+    candidate = await ok(system, "registerCandidate", "RegisterCandidateInput", PERSON, "u-r",
+                         "... on CandidateRegistered { candidate { id } }")
+    opened = await once_known(system, "openCandidacy", "OpenCandidacyInput", {
+        "candidateId": candidate["candidate"]["id"], "certification": "RNCP34174", "route": "VAE",
+        "evaluatorId": system.centre, "experience": EXPERIENCE}, "u-o", "... on CandidacyChanged { candidacy { id } }")
+    candidacy_id = opened["candidacy"]["id"]
+    await attach_paper(system, candidacy_id, "LIVRET_1", "u-d1")
+    await ok(system, "fileAdmissibility", "CandidacyInput", {"candidacyId": candidacy_id}, "u-l1")
+
+    async def open_deadline():
+        found = of(await transitions(system), "ADMISSIBILITY_ANSWER")
+        return found or None
+
+    deadline = (await eventually(open_deadline))[0]["payload"]
+    assert deadline["due_on"] == (date.fromisoformat(TODAY) + timedelta(days=60)).isoformat()
+    assert deadline["effect"] == "DEEMED_ADMISSIBLE"
+    moved = await system.acli("deadlines", "clock", "--advance", "61")
+    assert moved.returncode == 0, moved.stderr
+    query = "query($id: ID!) { candidacy(id: $id) { status admissibility { status reason } deadlines { kind state } } }"
+
+    async def deemed():
+        shown = (await system.graphql(query, {"id": candidacy_id}))["candidacy"]
+        return shown if shown["status"] == "ADMISSIBLE" else None
+
+    shown = await eventually(deemed)
+    assert "réputée recevable" in shown["admissibility"]["reason"]
+    assert shown["deadlines"] == [{"kind": "ADMISSIBILITY_ANSWER", "state": "MISSED"}]  # not met: missed, its effect applied
+    decided = [e for e in await read_topic(system, "cqp.candidacy.events") if e["type"] == "AdmissibilityDecided"]
+    assert [e["payload"]["deemed"] for e in decided] == [deadline["deadline_id"]]
+    # The certifier's answer now comes too late: the candidacy is no longer waiting for it.
+    late = await mutate(system, "decideAdmissibility", "DecideAdmissibilityInput",
+                        {"candidacyId": candidacy_id, "admissible": False, "reason": "Livret 1 incomplet"}, "u-late")
+    assert (late["__typename"], late["code"]) == ("Refused", "TransitionRefused"), late

@@ -341,3 +341,21 @@ def test_a_date_at_the_edge_of_the_calendar_is_invalid_input_not_an_overflow():
             {"start": "0001-01-01", "end": "9999-12-31", "activity": "Soudeur"}]})
     assert {e["loc"] for e in refusal.value.errors()} == {("periods", 0, "start"), ("periods", 0, "end")}
     assert experience_months([{"start": date(1900, 1, 1), "end": date(2199, 12, 31)}]) == 300 * 12
+
+
+def test_a_request_unanswered_past_its_delay_is_deemed_admissible_once_and_only_while_it_waits(app):
+    candidacy_id = open_candidacy(app)
+    on = {"candidacy_id": candidacy_id}
+    deemed = {**on, "deadline_id": str(uuid.uuid4()), "due_on": date(2027, 1, 22)}
+    refused(app, TransitionRefused, app.deem_admissible, deemed, ctx())  # nothing filed: nothing to deem
+    attach(app, candidacy_id, "LIVRET_1")
+    app.file_admissibility(on, STEP, ctx())
+    app.deem_admissible(deemed, ctx())
+    candidacy = app.candidacy(candidacy_id)
+    assert candidacy.status == "ADMISSIBLE"
+    decided = [e for e in app.events.get(candidacy.id) if type(e).__name__ == "AdmissibilityDecided"]
+    assert (decided[-1].deemed, decided[-1].admissible) == (deemed["deadline_id"], True)
+    assert "22/01/2027" in decided[-1].reason
+    refused(app, TransitionRefused, app.deem_admissible, deemed, ctx())  # answered now: a second miss changes nothing
+    refused(app, TransitionRefused, app.decide_admissibility, {**on, "admissible": False, "reason": "trop tard"},
+            on_catalog(), ctx())

@@ -127,7 +127,7 @@ class Engine:
                     due, due - dt.timedelta(days=delays.admissibility_reminder_days), "certifier", branch=branch,
                     certification=row["certification"], candidacy_id=fact.candidacy_id,
                     effect=delays.unanswered_admissibility))
-            case candidacy.AdmissibilityDecided():
+            case candidacy.AdmissibilityDecided(deemed=None):  # deemed admissible: its missing stays recorded
                 await self.settle(conn, envelope, DeadlineKind.ADMISSIBILITY_ANSWER, fact.candidacy_id, "met")
             case candidacy.CandidacyWithdrawn() | candidacy.CandidacyClosed():
                 await self.settle(conn, envelope, DeadlineKind.ADMISSIBILITY_ANSWER, fact.candidacy_id, "cancelled",
