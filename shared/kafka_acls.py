@@ -39,7 +39,7 @@ ALLOW = 3  # permission type
 # The topics each process publishes and consumes (services/*/__main__.py, services/gateway/readmodels.py).
 WRITES = {"catalog": catalog.TOPIC, "candidacy": candidacy.TOPIC, "jury": jury.TOPIC}
 READS = {
-    "candidacy": (catalog.TOPIC, jury.TOPIC),
+    "candidacy": (catalog.TOPIC, candidacy.TOPIC, jury.TOPIC),  # its own: the candidate told of each step
     "jury": (catalog.TOPIC, candidacy.TOPIC, jury.TOPIC),  # its own: each certificate issued gets its PDF
     "gateway": (catalog.TOPIC, candidacy.TOPIC, jury.TOPIC),
 }

@@ -32,10 +32,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import json
 import logging
 import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -66,6 +67,9 @@ MIGRATIONS = numbered(
     " created_at timestamptz NOT NULL DEFAULT now(), sent_at timestamptz,"
     " PRIMARY KEY (cause, recipient, template))",
     "CREATE INDEX IF NOT EXISTS mail_outbox_due ON mail_outbox (due_at) WHERE state = 'pending'",
+    # 3: what the message is about (the records it names, its recipient's role), kept after it is sent: what the
+    # service records of it once sent (`on_sent`), never its content nor its address.
+    "ALTER TABLE mail_outbox ADD COLUMN IF NOT EXISTS about jsonb",
 )
 
 # Fixed: a session's and a recipient's invitation keeps its UID across processes and releases.
@@ -205,7 +209,7 @@ def domain_of(sender: str) -> str:
 
 async def enqueue(db: asyncpg.Pool | asyncpg.Connection, key: Key, *, organisation: str, address: str,
                   context: dict, settings: Settings, attachments: Sequence[Attachment] = (),
-                  due_at: datetime | None = None) -> bool:
+                  due_at: datetime | None = None, about: dict | None = None) -> bool:
     """Put the key's message in the outbox (rendered now); False when the key has one already, changing nothing.
     Inside the caller's transaction when given its connection: the message is kept with what caused it."""
     if "@" not in address or any(c in address for c in "\r\n"):
@@ -213,10 +217,10 @@ async def enqueue(db: asyncpg.Pool | asyncpg.Connection, key: Key, *, organisati
     rendered = render(key.template, context)
     message = compose(key, sender=settings.smtp_from, address=address, rendered=rendered, attachments=attachments)
     status = await db.execute(
-        "INSERT INTO mail_outbox (cause, recipient, template, organisation, message_id, address, message, due_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8, now())) ON CONFLICT DO NOTHING",
+        "INSERT INTO mail_outbox (cause, recipient, template, organisation, message_id, address, message, due_at,"
+        " about) VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8, now()), $9) ON CONFLICT DO NOTHING",
         key.cause, key.recipient, key.template, organisation, message_id(key, domain_of(settings.smtp_from)),
-        address, message, due_at)
+        address, message, due_at, json.dumps(about) if about is not None else None)
     added = status.endswith(" 1")
     log(logger, "mail queued" if added else "mail already queued", key=str(key))
     return added
@@ -244,7 +248,8 @@ def _reason(error: Exception, address: str) -> str:
 class Sender:
     """Sends what is due in the outbox of its pool's schema, for as long as the process lives."""
 
-    def __init__(self, pool: asyncpg.Pool, settings: Settings, batch: int = 20):
+    def __init__(self, pool: asyncpg.Pool, settings: Settings, batch: int = 20,
+                 on_sent: Callable[[Key, str, dict | None], Awaitable[None]] | None = None):
         # A lease shorter than a send could let a second sender take a row while the first is still sending it.
         if settings.mail_lease_seconds <= settings.smtp_timeout_seconds:
             raise ValueError("CQP_MAIL_LEASE_SECONDS must be longer than CQP_SMTP_TIMEOUT_SECONDS")
@@ -252,6 +257,9 @@ class Sender:
         self.settings = settings
         self.batch = batch
         self.blocked: str | None = None  # the last failure, until a message goes through
+        # Told of each message the server took (key, organisation, about), before it is marked sent: it must be
+        # idempotent, a crash between the two tells it again.
+        self.on_sent = on_sent
 
     async def run(self) -> None:
         while True:
@@ -273,7 +281,7 @@ class Sender:
             " FROM (SELECT cause, recipient, template FROM mail_outbox WHERE state = 'pending' AND due_at <= now()"
             "       ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED) due"
             " WHERE (o.cause, o.recipient, o.template) = (due.cause, due.recipient, due.template)"
-            " RETURNING o.cause, o.recipient, o.template, o.address, o.message, o.attempts",
+            " RETURNING o.cause, o.recipient, o.template, o.address, o.message, o.attempts, o.organisation, o.about",
             self.settings.mail_lease_seconds, self.batch)
 
     async def send_due(self) -> int:
@@ -310,6 +318,8 @@ class Sender:
             return
         # Accepted by the server, not yet recorded: a crash here sends it again, with the same Message-ID.
         crash_point("mail_after_smtp_accepted")
+        if self.on_sent is not None:
+            await self.on_sent(key, row["organisation"], json.loads(row["about"]) if row["about"] else None)
         await self.pool.execute(
             "UPDATE mail_outbox SET state = 'sent', sent_at = now(), address = NULL, message = NULL, last_error = NULL"
             f" {where}", *_key_args(key))

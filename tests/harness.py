@@ -163,6 +163,14 @@ def _required(variable: str) -> str:
     return path
 
 
+def smtp_env() -> dict[str, str]:
+    """The processes' settings of that SMTP server and its login."""
+    settings = smtp_settings()
+    return {"CQP_SMTP_HOST": settings.smtp_host, "CQP_SMTP_PORT": str(settings.smtp_port),
+            "CQP_SMTP_USER": settings.smtp_user, "CQP_SMTP_PASSWORD": settings.smtp_password,
+            "CQP_SMTP_FROM": settings.smtp_from}
+
+
 def smtp_settings(**changes) -> Settings:
     """Settings sending through the SMTP server scripts/test started, with its login."""
     secrets = _secrets("CQP_TEST_SMTP_SECRETS")
@@ -307,6 +315,12 @@ class System:
             # The deadline clock looks often, and `cqp deadlines clock --advance` may move it (tests/e2e/test_deadlines).
             "CQP_DEADLINES_POLL_SECONDS": "0.5",
             "CQP_DEADLINES_CLOCK_ADJUSTABLE": "true",
+            # The SMTP server scripts/test started (Mailpit: tests read what it received with `mailbox`).
+            **smtp_env(),
+            "CQP_MAIL_RETRY_BASE_SECONDS": "1",
+            "CQP_SMTP_TIMEOUT_SECONDS": "5",
+            "CQP_MAIL_LEASE_SECONDS": "8",  # a sender killed mid-send: its message due again soon
+            "CQP_MAIL_POLL_SECONDS": "0.3",
             **{f"CQP_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in ports.items()},
         }
         # Each process as itself: its PostgreSQL role, its Kafka user.

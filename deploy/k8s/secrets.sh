@@ -35,12 +35,14 @@ write keycloak KC_BOOTSTRAP_ADMIN_PASSWORD=KC_ADMIN_PASSWORD CQP_DEMO_PASSWORD=C
 write kafka admin-password=CQP_KAFKA_PASSWORD_ADMIN broker-password=CQP_KAFKA_PASSWORD_BROKER
 write postgres admin-password=CQP_POSTGRES_PASSWORD_ADMIN
 write s3 admin-secret-key=CQP_S3_SECRET_KEY_ADMIN
-write smtp password=CQP_SMTP_PASSWORD
 for process in catalog candidacy jury gateway; do
   keys=(kafka-password="CQP_KAFKA_PASSWORD_${process^^}" postgres-password="CQP_POSTGRES_PASSWORD_${process^^}"
     s3-secret-key="CQP_S3_SECRET_KEY_${process^^}")
   # The services keeping people's data (candidates; jury members) each under a master key of their own.
   case "$process" in candidacy|jury) keys+=(cipher-key="CQP_CIPHER_KEY_${process^^}") ;; esac
+  # The service that sends mail (it tells the candidates) holds the SMTP login's password; the SMTP server
+  # reads it from there, as the broker reads the processes' passwords.
+  [ "$process" = candidacy ] && keys+=(smtp-password=CQP_SMTP_PASSWORD)
   # Each service's key of the digest of idempotency keys.
   [ "$process" = gateway ] || keys+=(command-key="CQP_COMMAND_KEY_${process^^}")
   # Signs the lists' cursors: every gateway replica must read the others'.

@@ -20,6 +20,7 @@ from shared.eventstore import Changes, ServiceApplication, decision
 from shared.policy import Record, authorize, authorize_any
 
 from services.candidacy.contracts import to_contract
+from services.candidacy.notices import NoticeDecisions
 from services.candidacy.domain import (
     AttachingFacts, PurgingFacts, ReadingFacts, Candidacy, Candidate, CatalogStepFacts, CorrectionFacts, EntrustingFacts, ErasureFacts, OpeningFacts,
     PositionFacts, RegistrationFacts, StepFacts, UnknownCandidacy, UnknownCandidate,
@@ -34,7 +35,7 @@ class CandidacyReference:
     certification: str
 
 
-class CandidacyApplication(ServiceApplication):
+class CandidacyApplication(NoticeDecisions, ServiceApplication):
     name = "candidacy"
     to_contract = staticmethod(to_contract)
     documents: Documents  # the papers' bytes (shared/documents.py), set by the process once its store is up

@@ -163,6 +163,19 @@ def organisation_events(caller: Caller, name: str = "organisationHistory") -> Cl
     return _any(clauses)
 
 
+def notifications(caller: Caller) -> Clause:
+    """The messages sent (table `notifications`) the caller may read: about a candidacy, where it reads the
+    candidacy; about a session alone, where it reads the session."""
+    through, cv = candidacies(caller, "candidacy")
+    session, sv = jury_sessions(caller, "jurySession")
+    clauses: list[Clause] = []
+    if through != "FALSE":
+        clauses.append((f"candidacy_id IN (SELECT id FROM candidacies WHERE {through})", cv))
+    if session != "FALSE":
+        clauses.append((f"(candidacy_id IS NULL AND session_id IN (SELECT id FROM jury_sessions WHERE {session}))", sv))
+    return _any(clauses)
+
+
 def deadlines(caller: Caller, name: str = "deadlines") -> Clause:
     """The deadlines (table `deadlines`) the caller may read, each as the record it is about: one about a candidacy
     where the caller reads the candidacy (row `candidacy`), an award's declaration only once its session's results

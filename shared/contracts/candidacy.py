@@ -13,6 +13,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 
+from shared.contracts.deadlines import NotificationSent
 from shared.envelope import Contract, ContractRegistry
 from shared.vocabulary import BlockState, CandidacyStatus, CandidateStatus, DocumentKind, Funder, Route
 
@@ -230,4 +231,5 @@ REGISTRY = ContractRegistry(
     DocumentAttached,
     DocumentRead,
     DocumentPurged,
+    NotificationSent,  # the candidate's messages (services/candidacy/notices.py)
 )

@@ -4,6 +4,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from shared.contracts import deadlines as d
+from shared.contracts import candidacy as candidacy_contracts
 from shared.contracts import jury
 
 from services.gateway.schema.deadlines import projection
@@ -102,8 +103,8 @@ async def test_a_message_sent_is_kept_once_without_content_or_address(db):
                               recipient_role="candidate", recipient_id=str(uuid.uuid4()), organisation="UIMM",
                               branch="UIMM", candidacy_id=candidacy, session_id=str(uuid.uuid4()), deadline_id=None,
                               legally_required=True, sent_at=T0)
-    await apply(db, TOPIC, envelope(sent, at=T0 + timedelta(seconds=1)))
-    await projection.project(db, envelope(sent, at=T0 + timedelta(seconds=5)))  # recorded again by a replay
+    await apply(db, candidacy_contracts.TOPIC, envelope(sent, at=T0 + timedelta(seconds=1)))  # the candidacy's
+    await projection.project_candidacy(db, envelope(sent, at=T0 + timedelta(seconds=5)))  # recorded again by a replay
     [found] = await db.fetch("SELECT * FROM notifications WHERE candidacy_id = $1::uuid", candidacy)
     assert (found["template"], found["recipient_role"], found["legally_required"], found["sent_at"]) == \
         ("convocation", "candidate", True, T0)

@@ -54,6 +54,8 @@ class Loaders:
     evaluation_texts: DataLoader  # candidacy id → {event id: {evaluator, evidence}}
     deadlines_of_candidacy: DataLoader  # candidacy id → its deadlines the caller may read (deadlines/loaders.py)
     deadlines_of_session: DataLoader
+    notifications_of_candidacy: DataLoader  # candidacy id → the messages sent about it the caller may read
+    notifications_of_session: DataLoader
 
 
 @dataclass

@@ -14,7 +14,7 @@ from services.gateway.schema.context import Context
 from services.gateway import audit
 from services.gateway.schema.audit.types import HistoryEntry
 from services.gateway.schema.catalog.types import Certification, Organisation
-from services.gateway.schema.deadlines.types import Deadline, past
+from services.gateway.schema.deadlines.types import Deadline, Notification, past, sent
 from services.gateway.schema.documents.types import Credential, Document, DocumentRequirement, credentials
 from services.gateway.schema.jury.types import Certificate, Evaluation, JuryDecision
 from services.gateway.schema.outputs import graphql_output
@@ -151,6 +151,11 @@ class Candidacy:
                                   "by due day; at `asOf`, as they stood then")
     async def deadlines(self, info: Info[Context, None]) -> list[Deadline]:
         return past(await info.context.loaders.deadlines_of_candidacy.load(str(self.id)), self.as_of)
+
+    @strawberry.field(description="The messages sent about it: to whom by role, when, which template; never the "
+                                  "content; at `asOf`, those sent by then")
+    async def notifications(self, info: Info[Context, None]) -> list[Notification]:
+        return sent(await info.context.loaders.notifications_of_candidacy.load(str(self.id)), self.as_of)
 
     @classmethod
     def from_row(cls, row) -> Candidacy:

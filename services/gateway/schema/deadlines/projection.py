@@ -1,6 +1,6 @@
 """The deadlines read model, from the deadline engine's events on cqp.jury.events (services/jury/deadlines): one
-row per deadline (its kind, state, dates, who must meet it and the records it is about) and one per message sent
-(template, recipient's role and id, when; never its content nor an address).
+row per deadline (its kind, state, dates, who must meet it and the records it is about); and one per message sent
+(from either service's NotificationSent: template, recipient's role and id, when; never its content nor an address).
 
 Each transition keeps its business date (`met_on`…) and the instant it was recorded (`met_at`…, the event's
 `occurred_at`). A deadline's state at an instant is read from those instants (`state_at`, `STATE_AT`): the
@@ -15,7 +15,7 @@ from datetime import datetime
 
 import asyncpg
 
-from shared.contracts import deadlines, jury
+from shared.contracts import candidacy, deadlines, jury
 from shared.envelope import Envelope
 from shared.migrations import numbered
 from shared.vocabulary import DeadlineState
@@ -111,7 +111,17 @@ async def _transition(conn: asyncpg.Connection, deadline_id: str, at: datetime, 
 
 
 async def project(conn: asyncpg.Connection, envelope: Envelope) -> None:
-    fact, at = jury.REGISTRY.parse(envelope), envelope.occurred_at
+    await apply(conn, jury.REGISTRY.parse(envelope), envelope.occurred_at)
+
+
+async def project_candidacy(conn: asyncpg.Connection, envelope: Envelope) -> None:
+    """The candidate's messages, sent by the candidacy service (services/candidacy/notices.py)."""
+    fact = candidacy.REGISTRY.parse(envelope)
+    if isinstance(fact, deadlines.NotificationSent):
+        await apply(conn, fact, envelope.occurred_at)
+
+
+async def apply(conn: asyncpg.Connection, fact, at: datetime) -> None:
     match fact:
         case deadlines.DeadlineOpened():
             await conn.execute(
@@ -143,4 +153,4 @@ async def project(conn: asyncpg.Connection, envelope: Envelope) -> None:
                 fact.legally_required, fact.sent_at, at)
 
 
-HANDLERS = {jury.TOPIC: project}
+HANDLERS = {jury.TOPIC: project, candidacy.TOPIC: project_candidacy}

@@ -55,6 +55,29 @@ class Deadline:
                    effect=UnansweredAdmissibility(row["effect"]) if row["effect"] else None)
 
 
+@strawberry.type(description="A message sent about a record: to whom (their role and id), when, which template; never "
+                             "its content nor an address")
+class Notification:
+    id: strawberry.ID
+    template: str
+    recipient_role: str
+    recipient_id: str
+    organisation: str | None = strawberry.field(description="Whose message it is")
+    legally_required: bool = strawberry.field(description="A message no preference stops (a convocation)")
+    sent_at: datetime
+
+    @classmethod
+    def from_row(cls, row) -> Notification:
+        return cls(id=strawberry.ID(row["id"]), template=row["template"], recipient_role=row["recipient_role"],
+                   recipient_id=row["recipient_id"], organisation=row["organisation"],
+                   legally_required=row["legally_required"], sent_at=row["sent_at"])
+
+
+def sent(rows: list, as_of: datetime | None) -> list[Notification]:
+    """The messages recorded by `as_of` (all: None)."""
+    return [Notification.from_row(r) for r in rows if as_of is None or r["recorded_at"] <= as_of]
+
+
 def past(rows: list, as_of: datetime | None) -> list[Deadline]:
     """The deadlines that existed at `as_of` (all: None), each as it stood then."""
     return [Deadline.from_row(r, as_of) for r in rows if as_of is None or r["opened_at"] <= as_of]

@@ -13,7 +13,7 @@ from shared.contracts import jury as contracts
 from services.gateway.schema.context import Context
 from services.gateway.reports.roster import RosterLine
 from services.gateway.schema.catalog.types import Certification
-from services.gateway.schema.deadlines.types import Deadline, past as deadlines_then
+from services.gateway.schema.deadlines.types import Deadline, Notification, past as deadlines_then, sent
 from services.gateway.schema.documents.types import Document
 from services.gateway.schema.outputs import graphql_output
 from services.gateway.schema.vocabulary import (  # noqa: F401
@@ -149,6 +149,11 @@ class JurySession:
     @strawberry.field(description="Its deadlines (its results to enter), by due day; at `asOf`, as they stood then")
     async def deadlines(self, info: Info[Context, None]) -> list[Deadline]:
         return deadlines_then(await info.context.loaders.deadlines_of_session.load(str(self.id)), self.as_of)
+
+    @strawberry.field(description="The messages sent about it (its convocations, its results) the caller may read: to "
+                                  "whom by role, when, which template; never the content")
+    async def notifications(self, info: Info[Context, None]) -> list[Notification]:
+        return sent(await info.context.loaders.notifications_of_session.load(str(self.id)), self.as_of)
 
     @strawberry.field
     async def certifications(self, info: Info[Context, None]) -> list[Certification]:
