@@ -9,7 +9,7 @@ for name in CATALOG CANDIDACY JURY GATEWAY IMPORTER; do echo "CQP_KC_SECRET_$nam
 for name in ADMIN BROKER CATALOG CANDIDACY JURY GATEWAY; do echo "CQP_KAFKA_PASSWORD_$name=$(secret)"; done
 for name in ADMIN CATALOG CANDIDACY JURY GATEWAY; do echo "CQP_POSTGRES_PASSWORD_$name=$(secret)"; done
 for name in ADMIN CATALOG CANDIDACY JURY GATEWAY; do echo "CQP_S3_SECRET_KEY_$name=$(secret)"; done
-echo "CQP_SMTP_PASSWORD=$(secret)"  # the SMTP server's login (Mailpit; user cqp)
+for name in CANDIDACY JURY; do echo "CQP_SMTP_PASSWORD_$name=$(secret)"; done  # the mail senders' SMTP logins
 echo "CQP_CURSOR_KEY=$(secret)"  # signs the lists' cursors (every gateway shares it)
 # The master keys of the services keeping personal data, each its own (AES-256, as `cqp cipher-key`).
 # Each service's key of the digest of idempotency keys (shared/http.py): never changed once commands are recorded.

@@ -40,9 +40,9 @@ for process in catalog candidacy jury gateway; do
     s3-secret-key="CQP_S3_SECRET_KEY_${process^^}")
   # The services keeping people's data (candidates; jury members) each under a master key of their own.
   case "$process" in candidacy|jury) keys+=(cipher-key="CQP_CIPHER_KEY_${process^^}") ;; esac
-  # The service that sends mail (it tells the candidates) holds the SMTP login's password; the SMTP server
-  # reads it from there, as the broker reads the processes' passwords.
-  [ "$process" = candidacy ] && keys+=(smtp-password=CQP_SMTP_PASSWORD)
+  # The services that send mail hold their SMTP login's password; the SMTP server reads them from there, as the
+  # broker reads the processes' passwords.
+  case "$process" in candidacy|jury) keys+=(smtp-password="CQP_SMTP_PASSWORD_${process^^}") ;; esac
   # Each service's key of the digest of idempotency keys.
   [ "$process" = gateway ] || keys+=(command-key="CQP_COMMAND_KEY_${process^^}")
   # Signs the lists' cursors: every gateway replica must read the others'.

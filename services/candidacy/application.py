@@ -20,7 +20,7 @@ from shared.eventstore import Changes, ServiceApplication, decision
 from shared.policy import Record, authorize, authorize_any
 
 from services.candidacy.contracts import to_contract
-from services.candidacy.notices import NoticeDecisions
+from shared.notices import NoticeDecisions
 from services.candidacy.domain import (
     AttachingFacts, PurgingFacts, ReadingFacts, Candidacy, Candidate, CatalogStepFacts, CorrectionFacts, EntrustingFacts, ErasureFacts, OpeningFacts,
     PositionFacts, RegistrationFacts, StepFacts, UnknownCandidacy, UnknownCandidate,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from shared import notices
 from shared.contracts import candidacy as public
+from shared.notices import Notice
 from shared.vocabulary import CandidacyStatus
 
 from services.candidacy.domain import Candidacy, Candidate, admissibility_status, experience_months
-from services.candidacy.notices import Notice
 
 
 def to_contract(e) -> public.Contract | None:
@@ -71,9 +72,5 @@ def to_contract(e) -> public.Contract | None:
         case Candidacy.DocumentRead():
             return public.DocumentRead(candidacy_id=candidacy_id, document_id=e.document_id)
         case Notice.Sent():
-            return public.NotificationSent(
-                notification_id=str(e.originator_id), cause=e.cause, template=e.template,
-                recipient_role=e.recipient_role, recipient_id=e.recipient_id, organisation=e.organisation,
-                branch=e.branch, candidacy_id=e.candidacy_id, session_id=e.session_id, deadline_id=None,
-                legally_required=e.legally_required, sent_at=e.sent_at)
+            return notices.sent(e)
     return None

@@ -10,29 +10,24 @@ service that owns it (no notifier account asks for it, nothing logs it).
 
 Each message goes into the service's outbox (shared/mail.py) in the transaction that applies its event, keyed
 by (event, candidate, template): a redelivery or a replay adds nothing, a crash loses nothing. The sender tells
-`record_notice` of each one the server took, before marking it sent: a `Notice` aggregate (uuid5 of the key)
-whose `NotificationSent` names the template, the candidate's id and the records, never the address nor the text.
+the service of each one the server took, before marking it sent (shared/notices.py: a `NotificationSent` naming
+the template, the candidate's id and the records, never the address nor the text).
 An erased candidate, or one without an address, gets nothing. Results wait for their publication: a decision
 alone tells the candidate nothing the jury has not published."""
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from zoneinfo import ZoneInfo
 
 import anyio
 import asyncpg
-from eventsourcing.domain import event
 
-from shared import mail
-from shared.commands.candidacy import RecordNotice
-from shared.context import Actor, CommandContext, acting
+from shared import mail, notices
+from shared.context import Actor
 from shared.contracts import candidacy, jury
-from shared.domain import Aggregate
 from shared.errors import CommandRefused
 from shared.envelope import Envelope
-from shared.eventstore import Changes, decision
 from shared.identity import PLATFORM
 from shared.migrations import numbered
 from shared.personal import KeyDestroyed, MasterKey, Vault, unseal
@@ -41,7 +36,6 @@ from shared.settings import Settings
 from shared.vocabulary import Decision, Route
 
 PARIS = ZoneInfo("Europe/Paris")
-_NAMESPACE = uuid.UUID("3d0c2a8e-91f4-4b6a-8c5e-7a1f0e9d2b64")
 # Who records a message sent: the candidacy process's notifier, under the platform.
 NOTIFIER = Actor(user_id="candidacy-notifier", organisation_id=PLATFORM, role="service")
 # A session has a day, not hours: its convocation holds the working day.
@@ -74,37 +68,6 @@ MIGRATIONS = [
         """,
     ),
 ]
-
-
-class Notice(Aggregate):
-    """A message the SMTP server took: recorded once per key."""
-
-    @staticmethod
-    def create_id(key: str, **_) -> uuid.UUID:
-        return uuid.uuid5(_NAMESPACE, key)
-
-    @event("Sent")
-    def __init__(self, key: str, cause: str, template: str, recipient_role: str, recipient_id: str,
-                 organisation: str, branch: str | None, candidacy_id: str | None, session_id: str | None,
-                 legally_required: bool, sent_at: dt.datetime) -> None:
-        self.key = key
-
-
-class NoticeDecisions:
-    """`record_notice`, a decision of the candidacy application (services/candidacy/application.py)."""
-
-    @decision
-    def record_notice(self, command: RecordNotice) -> Changes:
-        if Notice.create_id(command.key) in self.repository:
-            return [], {"id": str(Notice.create_id(command.key))}
-        key = mail.Key.parse(command.key)
-        about = command.about
-        notice = Notice(key=command.key, cause=key.cause, template=key.template, recipient_id=key.recipient,
-                        organisation=command.organisation, recipient_role=about.get("recipient_role", "candidate"),
-                        branch=about.get("branch"), candidacy_id=about.get("candidacy_id"),
-                        session_id=about.get("session_id"), legally_required=bool(about.get("legally_required")),
-                        sent_at=dt.datetime.now(dt.UTC))
-        return [notice], {"id": str(notice.id)}
 
 
 class Notifier:
@@ -203,16 +166,10 @@ class Notifier:
         except (CommandRefused, KeyDestroyed):  # unknown, or erased meanwhile
             return None
 
-    async def record(self, key: mail.Key, organisation: str, about: dict | None) -> None:
-        """The sender's `on_sent`: the message recorded once (its key is the command's)."""
-        context = CommandContext(actor=NOTIFIER, correlation_id=key.cause, causation_id=f"notice:{key}")
-        with acting(context):
-            await anyio.to_thread.run_sync(self.app.record_notice,
-                                           RecordNotice(key=str(key), organisation=organisation, about=about or {}))
 
 
 def sender(app, pool: asyncpg.Pool, settings: Settings) -> mail.Sender:
-    return mail.Sender(pool, settings, on_sent=Notifier(app, pool, settings).record)
+    return mail.Sender(pool, settings, on_sent=notices.recorder(app, NOTIFIER))
 
 
 def subscriptions(notifier: Notifier) -> list[Subscription]:

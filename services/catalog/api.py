@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from shared.commands.catalog import (
     Accredit, ChangeOwners, CreateBranch, CreateCertification, DeclareEquivalence, DeclareSuccession, ImportFiche,
-    PublishVersion, RecordRegistration, RegisterOrganisation, SetBranchDeadlines, WithdrawAccreditation,
+    PublishVersion, RecordRegistration, RegisterOrganisation, SetBranchContact, SetBranchDeadlines, WithdrawAccreditation,
 )
 from shared.http import Endpoint
 
@@ -16,6 +16,7 @@ def commands(app: CatalogApplication, _pool) -> dict[str, Endpoint]:
     endpoints = [
         Endpoint(CreateBranch, None, app.create_branch),
         Endpoint(SetBranchDeadlines, None, app.set_branch_deadlines),
+        Endpoint(SetBranchContact, None, app.set_branch_contact),
         Endpoint(RegisterOrganisation, None, app.register_organisation),
         Endpoint(CreateCertification, None, app.create_certification),
         Endpoint(PublishVersion, None, app.publish_version),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from shared.commands.catalog import (
-    Accredit, Block, ChangeOwners, CreateBranch, SetBranchDeadlines, CreateCertification, DeclareEquivalence, DeclareSuccession,
+    Accredit, Block, ChangeOwners, CreateBranch, SetBranchContact, SetBranchDeadlines, CreateCertification, DeclareEquivalence, DeclareSuccession,
     ImportFiche, PublishVersion, RecordRegistration, RegisterOrganisation, WithdrawAccreditation,
 )
 from shared.eventstore import Changes, ServiceApplication, decision
@@ -70,6 +70,13 @@ class CatalogApplication(ServiceApplication):
         authorize(command.operation, Record(branches=frozenset({branch.code})))
         deadlines = branch.set_deadlines(command.deadlines.given())
         return [branch], {"id": str(branch.id), "code": branch.code, "deadlines": deadlines}
+
+    @decision
+    def set_branch_contact(self, command: SetBranchContact) -> Changes:
+        branch = self.branch(command.code)
+        authorize(command.operation, Record(branches=frozenset({branch.code})))
+        changed = branch.set_contact(command.email)
+        return ([branch] if changed else []), {"id": str(branch.id), "code": branch.code}
 
     @decision
     def register_organisation(self, command: RegisterOrganisation) -> Changes:

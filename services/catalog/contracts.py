@@ -11,6 +11,8 @@ def to_contract(e) -> public.Contract | None:
     match e:
         case Branch.Created():
             return public.BranchCreated(code=e.code, name=e.name, idcc=e.idcc, cpne=e.cpne)
+        case Branch.ContactSet():
+            return public.BranchContactSet(branch=e.code, email=e.email)
         case Branch.DeadlinesSet():
             return public.BranchDeadlinesSet(branch=e.code, deadlines=public.BranchDeadlines(**e.deadlines))
         case Organisation.Registered():

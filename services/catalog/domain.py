@@ -108,6 +108,16 @@ class Branch(Aggregate):
         self._deadlines_set(code=self.code, deadlines=deadlines)
         return deadlines
 
+    def set_contact(self, email: str) -> bool:
+        if getattr(self, "contact", None) == email:
+            return False
+        self._contact_set(code=self.code, email=email)
+        return True
+
+    @event("ContactSet")
+    def _contact_set(self, code: str, email: str) -> None:
+        self.contact = email
+
     @event("DeadlinesSet")
     def _deadlines_set(self, code: str, deadlines: dict) -> None:
         self.deadlines = deadlines

@@ -16,6 +16,7 @@ from shared.commands.jury import (
 )
 from shared.context import current_caller, current_command
 from shared.documents import KINDS, Documents, UnknownDocument
+from shared.notices import NoticeDecisions
 from shared.eventstore import Changes, ServiceApplication, decision
 from shared.policy import Record, allows, authorize
 from shared.vocabulary import DocumentKind
@@ -29,7 +30,7 @@ from services.jury.domain import (
 )
 
 
-class JuryApplication(DeadlineDecisions, ServiceApplication):
+class JuryApplication(DeadlineDecisions, NoticeDecisions, ServiceApplication):
     name = "jury"
     to_contract = staticmethod(to_contract)
     documents: Documents  # the papers' bytes (shared/documents.py), set by the process once its store is up

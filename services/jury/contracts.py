@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from shared import notices
 from shared.contracts import deadlines
 from shared.contracts import jury as public
+from shared.notices import Notice
 
 from services.jury.deadlines.domain import Deadline
 from services.jury.domain import Certificate, Dossier, JurySession
@@ -78,6 +80,8 @@ def to_contract(e) -> public.Contract | None:
             return public.HolderDeclarationChanged(number=e.number, state=e.state, file=e.file, messages=e.messages)
         case Certificate.Revoked():
             return public.CertificateRevoked(number=e.number, revoked_on=e.on, reason=e.reason)
+        case Notice.Sent():
+            return notices.sent(e)
         case Deadline.Opened():
             return deadlines.DeadlineOpened(
                 deadline_id=aggregate_id, kind=e.kind, subject=e.subject, branch=e.branch,

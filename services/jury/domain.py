@@ -596,6 +596,7 @@ class JurySession(Aggregate):
         self.certifications = certifications
         self.on = on
         self.place = place
+        self.remote = remote
         self.capacity = capacity
         self.members: dict[str, dict] = {}
         self.presented: dict[str, dict] = {}  # candidacy → {"blocks": [...], "decision": None | {...}, "papers"}

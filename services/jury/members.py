@@ -1,4 +1,5 @@
-"""Jury members' names, owned here: sealed with each member's own key (shared/personal.py), kept in this
+"""Jury members' names (and the address their convocation goes to, when given), owned here: sealed with each
+member's own key (shared/personal.py), kept in this
 service's `personal_keys`, revealed only to callers who may read the session.
 
 - `appoint-member` makes the member's key, seals their name with it, then records the appointment: the
@@ -49,7 +50,8 @@ class Members:
     async def appointment(self, command: AppointMember) -> AppointmentFacts:
         """The member's key made, and their name sealed with it, before the appointment is decided."""
         member_id = str(uuid.uuid4())
-        return AppointmentFacts(member_id, seal(await self.vault.create(member_id), member_id, {"name": command.name}))
+        personal = {"name": command.name, **({"email": command.email} if command.email else {})}
+        return AppointmentFacts(member_id, seal(await self.vault.create(member_id), member_id, personal))
 
     async def after_appointment(self, command: AppointMember, facts: AppointmentFacts,
                                 outcome: CommandOutcome | None) -> None:

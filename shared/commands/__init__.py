@@ -15,6 +15,7 @@ from pydantic import Base64Bytes, BaseModel, ConfigDict, Field, field_validator
 
 # An identifier given by another aggregate (a candidacy, an organisation, a session).
 Id = Field(min_length=1, max_length=64)
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"  # an address as a mail relay takes it (no name, no angle brackets)
 # A certification's or a branch's code.
 Code = Field(min_length=2, max_length=64)
 # Every day a command names lies within these: a date beyond them is a typing error, and one at the edge

@@ -260,18 +260,6 @@ class DeemAdmissible(OnCandidacy):
     due_on: date
 
 
-class RecordNotice(Command):
-    """Not an endpoint: the candidacy's mail sender runs it for each message the SMTP server took, keyed by the
-    message's key (services/candidacy/notices.py)."""
-
-    operation = "record-notice"
-    graphql_name = None
-
-    key: str = Field(min_length=5, max_length=300)
-    organisation: str = Field(min_length=1, max_length=64)
-    about: dict
-
-
 class PurgeDocument(OnCandidacy):
     """The end of a document's keeping period (shared/documents.py: KINDS' keep_years): its object is deleted,
     the candidacy's history keeps its facts. Sent by `cqp documents purge`, the platform's operator's."""

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.commands import Code, Command, Id, Part
+from shared.commands import EMAIL, Code, Command, Id, Part
 from shared.vocabulary import (
     AccessRoute, AccreditationScope, CertificationKind, Level, OrganisationKind, Registry, UnansweredAdmissibility,
 )
@@ -64,6 +64,16 @@ class SetBranchDeadlines(Command):
 
     code: str = Code
     deadlines: BranchDeadlines
+
+
+class SetBranchContact(Command):
+    """The address of the branch's certification office: its reminders (declarations, admissibility answers,
+    results to enter, registrations and accreditations ending) go there. A functional mailbox, not a person's."""
+
+    operation = "set-branch-contact"
+
+    code: str = Code
+    email: str = Field(pattern=EMAIL, max_length=320)
 
 
 class RegisterOrganisation(Command):

@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import Field, field_validator, model_validator
 
-from shared.commands import Code, Command, Id, Part, Upload
+from shared.commands import EMAIL, Code, Command, Id, Part, Upload
 from shared.vocabulary import College, DeadlineKind, Decision, DocumentKind, MemberRole, Modality, UnansweredAdmissibility
 
 
@@ -127,6 +127,8 @@ class AppointMember(Command):
 
     session_id: str = Id
     name: str = Field(min_length=1, max_length=200)
+    # Where their convocation goes (sealed with their name, services/jury/members.py); none: convened otherwise.
+    email: str | None = Field(default=None, pattern=EMAIL, max_length=320)
     college: College
     role: MemberRole = MemberRole.MEMBER
 

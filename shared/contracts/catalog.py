@@ -88,6 +88,13 @@ class BranchDeadlinesSet(Contract):
     deadlines: BranchDeadlines
 
 
+class BranchContactSet(Contract):
+    """The address of the branch's certification office (a functional mailbox): where its reminders go."""
+
+    branch: str
+    email: str
+
+
 class OrganisationRegistered(Contract):
     organisation_id: str
     name: str
@@ -166,6 +173,7 @@ REGISTRY = ContractRegistry(
     TOPIC,
     BranchCreated,
     BranchDeadlinesSet,
+    BranchContactSet,
     OrganisationRegistered,
     OrganisationAccredited,
     AccreditationWithdrawn,

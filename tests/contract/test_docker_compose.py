@@ -132,8 +132,14 @@ def test_the_smtp_server_is_mailpit_pinned_login_required_keeping_one_message_pe
     smtp = services()["smtp"]
     assert smtp["image"] == "axllent/mailpit:v1.33.1"
     assert "version=v1.33.1" in (ROOT / "deploy" / "smtp" / "smtp.sh").read_text()  # the same as scripts/dev's
-    assert smtp["environment"]["MP_SMTP_AUTH"] == "cqp:${CQP_SMTP_PASSWORD:?}"
+    # Each process that sends mail logs in as itself, with its own password.
+    assert smtp["environment"]["MP_SMTP_AUTH"] == "candidacy:${CQP_SMTP_PASSWORD_CANDIDACY:?} jury:${CQP_SMTP_PASSWORD_JURY:?}"
+    for process in ("candidacy", "jury"):
+        environment = services()[process]["environment"]
+        assert (environment["CQP_SMTP_USER"], environment["CQP_SMTP_PASSWORD"]) == (
+            process, f"${{CQP_SMTP_PASSWORD_{process.upper()}:?}}")
+    assert all("CQP_SMTP_PASSWORD" not in (services()[p].get("environment") or {}) for p in ("catalog", "gateway"))
     assert smtp["environment"]["MP_IGNORE_DUPLICATE_IDS"] == "true"
     assert "--ignore-duplicate-ids" in (ROOT / "deploy" / "smtp" / "smtp.sh").read_text()
     assert smtp["ports"] == ["127.0.0.1:8025:8025"]  # the web page, on the host's loopback only
-    assert "CQP_SMTP_PASSWORD=" in (ROOT / "deploy" / "secrets.sh").read_text()
+    assert "CQP_SMTP_PASSWORD_$name=" in (ROOT / "deploy" / "secrets.sh").read_text()

@@ -505,5 +505,10 @@ def test_the_smtp_server_is_the_compose_file_s_mailpit_keeping_one_message_per_m
     [container] = deployment["spec"]["template"]["spec"]["containers"]
     assert container["image"] == compose()["smtp"]["image"]
     env = {e["name"]: e.get("value") for e in container["env"]}
-    assert env["MP_IGNORE_DUPLICATE_IDS"] == "true" and env["MP_SMTP_AUTH"] == "cqp:$(CQP_SMTP_PASSWORD)"
+    assert env["MP_IGNORE_DUPLICATE_IDS"] == "true"
+    # One login per process that sends, each read from that process's Secret.
+    assert env["MP_SMTP_AUTH"] == "candidacy:$(CANDIDACY_SMTP_PASSWORD) jury:$(JURY_SMTP_PASSWORD)"
+    for process in ("candidacy", "jury"):
+        given = environment(manifests, process_container(manifests, process))
+        assert (given["CQP_SMTP_USER"], given["CQP_SMTP_PASSWORD"]) == (process, ("secret", process, "smtp-password"))
     assert find(manifests, "ConfigMap", "platform")["data"]["CQP_SMTP_HOST"] == "smtp"

@@ -109,7 +109,11 @@ async def test_a_new_livret_supersedes_the_old_one_and_the_file_keeps_both(world
     # What the file held on each day stays readable: each version its own bytes.
     assert (await download(world, first["downloadUrl"])).content == first_bytes
     assert (await download(world, second["downloadUrl"])).content == second_bytes
-    history = [h["type"] for h in (await read(world, candidacy_id, "history { type }"))["history"]]
+    async def both_read():  # each download recorded (DocumentRead), shown once the gateway has it
+        history = [h["type"] for h in (await read(world, candidacy_id, "history { type }"))["history"]]
+        return history if history.count("DocumentRead") >= 2 else None
+
+    history = await eventually(both_read)
     assert history.count("DocumentAttached") == 2 and history.count("DocumentRead") == 2
     assert len(await stored_objects(world, candidacy_id)) == 2
 

@@ -110,3 +110,92 @@ async def test_a_candidacy_process_killed_after_the_server_took_a_message_sends_
 
     assert [n["template"] for n in await eventually(recorded, timeout=60)] == ["candidature-ouverte"]
     assert len(await mailbox(who["email"])) == 1  # sent again after the restart, with the same Message-ID: one
+
+
+async def convened_session(system, emails: list[str]) -> tuple[str, list[str]]:
+    """A paritaire session whose four members have an address."""
+    session = await ok(system, "scheduleJurySession", "ScheduleJurySessionInput", {
+        "branch": "UIMM", "certifications": ["RNCP34174"], "on": TODAY, "place": "Lyon", "capacity": 10}, "ms",
+        "... on JurySessionChanged { session { id } }")
+    session_id, members = session["session"]["id"], []
+    for n, ((college, role), email) in enumerate(zip([("EMPLOYER", "PRESIDENT"), ("EMPLOYEE", "VICE_PRESIDENT"),
+                                                      ("EMPLOYER", "MEMBER"), ("EMPLOYEE", "MEMBER")], emails)):
+        appointed = await ok(system, "appointJuryMember", "AppointJuryMemberInput",
+                             {"sessionId": session_id, "name": f"Membre {n}", "email": email, "college": college,
+                              "role": role}, f"ms-m{n}", "... on JurySessionChanged { memberId }")
+        members.append(appointed["memberId"])
+    return session_id, members
+
+
+async def test_members_are_convened_and_the_office_reminded_of_a_pending_declaration_never_of_a_made_one(system):
+    await system.start()
+    await catalog(system)
+    office = f"certification-{uuid.uuid4().hex[:8]}@uimm.example.org"
+    await ok(system, "setBranchContact", "SetBranchContactInput", {"code": "UIMM", "email": office}, "contact")
+    awarded = []
+    for key in ("a", "b"):
+        _, candidacy_id = await candidacy(system, person(), key)
+        for n, block in enumerate(BLOCKS):
+            assert (await evaluate(system, candidacy_id, block, True, f"{key}-e{n}"))["validated"]
+        awarded.append(candidacy_id)
+    emails = [f"membre-{n}-{uuid.uuid4().hex[:8]}@example.org" for n in range(4)]
+    session_id, members = await convened_session(system, emails)
+    numbers = []
+    for key, candidacy_id in zip(("a", "b"), awarded):
+        await present(system, session_id, candidacy_id, f"{key}-present")
+        numbers.append((await decide(system, session_id, candidacy_id, "FULL_AWARD", members, f"{key}-d"))[
+            "certificateNumber"])
+
+    for email in emails:  # each member convened once, with the session in their calendar
+        [convocation] = await received(email, 1)
+        assert convocation["Subject"].startswith("Convocation au jury « CQPM conduite d'installations automatisées »")
+        [event] = (await calendar_of(convocation)).walk("VEVENT")
+        assert event.decoded("dtstart").date() == date.fromisoformat(TODAY) and str(event["location"]) == "Lyon"
+
+    # The first award declared and accepted: its deadline met.
+    declared, kept = numbers
+    for path, body in (("declare-holders", {"file": "FLUX-1", "numbers": [declared]}),
+                       ("record-declaration-outcome", {"file": "FLUX-1", "number": declared, "accepted": True})):
+        answer = await system.command("jury", path, body, f"{path}-1")
+        assert answer.status_code == 200, answer.text
+    listing = ("query($f: DeadlineFilter) { deadlines(filter: $f) { edges { node { subject state } } } }")
+
+    async def met():
+        shown = (await system.graphql(listing, {"f": {"kind": "HOLDER_DECLARATION"}}))["deadlines"]["edges"]
+        states = {e["node"]["subject"]: e["node"]["state"] for e in shown}
+        return states if states.get(declared) == "MET" and kept in states else None
+
+    assert (await eventually(met, timeout=60))[kept] == "OPEN"
+    moved = await system.acli("deadlines", "clock", "--advance", "80")  # past the reminder day (due - 15 days)
+    assert moved.returncode == 0, moved.stderr
+
+    async def reminded():
+        found = [m for m in await mailbox(office) if "Caisse des Dépôts" in m["Subject"]]
+        return found or None
+
+    found = await eventually(reminded, timeout=60)
+    assert len(found) == 1, [m["Subject"] for m in await mailbox(office)]
+    [reminder] = found
+    assert reminder["Subject"] == f"Échéance proche : déclaration du titulaire à la Caisse des Dépôts — {kept}"
+    # Its rejection by the portal: the office told what to fix.
+    for path, body in (("declare-holders", {"file": "FLUX-2", "numbers": [kept]}),
+                       ("record-declaration-outcome", {"file": "FLUX-2", "number": kept, "accepted": False,
+                                                       "messages": ["Date de naissance invalide"]})):
+        answer = await system.command("jury", path, body, f"{path}-2")
+        assert answer.status_code == 200, answer.text
+
+    async def rejected():
+        found = [m for m in await mailbox(office) if m["Subject"].startswith("Déclaration rejetée")]
+        return found or None
+
+    [rejection] = await eventually(rejected, timeout=60)
+    assert kept in rejection["Subject"] and "Date de naissance invalide" in rejection["Text"]
+    assert not [m for m in await mailbox(office) if declared in m["Subject"]]  # met in time: never reminded
+    sessions = "query($id: ID!) { jurySession(id: $id) { notifications { template recipientRole } } }"
+
+    async def recorded():
+        shown = (await system.graphql(sessions, {"id": session_id}))["jurySession"]["notifications"]
+        return shown if len([n for n in shown if n["template"] == "convocation"]) >= 4 else None
+
+    shown = await eventually(recorded, timeout=60)
+    assert [n["recipientRole"] for n in shown if n["template"] == "convocation"].count("jury-member") == 4

@@ -5,7 +5,7 @@ from strawberry.types import Info
 
 from shared.commands.catalog import (
     Accredit, ChangeOwners, CreateBranch, CreateCertification, DeclareEquivalence, DeclareSuccession, PublishVersion,
-    RecordRegistration, RegisterOrganisation, SetBranchDeadlines, WithdrawAccreditation,
+    RecordRegistration, RegisterOrganisation, SetBranchContact, SetBranchDeadlines, WithdrawAccreditation,
 )
 
 from services.gateway.schema.catalog.types import Accreditation, Branch, Certification, Organisation
@@ -73,6 +73,8 @@ async def accreditation(info: Info[Context, None], answer: dict) -> Accreditatio
 # This feature's rows of the mutation table (schema/__init__.py).
 MUTATIONS = {
     CreateBranch: CommandMutation("create_branch", BranchResult, branch, "Create a professional branch"),
+    SetBranchContact: CommandMutation("set_branch_contact", BranchChangedResult, changed_branch,
+                                      "Set the address of a branch's certification office, where its reminders go"),
     SetBranchDeadlines: CommandMutation("set_branch_deadlines", BranchChangedResult, changed_branch,
                                         "Set a branch's delays (those left out stay): the deadlines opened from then "
                                         "on use them"),

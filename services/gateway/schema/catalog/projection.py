@@ -74,6 +74,7 @@ MIGRATIONS = numbered(
     # 2: a branch's delays (BranchDeadlinesSet); null: the defaults.
     """
     ALTER TABLE branches ADD COLUMN IF NOT EXISTS deadlines jsonb;
+    ALTER TABLE branches ADD COLUMN IF NOT EXISTS contact text;
     """,
 )
 
@@ -92,6 +93,8 @@ async def project(conn: asyncpg.Connection, envelope: Envelope) -> None:
         case catalog.BranchDeadlinesSet():
             await conn.execute("UPDATE branches SET deadlines = $2 WHERE code = $1", fact.branch,
                                fact.deadlines.model_dump_json())
+        case catalog.BranchContactSet():
+            await conn.execute("UPDATE branches SET contact = $2 WHERE code = $1", fact.branch, fact.email)
         case catalog.OrganisationRegistered():
             await conn.execute("INSERT INTO organisations (id, name, siret, kinds, registered_at)"
                                " VALUES ($1::uuid, $2, $3, $4, $5)",

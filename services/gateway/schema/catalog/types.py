@@ -23,6 +23,8 @@ class Branch:
     name: str
     idcc: list[str]
     cpne: str
+    contact: str | None = strawberry.field(description="Its certification office's address (a functional mailbox): "
+                                                       "where its reminders go")
     deadlines: BranchDeadlines = strawberry.field(description="Its delays (the defaults until it sets its own): the "
                                                               "deadlines opened from then on use them")
 
@@ -30,7 +32,7 @@ class Branch:
     def from_row(cls, row) -> Branch:
         deadlines = contracts.BranchDeadlines.model_validate_json(row["deadlines"]) if row["deadlines"] \
             else contracts.BranchDeadlines()
-        return cls(code=row["code"], name=row["name"], idcc=list(row["idcc"]), cpne=row["cpne"],
+        return cls(code=row["code"], name=row["name"], idcc=list(row["idcc"]), cpne=row["cpne"], contact=row["contact"],
                    deadlines=BranchDeadlines(**deadlines.model_dump()))
 
 
