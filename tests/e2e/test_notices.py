@@ -81,6 +81,15 @@ async def test_the_candidate_is_told_each_step_once_and_their_results_only_once_
         ("recevabilite", "candidate", False), ("resultats", "candidate", False)]
     assert len(await mailbox(who["email"])) == 4  # each once
 
+    # A replay rebuilds the read models from the topics: the same messages listed, none sent again.
+    replayed = await system.acli("replay")
+    assert replayed.returncode == 0, replayed.stderr
+    again = (await system.graphql(NOTIFICATIONS, {"id": candidacy_id}))["candidacy"]["notifications"]
+    assert sorted(n["template"] for n in again) == sorted(n["template"] for n in shown)
+    queued = await system.sql("SELECT template, state FROM candidacy.mail_outbox ORDER BY template")
+    assert [(r["template"], r["state"]) for r in queued] == [
+        ("candidature-ouverte", "sent"), ("convocation", "sent"), ("recevabilite", "sent"), ("resultats", "sent")]
+
 
 def _day_fr(day: date) -> str:
     days = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
