@@ -2,6 +2,7 @@
 admissibility answer, each block's validity, the session's results, the award's declaration), their meeting
 events close them, and the clock makes them due and missed, each transition once, across a SIGKILL."""
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 from services.jury.deadlines.engine import add_months
@@ -169,3 +170,21 @@ async def test_an_admissibility_request_left_unanswered_past_its_delay_is_deemed
     late = await mutate(system, "decideAdmissibility", "DecideAdmissibilityInput",
                         {"candidacyId": candidacy_id, "admissible": False, "reason": "Livret 1 incomplet"}, "u-late")
     assert (late["__typename"], late["code"]) == ("Refused", "TransitionRefused"), late
+
+
+async def test_a_subscriber_is_pushed_each_deadline_of_its_scope_that_becomes_due(system):
+    from tests.e2e.test_subscriptions import live
+
+    await system.start()
+    await catalog(system)
+    admin = await system.token(organisation=system.centre, role="branch-admin", branches=("UIMM",))
+    query = ("subscription($f: DeadlineFilter) { deadlineDue(filter: $f) { kind state subject sessionId dueOn"
+             " responsibleRole } }")
+    async with live(system, admin) as subscriber:
+        await subscriber.subscribe("due", query, {"f": {"kind": "SESSION_RESULTS"}})
+        await asyncio.sleep(1)  # the subscription under way before the session is scheduled (no ack to wait for)
+        session_id, _ = await paritaire_session(system, TODAY, "live")  # its results are due from its day
+        pushed = (await subscriber.next("due", timeout=60))["deadlineDue"]
+    assert pushed == {"kind": "SESSION_RESULTS", "state": "DUE", "subject": session_id, "sessionId": session_id,
+                      "dueOn": (date.fromisoformat(TODAY) + timedelta(days=15)).isoformat(),
+                      "responsibleRole": "jury-secretary"}

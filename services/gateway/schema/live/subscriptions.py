@@ -32,6 +32,8 @@ from services.gateway.schema.candidacy.types import Candidacy
 from services.gateway.schema.context import Context, request_loaders
 from services.gateway.schema.dashboards.queries import target_of
 from services.gateway.schema.dashboards.types import Dashboard, DashboardScope
+from services.gateway.schema.deadlines.queries import DeadlineFilter, deadline_conditions
+from services.gateway.schema.deadlines.types import Deadline
 from services.gateway.reports import dashboard as report
 from services.gateway.schema.live.types import CandidacyCounters
 from services.gateway.schema.permissions import Authenticated
@@ -147,3 +149,23 @@ class LiveSubscriptions:
 
         async for value in when_changed(context, figures):
             yield Dashboard.of(target.kind, target.key, from_, to, value)
+
+    @strawberry.subscription(
+        permission_classes=[Authenticated],
+        description="Each deadline the caller may read (as the `deadlines` query, filtered alike) that becomes DUE "
+                    "once subscribed, pushed once; ends with Unauthenticated when the token expires")
+    async def deadline_due(self, info: Info[Context, None],
+                           filter: DeadlineFilter | None = None) -> AsyncGenerator[Deadline, None]:
+        context, f = info.context, filter or DeadlineFilter()
+        started = await context.pool.fetchval("SELECT now()")
+        sent: set[str] = set()
+        async with watching(context.changes.everything((await context.caller()).user_id)) as watch:
+            while True:
+                left = await _seconds_left(context)
+                c = await deadline_conditions(context, f, None, "deadlineDue")  # the caller's rights read again
+                c.add("due_at >= ?", started)
+                for row in await context.pool.fetch(f"SELECT * FROM deadlines{c.where} ORDER BY due_at, id", *c.args):
+                    if row["id"] not in sent:
+                        sent.add(row["id"])
+                        yield Deadline.from_row(row)
+                await watch.wait(left)
