@@ -200,6 +200,11 @@ async def test_members_are_convened_and_the_office_reminded_of_a_pending_declara
     [rejection] = await eventually(rejected, timeout=60)
     assert kept in rejection["Subject"] and "Date de naissance invalide" in rejection["Text"]
     assert not [m for m in await mailbox(office) if declared in m["Subject"]]  # met in time: never reminded
+    # The branch's figure: one award of two declared within the delay.
+    figures = (await system.graphql("{ deadlineFigures(kind: HOLDER_DECLARATION) { branch total metOnTime metLate"
+                                    " due missed shareMetOnTime } }"))["deadlineFigures"]
+    assert figures == [{"branch": "UIMM", "total": 2, "metOnTime": 1, "metLate": 0, "due": 1, "missed": 0,
+                        "shareMetOnTime": 0.5}]
     sessions = "query($id: ID!) { jurySession(id: $id) { notifications { template recipientRole } } }"
 
     async def recorded():

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -51,8 +52,50 @@ async def deadline_conditions(context, f: DeadlineFilter, as_of: datetime | None
     return c
 
 
+@strawberry.type(description="How a kind of deadline of a branch fared, over the deadlines due in the period")
+class DeadlineFigures:
+    kind: DeadlineKind
+    branch: str | None
+    total: int
+    open: int = strawberry.field(description="Not yet near their day")
+    due: int = strawberry.field(description="Near their day, not yet met")
+    met_on_time: int
+    met_late: int
+    missed: int = strawberry.field(description="Past their day and not met (a term reached, for an end or a validity)")
+    cancelled: int
+    share_met_on_time: float | None = strawberry.field(description="Met on time / (total - cancelled); for the "
+                                                                   "declarations of holders, the share of awards "
+                                                                   "declared within the delay, the figure a branch "
+                                                                   "reports to France Compétences")
+
+
+FIGURES = """SELECT kind, branch, count(*) AS total,
+    count(*) FILTER (WHERE state = 'OPEN') AS open, count(*) FILTER (WHERE state = 'DUE') AS due,
+    count(*) FILTER (WHERE state = 'MET' AND NOT coalesce(met_late, false)) AS met_on_time,
+    count(*) FILTER (WHERE state = 'MET' AND met_late) AS met_late,
+    count(*) FILTER (WHERE state = 'MISSED') AS missed, count(*) FILTER (WHERE state = 'CANCELLED') AS cancelled
+    FROM deadlines{where} GROUP BY kind, branch ORDER BY kind, branch"""
+
+
 @strawberry.type
 class DeadlineQueries:
+    @strawberry.field(permission_classes=[Authenticated],
+                      description="Per kind and branch, the deadlines the caller may read that are due in the period "
+                                  "(`from`, `to`: their due day): how many are open, due, met on time or late, missed "
+                                  "or cancelled")
+    async def deadline_figures(self, info: Info[Context, None], branch: str | None = None,
+                               kind: DeadlineKind | None = None,
+                               from_: Annotated[date | None, strawberry.argument(name="from")] = None,
+                               to: date | None = None) -> list[DeadlineFigures]:
+        c = await deadline_conditions(info.context, DeadlineFilter(kind=kind, branch=branch, due_from=from_,
+                                                                   due_before=to + timedelta(days=1) if to else None),
+                                      None, "deadlineFigures")
+        rows = await info.context.pool.fetch(FIGURES.format(where=c.where), *c.args)
+        return [DeadlineFigures(**{k: r[k] for k in ("kind", "branch", "total", "open", "due", "met_on_time",
+                                                     "met_late", "missed", "cancelled")},
+                                share_met_on_time=(r["met_on_time"] / (r["total"] - r["cancelled"])
+                                                   if r["total"] > r["cancelled"] else None)) for r in rows]
+
     @strawberry.field(permission_classes=[Authenticated],
                       description="The deadlines the caller may read, filtered, sorted and paginated: those of the "
                                   "candidacies and sessions it reads, and, to a branch, its registrations' and "
