@@ -213,3 +213,9 @@ class Vault:
             "SELECT person_id FROM personal_search WHERE token = ANY($1::text[]) GROUP BY person_id"
             " HAVING count(*) = $2 LIMIT $3", tokens, len(tokens), limit)
         return [r["person_id"] for r in rows]
+
+
+def vault_of(app, pool) -> Vault:
+    """The vault of a service's people, under its master key (the application's PERSONAL_DATA_KEY, from
+    CQP_CIPHER_KEY): made on first use, so a service's parts are listed without the key (tests/unit)."""
+    return Vault(pool, MasterKey(app.env.get("PERSONAL_DATA_KEY") or ""))

@@ -17,6 +17,7 @@ alone tells the candidate nothing the jury has not published."""
 
 from __future__ import annotations
 
+import functools
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -30,7 +31,7 @@ from shared.errors import CommandRefused
 from shared.envelope import Envelope
 from shared.identity import PLATFORM
 from shared.migrations import numbered
-from shared.personal import KeyDestroyed, MasterKey, Vault, unseal
+from shared.personal import KeyDestroyed, Vault, unseal, vault_of
 from shared.service import Subscription
 from shared.settings import Settings
 from shared.vocabulary import Decision, Route
@@ -73,13 +74,10 @@ MIGRATIONS = [
 class Notifier:
     def __init__(self, app, pool: asyncpg.Pool, settings: Settings):
         self.app, self.pool, self.settings = app, pool, settings
-        self._vault: Vault | None = None
 
-    @property
+    @functools.cached_property
     def vault(self) -> Vault:
-        if self._vault is None:
-            self._vault = Vault(self.pool, MasterKey(self.app.env.get("PERSONAL_DATA_KEY") or ""))
-        return self._vault
+        return vault_of(self.app, self.pool)
 
     async def on_candidacy(self, conn: asyncpg.Connection, envelope: Envelope) -> None:
         fact = candidacy.REGISTRY.parse(envelope)

@@ -16,6 +16,7 @@ revealed only here, to callers whose role reaches the person, and destroyed on e
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 
@@ -29,7 +30,7 @@ from shared.context import current_caller
 from shared.errors import CommandRefused, Forbidden, InvalidInput
 from shared.eventstore import CommandOutcome
 from shared.identity import TokenVerifier, bearer_token
-from shared.personal import ERASED, MasterKey, Vault, seal, unseal
+from shared.personal import ERASED, Vault, seal, unseal, vault_of
 from shared.policy import authorize_any, operation
 
 from services.candidacy import catalog_view
@@ -48,14 +49,10 @@ class People:
     def __init__(self, app: CandidacyApplication, pool: asyncpg.Pool):
         self.app = app
         self.pool = pool
-        self._vault: Vault | None = None
 
-    @property
+    @functools.cached_property
     def vault(self) -> Vault:
-        """Under the service's master key: the event store's cipher key (CQP_CIPHER_KEY)."""
-        if self._vault is None:
-            self._vault = Vault(self.pool, MasterKey(self.app.env.get("PERSONAL_DATA_KEY") or ""))
-        return self._vault
+        return vault_of(self.app, self.pool)
 
     # --- the facts of the commands on a person, and what follows their decision (shared/http.py Endpoint) ---
 

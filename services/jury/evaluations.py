@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 import anyio
@@ -24,7 +25,7 @@ from shared.context import current_caller
 from shared.envelope import event_id_for
 from shared.errors import CommandRefused, InvalidInput
 from shared.identity import TokenVerifier, bearer_token
-from shared.personal import ERASED, MasterKey, Vault, new_key, seal, unseal
+from shared.personal import ERASED, Vault, new_key, seal, unseal, vault_of
 from shared.policy import Record, allows, operation
 
 from services.jury.application import JuryApplication
@@ -41,14 +42,10 @@ class Evaluations:
     def __init__(self, app: JuryApplication, pool: asyncpg.Pool):
         self.app = app
         self.pool = pool
-        self._vault: Vault | None = None
 
-    @property
+    @functools.cached_property
     def vault(self) -> Vault:
-        # Made on first use: the service's endpoints are listed without its master key (tests/unit).
-        if self._vault is None:
-            self._vault = Vault(self.pool, MasterKey(self.app.env.get("PERSONAL_DATA_KEY") or ""))
-        return self._vault
+        return vault_of(self.app, self.pool)
 
     async def key(self, candidate_id: str) -> bytes:
         """The candidate's key here, made on first use, unless they were erased (then never again)."""

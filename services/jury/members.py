@@ -11,6 +11,7 @@ service's `personal_keys`, revealed only to callers who may read the session.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 
@@ -24,7 +25,7 @@ from shared.context import current_caller
 from shared.errors import CommandRefused, Forbidden, InvalidInput
 from shared.eventstore import CommandOutcome
 from shared.identity import TokenVerifier, bearer_token
-from shared.personal import ERASED, MasterKey, Vault, seal, unseal
+from shared.personal import ERASED, Vault, seal, unseal, vault_of
 from shared.policy import Record, authorize, operation
 
 from services.jury.application import JuryApplication
@@ -37,13 +38,10 @@ class Members:
     def __init__(self, app: JuryApplication, pool: asyncpg.Pool):
         self.app = app
         self.pool = pool
-        self._vault: Vault | None = None
 
-    @property
+    @functools.cached_property
     def vault(self) -> Vault:
-        if self._vault is None:
-            self._vault = Vault(self.pool, MasterKey(self.app.env.get("PERSONAL_DATA_KEY") or ""))
-        return self._vault
+        return vault_of(self.app, self.pool)
 
     # --- the facts of an appointment, and what follows its decision (shared/http.py Endpoint) ---
 

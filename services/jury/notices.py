@@ -14,6 +14,7 @@ recorded once sent (shared/notices.py); addresses are never logged."""
 
 from __future__ import annotations
 
+import functools
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -26,7 +27,7 @@ from shared.contracts import catalog, deadlines, jury
 from shared.envelope import Envelope
 from shared.identity import PLATFORM
 from shared.migrations import numbered
-from shared.personal import KeyDestroyed, MasterKey, Vault, unseal
+from shared.personal import KeyDestroyed, Vault, unseal, vault_of
 from shared.service import Subscription
 from shared.settings import Settings
 from shared.vocabulary import DeadlineKind, DeclarationState, MemberRole
@@ -61,13 +62,10 @@ MIGRATIONS = [
 class Notifier:
     def __init__(self, app, pool: asyncpg.Pool, settings: Settings):
         self.app, self.pool, self.settings = app, pool, settings
-        self._vault: Vault | None = None
 
-    @property
+    @functools.cached_property
     def vault(self) -> Vault:
-        if self._vault is None:
-            self._vault = Vault(self.pool, MasterKey(self.app.env.get("PERSONAL_DATA_KEY") or ""))
-        return self._vault
+        return vault_of(self.app, self.pool)
 
     @property
     def organizer(self) -> str:
