@@ -10,6 +10,7 @@ import uuid
 
 import anyio
 from eventsourcing.domain import event
+from eventsourcing.persistence import IntegrityError
 from pydantic import Field
 
 from shared import mail
@@ -17,7 +18,6 @@ from shared.commands import Command
 from shared.context import Actor, CommandContext, acting
 from shared.contracts.deadlines import NotificationSent
 from shared.domain import Aggregate
-from shared.eventstore import Changes, decision
 
 _NAMESPACE = uuid.UUID("3d0c2a8e-91f4-4b6a-8c5e-7a1f0e9d2b64")
 
@@ -47,19 +47,23 @@ class RecordNotice(Command):
 
 
 class NoticeDecisions:
-    """`record_notice`, a decision of the applications that send mail."""
+    """`record_notice`, of the applications that send mail: saved alone, with no command record (no caller asks
+    for it); its id is its key's, so a second recording finds it, or loses the race to the first, and changes
+    nothing."""
 
-    @decision
-    def record_notice(self, command: RecordNotice) -> Changes:
+    def record_notice(self, command: RecordNotice) -> None:
         if Notice.create_id(command.key) in self.repository:
-            return [], {"id": str(Notice.create_id(command.key))}
+            return
         key, about = mail.Key.parse(command.key), command.about
         notice = Notice(key=command.key, cause=key.cause, template=key.template, recipient_id=key.recipient,
                         organisation=command.organisation, recipient_role=about.get("recipient_role", "candidate"),
                         branch=about.get("branch"), candidacy_id=about.get("candidacy_id"),
                         session_id=about.get("session_id"), deadline_id=about.get("deadline_id"),
                         legally_required=bool(about.get("legally_required")), sent_at=dt.datetime.now(dt.UTC))
-        return [notice], {"id": str(notice.id)}
+        try:
+            self.save(notice)
+        except IntegrityError:
+            pass  # recorded meanwhile by another sender
 
 
 def sent(e: Notice.Sent) -> NotificationSent:
@@ -72,9 +76,10 @@ def sent(e: Notice.Sent) -> NotificationSent:
 
 
 def recorder(app, actor: Actor):
-    """The sender's `on_sent` of this application: the message recorded once, as `actor`, keyed by its key."""
+    """The sender's `on_sent` of this application: the message recorded once, as `actor`, its cause the event or
+    deadline that caused it."""
     async def record(key: mail.Key, organisation: str, about: dict | None) -> None:
-        context = CommandContext(actor=actor, correlation_id=key.cause, causation_id=f"notice:{key}")
+        context = CommandContext(actor=actor, correlation_id=key.cause, causation_id=key.cause)
         with acting(context):
             await anyio.to_thread.run_sync(app.record_notice,
                                            RecordNotice(key=str(key), organisation=organisation, about=about or {}))

@@ -295,6 +295,10 @@ def credentials(admin_dsn: str, process: str, prefix: str = "") -> dict[str, str
             "CQP_S3_SECRET_KEY": s3.s3_secret_key, "CQP_S3_BUCKET": s3.s3_bucket, "CQP_S3_PREFIX": prefix}
 
 
+# The topics of what a service records by itself (shared/notices.py, services/jury/deadlines): `System.written`.
+BACKGROUND_EVENTS = ("shared.notices:%", "services.jury.deadlines.%")
+
+
 class System:
     """The four processes on a fresh database and topic prefix."""
 
@@ -402,6 +406,13 @@ class System:
         headers = {"idempotency-key": key, **({"authorization": f"Bearer {token}"} if token else {}), **(headers or {})}
         async with httpx.AsyncClient(timeout=30) as http:
             return await http.post(f"{self[service].url}/commands/{command}", json=body, headers=headers)
+
+    async def written(self, service: str) -> int:
+        """The events a service stored for the commands it was sent: not those it records by itself meanwhile, on
+        events earlier commands caused (a message it sent, a deadline's change)."""
+        rows = await self.sql(f"SELECT count(*) AS n FROM {service}.{service}_events WHERE NOT topic LIKE ANY($1::text[])",
+                              list(BACKGROUND_EVENTS))
+        return rows[0]["n"]
 
     async def sql(self, query: str, *args):
         conn = await asyncpg.connect(self.dsn)

@@ -164,32 +164,25 @@ def organisation_events(caller: Caller, name: str = "organisationHistory") -> Cl
 
 
 def notifications(caller: Caller) -> Clause:
-    """The messages sent (table `notifications`) the caller may read: about a candidacy, where it reads the
-    candidacy; about a session alone, where it reads the session."""
-    through, cv = candidacies(caller, "candidacy")
-    session, sv = jury_sessions(caller, "jurySession")
-    clauses: list[Clause] = []
-    if through != "FALSE":
-        clauses.append((f"candidacy_id IN (SELECT id FROM candidacies WHERE {through})", cv))
-    if session != "FALSE":
-        clauses.append((f"(candidacy_id IS NULL AND session_id IN (SELECT id FROM jury_sessions WHERE {session}))", sv))
-    return _any(clauses)
+    """The messages sent (table `notifications`) the caller may read: as the record each is about (`deadlines`)."""
+    return deadlines(caller, "deadlines", award_published=False)
 
 
-def deadlines(caller: Caller, name: str = "deadlines") -> Clause:
-    """The deadlines (table `deadlines`) the caller may read, each as the record it is about: one about a candidacy
-    where the caller reads the candidacy (row `candidacy`), an award's declaration only once its session's results
-    are published, as its certificate (it would tell the outcome); one about a session where it reads the session
-    (row `jurySession`); one about neither (a registration's or an accreditation's end) under the row `name`, to the
-    branch."""
-    through, cv = candidacies(caller, "candidacy")
-    session, sv = jury_sessions(caller, "jurySession")
+def deadlines(caller: Caller, name: str = "deadlines", award_published: bool = True) -> Clause:
+    """The deadlines (table `deadlines`) the caller may read under the row `name`, each as the record it is about:
+    one about a candidacy where the row reaches the candidacy (an award's declaration only once its session's
+    results are published, as its certificate: it would tell the outcome); one about a session alone where it
+    reaches the session; one about neither (a registration's or an accreditation's end) by its branch."""
+    through, cv = candidacies(caller, name)
+    session, sv = jury_sessions(caller, name)
     clauses: list[Clause] = []
     if through != "FALSE":
-        shown, pv = published(caller, "candidacy", "coalesce(session_id, (SELECT c.session_id FROM certificates c"
-                                                    " WHERE c.number = subject))")
-        clauses.append((f"(candidacy_id IN (SELECT id FROM candidacies WHERE {through})"
-                        f" AND (kind <> 'HOLDER_DECLARATION' OR {shown}))", [*cv, *pv]))
+        clause = f"candidacy_id IN (SELECT id FROM candidacies WHERE {through})"
+        if award_published:
+            shown, pv = published(caller, name, "coalesce(session_id, (SELECT c.session_id FROM certificates c"
+                                               " WHERE c.number = subject))")
+            clause, cv = f"({clause} AND (kind <> 'HOLDER_DECLARATION' OR {shown}))", [*cv, *pv]
+        clauses.append((clause, cv))
     if session != "FALSE":
         clauses.append((f"(candidacy_id IS NULL AND session_id IN (SELECT id FROM jury_sessions WHERE {session}))", sv))
     scopes = _scopes(caller, name)

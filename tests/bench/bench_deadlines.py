@@ -6,10 +6,9 @@ Not part of the suite (the file name does not start with test_); run it by name:
     CQP_BENCH_AWARDS=20000 scripts/test tests/bench/bench_deadlines.py -s -q
 
 In one process, on a fresh database: the jury's application opens one HOLDER_DECLARATION deadline per award (the
-engine's `open-deadline`, keyed by the award's event, from 32 threads as the engine's consumers and the service's
-group commit would), each with its timer row (timers.keep); then the clock moves past their reminder day and past
-their day, and `Clock.tick` fires them (Due, then Missed: two firings each), in batches as the running process
-does. It prints deadlines opened/s and firings/s; then, as the raw floor of a PostgreSQL-backed scheduler, the same
+engine's `open_deadline`, from 32 threads), each with its timer row (timers.keep); then the clock moves past their
+reminder day and past their day, and `Clock.tick` fires them (Due, then Missed: two firings each), in batches of
+100 saved in one transaction each, as the running process does. It prints deadlines opened/s and firings/s; then, as the raw floor of a PostgreSQL-backed scheduler, the same
 number of job rows inserted (one statement each, 32 connections) and claimed, updated and deleted in batches of 100
 under FOR UPDATE SKIP LOCKED (procrastinate's and our timers' pattern) with nothing else done. It asserts only
 correctness (every deadline opened, due then missed once), never a speed.
@@ -60,7 +59,7 @@ def open_one(app: JuryApplication, i: int) -> dict:
                            responsible_role="certifier", cause=str(uuid.uuid4()), opened_on=TODAY, due_on=due,
                            remind_on=due - dt.timedelta(days=15))
     with acting(CommandContext(actor=ENGINE, correlation_id="bench", causation_id=f"bench-open:{i}")):
-        return app.open_deadline(command).result
+        return app.open_deadline(command)
 
 
 async def raw_jobs(pool: asyncpg.Pool, n: int) -> tuple[float, float]:
@@ -123,7 +122,7 @@ async def test_bench_deadlines_opened_and_fired():
 
         insert_rate, claim_rate = await raw_jobs(pool, COUNT)
         print(f"\n{COUNT} awards, {THREADS} threads, one PostgreSQL")
-        print(f"  deadlines opened (open-deadline, group commit)  {rate(COUNT, opened)}")
+        print(f"  deadlines opened (open_deadline, 32 threads)    {rate(COUNT, opened)}")
         print(f"  their timers kept (one statement each)           {rate(COUNT, kept)}")
         print(f"  firings (Due then Missed, Clock.tick)            {rate(firings, fired_in)}")
         print(f"  raw: job rows inserted, one statement each       {insert_rate:9.1f}/s")

@@ -135,10 +135,10 @@ async def test_a_second_candidacy_for_the_same_certification_is_refused_and_writ
     opening = {"candidateId": candidate_id, "certification": "RNCP34174", "route": "TRAINING",
                "evaluatorId": world.centre}
     await ok(world, "openCandidacy", "OpenCandidacyInput", opening, "open-2a")
-    written = (await world.sql("SELECT count(*) AS n FROM candidacy.candidacy_events"))[0]["n"]
+    written = await world.written("candidacy")
     again = await mutate(world, "openCandidacy", "OpenCandidacyInput", opening, "open-2b")
     assert (again["__typename"], again["code"]) == ("Conflict", "CandidacyAlreadyOpen")
-    assert (await world.sql("SELECT count(*) AS n FROM candidacy.candidacy_events"))[0]["n"] == written
+    assert await world.written("candidacy") == written
 
 
 async def test_a_vae_candidacy_without_enough_experience_is_not_eligible(world):
@@ -253,7 +253,7 @@ async def test_the_same_candidacy_is_refused_once_the_catalog_records_the_regist
 
     await eventually(candidacy_service_saw_it)
     await attach_paper(world, candidacy_id, "LIVRET_1", "doc-5")
-    written = (await world.sql("SELECT count(*) AS n FROM candidacy.candidacy_events"))[0]["n"]
+    written = await world.written("candidacy")
     refused = await mutate(world, "checkEligibility", "CandidacyInput", {"candidacyId": candidacy_id}, "elig-5b")
     assert (refused["__typename"], refused["code"]) == ("Refused", "NotEligible")
     assert refused["details"]["failures"] == [{"rule": "CertificationExpired", "end_date": "2024-01-15"}]
@@ -262,7 +262,7 @@ async def test_the_same_candidacy_is_refused_once_the_catalog_records_the_regist
                            {"candidacyId": candidacy_id, "admissible": True, "reason": "ok"}, "adm-5b")
     assert refused["code"] == "NotEligible"
     # Only the filing was written (its event and its command record), nothing of the refusals.
-    assert (await world.sql("SELECT count(*) AS n FROM candidacy.candidacy_events"))[0]["n"] == written + 2
+    assert await world.written("candidacy") == written + 2
 
 
 
@@ -324,4 +324,4 @@ async def registered(world) -> int:
 
 
 async def events_written(world) -> int:
-    return (await world.sql("SELECT count(*) AS n FROM candidacy.candidacy_events"))[0]["n"]
+    return await world.written("candidacy")

@@ -2,7 +2,6 @@
 admissibility answer, each block's validity, the session's results, the award's declaration), their meeting
 events close them, and the clock makes them due and missed, each transition once, across a SIGKILL."""
 
-import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 from services.jury.deadlines.engine import add_months
@@ -118,12 +117,14 @@ async def test_the_journey_opens_its_deadlines_and_the_clock_makes_them_due_then
         "missedOn": (add_months(today, 2) + timedelta(days=1)).isoformat(), "responsibleRole": "certifier"}]
     then = (await system.graphql(listing, {"f": {"kind": "HOLDER_DECLARATION"}, "at": before.isoformat()}))
     assert [(e["node"]["state"], e["node"]["missedOn"]) for e in then["deadlines"]["edges"]] == [("OPEN", None)]
-    # The centre reads its candidacy's deadlines, but not the award's declaration before the results are published.
+    # The branch's follow-up: the operator reads the candidacy's deadlines; the centre, which reads the candidacy,
+    # none of them (the role table's `deadlines` row).
     of_candidacy = "query($id: ID!) { candidacy(id: $id) { deadlines { kind state } } }"
-    centre = (await system.graphql(of_candidacy, {"id": candidacy_id}, token=system.evaluator))["candidacy"]
-    assert sorted(d["kind"] for d in centre["deadlines"]) == ["ADMISSIBILITY_ANSWER", *["BLOCK_VALIDITY"] * 3]
     operator = (await system.graphql(of_candidacy, {"id": candidacy_id}))["candidacy"]
-    assert "HOLDER_DECLARATION" in {d["kind"] for d in operator["deadlines"]}
+    assert sorted(d["kind"] for d in operator["deadlines"]) == [
+        "ADMISSIBILITY_ANSWER", *["BLOCK_VALIDITY"] * 3, "HOLDER_DECLARATION"]
+    centre = (await system.graphql(of_candidacy, {"id": candidacy_id}, token=system.evaluator))["candidacy"]
+    assert centre == {"deadlines": []}
 
 
 async def test_the_clock_moves_only_forward_and_only_where_the_installation_allows_it(system):
@@ -172,19 +173,19 @@ async def test_an_admissibility_request_left_unanswered_past_its_delay_is_deemed
     assert (late["__typename"], late["code"]) == ("Refused", "TransitionRefused"), late
 
 
-async def test_a_subscriber_is_pushed_each_deadline_of_its_scope_that_becomes_due(system):
+async def test_a_subscriber_is_pushed_the_deadlines_of_its_scope_again_when_one_becomes_due(system):
     from tests.e2e.test_subscriptions import live
 
     await system.start()
     await catalog(system)
     admin = await system.token(organisation=system.centre, role="branch-admin", branches=("UIMM",))
-    query = ("subscription($f: DeadlineFilter) { deadlineDue(filter: $f) { kind state subject sessionId dueOn"
+    query = ("subscription($f: DeadlineFilter) { deadlinesDue(filter: $f) { kind state subject sessionId dueOn"
              " responsibleRole } }")
     async with live(system, admin) as subscriber:
         await subscriber.subscribe("due", query, {"f": {"kind": "SESSION_RESULTS"}})
-        await asyncio.sleep(1)  # the subscription under way before the session is scheduled (no ack to wait for)
+        assert (await subscriber.next("due"))["deadlinesDue"] == []  # none due yet
         session_id, _ = await paritaire_session(system, TODAY, "live")  # its results are due from its day
-        pushed = (await subscriber.next("due", timeout=60))["deadlineDue"]
-    assert pushed == {"kind": "SESSION_RESULTS", "state": "DUE", "subject": session_id, "sessionId": session_id,
-                      "dueOn": (date.fromisoformat(TODAY) + timedelta(days=15)).isoformat(),
-                      "responsibleRole": "jury-secretary"}
+        pushed = (await subscriber.next("due", timeout=60))["deadlinesDue"]
+    assert pushed == [{"kind": "SESSION_RESULTS", "state": "DUE", "subject": session_id, "sessionId": session_id,
+                       "dueOn": (date.fromisoformat(TODAY) + timedelta(days=15)).isoformat(),
+                       "responsibleRole": "jury-secretary"}]

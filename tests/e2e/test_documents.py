@@ -84,14 +84,14 @@ async def test_the_admissibility_request_is_refused_without_its_livret_1_then_ac
 
 async def test_a_file_named_pdf_carrying_an_executable_is_refused_and_nothing_of_it_is_kept(world):
     _, candidacy_id = await vae_candidacy(world, "exe")
-    events = (await world.sql("SELECT count(*) AS n FROM candidacy.candidacy_events"))[0]["n"]
+    events = await world.written("candidacy")
     mutation, input_type = MUTATIONS["LIVRET_2"]
     data = {"candidacyId": candidacy_id, "kind": "LIVRET_2"}
     refused = await upload(world, mutation, input_type, data, EXECUTABLE, "exe-1", filename="livret2.pdf")
     assert refused["__typename"] == "DocumentTypeRefused" and refused["details"]["accepted"] == ["application/pdf"]
     altered = await upload(world, mutation, input_type, data, paper("exe"), "exe-2", sha256="0" * 64)
     assert altered["__typename"] == "DigestMismatch"
-    assert (await world.sql("SELECT count(*) AS n FROM candidacy.candidacy_events"))[0]["n"] == events
+    assert await world.written("candidacy") == events
     assert await stored_objects(world, candidacy_id) == []
     assert (await read(world, candidacy_id, DOCUMENTS))["documents"] == []
 

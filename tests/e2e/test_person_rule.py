@@ -49,11 +49,11 @@ async def unchanged(system, candidate_id):
 async def test_a_centre_cannot_take_over_a_person_registered_elsewhere_by_opening_a_candidacy(system):
     candidate_id, other_id = await world(system)
     intruder = await system.token(organisation=other_id, role="evaluator")
-    written = await system.sql("SELECT count(*) AS n FROM candidacy.candidacy_events")
+    written = await system.written("candidacy")
 
     refused = await opening(system, candidate_id, other_id, "takeover", intruder)
     assert refused["code"] == "UnknownCandidate", refused  # a person it may not read: as if there were none
-    assert await system.sql("SELECT count(*) AS n FROM candidacy.candidacy_events") == written
+    assert await system.written("candidacy") == written
     assert (await system.graphql(PERSON_QUERY, {"id": candidate_id}, token=intruder))["candidate"] is None
     fixed = await mutate(system, "correctCandidate", "CorrectCandidateInput",
                          {"candidateId": candidate_id, "email": "attacker@example.org"}, "rectify", token=intruder)

@@ -42,7 +42,7 @@ async def serves_the_next_request(system) -> None:
 
 
 async def events_in(system, service: str) -> int:
-    return (await system.sql(f"SELECT count(*) AS n FROM {service}.{service}_events"))[0]["n"]
+    return await system.written(service)
 
 
 async def post_raw(system, headers: str, body: bytes) -> bytes:

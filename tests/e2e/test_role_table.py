@@ -134,6 +134,17 @@ async def world():
     # The session closed with its minutes, its results published: the candidate and their organisations see them.
     await ok(w, "closeJurySession", "CloseSessionInput", {"sessionId": w.session, "president": members[0]}, "")
     await ok(w, "publishSessionResults", "PublishSessionResultsInput", {"sessionId": w.session}, "")
+    # A second session of UIMM, not yet held to its end: its results are due (what deadlinesDue pushes).
+    due = await ok(w, "scheduleJurySession", "ScheduleJurySessionInput", {
+        "branch": "UIMM", "certifications": [CERT_A], "on": TODAY, "place": "Lyon", "capacity": 10},
+        "... on JurySessionChanged { session { id } }")
+    w.due_session = due["session"]["id"]
+
+    async def results_due():  # the jury's deadline engine opened it and found it due; the gateway shows it
+        found = await w.graphql("{ deadlines(filter: {state: DUE}) { edges { node { sessionId } } } }")
+        return any(e["node"]["sessionId"] == w.due_session for e in found["deadlines"]["edges"])
+
+    await eventually(results_due, timeout=60)
     # Something the UIMM organisation's admin did itself: its own trail (auditTrail, own-organisation).
     await ok(w, "registerOrganisation", "RegisterOrganisationInput", {"name": "by UIMM", "kinds": ["EMPLOYER"]},
              "", token=w.tokens["branch-admin"][0])
@@ -247,6 +258,12 @@ async def sees(w, name: str, token: str) -> bool:
                         lambda d: d["jurySession"] is not None),
         "jurySessions": ('{ jurySessions { edges { node { id } } } }', {},
                          lambda d: w.session in [e["node"]["id"] for e in d["jurySessions"]["edges"]]),
+        # The world's session's results to enter, its award's declaration: a deadline about its records.
+        "deadlines": ('{ deadlines(first: 100) { edges { node { candidacyId sessionId } } } }', {},
+                      lambda d: any(w.candidacy == e["node"]["candidacyId"] or w.session == e["node"]["sessionId"]
+                                    for e in d["deadlines"]["edges"])),
+        "deadlineFigures": ('{ deadlineFigures { branch total } }', {},
+                            lambda d: any(f["branch"] == "UIMM" and f["total"] for f in d["deadlineFigures"])),
     }
     histories = {"candidacyHistory": w.candidacy, "candidateHistory": w.candidate, "jurySessionHistory": w.session,
                  "organisationHistory": w.orgs["centre_a"]}  # accredited by UIMM
@@ -293,12 +310,14 @@ def caller_scopes(token: str) -> list[dict]:
 # subscription → (document, its variables for a world and a token, whether its first push shows the world's record)
 LIVE = {
     "candidacyChanged": ("subscription($id: ID!) { candidacyChanged(id: $id) { id } }",
-                         lambda w, token: [{"id": w.candidacy}], lambda d: d["candidacyChanged"]["id"]),
+                         lambda w, token: [{"id": w.candidacy}], lambda w, d: d["candidacyChanged"]["id"]),
     "candidacyCounters": ("subscription { candidacyCounters { total } }",
-                          lambda w, token: [{}], lambda d: d["candidacyCounters"]["total"] > 0),
+                          lambda w, token: [{}], lambda w, d: d["candidacyCounters"]["total"] > 0),
     "dashboardChanged": ("subscription($s: DashboardScope!) { dashboardChanged(scope: $s) { funnel { opened } } }",
                          lambda w, token: [{"s": scope} for scope in caller_scopes(token)],
-                         lambda d: d["dashboardChanged"]["funnel"]["opened"] > 0),
+                         lambda w, d: d["dashboardChanged"]["funnel"]["opened"] > 0),
+    "deadlinesDue": ("subscription { deadlinesDue { sessionId } }", lambda w, token: [{}],
+                     lambda w, d: any(due["sessionId"] == w.due_session for due in d["deadlinesDue"])),
 }
 
 
@@ -309,7 +328,7 @@ async def sees_live(w, name: str, token: str) -> bool:
         for n, values in enumerate(variables(w, token)):
             await subscriber.subscribe(str(n), document, values)
             pushed = (await subscriber.message(str(n)))["payload"]
-            if pushed.get("data") and seen(pushed["data"]):
+            if pushed.get("data") and seen(w, pushed["data"]):
                 return True
     return False
 
@@ -349,6 +368,11 @@ async def command_input(w, name: str, registrar: str = "default") -> tuple[str, 
     match name:
         case "create-branch":
             return "createBranch", "CreateBranchInput", {"code": f"BR{n}", "name": "Branche", "idcc": []}
+        case "set-branch-deadlines":
+            return "setBranchDeadlines", "SetBranchDeadlinesInput", {"code": "UIMM",
+                                                                     "deadlines": {"resultsDaysAfter": 10 + n % 20}}
+        case "set-branch-contact":
+            return "setBranchContact", "SetBranchContactInput", {"code": "UIMM", "email": f"office-{n}@uimm.example.org"}
         case "register-organisation":
             return "registerOrganisation", "RegisterOrganisationInput", {"name": f"Org {n}", "kinds": ["EMPLOYER"]}
         case "create-certification":
@@ -481,7 +505,7 @@ async def command_input(w, name: str, registrar: str = "default") -> tuple[str, 
 
 
 async def events_in(w, service: str) -> int:
-    return (await w.sql(f"SELECT count(*) AS n FROM {service}.{service}_events"))[0]["n"]
+    return await w.written(service)
 
 
 async def attempt(w, name: str, token: str, refused: bool = False, registrar: str = "default") -> str:
@@ -514,7 +538,8 @@ CELLS = [(name, role) for name, op in COMMANDS.items() for role in op.scopes]
 NAMES = {"register-candidate": "candidate", "correct-candidate": "candidate", "erase-candidate": "candidate",
          "open-candidacy": "candidate", "confirm-account": "candidate", "entrust-candidate": "candidate",
          "accredit": "organisation", "withdraw-accreditation": "organisation", "register-organisation": "organisation",
-         "create-branch": "branch", "schedule-session": "branch", "record-evaluation": "candidacy",
+         "create-branch": "branch", "schedule-session": "branch", "set-branch-deadlines": "branch",
+         "set-branch-contact": "branch", "record-evaluation": "candidacy",
          "appoint-member": "jurySession", "present": "jurySession", "decide": "jurySession",
          "correct-decision": "jurySession", "close-session": "jurySession",
          "publish-session-results": "jurySession", "unpublish-session-results": "jurySession",

@@ -58,8 +58,7 @@ async def running():
 
 
 async def events_in(system, service: str) -> int:
-    rows = await system.sql(f"SELECT count(*) AS n FROM {service}.{service}_events")
-    return rows[0]["n"]
+    return await system.written(service)
 
 
 async def test_a_created_certification_is_readable_as_soon_as_the_mutation_answers(running):

@@ -74,7 +74,7 @@ async def running():
 
 
 async def events_in(system) -> int:
-    return (await system.sql("SELECT count(*) AS n FROM candidacy.candidacy_events"))[0]["n"]
+    return await system.written("candidacy")
 
 
 async def test_a_mutation_while_the_gateway_database_is_away_is_service_unavailable_and_does_nothing(running):

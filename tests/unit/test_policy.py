@@ -40,8 +40,7 @@ def test_every_command_of_a_service_is_in_the_role_table_under_that_service(serv
 
 
 # The service's commands with no endpoint that have a row (the attach row of a kind it makes itself).
-INTERNAL = {"catalog": set(), "candidacy": set(), "jury": {"issue-certificate-document", "open-deadline", "settle-deadline",
-                                                           "fire-deadline"}}
+INTERNAL = {"catalog": set(), "candidacy": set(), "jury": {"issue-certificate-document"}}
 # The rows that read a service's documents: not commands, but its own (it serves the bytes).
 DOCUMENT_READS = {service: {rule.read for rule in KINDS.values() if operations()[rule.attach].service == service}
                   for service in ("catalog", "candidacy", "jury")}
@@ -68,7 +67,7 @@ def test_who_may_read_an_aggregates_history_is_who_may_read_the_aggregate(read):
 
 
 SUBSCRIPTIONS = {"candidacyChanged": "candidacy", "candidacyCounters": "candidacies",
-                 "dashboardChanged": "dashboard"}
+                 "dashboardChanged": "dashboard", "deadlinesDue": "deadlines"}
 
 
 @pytest.mark.parametrize("subscription", SUBSCRIPTIONS)

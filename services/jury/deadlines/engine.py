@@ -1,10 +1,11 @@
 """What opens, meets and cancels each deadline: the engine's handler on the three topics, run in the inbox's
 transaction after the jury's views (so it reads a candidacy or a certification as of the event).
 
-Each rule is a command on the Deadline aggregate keyed by the event that causes it (a redelivery or a replay
-changes nothing), recorded as the engine's (`ENGINE`: no person did it; who did the event that caused it is that
-event's) under the event's correlation id; its timer is kept in the same transaction (timers.py). The delays are the branch's (catalog BranchDeadlinesSet; the law's or usual defaults
-otherwise), a référentiel version's own admissibility delay first.
+Each rule changes a Deadline aggregate whose id is its kind's and subject's, each transition once (a redelivery
+or a replay changes nothing: application.py), recorded as the engine's (`ENGINE`: no person did it; who did the
+event that caused it is that event's) with the event as its cause; its timer is kept in the same transaction
+(timers.py). The delays are the branch's (catalog BranchDeadlinesSet; the law's or usual defaults otherwise), a
+référentiel version's own admissibility delay first.
 
 | kind | opened by | due | met by | cancelled by |
 |---|---|---|---|---|
@@ -189,19 +190,19 @@ class Engine:
 
     async def run(self, conn: asyncpg.Connection, envelope: Envelope, kind: DeadlineKind, about: str | None,
                   command: OpenDeadline | SettleDeadline) -> None:
-        """The command as the engine's, keyed by the event and the deadline; then its timer."""
+        """The change as the engine's, caused by the event; then its timer."""
         deadline_id = getattr(command, "deadline_id", None) or str(Deadline.create_id(command.kind, command.subject))
         context = CommandContext(actor=ENGINE, correlation_id=envelope.correlation_id,
                                  causation_id=f"deadline:{envelope.event_id}:{deadline_id}")
         method = self.app.open_deadline if isinstance(command, OpenDeadline) else self.app.settle_deadline
         with acting(context):
-            outcome = await anyio.to_thread.run_sync(method, command)
-        if outcome.result.get("state") is None:
+            result = await anyio.to_thread.run_sync(method, command)
+        if result.get("state") is None:
             return  # no such deadline (it began before the engine ran)
         if about is None:
             about = await conn.fetchval("SELECT about FROM deadline_timers WHERE deadline_id = $1",
                                         uuid.UUID(deadline_id)) or ""
-        await timers.keep(conn, deadline_id, kind, about, outcome.result)
+        await timers.keep(conn, deadline_id, kind, about, result)
 
 
 async def branch_delays(conn: asyncpg.Connection, branch: str | None) -> catalog.BranchDeadlines:

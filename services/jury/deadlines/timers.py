@@ -1,8 +1,7 @@
 """The engine's durable timers and its clock: a row per unsettled deadline with the day its timer next fires,
 written in the transaction of the event that opened or changed it, and a loop that fires those come due.
 
-A crash between a firing and its row's update fires it again: the deadline changes only once (domain.py), and
-the command is keyed by the deadline and the day. The clock is the day in Paris, plus an offset that only an
+A crash between a firing and its row's update fires it again: the deadline changes only once (domain.py). The clock is the day in Paris, plus an offset that only an
 installation allowing it (CQP_DEADLINES_CLOCK_ADJUSTABLE: demonstrations, tests) moves forward."""
 
 from __future__ import annotations
@@ -105,15 +104,14 @@ class Clock:
             day = await today(conn)
             rows = await conn.fetch("SELECT deadline_id, kind, about FROM deadline_timers WHERE fire_on <= $1"
                                     " ORDER BY fire_on LIMIT $2 FOR UPDATE SKIP LOCKED", day, BATCH)
-            # Fired together, so the application's group commit saves the batch in a few transactions.
-            outcomes = await asyncio.gather(*(self.fire(str(row["deadline_id"]), day) for row in rows))
-            for row, outcome in zip(rows, outcomes):
-                await keep(conn, str(row["deadline_id"]), row["kind"], row["about"], outcome.result)
+            if not rows:
+                return 0
+            # Fired together, saved in one transaction; recorded as the clock's, the day as the cause.
+            context = CommandContext(actor=CLOCK, correlation_id=f"deadline-clock:{day.isoformat()}",
+                                     causation_id=f"deadline-clock:{day.isoformat()}")
+            commands = [FireDeadline(deadline_id=str(row["deadline_id"]), today=day) for row in rows]
+            with acting(context):
+                answers = await anyio.to_thread.run_sync(self.app.fire_deadlines, commands)
+            for row, answer in zip(rows, answers):
+                await keep(conn, str(row["deadline_id"]), row["kind"], row["about"], answer)
             return len(rows)
-
-    async def fire(self, deadline_id: str, day: dt.date):
-        context = CommandContext(actor=CLOCK, correlation_id=deadline_id,
-                                 causation_id=f"deadline-fire:{deadline_id}:{day.isoformat()}")
-        with acting(context):
-            return await anyio.to_thread.run_sync(self.app.fire_deadline,
-                                                  FireDeadline(deadline_id=deadline_id, today=day))

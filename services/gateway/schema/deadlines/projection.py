@@ -50,9 +50,7 @@ MIGRATIONS = numbered(
         due_at timestamptz,
         met_at timestamptz,
         missed_at timestamptz,
-        cancelled_at timestamptz,
-        -- When this row last changed here (the projection's clock): what a subscription looks after.
-        applied_at timestamptz NOT NULL DEFAULT now()
+        cancelled_at timestamptz
     );
     CREATE INDEX IF NOT EXISTS deadlines_candidacy ON deadlines (candidacy_id);
     CREATE INDEX IF NOT EXISTS deadlines_session ON deadlines (session_id);
@@ -105,7 +103,7 @@ STATE_NOW = STATE_AT("'infinity'::timestamptz")
 async def _transition(conn: asyncpg.Connection, deadline_id: str, at: datetime, column: str, **values) -> None:
     """Record a transition once (its instant and its facts, the first recording wins), then the state."""
     sets = ", ".join(f"{name} = ${i}" for i, name in enumerate(values, start=3))
-    await conn.execute(f"UPDATE deadlines SET {column} = $2, {sets}, applied_at = now()"
+    await conn.execute(f"UPDATE deadlines SET {column} = $2, {sets}"
                        f" WHERE id = $1 AND {column} IS NULL", deadline_id, at, *values.values())
     await conn.execute(f"UPDATE deadlines SET state = {STATE_NOW} WHERE id = $1", deadline_id)
 

@@ -9,6 +9,7 @@ out, ends every subscription with `Unauthenticated` at its next push. What wakes
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
@@ -34,6 +35,7 @@ from services.gateway.schema.dashboards.queries import target_of
 from services.gateway.schema.dashboards.types import Dashboard, DashboardScope
 from services.gateway.schema.deadlines.queries import DeadlineFilter, deadline_conditions
 from services.gateway.schema.deadlines.types import Deadline
+from services.gateway.schema.vocabulary import DeadlineState
 from services.gateway.reports import dashboard as report
 from services.gateway.schema.live.types import CandidacyCounters
 from services.gateway.schema.permissions import Authenticated
@@ -152,20 +154,17 @@ class LiveSubscriptions:
 
     @strawberry.subscription(
         permission_classes=[Authenticated],
-        description="Each deadline the caller may read (as the `deadlines` query, filtered alike) that becomes DUE "
-                    "once subscribed, pushed once; ends with Unauthenticated when the token expires")
-    async def deadline_due(self, info: Info[Context, None],
-                           filter: DeadlineFilter | None = None) -> AsyncGenerator[Deadline, None]:
-        context, f = info.context, filter or DeadlineFilter()
-        started = await context.pool.fetchval("SELECT now()")
-        sent: set[str] = set()
-        async with watching(context.changes.everything((await context.caller()).user_id)) as watch:
-            while True:
-                left = await _seconds_left(context)
-                c = await deadline_conditions(context, f, None, "deadlineDue")  # the caller's rights read again
-                c.add("due_at >= ?", started)
-                for row in await context.pool.fetch(f"SELECT * FROM deadlines{c.where} ORDER BY due_at, id", *c.args):
-                    if row["id"] not in sent:
-                        sent.add(row["id"])
-                        yield Deadline.from_row(row)
-                await watch.wait(left)
+        description="The deadlines due that the caller may read (as `deadlines(filter: {state: DUE})`, filtered "
+                    "alike), now and then each time they change: a deadline becoming due is pushed as it does (at "
+                    "most one push every 250 ms); ends with Unauthenticated when the token expires")
+    async def deadlines_due(self, info: Info[Context, None],
+                            filter: DeadlineFilter | None = None) -> AsyncGenerator[list[Deadline], None]:
+        context = info.context
+        f = dataclasses.replace(filter or DeadlineFilter(), state=DeadlineState.DUE)
+
+        async def due() -> list:
+            c = await deadline_conditions(context, f, None, "deadlinesDue")  # the caller's rights read again
+            return await context.pool.fetch(f"SELECT * FROM deadlines{c.where} ORDER BY due_on, id", *c.args)
+
+        async for rows in when_changed(context, due):
+            yield [Deadline.from_row(row) for row in rows]
