@@ -50,6 +50,7 @@ import jinja2
 from shared.errors import InvalidInput
 from shared.faults import crash_point
 from shared.logs import log
+from shared.loops import cancelled
 from shared.migrations import migrate, numbered
 from shared.settings import Settings
 
@@ -268,6 +269,8 @@ class Sender:
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # the database away: try again, loudly
+                if cancelled():
+                    raise asyncio.CancelledError from error
                 logger.error("mail sender blocked", exc_info=error)
                 sent = 0
             if not sent:

@@ -33,6 +33,7 @@ from shared.envelope import Contract, Envelope, event_id_for
 from shared.faults import crash_point
 from shared.health import EVENTS_PUBLISHED, RELAY_BLOCKED, RELAY_POSITION
 from shared.logs import log
+from shared.loops import cancelled
 from shared.streams import TopicMissing, held, last_positions, partition_for, partitions_of, reader
 from shared.topics import MAX_MESSAGE_BYTES
 
@@ -109,6 +110,8 @@ class Relay:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
+                if cancelled():  # a library turned the cancellation into its own error: stop all the same
+                    raise asyncio.CancelledError from error
                 # Loud: in the log, in /health/ready (the process is not ready while its relay is stuck),
                 # in the metrics; logged when the reason changes and once per interval, not at every try.
                 self.blocked = f"{type(error).__name__}: {error}"[:300]

@@ -20,6 +20,7 @@ from shared.eventstore import ServiceApplication
 from shared.http import Endpoint, QueryHandler, command_app
 from shared.identity import TokenVerifier, discovered_jwks, userinfo_check
 from shared.inbox import Handler, Inbox, chain, subscribe
+from shared.loops import stop as stop_loops
 from shared.migrations import Migration, migrate
 from shared.objects import ObjectStore
 from shared.policy import operations
@@ -160,10 +161,7 @@ def build_asgi(definition: ServiceDefinition, settings: Settings) -> Starlette:
         try:
             yield
         finally:
-            for task in [relay_task, *loops]:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await stop_loops([relay_task, *loops])
             await broker.stop()
             await anyio.to_thread.run_sync(app.close)
             await pool.close()

@@ -18,6 +18,7 @@ import asyncpg
 from shared.commands.jury import FireDeadline
 from shared.context import Actor, CommandContext, acting
 from shared.identity import PLATFORM
+from shared.loops import cancelled
 from shared.migrations import numbered
 
 logger = logging.getLogger("jury.deadlines")
@@ -95,6 +96,8 @@ class Clock:
                 while await self.tick() == BATCH:
                     pass
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                if cancelled():
+                    raise asyncio.CancelledError from error
                 logger.warning("deadline clock: %s; trying again", error)
             await asyncio.sleep(self.poll_seconds)
 
